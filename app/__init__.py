@@ -1,0 +1,1 @@
+"""Resident participation backend for old-estate renovation (老旧小区改造)."""

@@ -1,0 +1,64 @@
+"""``python -m app``: serve, migrate, seed-demo, export-openapi."""
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(ROOT / "alembic.ini")), revision)
+
+
+def openapi_document() -> dict:
+    from app.main import create_app
+
+    return create_app().openapi()
+
+
+def export_openapi(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    sub.add_parser("migrate", help="alembic upgrade head")
+    sub.add_parser("seed-demo", help="load the demo estate and one account per role (idempotent)")
+    export = sub.add_parser("export-openapi", help="write the OpenAPI document")
+    export.add_argument("--output", type=Path, default=ROOT / "openapi" / "openapi.json")
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            "app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+            log_config=None, proxy_headers=True,
+        )
+    elif args.command == "migrate":
+        migrate()
+    elif args.command == "seed-demo":
+        from app.demo import seed_demo
+
+        summary = asyncio.run(seed_demo())
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif args.command == "export-openapi":
+        export_openapi(args.output)
+        print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Identity and access: WeChat and staff login, tokens, roles with scopes, unit bindings."""

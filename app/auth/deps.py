@@ -1,0 +1,56 @@
+"""Authentication dependencies: the bearer token becomes a ``Principal`` (or a 401)."""
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import select
+
+from app.auth.models import AuthSession, BindingStatus, Role, RoleAssignment, UnitBinding, User
+from app.auth.principal import Principal
+from app.core.db import SessionDep
+from app.core.errors import AppError, Forbidden
+from app.core.security import decode_access_token
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/wechat/login")
+
+
+async def get_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise AppError("not_authenticated", 401, headers={"WWW-Authenticate": "Bearer"})
+    claims = decode_access_token(credentials.credentials)
+    if claims is None:
+        raise AppError("token_invalid", 401, headers={"WWW-Authenticate": "Bearer"})
+    user = await session.get(User, claims.user_id)
+    login = await session.get(AuthSession, claims.session_id)
+    # A logout or a detected refresh-token reuse revokes the login, and with it its access tokens.
+    if user is None or login is None or login.user_id != user.id or login.revoked_at is not None:
+        raise AppError("token_invalid", 401, headers={"WWW-Authenticate": "Bearer"})
+    if not user.is_active:
+        raise AppError("account_disabled", 403)
+    assignments = (await session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id))).all()
+    unit_ids = (
+        await session.exec(
+            select(UnitBinding.unit_id).where(
+                UnitBinding.user_id == user.id, UnitBinding.status == BindingStatus.approved
+            )
+        )
+    ).all()
+    return Principal(user=user, assignments=tuple(assignments), unit_ids=frozenset(unit_ids))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role):
+    """Dependency refusing callers who hold none of ``roles`` (403; scope is checked by loaders)."""
+
+    async def _check(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & set(roles):
+            raise Forbidden()
+        return principal
+
+    return Depends(_check)

@@ -1,0 +1,160 @@
+"""Users, their roles with scopes, login sessions, refresh tokens and unit bindings."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.db import created_at_field, dt_field, enum_field, id_field
+
+
+class Role(StrEnum):
+    admin = "admin"
+    street_staff = "street_staff"
+    community_staff = "community_staff"
+    grid_worker = "grid_worker"
+    supervisor = "supervisor"
+    contractor = "contractor"
+    committee_member = "committee_member"
+    resident = "resident"
+
+
+class ScopeType(StrEnum):
+    global_ = "global"
+    street = "street"
+    community = "community"
+    estate = "estate"
+    grid = "grid"
+    project = "project"
+    organization = "organization"
+    unit = "unit"
+
+
+# DESIGN.md §2: the kind of object each role's scope is. Residents are scoped by approved unit bindings.
+ROLE_SCOPE: dict[Role, ScopeType] = {
+    Role.admin: ScopeType.global_,
+    Role.street_staff: ScopeType.street,
+    Role.community_staff: ScopeType.community,
+    Role.grid_worker: ScopeType.grid,
+    Role.supervisor: ScopeType.project,
+    Role.contractor: ScopeType.organization,
+    Role.committee_member: ScopeType.estate,
+    Role.resident: ScopeType.unit,
+}
+
+
+class User(SQLModel, table=True):
+    """Anyone who logs in: residents through WeChat, staff by phone and password."""
+
+    __tablename__ = "app_user"
+    id: uuid.UUID = id_field()
+    display_name: str = Field(default="", max_length=100)
+    phone: str | None = Field(default=None, max_length=20, unique=True)
+    password_hash: str | None = Field(default=None, max_length=255)
+    wechat_openid: str | None = Field(default=None, max_length=64, unique=True)
+    wechat_unionid: str | None = Field(default=None, max_length=64)
+    # Kept server-side only: never serialised to a client or a log.
+    wechat_session_key: str | None = Field(default=None, max_length=128)
+    is_active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = dt_field()
+    last_login_at: datetime | None = dt_field()
+    created_at: datetime = created_at_field()
+
+
+class RoleAssignment(SQLModel, table=True):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("user_id", "role", "scope_id"),)
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    role: Role = enum_field(Role)
+    scope_type: ScopeType = enum_field(ScopeType)
+    scope_id: uuid.UUID | None = Field(default=None, index=True)
+    granted_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+
+
+class AuthSession(SQLModel, table=True):
+    """One login; its refresh tokens form a rotation family. Revoking it ends every token of the login."""
+
+    __tablename__ = "auth_session"
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    channel: str = Field(max_length=16)  # wechat | password
+    created_at: datetime = created_at_field()
+    revoked_at: datetime | None = dt_field()
+    revoke_reason: str | None = Field(default=None, max_length=32)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+    id: uuid.UUID = id_field()
+    session_id: uuid.UUID = Field(foreign_key="auth_session.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = dt_field(nullable=False)
+    used_at: datetime | None = dt_field()  # set when rotated; presenting it again is reuse
+
+
+class BindingStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class BindingMethod(StrEnum):
+    request = "request"  # decided by a grid worker or community staff
+    invite_code = "invite_code"  # code printed on a notice delivered to the unit
+    phone_match = "phone_match"  # WeChat-verified phone equals the owner's phone on record
+
+
+class BindingRelation(StrEnum):
+    owner = "owner"
+    co_owner = "co_owner"
+    tenant = "tenant"
+    family = "family"
+
+
+class UnitBinding(SQLModel, table=True):
+    """A user's claim to live in or own a unit; residents act only for approved bindings."""
+
+    __tablename__ = "unit_binding"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id"),)
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
+    relation: BindingRelation = enum_field(BindingRelation)
+    status: BindingStatus = enum_field(BindingStatus, default=BindingStatus.pending, index=True)
+    method: BindingMethod = enum_field(BindingMethod)
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")
+    note: str | None = Field(default=None, max_length=200)
+    decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = dt_field()
+    reject_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = created_at_field()
+
+
+class InviteCode(SQLModel, table=True):
+    """邀请码 printed on a notice delivered to one unit; single use."""
+
+    __tablename__ = "invite_code"
+    id: uuid.UUID = id_field()
+    code: str = Field(max_length=16, unique=True)
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
+    relation: BindingRelation = enum_field(BindingRelation, default=BindingRelation.owner)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+    expires_at: datetime = dt_field(nullable=False)
+    used_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    used_at: datetime | None = dt_field()
+
+
+class WechatAccessToken(SQLModel, table=True):
+    """Cache of WeChat's server access token, shared by every API process."""
+
+    __tablename__ = "wechat_access_token"
+    app_id: str = Field(primary_key=True, max_length=64)
+    access_token: str = Field(max_length=512)
+    expires_at: datetime = dt_field(nullable=False)

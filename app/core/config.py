@@ -1,0 +1,65 @@
+"""Settings, read from the environment (prefix ``APP_``) and an optional ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-insecure-secret-change-me"}
+DEV_JWT_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = "sqlite+aiosqlite:///./data/app.db"
+    db_echo: bool = False
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    # Staff password login: after this many consecutive failures the account is locked, and each
+    # further failure doubles the lock (capped).
+    login_max_failures: int = 5
+    login_lock_seconds: int = 60
+    login_lock_max_seconds: int = 3600
+
+    wechat_app_id: str = "wx-demo-app"
+    wechat_app_secret: str = "demo-app-secret"
+    wechat_base_url: str = "https://api.weixin.qq.com"
+    # Route WeChat calls to the bundled fake (in-process). Defaults to on outside production.
+    wechat_fake: bool | None = None
+    wechat_timeout_seconds: float = 5.0
+
+    storage_dir: Path = Path("./data/files")
+    upload_max_bytes: int = 10 * 1024 * 1024
+    import_max_bytes: int = 5 * 1024 * 1024
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _resolve(self) -> "Settings":
+        if self.wechat_fake is None:
+            self.wechat_fake = self.env != "prod"
+        if self.env == "prod":
+            if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.jwt_secret) < 32:
+                raise ValueError("APP_JWT_SECRET must be set to a random value of 32+ characters in prod")
+            if self.wechat_fake:
+                raise ValueError("APP_WECHAT_FAKE cannot be enabled in prod")
+            if self.wechat_app_secret in PLACEHOLDER_SECRETS | {"demo-app-secret"}:
+                raise ValueError("APP_WECHAT_APP_SECRET must be set in prod")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,136 @@
+"""Engine, sessions and shared column types.
+
+One transaction per request: ``get_session`` opens a transaction, the route's services ``flush()``,
+and the dependency commits when the route returns (before the response is sent) or rolls back on error.
+"""
+
+import enum
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends
+from sqlalchemy import DateTime, event, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core import clock
+from app.core.config import get_settings
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive; we reattach UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def id_field(**kw: Any) -> Any:
+    return Field(default_factory=uuid.uuid4, primary_key=True, **kw)
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
+
+
+def enum_field(enum_cls: type[enum.Enum], default: Any = ..., **kw: Any) -> Any:
+    """An enum stored as its value in a VARCHAR: new members need no database type change."""
+    column_type = sa.Enum(
+        enum_cls, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members]
+    )
+    return Field(default=default, sa_type=column_type, **kw)
+
+
+def dt_field(nullable: bool = True, **kw: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, issue BEGIN, so that SAVEPOINTs and rollbacks work.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        _ensure_sqlite_dir(url)
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def get_engine() -> AsyncEngine:
+    global _engine, _sessionmaker
+    if _engine is None:
+        settings = get_settings()
+        _engine = make_engine(settings.database_url, settings.db_echo)
+        _sessionmaker = async_sessionmaker(_engine, class_=AsyncSession, expire_on_commit=False)
+    return _engine
+
+
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    get_engine()
+    assert _sessionmaker is not None
+    return _sessionmaker
+
+
+async def dispose_engine() -> None:
+    global _engine, _sessionmaker
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = _sessionmaker = None
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    async with get_sessionmaker()() as session:
+        async with session.begin():
+            yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

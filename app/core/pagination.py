@@ -1,0 +1,87 @@
+"""Keyset (cursor) pagination for every list: ``?cursor=&limit=`` -> ``{"items", "next_cursor"}``.
+
+The cursor is the opaque, URL-safe encoding of the last row's sort key; the next page continues strictly
+after it, so inserts and deletes between pages never repeat or skip rows.
+"""
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, bindparam, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.errors import AppError
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class PageParams(BaseModel):
+    cursor: str | None = None
+    limit: int = 50
+
+
+def page_params(
+    cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from next_cursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageParams:
+    return PageParams(cursor=cursor, limit=limit)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def _encode(values: Sequence[Any]) -> str:
+    plain = [str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, columns: Sequence[ColumnElement]) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(columns):
+            raise ValueError
+        values = []
+        for value, column in zip(raw, columns, strict=True):
+            kind = column.type.python_type
+            if kind is uuid.UUID:
+                value = uuid.UUID(value)
+            elif kind is datetime:
+                value = datetime.fromisoformat(value)
+            elif not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError
+            values.append(value)
+        return values
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise AppError("invalid_cursor", 400) from None
+
+
+async def paginate(
+    session: AsyncSession, stmt: Select, order_by: Sequence[ColumnElement], params: PageParams
+) -> tuple[list[Any], str | None]:
+    """Run ``stmt`` ordered by ``order_by`` (ascending, unique together) and return one page of rows.
+
+    ``stmt`` selects one entity; the key values are read back from the row's attributes of the same names.
+    """
+    if params.cursor:
+        values = _decode(params.cursor, order_by)
+        key = tuple_(*order_by)
+        stmt = stmt.where(key > tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, order_by)]))
+    rows = list((await session.exec(stmt.order_by(*order_by).limit(params.limit + 1))).all())
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        next_cursor = _encode([getattr(last, c.key) for c in order_by])
+    return rows, next_cursor

@@ -1,0 +1,82 @@
+"""Tokens and passwords. The only module that touches python-jose or the password hasher."""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from jose import JWTError, jwt
+from pwdlib import PasswordHash
+
+from app.core import clock
+from app.core.config import get_settings
+
+_hasher = PasswordHash.recommended()  # argon2id with current parameters
+# Verified against when the phone is unknown, so that the answer takes as long as for a known one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """Check a password; also returns a new hash when the stored one uses outdated parameters."""
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False, None
+    return _hasher.verify_and_update(password, password_hash)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token_id: uuid.UUID
+    expires_at: datetime
+
+
+def create_access_token(user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, int]:
+    settings = get_settings()
+    issued = clock.now()
+    ttl = settings.access_token_ttl_seconds
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "jti": str(uuid.uuid4()),
+        "typ": "access",
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + timedelta(seconds=ttl)).timestamp()),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm), ttl
+
+
+def decode_access_token(token: str) -> AccessClaims | None:
+    """Claims of a valid access token, or None. Only the configured algorithm is accepted."""
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[settings.jwt_algorithm],
+            options={"verify_exp": False, "require_exp": True, "require_sub": True, "require_jti": True},
+        )
+        if claims.get("typ") != "access":
+            return None
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), clock.now().tzinfo)
+        # Expiry is checked against our clock (which tests can move), not the wall clock.
+        if expires_at <= clock.now():
+            return None
+        return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), uuid.UUID(claims["jti"]), expires_at)
+    except (JWTError, KeyError, ValueError, TypeError):
+        return None
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Refresh tokens and invitation codes are stored as SHA-256 digests, never in the clear."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""The estate registry (台账): streets, communities, estates, buildings, entrances, units, people, grids."""

@@ -1,0 +1,105 @@
+"""Object-level access to the registry, in one place (DESIGN.md §2).
+
+Each function returns a SQL condition selecting the rows of one table that a principal may see or
+change. Loaders add it to an ``id ==`` query: a row outside the scope is simply not found (404), so ids
+of other estates do not leak.
+
+Levels:
+- ``manage``: create and change the ledger, see personal data in full - admin, street staff (their
+  street), community staff (their community).
+- ``contact``: see personal data in full and correct units - the above plus grid workers (their grids).
+- ``read``: see the object - the above plus committee members (their estate) and residents (their
+  bound units, and the estate and buildings around them).
+"""
+
+from typing import Literal
+
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.registry.models import Building, Community, Estate, Grid, PropertyUnit, Street
+
+Level = Literal["manage", "contact", "read"]
+
+
+def _in(column, ids) -> ColumnElement[bool]:
+    return column.in_(list(ids)) if ids else false()
+
+
+def _managed_community_ids(p: Principal):
+    """Subquery of the communities a principal manages (their own, or those of their street)."""
+    return select(Community.id).where(
+        or_(_in(Community.id, p.scope_ids(Role.community_staff)), _in(Community.street_id, p.scope_ids(Role.street_staff)))
+    )
+
+
+def street_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    own = _in(Street.id, p.scope_ids(Role.street_staff))
+    if level == "manage":
+        return own
+    # Anyone with something inside a street may read the street's name.
+    return or_(own, Street.id.in_(select(Community.street_id).where(community_condition(p, level))))
+
+
+def community_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    managed = Community.id.in_(_managed_community_ids(p))
+    if level == "manage":
+        return managed
+    return or_(managed, Community.id.in_(select(Estate.community_id).where(estate_condition(p, level))))
+
+
+def estate_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    managed = Estate.community_id.in_(_managed_community_ids(p))
+    if level == "manage":
+        return managed
+    grid = Estate.id.in_(select(Building.estate_id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
+    if level == "contact":
+        return or_(managed, grid)
+    committee = _in(Estate.id, p.scope_ids(Role.committee_member))
+    resident = Estate.id.in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
+    return or_(managed, grid, committee, resident)
+
+
+def building_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    managed = Building.estate_id.in_(select(Estate.id).where(estate_condition(p, "manage")))
+    if level == "manage":
+        return managed
+    grid = _in(Building.grid_id, p.scope_ids(Role.grid_worker))
+    if level == "contact":
+        return or_(managed, grid)
+    committee = _in(Building.estate_id, p.scope_ids(Role.committee_member))
+    resident = Building.estate_id.in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
+    return or_(managed, grid, committee, resident)
+
+
+def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    managed = PropertyUnit.estate_id.in_(select(Estate.id).where(estate_condition(p, "manage")))
+    if level == "manage":
+        return managed
+    grid = PropertyUnit.building_id.in_(select(Building.id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
+    if level == "contact":
+        return or_(managed, grid)
+    committee = _in(PropertyUnit.estate_id, p.scope_ids(Role.committee_member))
+    return or_(managed, grid, committee, _in(PropertyUnit.id, p.unit_ids))
+
+
+def grid_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    managed = Grid.community_id.in_(_managed_community_ids(p))
+    if level == "manage":
+        return managed
+    return or_(managed, _in(Grid.id, p.scope_ids(Role.grid_worker)))
+

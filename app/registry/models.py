@@ -1,0 +1,144 @@
+"""Registry tables. Areas are integer hundredths of m² (``area_centi``); names are the ledger's Chinese names."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.db import created_at_field, enum_field, id_field
+
+
+class Street(SQLModel, table=True):
+    """街道: the client of the works (建设单位)."""
+
+    __table_args__ = (UniqueConstraint("district", "name"),)
+    id: uuid.UUID = id_field()
+    district: str = Field(max_length=100)
+    name: str = Field(max_length=100)
+    created_at: datetime = created_at_field()
+
+
+class Community(SQLModel, table=True):
+    """社区 (居委会)."""
+
+    __table_args__ = (UniqueConstraint("street_id", "name"),)
+    id: uuid.UUID = id_field()
+    street_id: uuid.UUID = Field(foreign_key="street.id", index=True)
+    name: str = Field(max_length=100)
+    created_at: datetime = created_at_field()
+
+
+class Estate(SQLModel, table=True):
+    """小区."""
+
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    id: uuid.UUID = id_field()
+    community_id: uuid.UUID = Field(foreign_key="community.id", index=True)
+    name: str = Field(max_length=100)
+    address: str | None = Field(default=None, max_length=200)
+    built_year: int | None = None
+    created_at: datetime = created_at_field()
+
+
+class Grid(SQLModel, table=True):
+    """网格: a group of buildings of one community, walked by its grid workers."""
+
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    id: uuid.UUID = id_field()
+    community_id: uuid.UUID = Field(foreign_key="community.id", index=True)
+    name: str = Field(max_length=100)
+    created_at: datetime = created_at_field()
+
+
+class Building(SQLModel, table=True):
+    """楼栋."""
+
+    __table_args__ = (UniqueConstraint("estate_id", "name"),)
+    id: uuid.UUID = id_field()
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True)
+    grid_id: uuid.UUID | None = Field(default=None, foreign_key="grid.id", index=True, ondelete="SET NULL")
+    name: str = Field(max_length=50)
+    created_at: datetime = created_at_field()
+
+
+class Entrance(SQLModel, table=True):
+    """单元 (stairwell): an elevator is decided by its entrance."""
+
+    __table_args__ = (UniqueConstraint("building_id", "name"),)
+    id: uuid.UUID = id_field()
+    building_id: uuid.UUID = Field(foreign_key="building.id", index=True)
+    name: str = Field(max_length=50)
+    created_at: datetime = created_at_field()
+
+
+class PropertyUnit(SQLModel, table=True):
+    """户 (专有部分). ``estate_id`` and ``building_id`` repeat the entrance's so scope checks need no joins."""
+
+    __tablename__ = "property_unit"
+    __table_args__ = (
+        UniqueConstraint("entrance_id", "room_number"),
+        CheckConstraint("area_centi > 0", name="area_positive"),
+    )
+    id: uuid.UUID = id_field()
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True)
+    building_id: uuid.UUID = Field(foreign_key="building.id", index=True)
+    entrance_id: uuid.UUID = Field(foreign_key="entrance.id", index=True)
+    floor: int
+    room_number: str = Field(max_length=20)
+    area_centi: int = Field(description="registered floor area in 0.01 m²")
+    note: str | None = Field(default=None, max_length=200)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class PersonKind(StrEnum):
+    natural = "natural"
+    organization = "organization"  # e.g. the former work unit (原产权单位) holding units
+
+
+class Person(SQLModel, table=True):
+    """An owner or tenant on record (not necessarily a user of the system)."""
+
+    id: uuid.UUID = id_field()
+    name: str = Field(max_length=100, index=True)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    kind: PersonKind = enum_field(PersonKind, default=PersonKind.natural)
+    created_at: datetime = created_at_field()
+
+
+class OccupantRelation(StrEnum):
+    owner = "owner"
+    co_owner = "co_owner"
+    tenant = "tenant"
+
+
+class UnitOccupant(SQLModel, table=True):
+    """A person's link to a unit: owner (业主), co-owner (共有人) or tenant."""
+
+    __tablename__ = "unit_occupant"
+    __table_args__ = (UniqueConstraint("unit_id", "person_id"),)
+    id: uuid.UUID = id_field()
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
+    person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    relation: OccupantRelation = enum_field(OccupantRelation)
+    created_at: datetime = created_at_field()
+
+
+class OrganizationKind(StrEnum):
+    contractor = "contractor"  # 施工单位
+    supervision = "supervision"  # 监理单位
+    designer = "designer"  # 设计单位
+    property_management = "property_management"  # 物业
+    other = "other"
+
+
+class Organization(SQLModel, table=True):
+    id: uuid.UUID = id_field()
+    name: str = Field(max_length=200, unique=True)
+    kind: OrganizationKind = enum_field(OrganizationKind)
+    credit_code: str | None = Field(default=None, max_length=18, description="统一社会信用代码")
+    contact_phone: str | None = Field(default=None, max_length=20)
+    created_at: datetime = created_at_field()
+

@@ -1,0 +1,148 @@
+"""Calls to WeChat's server API with timeouts and WeChat's error codes mapped to our errors.
+
+``session_key`` from jscode2session is returned to the caller for server-side storage only.
+The server access token is cached in the database (shared by every process) and refreshed when
+WeChat reports it invalid.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.models import WechatAccessToken
+from app.core import clock
+from app.core.config import Settings, get_settings
+from app.core.errors import AppError
+from app.core.logging import get_logger
+
+log = get_logger(__name__)
+
+# WeChat errcode -> (our code, HTTP status)
+LOGIN_ERRCODES: dict[int, tuple[str, int]] = {
+    40029: ("wechat_code_invalid", 400),
+    40163: ("wechat_code_invalid", 400),  # code already used
+    45011: ("wechat_rate_limited", 429),
+    40226: ("wechat_user_blocked", 403),
+    -1: ("wechat_busy", 503),
+}
+TOKEN_INVALID = {40001, 42001, 40014}  # invalid / expired access token
+
+
+@dataclass(frozen=True)
+class WechatSession:
+    openid: str
+    session_key: str
+    unionid: str | None
+
+
+class WechatClient:
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        base_url = settings.wechat_base_url
+        if transport is None and settings.wechat_fake:
+            from app.wechat.fake import fake_app
+
+            transport, base_url = httpx.ASGITransport(app=fake_app), "http://wechat.fake"
+        self.http = httpx.AsyncClient(
+            base_url=base_url, transport=transport, timeout=httpx.Timeout(settings.wechat_timeout_seconds)
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(self.settings.wechat_timeout_seconds):
+                response = await self.http.request(method, path, **kw)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            log.warning("wechat unreachable", extra={"path": path, "error": type(exc).__name__})
+            raise AppError("wechat_unavailable", 503) from None
+        if response.status_code >= 500:
+            log.warning("wechat server error", extra={"path": path, "status": response.status_code})
+            raise AppError("wechat_unavailable", 503)
+        try:
+            data = response.json()
+        except ValueError:
+            raise AppError("wechat_error", 502) from None
+        if not isinstance(data, dict):
+            raise AppError("wechat_error", 502)
+        return data
+
+    @staticmethod
+    def _raise_for(data: dict[str, Any]) -> None:
+        errcode = data.get("errcode") or 0
+        if errcode == 0:
+            return
+        log.warning("wechat error", extra={"errcode": errcode})
+        code, status = LOGIN_ERRCODES.get(errcode, ("wechat_error", 502))
+        raise AppError(code, status, details={"wechat_errcode": errcode})
+
+    async def code_to_session(self, code: str) -> WechatSession:
+        data = await self._call(
+            "GET",
+            "/sns/jscode2session",
+            params={
+                "appid": self.settings.wechat_app_id,
+                "secret": self.settings.wechat_app_secret,
+                "js_code": code,
+                "grant_type": "authorization_code",
+            },
+        )
+        self._raise_for(data)
+        if not data.get("openid") or not data.get("session_key"):
+            raise AppError("wechat_error", 502)
+        return WechatSession(data["openid"], data["session_key"], data.get("unionid"))
+
+    async def access_token(self, session: AsyncSession, *, force_refresh: bool = False) -> str:
+        cached = await session.get(WechatAccessToken, self.settings.wechat_app_id)
+        if cached and not force_refresh and cached.expires_at > clock.now() + timedelta(minutes=5):
+            return cached.access_token
+        data = await self._call(
+            "GET",
+            "/cgi-bin/token",
+            params={
+                "grant_type": "client_credential",
+                "appid": self.settings.wechat_app_id,
+                "secret": self.settings.wechat_app_secret,
+            },
+        )
+        self._raise_for(data)
+        expires_at = clock.now() + timedelta(seconds=int(data.get("expires_in", 7200)))
+        if cached is None:
+            cached = WechatAccessToken(app_id=self.settings.wechat_app_id, access_token="", expires_at=expires_at)
+        cached.access_token, cached.expires_at = data["access_token"], expires_at
+        session.add(cached)
+        await session.flush()
+        return cached.access_token
+
+    async def _with_access_token(self, session: AsyncSession, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        """Call an API that needs the access token, refreshing it once if WeChat says it is stale."""
+        for attempt in range(2):
+            token = await self.access_token(session, force_refresh=attempt > 0)
+            data = await self._call(method, path, params={"access_token": token}, **kw)
+            if data.get("errcode") not in TOKEN_INVALID:
+                return data
+        return data
+
+    async def phone_number(self, session: AsyncSession, code: str) -> str:
+        data = await self._with_access_token(session, "POST", "/wxa/business/getuserphonenumber", json={"code": code})
+        self._raise_for(data)
+        phone = (data.get("phone_info") or {}).get("purePhoneNumber")
+        if not phone:
+            raise AppError("wechat_error", 502)
+        return phone
+
+
+_client: WechatClient | None = None
+
+
+def get_wechat() -> WechatClient:
+    """Dependency: the process-wide client (tests override it)."""
+    global _client
+    if _client is None:
+        _client = WechatClient(get_settings())
+    return _client

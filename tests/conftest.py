@@ -1,0 +1,102 @@
+"""Test harness: a real database built by the migrations, each test inside a rolled-back transaction.
+
+``APP_TEST_DATABASE_URL`` selects PostgreSQL (its database is dropped and re-created); without it the
+tests run on a fresh SQLite file.
+"""
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+_tmp = Path(tempfile.mkdtemp(prefix="app-tests-"))
+TEST_DATABASE_URL = os.environ.get("APP_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{_tmp / 'test.db'}"
+os.environ.update(
+    APP_ENV="test",
+    APP_DATABASE_URL=TEST_DATABASE_URL,
+    APP_STORAGE_DIR=str(_tmp / "files"),
+    APP_JWT_SECRET="test-secret-" + "x" * 32,
+    APP_LOG_LEVEL="WARNING",
+)
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
+
+from app.core.config import get_settings  # noqa: E402
+from app.core.db import get_session, make_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.wechat import fake  # noqa: E402
+
+get_settings.cache_clear()
+
+
+async def _recreate_postgres_database(url: str) -> None:
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    await admin.dispose()
+
+
+def _migrate() -> None:
+    from app.__main__ import migrate
+
+    migrate()
+
+
+@pytest.fixture(scope="session")
+async def engine() -> AsyncIterator[AsyncEngine]:
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        await _recreate_postgres_database(TEST_DATABASE_URL)
+    await asyncio.to_thread(_migrate)  # the schema comes from the migrations, never create_all
+    engine = make_engine(TEST_DATABASE_URL)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction that is rolled back after the test."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+@pytest.fixture
+def app(db: AsyncSession):
+    application = create_app()
+
+    async def _session() -> AsyncIterator[AsyncSession]:
+        # The request's transaction is a SAVEPOINT of the test's transaction.
+        try:
+            yield db
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = _session
+    return application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def _reset_fake_wechat():
+    fake.state.reset()
+    yield
