@@ -13,10 +13,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.logging import get_logger
-
-log = get_logger(__name__)
-
 # code -> (zh-CN, en)
 MESSAGES: dict[str, tuple[str, str]] = {
     # generic
@@ -114,13 +110,20 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def wants_english(request: Request) -> bool:
-    return request.headers.get("accept-language", "").strip().lower().startswith("en")
+    return accept_language_is_english(request.headers.get("accept-language", ""))
+
+
+def accept_language_is_english(header: str) -> bool:
+    return header.strip().lower().startswith("en")
+
+
+def error_body(code: str, english: bool, details: Any = None) -> dict[str, Any]:
+    zh, en = MESSAGES.get(code, MESSAGES["internal_error"])
+    return {"error": {"code": code, "message": en if english else zh, "details": details}}
 
 
 def error_json(request: Request, code: str, status: int, details: Any = None, headers=None) -> JSONResponse:
-    zh, en = MESSAGES.get(code, MESSAGES["internal_error"])
-    body = {"error": {"code": code, "message": en if wants_english(request) else zh, "details": details}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(error_body(code, wants_english(request), details), status_code=status, headers=headers)
 
 
 _HTTP_CODES = {
@@ -154,8 +157,5 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
         return error_json(request, code, exc.status_code, None, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unhandled(request: Request, exc: Exception):
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return error_json(request, "internal_error", 500)
+    # Unexpected exceptions are turned into a bare 500 by RequestContextMiddleware (app.core.observability),
+    # which sits outside these handlers and so can still attach the request id.

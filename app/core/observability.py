@@ -1,5 +1,6 @@
-"""Request id, access log and Prometheus metrics middleware, and the /metrics payload."""
+"""Request id, access log, Prometheus metrics and the last-resort 500 (no traceback reaches a client)."""
 
+import json
 import os
 import re
 import time
@@ -15,6 +16,7 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import accept_language_is_english, error_body
 from app.core.logging import get_logger, request_id_var
 
 log = get_logger("app.access")
@@ -47,10 +49,12 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
@@ -58,6 +62,17 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            log.exception("unhandled error", extra={"route": getattr(scope.get("route"), "path", None)})
+            if started_response:
+                raise
+            english = accept_language_is_english(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
+            body = json.dumps(error_body("internal_error", english), ensure_ascii=False).encode()
+            status = 500
+            await send({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode())]})
+            await send({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

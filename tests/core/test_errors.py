@@ -1,0 +1,80 @@
+"""Every error answers in the DESIGN.md §10 shape, in Chinese by default and English on request."""
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from app.core.errors import MESSAGES, AppError
+
+
+class Payload(BaseModel):
+    count: int
+
+
+@pytest.fixture
+async def probe(app):
+    @app.get("/probe/app-error")
+    async def probe_app_error():
+        raise AppError("binding_exists", 409, details={"unit_id": "x"})
+
+    @app.post("/probe/validate")
+    async def probe_validate(payload: Payload):
+        return payload
+
+    @app.get("/probe/crash")
+    async def probe_crash():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+async def test_app_error_shape_in_chinese_by_default(probe):
+    r = await probe.get("/probe/app-error")
+    assert r.status_code == 409
+    assert r.json() == {"error": {"code": "binding_exists", "message": MESSAGES["binding_exists"][0],
+                                  "details": {"unit_id": "x"}}}
+
+
+async def test_english_on_accept_language_en(probe):
+    r = await probe.get("/probe/app-error", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert r.json()["error"]["message"] == MESSAGES["binding_exists"][1]
+
+
+async def test_validation_error_uses_the_shape(probe):
+    r = await probe.post("/probe/validate", json={"count": "many"})
+    assert r.status_code == 422
+    body = r.json()["error"]
+    assert body["code"] == "validation_error" and body["message"] == "请求参数有误"
+    assert body["details"][0]["loc"] == ["body", "count"]
+
+
+async def test_unknown_route_and_method(probe):
+    r = await probe.get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = await probe.delete("/probe/validate")
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_crash_answers_500_without_traceback_and_with_request_id(probe):
+    r = await probe.get("/probe/crash", headers={"X-Request-ID": "req-42"})
+    assert r.status_code == 500
+    assert r.json() == {"error": {"code": "internal_error", "message": MESSAGES["internal_error"][0], "details": None}}
+    assert "hunter2" not in r.text and "Traceback" not in r.text
+    assert r.headers["x-request-id"] == "req-42"
+
+
+async def test_request_id_generated_when_missing_or_unsafe(probe):
+    r = await probe.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert r.headers["x-request-id"] != "bad id\nwith newline" and len(r.headers["x-request-id"]) == 32
+
+
+def test_unknown_code_is_a_programming_error():
+    with pytest.raises(KeyError):
+        AppError("no_such_code")
+
+
+def test_every_message_has_both_languages():
+    for code, (zh, en) in MESSAGES.items():
+        assert zh and en and zh != en, code

@@ -1,0 +1,39 @@
+"""Keyset pagination: a cursor walk returns every row exactly once, and bad cursors are refused."""
+
+import pytest
+from sqlmodel import select
+
+from app.core.errors import AppError
+from app.core.pagination import PageParams, paginate
+from app.registry.models import Street
+from tests import factories
+
+
+async def test_cursor_walk_returns_every_row_once(db):
+    created = {(await factories.street(db, district="分页区")).id for _ in range(7)}
+    stmt = select(Street).where(Street.district == "分页区")
+    seen, cursor, pages = [], None, 0
+    while True:
+        rows, cursor = await paginate(db, stmt, [Street.name, Street.id], PageParams(cursor=cursor, limit=3))
+        seen += [r.id for r in rows]
+        pages += 1
+        if cursor is None:
+            break
+    assert pages == 3 and len(seen) == 7 and set(seen) == created
+
+
+async def test_rows_inserted_before_the_cursor_do_not_repeat(db):
+    for name in ("b", "c", "d"):
+        await factories.street(db, district="插入区", name=name)
+    stmt = select(Street).where(Street.district == "插入区")
+    first, cursor = await paginate(db, stmt, [Street.name, Street.id], PageParams(limit=2))
+    await factories.street(db, district="插入区", name="a")  # sorts before the cursor
+    rest, _ = await paginate(db, stmt, [Street.name, Street.id], PageParams(cursor=cursor, limit=10))
+    assert [s.name for s in first] == ["b", "c"] and [s.name for s in rest] == ["d"]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "W10", "WyJ4Il0", "eyJhIjogMX0"])
+async def test_bad_cursor_is_a_400(db, cursor):
+    with pytest.raises(AppError) as err:
+        await paginate(db, select(Street), [Street.name, Street.id], PageParams(cursor=cursor))
+    assert err.value.code == "invalid_cursor" and err.value.status == 400
