@@ -1,0 +1,36 @@
+# Quickstart: `make run` (demo service on :8000, SQLite + local files) and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run serve migrate seed test openapi check-openapi lint clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python -m app migrate
+
+seed: migrate
+	$(BIN)/python -m app seed-demo
+
+## Install, migrate, load the demo estate and serve on http://127.0.0.1:8000
+run: seed
+	$(BIN)/python -m app serve --host 127.0.0.1 --port 8000
+
+## Install and run the tests (SQLite; set APP_TEST_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
+test: install
+	$(BIN)/pytest
+
+openapi: install
+	$(BIN)/python -m app export-openapi
+
+clean:
+	rm -rf $(VENV) data
