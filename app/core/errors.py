@@ -61,6 +61,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_file_invalid": ("无法读取台账文件", "The ledger file cannot be read"),
     "import_header_missing": ("台账缺少必需的列", "The ledger lacks required columns"),
     "unit_exists": ("该房屋已存在", "This unit already exists"),
+    "entrance_outside_building": ("该单元不属于此楼栋", "The entrance is not in this building"),
 }
 
 

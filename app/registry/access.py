@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.registry.models import Building, Community, Estate, Grid, PropertyUnit, Street
+from app.registry.models import Building, Community, Estate, Grid, Organization, PropertyUnit, Street
 
 Level = Literal["manage", "contact", "read"]
 
@@ -103,3 +103,13 @@ def grid_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
         return managed
     return or_(managed, _in(Grid.id, p.scope_ids(Role.grid_worker)))
 
+
+
+def organization_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    """Staff pick organisations for projects, so they read them all; contractors read their own only.
+
+    Creating one is a role check (admin, street staff: the client of the works), not a scope.
+    """
+    if p.roles & {Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker}:
+        return true()
+    return _in(Organization.id, p.scope_ids(Role.contractor))

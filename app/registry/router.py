@@ -1,5 +1,237 @@
-"""Registry routes (API.md: Registry)."""
+"""Registry routes (API.md: Registry). Thin: loaders authorise, services do the work."""
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import quote
 
-router = APIRouter(tags=["registry"])
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+
+from app.auth.deps import CurrentPrincipal
+from app.auth.models import Role
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import AppError, Forbidden, responses
+from app.core.pagination import Page, PageDep
+from app.registry import service
+from app.registry.deps import (
+    BuildingForManage,
+    BuildingForRead,
+    EstateForManage,
+    EstateForRead,
+    GridForManage,
+    UnitForContact,
+    UnitForRead,
+    community_for,
+    street_for,
+)
+from app.registry.exporter import export_ledger
+from app.registry.importer import import_ledger
+from app.registry.schemas import (
+    BuildingCreate,
+    BuildingPublic,
+    CommunityCreate,
+    CommunityPublic,
+    EntranceCreate,
+    EntrancePublic,
+    EstateCreate,
+    EstateDetail,
+    EstatePublic,
+    GridBuildingsUpdate,
+    GridCreate,
+    GridPublic,
+    GridWithBuildings,
+    ImportReport,
+    OrganizationCreate,
+    OrganizationPublic,
+    StreetCreate,
+    StreetPublic,
+    UnitCreate,
+    UnitDetail,
+    UnitPublic,
+    UnitUpdate,
+)
+
+router = APIRouter(tags=["registry"], responses=responses(401, 422))
+
+READ = responses(404)
+WRITE = responses(403, 404, 409)
+
+
+def _page(model, rows, cursor):
+    return Page[model](items=[model.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+# --- streets, communities, estates -------------------------------------------------------------------
+
+
+@router.get("/streets", response_model=Page[StreetPublic])
+async def list_streets(session: SessionDep, principal: CurrentPrincipal, page: PageDep):
+    return _page(StreetPublic, *await service.list_streets(session, principal, page))
+
+
+@router.post("/streets", response_model=StreetPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
+async def create_street(data: StreetCreate, session: SessionDep, principal: CurrentPrincipal):
+    if not principal.is_admin:
+        raise Forbidden()
+    return await service.create_street(session, data)
+
+
+@router.get("/communities", response_model=Page[CommunityPublic])
+async def list_communities(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep, street_id: uuid.UUID | None = None
+):
+    return _page(CommunityPublic, *await service.list_communities(session, principal, page, street_id))
+
+
+@router.post("/communities", response_model=CommunityPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
+async def create_community(data: CommunityCreate, session: SessionDep, principal: CurrentPrincipal):
+    await street_for(session, principal, data.street_id, "manage")
+    return await service.create_community(session, data)
+
+
+@router.get("/estates", response_model=Page[EstatePublic])
+async def list_estates(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep, community_id: uuid.UUID | None = None
+):
+    return _page(EstatePublic, *await service.list_estates(session, principal, page, community_id))
+
+
+@router.post("/estates", response_model=EstatePublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
+async def create_estate(data: EstateCreate, session: SessionDep, principal: CurrentPrincipal):
+    await community_for(session, principal, data.community_id, "manage")
+    return await service.create_estate(session, data)
+
+
+@router.get("/estates/{estate_id}", response_model=EstateDetail, responses=READ)
+async def get_estate(estate: EstateForRead, session: SessionDep):
+    return await service.estate_detail(session, estate)
+
+
+# --- buildings, entrances, units ---------------------------------------------------------------------
+
+
+@router.get("/estates/{estate_id}/buildings", response_model=Page[BuildingPublic], responses=READ)
+async def list_buildings(estate: EstateForRead, session: SessionDep, principal: CurrentPrincipal, page: PageDep):
+    return _page(BuildingPublic, *await service.list_buildings(session, principal, estate, page))
+
+
+@router.post(
+    "/estates/{estate_id}/buildings", response_model=BuildingPublic, status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+async def create_building(data: BuildingCreate, estate: EstateForManage, session: SessionDep):
+    return await service.create_building(session, estate, data)
+
+
+@router.get("/buildings/{building_id}/entrances", response_model=Page[EntrancePublic], responses=READ)
+async def list_entrances(building: BuildingForRead, session: SessionDep, page: PageDep):
+    return _page(EntrancePublic, *await service.list_entrances(session, building, page))
+
+
+@router.post(
+    "/buildings/{building_id}/entrances", response_model=EntrancePublic, status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+async def create_entrance(data: EntranceCreate, building: BuildingForManage, session: SessionDep):
+    return await service.create_entrance(session, building, data)
+
+
+@router.get("/buildings/{building_id}/units", response_model=Page[UnitPublic], responses=READ)
+async def list_units(building: BuildingForRead, session: SessionDep, principal: CurrentPrincipal, page: PageDep):
+    items, cursor = await service.list_units(session, principal, building, page)
+    return Page[UnitPublic](items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/buildings/{building_id}/units", response_model=UnitPublic, status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+async def create_unit(data: UnitCreate, building: BuildingForManage, session: SessionDep):
+    return service.unit_public(await service.create_unit(session, building, data))
+
+
+@router.get("/units/{unit_id}", response_model=UnitDetail, responses=READ)
+async def get_unit(unit: UnitForRead, session: SessionDep, principal: CurrentPrincipal):
+    """Names and phones are in full for staff in scope and the unit's grid worker, masked otherwise."""
+    return await service.unit_detail(session, principal, unit)
+
+
+@router.patch("/units/{unit_id}", response_model=UnitDetail, responses=responses(403, 404))
+async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDep, principal: CurrentPrincipal):
+    await service.update_unit(session, unit, data)
+    return await service.unit_detail(session, principal, unit)
+
+
+# --- ledger import and export ------------------------------------------------------------------------
+
+
+@router.post(
+    "/estates/{estate_id}/registry-imports", response_model=ImportReport, responses=responses(403, 404, 413)
+)
+async def import_registry(
+    estate: EstateForManage, session: SessionDep, file: Annotated[UploadFile, File(description="XLSX or CSV ledger")]
+):
+    """Row errors are reported and skipped; the other rows are imported. Re-import updates in place."""
+    limit = get_settings().import_max_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise AppError("payload_too_large", 413, details={"max_bytes": limit})
+    return await import_ledger(session, estate.id, file.filename or "", content)
+
+
+_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@router.get(
+    "/estates/{estate_id}/registry-export",
+    response_class=Response,
+    responses={**responses(403, 404), 200: {"content": {_MEDIA["xlsx"]: {}, "text/csv": {}}}},
+)
+async def export_registry(
+    estate: EstateForManage, session: SessionDep, format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx"
+):
+    body = await export_ledger(session, estate.id, format)
+    filename = quote(f"{estate.name}台账.{format}")
+    return Response(
+        body, media_type=_MEDIA[format],
+        headers={"Content-Disposition": f"attachment; filename=ledger.{format}; filename*=UTF-8''{filename}"},
+    )
+
+
+# --- grids and organizations -------------------------------------------------------------------------
+
+
+@router.get("/grids", response_model=Page[GridPublic])
+async def list_grids(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep, community_id: uuid.UUID | None = None
+):
+    return _page(GridPublic, *await service.list_grids(session, principal, page, community_id))
+
+
+@router.post("/grids", response_model=GridPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
+async def create_grid(data: GridCreate, session: SessionDep, principal: CurrentPrincipal):
+    await community_for(session, principal, data.community_id, "manage")
+    return await service.create_grid(session, data)
+
+
+@router.put("/grids/{grid_id}/buildings", response_model=GridWithBuildings, responses=responses(403, 404))
+async def set_grid_buildings(data: GridBuildingsUpdate, grid: GridForManage, session: SessionDep):
+    return await service.set_grid_buildings(session, grid, data.building_ids)
+
+
+@router.get("/organizations", response_model=Page[OrganizationPublic])
+async def list_organizations(session: SessionDep, principal: CurrentPrincipal, page: PageDep):
+    """Staff see every organisation; contractors see their own."""
+    return _page(OrganizationPublic, *await service.list_organizations(session, principal, page))
+
+
+@router.post(
+    "/organizations", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+async def create_organization(data: OrganizationCreate, session: SessionDep, principal: CurrentPrincipal):
+    if not principal.roles & {Role.admin, Role.street_staff}:
+        raise Forbidden()
+    return await service.create_organization(session, data)

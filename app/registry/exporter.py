@@ -1,0 +1,102 @@
+"""Ledger export (台账导出): the estate's units in the import's own format, so an export can be edited in
+Excel and imported back. Full personal data: the route requires the "manage" level."""
+
+import asyncio
+import csv
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.registry.areas import format_area
+from app.registry.ledger import AREA, HEADERS
+from app.registry.models import Building, Entrance, OccupantRelation, Person, PropertyUnit, UnitOccupant
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    building: str
+    entrance: str
+    floor: int
+    room: str
+    area_centi: int
+    owner: str
+    phone: str
+    co_owners: str
+    note: str
+
+    def cells(self) -> list:
+        return [self.building, self.entrance, self.floor, self.room, format_area(self.area_centi), self.owner,
+                self.phone, self.co_owners, self.note]
+
+
+async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[LedgerLine]:
+    rows = (
+        await session.exec(
+            select(PropertyUnit, Building.name, Entrance.name)
+            .join(Building, col(PropertyUnit.building_id) == Building.id)
+            .join(Entrance, col(PropertyUnit.entrance_id) == Entrance.id)
+            .where(PropertyUnit.estate_id == estate_id)
+            .order_by(Building.name, Entrance.name, PropertyUnit.floor, PropertyUnit.room_number, PropertyUnit.id)
+        )
+    ).all()
+    owners: dict[uuid.UUID, Person] = {}
+    co_owners: dict[uuid.UUID, list[str]] = defaultdict(list)
+    links = await session.exec(
+        select(UnitOccupant.unit_id, UnitOccupant.relation, Person)
+        .join(Person, col(UnitOccupant.person_id) == Person.id)
+        .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
+        .where(PropertyUnit.estate_id == estate_id)
+        .order_by(UnitOccupant.created_at, UnitOccupant.id)
+    )
+    for unit_id, relation, person in links.all():
+        if relation == OccupantRelation.owner and unit_id not in owners:
+            owners[unit_id] = person
+        elif relation == OccupantRelation.co_owner:
+            co_owners[unit_id].append(person.name)
+    lines = []
+    for unit, building_name, entrance_name in rows:
+        owner = owners.get(unit.id)
+        lines.append(
+            LedgerLine(
+                building=building_name, entrance=entrance_name, floor=unit.floor, room=unit.room_number,
+                area_centi=unit.area_centi, owner=owner.name if owner else "", phone=(owner.phone or "") if owner else "",
+                co_owners="、".join(sorted(co_owners.get(unit.id, []))), note=unit.note or "",
+            )
+        )
+    return lines
+
+
+def _to_csv(lines: list[LedgerLine]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    writer.writerows(line.cells() for line in lines)
+    # BOM: Excel opens BOM-less UTF-8 CSV as the local code page and garbles the Chinese.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _to_xlsx(lines: list[LedgerLine]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("台账")
+    sheet.append(HEADERS)
+    area_column = HEADERS.index(AREA)
+    for line in lines:
+        cells = line.cells()
+        # Phones and room numbers stay text (Excel would show 1.31849E+10); the area stays the exact
+        # two-decimal text too, so no float ever stands between the ledger and a vote tally.
+        cells[area_column] = format_area(line.area_centi)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def export_ledger(session: AsyncSession, estate_id: uuid.UUID, fmt: str) -> bytes:
+    lines = await ledger_lines(session, estate_id)
+    return await asyncio.to_thread(_to_xlsx if fmt == "xlsx" else _to_csv, lines)

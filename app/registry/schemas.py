@@ -1,0 +1,214 @@
+"""Request and response models of the registry. Areas travel as strings with two decimals."""
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.registry.areas import AreaError, format_area, parse_area
+from app.registry.models import OccupantRelation, OrganizationKind, PersonKind
+
+PHONE_RE = re.compile(r"^1\d{10}$")
+
+
+def _area(value: str) -> str:
+    try:
+        return format_area(parse_area(value))
+    except AreaError as exc:
+        raise ValueError(f"{exc.code}: {exc}") from None
+
+
+def _phone(value: str | None) -> str | None:
+    if value is not None and not PHONE_RE.match(value):
+        raise ValueError("phone_invalid: 手机号须为1开头的11位数字")
+    return value
+
+
+# A string like "86.50": strictly a string (a JSON number would already have been rounded by a float).
+AreaStr = Annotated[str, Field(examples=["86.50"]), AfterValidator(_area)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Phone = Annotated[str | None, AfterValidator(_phone)]
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class StreetCreate(BaseModel):
+    district: Name
+    name: Name
+
+
+class StreetPublic(_Public):
+    id: uuid.UUID
+    district: str
+    name: str
+    created_at: datetime
+
+
+class CommunityCreate(BaseModel):
+    street_id: uuid.UUID
+    name: Name
+
+
+class CommunityPublic(_Public):
+    id: uuid.UUID
+    street_id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class EstateCreate(BaseModel):
+    community_id: uuid.UUID
+    name: Name
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    built_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+
+
+class EstatePublic(_Public):
+    id: uuid.UUID
+    community_id: uuid.UUID
+    name: str
+    address: str | None
+    built_year: int | None
+    created_at: datetime
+
+
+class EstateCounts(BaseModel):
+    buildings: int
+    entrances: int
+    units: int
+    households: int = Field(description="units with at least one owner on record")
+    total_area: str = Field(description="sum of the units' registered areas, m²", examples=["1234.56"])
+
+
+class EstateDetail(EstatePublic):
+    counts: EstateCounts
+
+
+class BuildingCreate(BaseModel):
+    name: ShortName
+    grid_id: uuid.UUID | None = None
+
+
+class BuildingPublic(_Public):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    grid_id: uuid.UUID | None
+    name: str
+    created_at: datetime
+
+
+class EntranceCreate(BaseModel):
+    name: ShortName
+
+
+class EntrancePublic(_Public):
+    id: uuid.UUID
+    building_id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class UnitCreate(BaseModel):
+    entrance_id: uuid.UUID
+    floor: Annotated[int, Field(ge=-10, le=200)]
+    room_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    area: AreaStr
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class OccupantIn(BaseModel):
+    name: Name
+    phone: Phone = None
+    relation: OccupantRelation
+    kind: PersonKind = PersonKind.natural
+
+
+class UnitUpdate(BaseModel):
+    """Only the fields sent change. ``occupants`` replaces the unit's whole list of people."""
+
+    area: AreaStr | None = None
+    floor: Annotated[int, Field(ge=-10, le=200)] | None = None
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+    occupants: list[OccupantIn] | None = Field(default=None, max_length=50)
+
+
+class UnitPublic(BaseModel):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    building_id: uuid.UUID
+    entrance_id: uuid.UUID
+    floor: int
+    room_number: str
+    area: str = Field(examples=["86.50"])
+    note: str | None
+    updated_at: datetime
+
+
+class OccupantPublic(BaseModel):
+    person_id: uuid.UUID
+    relation: OccupantRelation
+    kind: PersonKind
+    name: str
+    phone: str | None
+    masked: bool = Field(description="true when name and phone are masked for the caller (PIPL)")
+
+
+class UnitDetail(UnitPublic):
+    building_name: str
+    entrance_name: str
+    occupants: list[OccupantPublic]
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="spreadsheet row; the header is row 1")
+    column: str
+    code: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[ImportRowError] = []
+
+
+class GridCreate(BaseModel):
+    community_id: uuid.UUID
+    name: Name
+
+
+class GridPublic(_Public):
+    id: uuid.UUID
+    community_id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class GridBuildingsUpdate(BaseModel):
+    building_ids: list[uuid.UUID] = Field(max_length=1000)
+
+
+class GridWithBuildings(GridPublic):
+    building_ids: list[uuid.UUID]
+
+
+class OrganizationCreate(BaseModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    kind: OrganizationKind
+    credit_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] | None = None
+    contact_phone: Annotated[str, StringConstraints(max_length=20)] | None = None
+
+
+class OrganizationPublic(_Public):
+    id: uuid.UUID
+    name: str
+    kind: OrganizationKind
+    credit_code: str | None
+    contact_phone: str | None
+    created_at: datetime

@@ -1,0 +1,338 @@
+"""Registry business logic: scoped lists, creation with uniqueness checks, estate counts, unit details
+with masking, unit corrections and grid membership. Services flush, never commit."""
+
+import uuid
+
+from sqlalchemy import distinct, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.core import clock
+from app.core.errors import AppError, Conflict
+from app.core.pagination import PageParams, paginate
+from app.registry import access
+from app.registry.areas import format_area, parse_area
+from app.registry.masking import mask_name, mask_phone
+from app.registry.models import (
+    Building,
+    Community,
+    Entrance,
+    Estate,
+    Grid,
+    OccupantRelation,
+    Organization,
+    Person,
+    PropertyUnit,
+    Street,
+    UnitOccupant,
+)
+from app.registry.schemas import (
+    BuildingCreate,
+    CommunityCreate,
+    EntranceCreate,
+    EstateCounts,
+    EstateCreate,
+    EstateDetail,
+    EstatePublic,
+    GridCreate,
+    GridWithBuildings,
+    OccupantPublic,
+    OrganizationCreate,
+    StreetCreate,
+    UnitCreate,
+    UnitDetail,
+    UnitPublic,
+    UnitUpdate,
+)
+
+
+async def _exists(session: AsyncSession, stmt) -> bool:
+    return (await session.exec(stmt.limit(1))).first() is not None
+
+
+async def _add(session: AsyncSession, obj):
+    session.add(obj)
+    await session.flush()
+    return obj
+
+
+# --- streets, communities, estates -------------------------------------------------------------------
+
+
+async def list_streets(session: AsyncSession, p: Principal, page: PageParams):
+    stmt = select(Street).where(access.street_condition(p))
+    return await paginate(session, stmt, [col(Street.district), col(Street.name), col(Street.id)], page)
+
+
+async def create_street(session: AsyncSession, data: StreetCreate) -> Street:
+    if await _exists(session, select(Street.id).where(Street.district == data.district, Street.name == data.name)):
+        raise Conflict("duplicate_name")
+    return await _add(session, Street(district=data.district, name=data.name))
+
+
+async def list_communities(session: AsyncSession, p: Principal, page: PageParams, street_id: uuid.UUID | None):
+    stmt = select(Community).where(access.community_condition(p))
+    if street_id is not None:
+        stmt = stmt.where(Community.street_id == street_id)
+    return await paginate(session, stmt, [col(Community.name), col(Community.id)], page)
+
+
+async def create_community(session: AsyncSession, data: CommunityCreate) -> Community:
+    if await _exists(
+        session, select(Community.id).where(Community.street_id == data.street_id, Community.name == data.name)
+    ):
+        raise Conflict("duplicate_name")
+    return await _add(session, Community(street_id=data.street_id, name=data.name))
+
+
+async def list_estates(session: AsyncSession, p: Principal, page: PageParams, community_id: uuid.UUID | None):
+    stmt = select(Estate).where(access.estate_condition(p))
+    if community_id is not None:
+        stmt = stmt.where(Estate.community_id == community_id)
+    return await paginate(session, stmt, [col(Estate.name), col(Estate.id)], page)
+
+
+async def create_estate(session: AsyncSession, data: EstateCreate) -> Estate:
+    if await _exists(
+        session, select(Estate.id).where(Estate.community_id == data.community_id, Estate.name == data.name)
+    ):
+        raise Conflict("duplicate_name")
+    return await _add(session, Estate(**data.model_dump()))
+
+
+async def estate_detail(session: AsyncSession, estate: Estate) -> EstateDetail:
+    buildings = (
+        await session.exec(select(func.count()).select_from(Building).where(Building.estate_id == estate.id))
+    ).one()
+    entrances = (
+        await session.exec(
+            select(func.count())
+            .select_from(Entrance)
+            .join(Building, col(Entrance.building_id) == Building.id)
+            .where(Building.estate_id == estate.id)
+        )
+    ).one()
+    units, total_centi = (
+        await session.exec(
+            select(func.count(), func.coalesce(func.sum(PropertyUnit.area_centi), 0)).where(
+                PropertyUnit.estate_id == estate.id
+            )
+        )
+    ).one()
+    households = (
+        await session.exec(
+            select(func.count(distinct(UnitOccupant.unit_id)))
+            .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
+            .where(
+                PropertyUnit.estate_id == estate.id,
+                col(UnitOccupant.relation).in_([OccupantRelation.owner, OccupantRelation.co_owner]),
+            )
+        )
+    ).one()
+    counts = EstateCounts(
+        buildings=buildings, entrances=entrances, units=units, households=households,
+        total_area=format_area(int(total_centi)),
+    )
+    return EstateDetail(**EstatePublic.model_validate(estate).model_dump(), counts=counts)
+
+
+# --- buildings, entrances, units ---------------------------------------------------------------------
+
+
+async def _check_grid_for_estate(session: AsyncSession, estate: Estate, grid_id: uuid.UUID) -> None:
+    grid = await session.get(Grid, grid_id)
+    if grid is None or grid.community_id != estate.community_id:
+        raise AppError("grid_building_outside", 422, details={"grid_id": str(grid_id)})
+
+
+async def list_buildings(session: AsyncSession, p: Principal, estate: Estate, page: PageParams):
+    # A grid worker reads an estate through their grid, but lists only the grid's buildings.
+    stmt = select(Building).where(Building.estate_id == estate.id, access.building_condition(p))
+    return await paginate(session, stmt, [col(Building.name), col(Building.id)], page)
+
+
+async def create_building(session: AsyncSession, estate: Estate, data: BuildingCreate) -> Building:
+    if await _exists(session, select(Building.id).where(Building.estate_id == estate.id, Building.name == data.name)):
+        raise Conflict("duplicate_name")
+    if data.grid_id is not None:
+        await _check_grid_for_estate(session, estate, data.grid_id)
+    return await _add(session, Building(estate_id=estate.id, name=data.name, grid_id=data.grid_id))
+
+
+async def list_entrances(session: AsyncSession, building: Building, page: PageParams):
+    stmt = select(Entrance).where(Entrance.building_id == building.id)
+    return await paginate(session, stmt, [col(Entrance.name), col(Entrance.id)], page)
+
+
+async def create_entrance(session: AsyncSession, building: Building, data: EntranceCreate) -> Entrance:
+    if await _exists(
+        session, select(Entrance.id).where(Entrance.building_id == building.id, Entrance.name == data.name)
+    ):
+        raise Conflict("duplicate_name")
+    return await _add(session, Entrance(building_id=building.id, name=data.name))
+
+
+def unit_public(unit: PropertyUnit) -> UnitPublic:
+    return UnitPublic(
+        id=unit.id, estate_id=unit.estate_id, building_id=unit.building_id, entrance_id=unit.entrance_id,
+        floor=unit.floor, room_number=unit.room_number, area=format_area(unit.area_centi), note=unit.note,
+        updated_at=unit.updated_at,
+    )
+
+
+async def list_units(session: AsyncSession, p: Principal, building: Building, page: PageParams):
+    # Residents see their own units only; committee members and staff see the whole building.
+    stmt = select(PropertyUnit).where(PropertyUnit.building_id == building.id, access.unit_condition(p))
+    order = [col(PropertyUnit.floor), col(PropertyUnit.room_number), col(PropertyUnit.id)]
+    units, cursor = await paginate(session, stmt, order, page)
+    return [unit_public(u) for u in units], cursor
+
+
+async def create_unit(session: AsyncSession, building: Building, data: UnitCreate) -> PropertyUnit:
+    entrance = await session.get(Entrance, data.entrance_id)
+    if entrance is None or entrance.building_id != building.id:
+        raise AppError("entrance_outside_building", 422, details={"entrance_id": str(data.entrance_id)})
+    if await _exists(
+        session,
+        select(PropertyUnit.id).where(
+            PropertyUnit.entrance_id == entrance.id, PropertyUnit.room_number == data.room_number
+        ),
+    ):
+        raise Conflict("unit_exists")
+    now = clock.now()
+    return await _add(
+        session,
+        PropertyUnit(
+            estate_id=building.estate_id, building_id=building.id, entrance_id=entrance.id, floor=data.floor,
+            room_number=data.room_number, area_centi=parse_area(data.area), note=data.note, created_at=now,
+            updated_at=now,
+        ),
+    )
+
+
+async def unit_detail(session: AsyncSession, p: Principal, unit: PropertyUnit) -> UnitDetail:
+    building = await session.get(Building, unit.building_id)
+    entrance = await session.get(Entrance, unit.entrance_id)
+    assert building is not None and entrance is not None
+    full = await _exists(
+        session, select(PropertyUnit.id).where(PropertyUnit.id == unit.id, access.unit_condition(p, "contact"))
+    )
+    links = (
+        await session.exec(
+            select(UnitOccupant, Person)
+            .join(Person, col(UnitOccupant.person_id) == Person.id)
+            .where(UnitOccupant.unit_id == unit.id)
+            .order_by(UnitOccupant.relation, UnitOccupant.created_at, UnitOccupant.id)
+        )
+    ).all()
+    occupants = [
+        OccupantPublic(
+            person_id=person.id, relation=link.relation, kind=person.kind,
+            name=person.name if full else mask_name(person.name) or "",
+            phone=person.phone if full else mask_phone(person.phone), masked=not full,
+        )
+        for link, person in links
+    ]
+    return UnitDetail(
+        **unit_public(unit).model_dump(), building_name=building.name, entrance_name=entrance.name,
+        occupants=occupants,
+    )
+
+
+async def update_unit(session: AsyncSession, unit: PropertyUnit, data: UnitUpdate) -> PropertyUnit:
+    fields = data.model_dump(exclude_unset=True)
+    if fields.get("area") is not None:
+        unit.area_centi = parse_area(fields["area"])
+    if fields.get("floor") is not None:
+        unit.floor = fields["floor"]
+    if "note" in fields:
+        unit.note = fields["note"] or None
+    if data.occupants is not None:
+        await _replace_occupants(session, unit, data)
+    unit.updated_at = clock.now()
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def _replace_occupants(session: AsyncSession, unit: PropertyUnit, data: UnitUpdate) -> None:
+    """The sent list becomes the unit's people; a person with the same name and phone is reused."""
+    assert data.occupants is not None
+    current = (await session.exec(select(UnitOccupant).where(UnitOccupant.unit_id == unit.id))).all()
+    for link in current:
+        await session.delete(link)
+    await session.flush()
+    seen: set[uuid.UUID] = set()
+    for item in data.occupants:
+        stmt = select(Person).where(Person.name == item.name)
+        stmt = stmt.where(Person.phone == item.phone) if item.phone else stmt.where(col(Person.phone).is_(None))
+        person = (await session.exec(stmt.order_by(Person.created_at, Person.id).limit(1))).first()
+        if person is None:
+            person = await _add(session, Person(name=item.name, phone=item.phone, kind=item.kind))
+        if person.id in seen:
+            continue
+        seen.add(person.id)
+        session.add(UnitOccupant(unit_id=unit.id, person_id=person.id, relation=item.relation))
+    await session.flush()
+
+
+# --- grids -----------------------------------------------------------------------------------------------
+
+
+async def list_grids(session: AsyncSession, p: Principal, page: PageParams, community_id: uuid.UUID | None):
+    stmt = select(Grid).where(access.grid_condition(p))
+    if community_id is not None:
+        stmt = stmt.where(Grid.community_id == community_id)
+    return await paginate(session, stmt, [col(Grid.name), col(Grid.id)], page)
+
+
+async def create_grid(session: AsyncSession, data: GridCreate) -> Grid:
+    if await _exists(session, select(Grid.id).where(Grid.community_id == data.community_id, Grid.name == data.name)):
+        raise Conflict("duplicate_name")
+    return await _add(session, Grid(community_id=data.community_id, name=data.name))
+
+
+async def set_grid_buildings(session: AsyncSession, grid: Grid, building_ids: list[uuid.UUID]) -> GridWithBuildings:
+    """The grid becomes exactly these buildings; all must be in estates of the grid's community."""
+    wanted = set(building_ids)
+    if wanted:
+        inside = set(
+            (
+                await session.exec(
+                    select(Building.id)
+                    .join(Estate, col(Building.estate_id) == Estate.id)
+                    .where(col(Building.id).in_(wanted), Estate.community_id == grid.community_id)
+                )
+            ).all()
+        )
+        outside = sorted(str(i) for i in wanted - inside)
+        if outside:
+            raise AppError("grid_building_outside", 422, details={"building_ids": outside})
+    members = (
+        await session.exec(
+            select(Building).where((col(Building.grid_id) == grid.id) | col(Building.id).in_(wanted or [uuid.UUID(int=0)]))
+        )
+    ).all()
+    for building in members:
+        building.grid_id = grid.id if building.id in wanted else None
+        session.add(building)
+    await session.flush()
+    return GridWithBuildings(
+        id=grid.id, community_id=grid.community_id, name=grid.name, created_at=grid.created_at,
+        building_ids=sorted(wanted, key=str),
+    )
+
+
+# --- organizations ---------------------------------------------------------------------------------------
+
+
+async def list_organizations(session: AsyncSession, p: Principal, page: PageParams):
+    stmt = select(Organization).where(access.organization_condition(p))
+    return await paginate(session, stmt, [col(Organization.name), col(Organization.id)], page)
+
+
+async def create_organization(session: AsyncSession, data: OrganizationCreate) -> Organization:
+    if await _exists(session, select(Organization.id).where(Organization.name == data.name)):
+        raise Conflict("duplicate_name")
+    return await _add(session, Organization(**data.model_dump()))
