@@ -1,0 +1,281 @@
+"""Unit bindings (DESIGN.md §3): how a WeChat user becomes a resident of a unit, and invitation codes.
+
+Three ways in: an invitation code printed on a notice delivered to the unit (approved at once); a
+WeChat-verified phone equal to an owner's phone on record (approved at once); otherwise a request that a
+decider approves - grid workers of the unit's grid, community or street staff above it, admins (the
+registry's ``contact`` level).
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.models import BindingMethod, BindingRelation, BindingStatus, InviteCode, UnitBinding, User
+from app.auth.principal import Principal
+from app.auth.schemas import (
+    Applicant,
+    InviteCodeCreate,
+    MyBindingPublic,
+    UnitBindingCreate,
+    UnitBindingPublic,
+)
+from app.core import clock
+from app.core.errors import AppError, Conflict, NotFound
+from app.core.pagination import PageParams, paginate
+from app.registry.access import unit_condition
+from app.registry.models import Building, Entrance, Estate, OccupantRelation, Person, PropertyUnit, UnitOccupant
+
+# No 0/O, 1/I/L: codes are read off paper and typed on a phone.
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class UnitLabel:
+    label: str  # "1栋1单元101"
+    estate_id: uuid.UUID
+    estate_name: str
+
+
+async def unit_labels(session: AsyncSession, unit_ids: set[uuid.UUID]) -> dict[uuid.UUID, UnitLabel]:
+    """Human labels of units, in one query (read-only use of the registry's tables)."""
+    if not unit_ids:
+        return {}
+    rows = await session.exec(
+        select(PropertyUnit.id, Building.name, Entrance.name, PropertyUnit.room_number, Estate.id, Estate.name)
+        .join(Building, Building.id == PropertyUnit.building_id)
+        .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
+        .join(Estate, Estate.id == PropertyUnit.estate_id)
+        .where(PropertyUnit.id.in_(list(unit_ids)))
+    )
+    return {uid: UnitLabel(f"{b}{e}{room}", eid, ename) for uid, b, e, room, eid, ename in rows.all()}
+
+
+def _my_public(b: UnitBinding, labels: dict[uuid.UUID, UnitLabel]) -> MyBindingPublic:
+    lab = labels[b.unit_id]
+    return MyBindingPublic(
+        id=b.id, unit_id=b.unit_id, unit_label=lab.label, estate_id=lab.estate_id, estate_name=lab.estate_name,
+        relation=b.relation, status=b.status, method=b.method, reject_reason=b.reject_reason, created_at=b.created_at,
+    )
+
+
+async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindingPublic]:
+    bindings = (
+        await session.exec(
+            select(UnitBinding).where(UnitBinding.user_id == user_id).order_by(UnitBinding.created_at, UnitBinding.id)
+        )
+    ).all()
+    labels = await unit_labels(session, {b.unit_id for b in bindings})
+    return [_my_public(b, labels) for b in bindings]
+
+
+async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) -> list[UnitBindingPublic]:
+    """Bindings as deciders see them, with labels and applicants fetched in two queries."""
+    labels = await unit_labels(session, {b.unit_id for b in bindings})
+    user_ids = list({b.user_id for b in bindings})
+    users = {u.id: u for u in (await session.exec(select(User).where(User.id.in_(user_ids)))).all()} if user_ids else {}
+    out = []
+    for b in bindings:
+        applicant = users[b.user_id]
+        out.append(
+            UnitBindingPublic(
+                **_my_public(b, labels).model_dump(),
+                applicant=Applicant(id=applicant.id, display_name=applicant.display_name, phone=applicant.phone),
+                note=b.note,
+                decided_at=b.decided_at,
+            )
+        )
+    return out
+
+
+# ---- requesting -------------------------------------------------------------------------------------
+
+
+async def _owner_on_record(session: AsyncSession, user: User, unit_id: uuid.UUID) -> tuple[Person, OccupantRelation] | None:
+    # Only a WeChat user's phone came through getPhoneNumber (staff accounts' phones are typed in by
+    # whoever created them), so only theirs proves anything.
+    if user.phone is None or user.wechat_openid is None:
+        return None
+    row = (
+        await session.exec(
+            select(Person, UnitOccupant.relation)
+            .join(UnitOccupant, UnitOccupant.person_id == Person.id)
+            .where(
+                UnitOccupant.unit_id == unit_id,
+                UnitOccupant.relation.in_([OccupantRelation.owner, OccupantRelation.co_owner]),
+                Person.phone == user.phone,
+            )
+            .order_by(UnitOccupant.relation)
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _approve(binding: UnitBinding, method: BindingMethod, decided_by: uuid.UUID | None) -> None:
+    binding.status, binding.method = BindingStatus.approved, method
+    binding.decided_by, binding.decided_at, binding.reject_reason = decided_by, clock.now(), None
+
+
+async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUID) -> UnitBinding | None:
+    return (
+        await session.exec(select(UnitBinding).where(UnitBinding.user_id == user_id, UnitBinding.unit_id == unit_id))
+    ).first()
+
+
+async def request_binding(session: AsyncSession, user: User, body: UnitBindingCreate) -> UnitBinding:
+    if (body.unit_id is None) == (body.invite_code is None):
+        raise AppError("binding_target_required", 422, details={"give_exactly_one_of": ["unit_id", "invite_code"]})
+    if body.invite_code is not None:
+        return await _bind_by_invite(session, user, body.invite_code)
+    unit_id = body.unit_id
+    assert unit_id is not None
+    # The applicant is not in the unit's scope yet: check existence only, reveal nothing else.
+    if await session.get(PropertyUnit, unit_id) is None:
+        raise NotFound()
+    binding = await _existing(session, user.id, unit_id)
+    if binding is not None and binding.status != BindingStatus.rejected:
+        raise Conflict("binding_exists")
+    if binding is None:
+        binding = UnitBinding(user_id=user.id, unit_id=unit_id, relation=BindingRelation.owner, method=BindingMethod.request)
+    # A rejected request is reopened rather than duplicated (one row per user and unit).
+    binding.status, binding.method = BindingStatus.pending, BindingMethod.request
+    binding.relation = body.relation or BindingRelation.owner
+    binding.note = body.note
+    binding.decided_by = binding.decided_at = binding.reject_reason = None
+    binding.person_id = None
+    match = await _owner_on_record(session, user, unit_id)
+    if match is not None:
+        person, relation = match
+        _approve(binding, BindingMethod.phone_match, None)
+        binding.person_id = person.id
+        binding.relation = BindingRelation(relation.value)  # the record, not the claim, says owner or co-owner
+    session.add(binding)
+    await session.flush()
+    return binding
+
+
+async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> UnitBinding:
+    code = raw_code.strip().upper()
+    invite = (await session.exec(select(InviteCode).where(InviteCode.code == code))).first()
+    now = clock.now()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        raise AppError("invite_code_invalid", 400)
+    binding = await _existing(session, user.id, invite.unit_id)
+    if binding is not None and binding.status == BindingStatus.approved:
+        raise Conflict("binding_exists")  # the code stays unused for another household member
+    if binding is None:
+        binding = UnitBinding(user_id=user.id, unit_id=invite.unit_id, relation=invite.relation,
+                              method=BindingMethod.invite_code)
+    # A pending or rejected request for the same unit is settled by the code.
+    binding.relation = invite.relation
+    _approve(binding, BindingMethod.invite_code, None)
+    invite.used_at, invite.used_by = now, user.id
+    session.add_all([binding, invite])
+    await session.flush()
+    return binding
+
+
+# ---- deciding ---------------------------------------------------------------------------------------
+
+
+def _decidable(principal: Principal):
+    return (
+        select(UnitBinding)
+        .join(PropertyUnit, PropertyUnit.id == UnitBinding.unit_id)
+        .where(unit_condition(principal, "contact"))
+    )
+
+
+async def list_for_decider(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    status: BindingStatus | None,
+    estate_id: uuid.UUID | None,
+) -> tuple[list[UnitBindingPublic], str | None]:
+    stmt = _decidable(principal)
+    if status is not None:
+        stmt = stmt.where(UnitBinding.status == status)
+    if estate_id is not None:
+        stmt = stmt.where(PropertyUnit.estate_id == estate_id)
+    rows, cursor = await paginate(session, stmt, [UnitBinding.created_at, UnitBinding.id], params)
+    return await public_bindings(session, rows), cursor
+
+
+TASK_LIST_LIMIT = 100  # /me/tasks is a to-do summary; the full list is /unit-bindings
+
+
+async def pending_for_decider(session: AsyncSession, principal: Principal) -> list[UnitBindingPublic]:
+    if not principal.is_staff:
+        return []
+    rows = (
+        await session.exec(
+            _decidable(principal)
+            .where(UnitBinding.status == BindingStatus.pending)
+            .order_by(UnitBinding.created_at, UnitBinding.id)
+            .limit(TASK_LIST_LIMIT)
+        )
+    ).all()
+    return await public_bindings(session, list(rows))
+
+
+async def _load_for_decider(session: AsyncSession, principal: Principal, binding_id: uuid.UUID) -> UnitBinding:
+    binding = (await session.exec(_decidable(principal).where(UnitBinding.id == binding_id))).first()
+    if binding is None:
+        raise NotFound()  # outside the decider's scope looks the same as absent
+    if binding.status != BindingStatus.pending:
+        raise Conflict("binding_already_decided", details={"status": binding.status.value})
+    return binding
+
+
+async def approve_binding(session: AsyncSession, principal: Principal, binding_id: uuid.UUID) -> UnitBinding:
+    binding = await _load_for_decider(session, principal, binding_id)
+    binding.status, binding.decided_by, binding.decided_at = BindingStatus.approved, principal.id, clock.now()
+    session.add(binding)
+    await session.flush()
+    return binding
+
+
+async def reject_binding(session: AsyncSession, principal: Principal, binding_id: uuid.UUID, reason: str) -> UnitBinding:
+    binding = await _load_for_decider(session, principal, binding_id)
+    binding.status, binding.decided_by, binding.decided_at = BindingStatus.rejected, principal.id, clock.now()
+    binding.reject_reason = reason
+    session.add(binding)
+    await session.flush()
+    return binding
+
+
+# ---- invitation codes -------------------------------------------------------------------------------
+
+
+def new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
+async def create_invite_code(
+    session: AsyncSession, principal: Principal, unit_id: uuid.UUID, body: InviteCodeCreate
+) -> InviteCode:
+    unit = (
+        await session.exec(select(PropertyUnit).where(PropertyUnit.id == unit_id, unit_condition(principal, "contact")))
+    ).first()
+    if unit is None:
+        raise NotFound()
+    # 31^8 ≈ 8.5e11 codes: a collision is rare, but the unique column must never turn it into a 500.
+    for _ in range(5):
+        code = new_invite_code()
+        taken = (await session.exec(select(func.count()).select_from(InviteCode).where(InviteCode.code == code))).one()
+        if not taken:
+            break
+    invite = InviteCode(
+        code=code, unit_id=unit.id, relation=body.relation, created_by=principal.id,
+        expires_at=clock.now() + timedelta(days=body.valid_days),
+    )
+    session.add(invite)
+    await session.flush()
+    return invite

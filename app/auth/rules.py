@@ -1,0 +1,51 @@
+"""Who may assign which role where (DESIGN.md §2): a pure rule, no database, no FastAPI.
+
+A role is assignable by an admin, or by staff *strictly above* its scope: street staff hand out
+community, grid and estate roles inside their street (and contractor accounts, whose organisations do
+not belong to a street); community staff hand out grid and estate roles inside their community. Admin
+and street staff are made by admins only. The service looks up the scope's ancestry and asks here.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from app.auth.models import Role
+
+
+@dataclass(frozen=True)
+class Assigner:
+    is_admin: bool = False
+    street_ids: frozenset[uuid.UUID] = frozenset()  # streets where the assigner is street staff
+    community_ids: frozenset[uuid.UUID] = frozenset()  # communities where the assigner is community staff
+
+
+@dataclass(frozen=True)
+class Ancestry:
+    """Where a scope object sits: the street and community containing it (or being it)."""
+
+    street_id: uuid.UUID | None = None
+    community_id: uuid.UUID | None = None
+
+
+# Roles that no one assigns through /users: residents come from bindings; supervisors need projects.
+NEVER_ASSIGNED = frozenset({Role.resident})
+ADMIN_ONLY = frozenset({Role.admin, Role.street_staff})
+
+
+def may_assign(assigner: Assigner, role: Role, ancestry: Ancestry) -> bool:
+    if role in NEVER_ASSIGNED:
+        return False
+    if assigner.is_admin:
+        return True
+    if role in ADMIN_ONLY or role is Role.supervisor:
+        return False
+    in_street = ancestry.street_id is not None and ancestry.street_id in assigner.street_ids
+    if role is Role.contractor:
+        return bool(assigner.street_ids)
+    if role is Role.community_staff:
+        # Community staff are peers of each other, not above: only the street (or an admin) appoints them.
+        return in_street
+    if role in (Role.grid_worker, Role.committee_member):
+        in_community = ancestry.community_id is not None and ancestry.community_id in assigner.community_ids
+        return in_street or in_community
+    return False

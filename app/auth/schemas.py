@@ -1,0 +1,162 @@
+"""Request and response models of the auth, me, unit-binding and user routes.
+
+Table models never leave the service layer: ``session_key``, password hashes and lockout counters have no
+field here, so they cannot reach a client by accident.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.auth.models import BindingMethod, BindingRelation, BindingStatus, Role, ScopeType
+
+PHONE_PATTERN = r"^1[3-9]\d{9}$"  # mainland mobile number, 11 digits
+
+
+# ---- login and tokens -------------------------------------------------------------------------------
+
+
+class WechatLogin(BaseModel):
+    code: str = Field(min_length=1, max_length=128, description="code from wx.login")
+
+
+class PasswordLogin(BaseModel):
+    phone: str = Field(min_length=1, max_length=20)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class TokenUser(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    roles: list[Role]
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="access token lifetime in seconds")
+    user: TokenUser
+
+
+# ---- me ---------------------------------------------------------------------------------------------
+
+
+class PhoneBind(BaseModel):
+    code: str = Field(min_length=1, max_length=128, description="code from getPhoneNumber")
+
+
+class RoleScopePublic(BaseModel):
+    role: Role
+    scope_type: ScopeType
+    scope_id: uuid.UUID | None
+    scope_name: str | None = None
+
+
+class RoleAssignmentPublic(RoleScopePublic):
+    id: uuid.UUID
+
+
+class MyBindingPublic(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_label: str
+    estate_id: uuid.UUID
+    estate_name: str
+    relation: BindingRelation
+    status: BindingStatus
+    method: BindingMethod
+    reject_reason: str | None = None
+    created_at: datetime
+
+
+class MePublic(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    phone: str | None = Field(description="in full: it is the caller's own")
+    has_password: bool
+    roles: list[RoleScopePublic]
+    bindings: list[MyBindingPublic]
+
+
+# ---- unit bindings ----------------------------------------------------------------------------------
+
+
+class UnitBindingCreate(BaseModel):
+    """Either ``unit_id`` (a request, or an instant match by phone) or ``invite_code``, not both."""
+
+    unit_id: uuid.UUID | None = None
+    relation: BindingRelation | None = None
+    note: str | None = Field(default=None, max_length=200)
+    invite_code: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+class BindingDecisionReject(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class Applicant(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    phone: str | None = Field(description="WeChat-verified phone; deciders are at contact level")
+
+
+class UnitBindingPublic(MyBindingPublic):
+    """A binding as its decider sees it: with the applicant."""
+
+    applicant: Applicant
+    note: str | None = None
+    decided_at: datetime | None = None
+
+
+class InviteCodeCreate(BaseModel):
+    relation: BindingRelation = BindingRelation.owner
+    valid_days: int = Field(default=30, ge=1, le=365)
+
+
+class InviteCodePublic(BaseModel):
+    code: str
+    unit_id: uuid.UUID
+    relation: BindingRelation
+    expires_at: datetime
+
+
+class TasksPublic(BaseModel):
+    """What waits for the caller. The lists of later domains stay empty until those domains exist."""
+
+    questionnaires: list[dict] = []
+    plans: list[dict] = []
+    ballots: list[dict] = []
+    signatures: list[dict] = []
+    rectifications: list[dict] = []
+    unit_bindings: list[UnitBindingPublic] = []
+
+
+# ---- users and roles --------------------------------------------------------------------------------
+
+
+class UserCreate(BaseModel):
+    display_name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(pattern=PHONE_PATTERN)
+    password: str = Field(min_length=8, max_length=128)
+
+
+class UserPublic(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    phone: str | None
+    has_password: bool
+    is_active: bool
+    roles: list[RoleAssignmentPublic]
+    created_at: datetime
+
+
+class RoleAssign(BaseModel):
+    role: Role
+    scope_id: uuid.UUID | None = Field(default=None, description="omitted for admin (global scope)")

@@ -1,0 +1,209 @@
+"""Logins (WeChat and staff password), token issue and rotation, logout, phone binding.
+
+Some refusals must leave a trace in the database although the answer is an error: a failed password
+counts towards the lockout, and a reused refresh token revokes its login. The request transaction rolls
+back when an exception escapes the route, so these functions *return* the ``AppError`` instead of raising
+it, and the router answers it as a plain response, letting the transaction commit.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.models import AuthSession, BindingStatus, RefreshToken, Role, RoleAssignment, UnitBinding, User
+from app.core import clock
+from app.core.config import get_settings
+from app.core.errors import AppError, Conflict, Forbidden
+from app.core.logging import get_logger
+from app.core.security import create_access_token, hash_token, new_refresh_token, verify_password
+from app.wechat.client import WechatClient
+
+log = get_logger(__name__)
+
+WECHAT_DEFAULT_NAME = "微信用户"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+    roles: list[Role]
+
+
+async def user_roles(session: AsyncSession, user_id: uuid.UUID) -> list[Role]:
+    """Distinct roles of a user, ``resident`` included when a binding is approved."""
+    assigned = set((await session.exec(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id))).all())
+    bound = (
+        await session.exec(
+            select(UnitBinding.id)
+            .where(UnitBinding.user_id == user_id, UnitBinding.status == BindingStatus.approved)
+            .limit(1)
+        )
+    ).first()
+    if bound is not None:
+        assigned.add(Role.resident)
+    return sorted(assigned, key=list(Role).index)
+
+
+async def _new_refresh_token(session: AsyncSession, login: AuthSession) -> str:
+    token = new_refresh_token()
+    expires_at = clock.now() + timedelta(seconds=get_settings().refresh_token_ttl_seconds)
+    session.add(RefreshToken(session_id=login.id, token_hash=hash_token(token), expires_at=expires_at))
+    await session.flush()
+    return token
+
+
+async def _pair(session: AsyncSession, user: User, login: AuthSession, refresh: str) -> TokenPair:
+    access, ttl = create_access_token(user.id, login.id)
+    return TokenPair(access, refresh, ttl, user, await user_roles(session, user.id))
+
+
+async def issue_tokens(session: AsyncSession, user: User, channel: str) -> TokenPair:
+    """Start a login (a refresh-token family) for ``user`` and hand out its first pair of tokens."""
+    login = AuthSession(user_id=user.id, channel=channel)
+    session.add(login)
+    user.last_login_at = clock.now()
+    session.add(user)
+    await session.flush()
+    return await _pair(session, user, login, await _new_refresh_token(session, login))
+
+
+# ---- WeChat -----------------------------------------------------------------------------------------
+
+
+async def wechat_login(session: AsyncSession, wechat: WechatClient, code: str) -> TokenPair:
+    wx = await wechat.code_to_session(code)
+    user = (await session.exec(select(User).where(User.wechat_openid == wx.openid))).first()
+    if user is None:
+        user = User(display_name=WECHAT_DEFAULT_NAME, wechat_openid=wx.openid)
+    # session_key is needed server-side to decrypt WeChat payloads; it never leaves this table.
+    user.wechat_session_key = wx.session_key
+    if wx.unionid:
+        user.wechat_unionid = wx.unionid
+    session.add(user)
+    await session.flush()
+    if not user.is_active:
+        raise Forbidden("account_disabled")
+    return await issue_tokens(session, user, "wechat")
+
+
+async def bind_phone(session: AsyncSession, wechat: WechatClient, user: User, code: str) -> User:
+    """Set the caller's phone to the number WeChat verified for them."""
+    if user.wechat_openid is None:
+        # Only a WeChat login can prove a phone through getPhoneNumber; staff phones are set by admins.
+        raise Forbidden("wechat_not_logged_in")
+    phone = await wechat.phone_number(session, code)
+    holder = (await session.exec(select(User).where(User.phone == phone, User.id != user.id))).first()
+    if holder is not None:
+        # Never merge accounts automatically: the other account may be a staff member's or a mistake.
+        raise Conflict("phone_in_use_staff" if holder.password_hash else "phone_in_use")
+    user.phone = phone
+    session.add(user)
+    await session.flush()
+    return user
+
+
+# ---- staff password login ---------------------------------------------------------------------------
+
+
+def _lock_seconds(failures: int) -> int:
+    """Lock length after ``failures`` consecutive failures (at least login_max_failures)."""
+    settings = get_settings()
+    doublings = failures - settings.login_max_failures
+    return min(settings.login_lock_seconds * 2 ** min(doublings, 30), settings.login_lock_max_seconds)
+
+
+def _locked(retry_after: int) -> AppError:
+    retry_after = max(retry_after, 1)
+    return AppError(
+        "account_locked", 429, details={"retry_after_seconds": retry_after}, headers={"Retry-After": str(retry_after)}
+    )
+
+
+async def password_login(session: AsyncSession, phone: str, password: str) -> TokenPair | AppError:
+    """Staff login. Returns (not raises) refusals so that the failure count is committed with them."""
+    user = (await session.exec(select(User).where(User.phone == phone))).first()
+    now = clock.now()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        # While locked the password is not even checked: guesses during the lock teach nothing.
+        return _locked(int((user.locked_until - now).total_seconds() + 0.999))
+    ok, new_hash = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok:
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= get_settings().login_max_failures:
+                user.locked_until = now + timedelta(seconds=_lock_seconds(user.failed_logins))
+            session.add(user)
+            await session.flush()
+        # The same answer for an unknown phone and a wrong password: phones are not enumerable.
+        return AppError("invalid_credentials", 401)
+    # Checked only after the password, so that guessers learn nothing about the account's state.
+    if not user.is_active:
+        return AppError("account_disabled", 403)
+    user.failed_logins, user.locked_until = 0, None
+    if new_hash is not None:
+        user.password_hash = new_hash  # the stored hash used outdated parameters
+    session.add(user)
+    await session.flush()
+    return await issue_tokens(session, user, "password")
+
+
+# ---- refresh and logout -----------------------------------------------------------------------------
+
+
+async def _find_refresh(session: AsyncSession, token: str) -> tuple[RefreshToken, AuthSession] | None:
+    row = (
+        await session.exec(
+            select(RefreshToken, AuthSession)
+            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+            .where(RefreshToken.token_hash == hash_token(token))
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def _revoke(session: AsyncSession, login: AuthSession, reason: str) -> None:
+    if login.revoked_at is None:
+        login.revoked_at, login.revoke_reason = clock.now(), reason
+        session.add(login)
+        await session.flush()
+
+
+async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppError:
+    """Rotate a refresh token. Returns (not raises) the reuse refusal so the revocation is committed."""
+    found = await _find_refresh(session, token)
+    if found is None or found[1].revoked_at is not None:
+        return AppError("refresh_token_invalid", 401)
+    refresh, login = found
+    now = clock.now()
+    if refresh.used_at is None and refresh.expires_at <= now:
+        return AppError("refresh_token_invalid", 401)
+    # Mark it used atomically: of two concurrent refreshes with one token, only one may win.
+    marked = await session.exec(
+        update(RefreshToken)
+        .where(RefreshToken.id == refresh.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount == 0:
+        # A rotated token came back: either its holder or a thief has the newer one. Kill the login.
+        log.warning("refresh token reuse; session revoked", extra={"session_id": str(login.id)})
+        await _revoke(session, login, "reuse")
+        return AppError("refresh_token_reused", 401)
+    user = await session.get(User, login.user_id)
+    if user is None or not user.is_active:
+        return AppError("account_disabled", 403)
+    return await _pair(session, user, login, await _new_refresh_token(session, login))
+
+
+async def logout(session: AsyncSession, token: str) -> None:
+    """Revoke the login the token belongs to; an unknown token is silently accepted (nothing leaks)."""
+    found = await _find_refresh(session, token)
+    if found is not None:
+        await _revoke(session, found[1], "logout")

@@ -1,0 +1,245 @@
+"""The caller's profile (/me) and staff accounts with their role assignments (/users).
+
+Which role may be given where is decided by the pure rule in ``app.auth.rules``; this module only looks
+up where a scope object sits (its street and community) and applies the answer.
+"""
+
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import exists, false, or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.bindings import my_bindings, unit_labels
+from app.auth.models import ROLE_SCOPE, BindingStatus, Role, RoleAssignment, ScopeType, User
+from app.auth.principal import Principal
+from app.auth.rules import Ancestry, Assigner, may_assign
+from app.auth.schemas import MePublic, RoleAssign, RoleAssignmentPublic, RoleScopePublic, UserCreate, UserPublic
+from app.core.errors import AppError, Conflict, Forbidden, NotFound
+from app.core.pagination import PageParams, paginate
+from app.core.security import hash_password
+from app.registry.access import community_condition, estate_condition, grid_condition, street_condition
+from app.registry.models import Community, Estate, Grid, Organization, Street
+
+# Scope types named by a plain ``name`` column; units get their "1栋1单元101" label instead.
+_NAMED: dict[ScopeType, type] = {
+    ScopeType.street: Street,
+    ScopeType.community: Community,
+    ScopeType.estate: Estate,
+    ScopeType.grid: Grid,
+    ScopeType.organization: Organization,
+}
+
+
+async def scope_names(session: AsyncSession, scopes: list[tuple[ScopeType, uuid.UUID | None]]) -> dict:
+    """Names of scope objects keyed by (scope type, id): one query per scope type, not per row."""
+    by_type: dict[ScopeType, set[uuid.UUID]] = defaultdict(set)
+    for scope_type, scope_id in scopes:
+        if scope_id is not None:
+            by_type[scope_type].add(scope_id)
+    names: dict[tuple[ScopeType, uuid.UUID], str] = {}
+    for scope_type, ids in by_type.items():
+        if scope_type is ScopeType.unit:
+            for uid, lab in (await unit_labels(session, ids)).items():
+                names[(scope_type, uid)] = f"{lab.estate_name}{lab.label}"
+        elif (table := _NAMED.get(scope_type)) is not None:
+            rows = await session.exec(select(table.id, table.name).where(table.id.in_(list(ids))))
+            names.update({(scope_type, i): n for i, n in rows.all()})
+    return names
+
+
+async def _assignments_public(session: AsyncSession, assignments: list[RoleAssignment]) -> list[RoleAssignmentPublic]:
+    names = await scope_names(session, [(a.scope_type, a.scope_id) for a in assignments])
+    return [
+        RoleAssignmentPublic(id=a.id, role=a.role, scope_type=a.scope_type, scope_id=a.scope_id,
+                             scope_name=names.get((a.scope_type, a.scope_id)))
+        for a in assignments
+    ]
+
+
+async def me(session: AsyncSession, principal: Principal) -> MePublic:
+    user = principal.user
+    bindings = await my_bindings(session, user.id)
+    assignments = sorted(principal.assignments, key=lambda a: (list(Role).index(a.role), str(a.scope_id)))
+    roles = [RoleScopePublic(**a.model_dump(exclude={"id"})) for a in await _assignments_public(session, assignments)]
+    names = await scope_names(session, [(ScopeType.unit, b.unit_id) for b in bindings])
+    # Residents are not assigned: each approved binding is a resident role scoped to its unit.
+    roles += [
+        RoleScopePublic(role=Role.resident, scope_type=ScopeType.unit, scope_id=b.unit_id,
+                        scope_name=names.get((ScopeType.unit, b.unit_id)))
+        for b in bindings
+        if b.status == BindingStatus.approved
+    ]
+    return MePublic(
+        id=user.id, display_name=user.display_name, phone=user.phone, has_password=user.password_hash is not None,
+        roles=roles,
+        bindings=bindings,
+    )
+
+
+# ---- visibility of users ----------------------------------------------------------------------------
+
+
+def _visible_users(principal: Principal):
+    """Condition on ``User``: admins see every staff-like account (a password or a role); street and
+    community staff see the holders of roles scoped inside what they manage."""
+    if principal.is_admin:
+        has_role = exists().where(RoleAssignment.user_id == User.id)
+        return or_(User.password_hash.is_not(None), has_role)
+    inside = [
+        (ScopeType.street, select(Street.id).where(street_condition(principal, "manage"))),
+        (ScopeType.community, select(Community.id).where(community_condition(principal, "manage"))),
+        (ScopeType.estate, select(Estate.id).where(estate_condition(principal, "manage"))),
+        (ScopeType.grid, select(Grid.id).where(grid_condition(principal, "manage"))),
+    ]
+    scoped = [(RoleAssignment.scope_type == t) & RoleAssignment.scope_id.in_(ids) for t, ids in inside]
+    # Street staff appoint contractor accounts (organisations belong to no street), so they see them.
+    contractors = RoleAssignment.role == Role.contractor if principal.scope_ids(Role.street_staff) else false()
+    return exists().where(RoleAssignment.user_id == User.id, or_(*scoped, contractors))
+
+
+async def _users_public(
+    session: AsyncSession, users: list[User], assignments: list[RoleAssignment] | None = None
+) -> list[UserPublic]:
+    """Users with their roles; ``assignments`` are loaded in one query unless given."""
+    if assignments is None:
+        ids = [u.id for u in users]
+        assignments = list(
+            (
+                await session.exec(
+                    select(RoleAssignment).where(RoleAssignment.user_id.in_(ids)).order_by(RoleAssignment.created_at, RoleAssignment.id)
+                )
+            ).all()
+        ) if ids else []
+    public = await _assignments_public(session, assignments)
+    by_user: dict[uuid.UUID, list[RoleAssignmentPublic]] = defaultdict(list)
+    for a, p in zip(assignments, public, strict=True):
+        by_user[a.user_id].append(p)
+    out = [
+        UserPublic(id=u.id, display_name=u.display_name, phone=u.phone, has_password=u.password_hash is not None,
+                   is_active=u.is_active, roles=by_user[u.id], created_at=u.created_at)
+        for u in users
+    ]
+    return out
+
+
+async def list_users(session: AsyncSession, principal: Principal, params: PageParams) -> tuple[list[UserPublic], str | None]:
+    stmt = select(User).where(_visible_users(principal))
+    rows, cursor = await paginate(session, stmt, [User.created_at, User.id], params)
+    return await _users_public(session, rows), cursor
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserPublic:
+    user = (await session.exec(select(User).where(User.id == user_id, _visible_users(principal)))).first()
+    if user is None:
+        raise NotFound()
+    return (await _users_public(session, [user]))[0]
+
+
+async def create_user(session: AsyncSession, body: UserCreate) -> UserPublic:
+    if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
+        raise Conflict("phone_in_use")
+    user = User(display_name=body.display_name, phone=body.phone, password_hash=hash_password(body.password))
+    session.add(user)
+    await session.flush()
+    return (await _users_public(session, [user], []))[0]
+
+
+# ---- role assignment --------------------------------------------------------------------------------
+
+
+def _scope_invalid(reason: str) -> AppError:
+    return AppError("role_scope_invalid", 422, details={"reason": reason})
+
+
+async def _ancestry(session: AsyncSession, scope_type: ScopeType, scope_id: uuid.UUID) -> Ancestry | None:
+    """Where the scope object sits, or None when no such object of that type exists."""
+    if scope_type is ScopeType.street:
+        street = await session.get(Street, scope_id)
+        return Ancestry(street_id=street.id) if street else None
+    if scope_type is ScopeType.community:
+        community = await session.get(Community, scope_id)
+        return Ancestry(street_id=community.street_id, community_id=community.id) if community else None
+    if scope_type in (ScopeType.grid, ScopeType.estate):
+        table = Grid if scope_type is ScopeType.grid else Estate
+        row = (
+            await session.exec(
+                select(Community.street_id, Community.id)
+                .join(table, table.community_id == Community.id)
+                .where(table.id == scope_id)
+            )
+        ).first()
+        return Ancestry(street_id=row[0], community_id=row[1]) if row else None
+    if scope_type is ScopeType.organization:
+        return Ancestry() if await session.get(Organization, scope_id) else None
+    return None
+
+
+def _assigner(principal: Principal) -> Assigner:
+    return Assigner(
+        is_admin=principal.is_admin,
+        street_ids=principal.scope_ids(Role.street_staff),
+        community_ids=principal.scope_ids(Role.community_staff),
+    )
+
+
+async def _checked_scope(session: AsyncSession, principal: Principal, role: Role, scope_id: uuid.UUID | None) -> ScopeType:
+    """Validate the role's scope and the caller's right to give it; returns the scope type."""
+    if role is Role.resident:
+        raise _scope_invalid("resident comes from an approved unit binding, never from an assignment")
+    if role is Role.supervisor:
+        raise _scope_invalid("supervisor is scoped to a project; projects cannot be assigned here yet")
+    scope_type = ROLE_SCOPE[role]
+    if scope_type is ScopeType.global_:
+        if scope_id is not None:
+            raise _scope_invalid("admin has a global scope: omit scope_id")
+        ancestry = Ancestry()
+    else:
+        if scope_id is None:
+            raise _scope_invalid(f"{role.value} needs the id of a {scope_type.value}")
+        found = await _ancestry(session, scope_type, scope_id)
+        if found is None:
+            raise _scope_invalid(f"no {scope_type.value} with this id")
+        ancestry = found
+    if not may_assign(_assigner(principal), role, ancestry):
+        raise Forbidden("role_not_assignable")
+    return scope_type
+
+
+async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, body: RoleAssign) -> RoleAssignmentPublic:
+    # The target need not be visible yet: a freshly created account holds no role inside anyone's scope.
+    if await session.get(User, user_id) is None:
+        raise NotFound()
+    scope_type = await _checked_scope(session, principal, body.role, body.scope_id)
+    duplicate = (
+        await session.exec(
+            select(RoleAssignment.id).where(
+                RoleAssignment.user_id == user_id,
+                RoleAssignment.role == body.role,
+                RoleAssignment.scope_id.is_(None) if body.scope_id is None else RoleAssignment.scope_id == body.scope_id,
+            )
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict("role_exists")
+    assignment = RoleAssignment(user_id=user_id, role=body.role, scope_type=scope_type, scope_id=body.scope_id,
+                                granted_by=principal.id)
+    session.add(assignment)
+    await session.flush()
+    return (await _assignments_public(session, [assignment]))[0]
+
+
+async def revoke_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, assignment_id: uuid.UUID) -> None:
+    assignment = (
+        await session.exec(
+            select(RoleAssignment).where(RoleAssignment.id == assignment_id, RoleAssignment.user_id == user_id)
+        )
+    ).first()
+    if assignment is None:
+        raise AppError("role_not_found", 404)
+    # Taking a role away needs the same right as giving it.
+    await _checked_scope(session, principal, assignment.role, assignment.scope_id)
+    await session.delete(assignment)
+    await session.flush()
+
