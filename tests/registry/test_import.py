@@ -1,0 +1,209 @@
+"""Ledger import against the shared fixtures: counts, row errors, re-import, encodings and XLSX."""
+
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app.core.errors import AppError
+from app.registry.importer import import_ledger, read_ledger
+from app.registry.models import (
+    Building,
+    Entrance,
+    OccupantRelation,
+    Person,
+    PersonKind,
+    PropertyUnit,
+    UnitOccupant,
+)
+from tests import factories as f
+
+# The shared ledger fixtures (fixtures/README.md); APP_FIXTURES_DIR points elsewhere when they move.
+FIXTURES = Path(os.environ.get("APP_FIXTURES_DIR", "/work/shared/fixtures"))
+DEMO = (FIXTURES / "registry_demo_estate.csv").read_bytes()
+BAD = (FIXTURES / "registry_bad_rows.csv").read_bytes()
+
+
+async def _count(db, model, *where) -> int:
+    return (await db.exec(select(func.count()).select_from(model).where(*where))).one()
+
+
+async def _owned_units(db, estate_id, name: str) -> list[tuple[Person, OccupantRelation]]:
+    rows = await db.exec(
+        select(Person, UnitOccupant.relation)
+        .join(UnitOccupant, col(UnitOccupant.person_id) == Person.id)
+        .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
+        .where(PropertyUnit.estate_id == estate_id, Person.name == name)
+    )
+    return list(rows.all())
+
+
+def _xlsx(text: str) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for i, line in enumerate(text.lstrip("\ufeff").splitlines()):
+        cells = line.split(",")
+        if i > 0:  # as Excel stores them: numbers as numbers
+            cells[2] = int(cells[2]) if cells[2].lstrip("-").isdigit() else cells[2]
+            try:
+                cells[4] = float(cells[4])
+            except ValueError:
+                pass
+        sheet.append([c if c != "" else None for c in cells])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_demo_estate_imports_84_units(db):
+    estate = await f.estate(db)
+    report = await import_ledger(db, estate.id, "demo.csv", DEMO)
+    assert (report.created, report.updated, report.unchanged, report.errors) == (84, 0, 0, [])
+    assert await _count(db, PropertyUnit, PropertyUnit.estate_id == estate.id) == 84
+    assert await _count(db, Building, Building.estate_id == estate.id) == 3
+    assert await _count(
+        db, Entrance, col(Entrance.building_id).in_(select(Building.id).where(Building.estate_id == estate.id))
+    ) == 7
+
+    ren = await _owned_units(db, estate.id, "任建淑")
+    assert len(ren) == 3 and len({p.id for p, _ in ren}) == 1  # one person owning three units
+    assert {rel for _, rel in ren} == {OccupantRelation.owner}
+    company = await _owned_units(db, estate.id, "永定电力公司")
+    assert len(company) == 2 and len({p.id for p, _ in company}) == 1
+    assert company[0][0].kind == PersonKind.organization and company[0][0].phone is None
+    (fu, _), = await _owned_units(db, estate.id, "付刚霞")
+    assert fu.phone is None and fu.kind == PersonKind.natural
+    (xue, rel), = await _owned_units(db, estate.id, "薛红")
+    assert rel == OccupantRelation.co_owner
+
+
+async def test_reimport_is_unchanged_and_never_duplicates(db):
+    estate = await f.estate(db)
+    await import_ledger(db, estate.id, "demo.csv", DEMO)
+    persons_before = await _count(db, Person)
+    report = await import_ledger(db, estate.id, "demo.csv", DEMO)
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 0, 84, [])
+    assert await _count(db, PropertyUnit, PropertyUnit.estate_id == estate.id) == 84
+    assert await _count(db, Person) == persons_before
+
+
+async def test_reimport_updates_changed_rows_in_place(db):
+    estate = await f.estate(db)
+    await import_ledger(db, estate.id, "demo.csv", DEMO)
+    text = DEMO.decode("utf-8-sig")
+    changed = (
+        text.replace("1栋,1单元,1,101,50.15,黄军强,13184986729,,", "1栋,1单元,1,101,50.25,黄军强,13184986729,,")
+        .replace("1栋,1单元,2,202,102.70,邱华,13515636137,薛红,", "1栋,1单元,2,202,102.70,邱华,13515636137,,")
+        .replace("1栋,1单元,1,102,107.44,邱超建,13709045983,,", "1栋,1单元,1,102,107.44,邱超建,13709045984,,")
+    )
+    assert changed != text
+    report = await import_ledger(db, estate.id, "demo.csv", changed.encode())
+    assert (report.created, report.updated, report.unchanged) == (0, 3, 81)
+    unit = (await db.exec(select(PropertyUnit).where(PropertyUnit.estate_id == estate.id, PropertyUnit.area_centi == 5025))).one()
+    assert unit.room_number == "101"
+    assert await _owned_units(db, estate.id, "薛红") == []  # the co-owner link left with the ledger
+    qiu = await _owned_units(db, estate.id, "邱超建")
+    assert [p.phone for p, _ in qiu] == ["13709045984"]
+
+
+async def test_reimport_keeps_tenants(db):
+    estate = await f.estate(db)
+    await import_ledger(db, estate.id, "demo.csv", DEMO)
+    unit = (await db.exec(select(PropertyUnit).where(PropertyUnit.estate_id == estate.id).limit(1))).one()
+    await f.owner(db, unit, name="租户甲", phone="13900000000", relation=OccupantRelation.tenant)
+    report = await import_ledger(db, estate.id, "demo.csv", DEMO)
+    assert report.unchanged == 84
+    assert len(await _owned_units(db, estate.id, "租户甲")) == 1
+
+
+async def test_bad_rows_are_reported_and_good_rows_imported(db):
+    estate = await f.estate(db)
+    report = await import_ledger(db, estate.id, "bad.csv", BAD)
+    assert report.created == 2
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (3, "房号", "duplicate_row"),
+        (4, "楼栋", "required"),
+        (5, "建筑面积(㎡)", "area_not_positive"),
+        (6, "建筑面积(㎡)", "area_invalid"),
+        (7, "建筑面积(㎡)", "area_precision"),
+        (8, "联系电话", "phone_invalid"),
+        (9, "楼层", "floor_invalid"),
+    ]
+    assert all(e.message and not e.message.isascii() for e in report.errors)  # Chinese messages
+    rooms = (await db.exec(select(PropertyUnit.room_number).where(PropertyUnit.estate_id == estate.id))).all()
+    assert sorted(rooms) == ["101", "101"]  # row 2 (1栋) and row 10 (2栋)
+
+
+@pytest.mark.parametrize(
+    "name, encode",
+    [
+        ("gb18030.csv", lambda text: text.encode("gb18030")),
+        ("no-bom.csv", lambda text: text.encode("utf-8")),
+        ("ledger.xlsx", _xlsx),
+    ],
+)
+async def test_same_ledger_in_other_encodings_and_xlsx(db, name, encode):
+    estate = await f.estate(db)
+    content = encode(DEMO.decode("utf-8-sig"))
+    report = await import_ledger(db, estate.id, name, content)
+    assert (report.created, report.errors) == (84, [])
+    # And it is the same ledger: importing the original file changes nothing.
+    again = await import_ledger(db, estate.id, "demo.csv", DEMO)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 84)
+
+
+async def test_bad_rows_from_xlsx_keep_spreadsheet_row_numbers(db):
+    estate = await f.estate(db)
+    report = await import_ledger(db, estate.id, "bad.xlsx", _xlsx(BAD.decode("utf-8-sig")))
+    assert report.created == 2
+    assert [e.row for e in report.errors] == [3, 4, 5, 6, 7, 8, 9]
+
+
+def test_header_variants_are_accepted():
+    text = "楼栋,单元,楼层,房号,建筑面积（平方米）,业主,电话,共有人,备注\n1栋,1单元,1,101,50,张三,13800138000,李四、王五,\n"
+    parsed = read_ledger("x.csv", text.encode())
+    assert parsed.errors == [] and parsed.rows[0].area_centi == 5000
+    assert parsed.rows[0].co_owners == ("李四", "王五")
+    for area_header in ("面积", "建筑面积", "建筑面积(㎡)", "建筑面积 (m²)"):
+        assert read_ledger("x.csv", f"楼栋,单元,楼层,房号,{area_header}\n1栋,1单元,1,101,50\n".encode()).rows
+
+
+def test_missing_required_column_names_it():
+    with pytest.raises(AppError) as exc:
+        read_ledger("x.csv", "楼栋,单元,房号,建筑面积(㎡)\n1栋,1单元,101,50\n".encode())
+    assert exc.value.code == "import_header_missing" and exc.value.status == 422
+    assert exc.value.details["missing"] == ["楼层"]
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [("ledger.xlsx", b"PK\x03\x04 definitely not a zip"), ("ledger.csv", b"\x00\x01\x02binary"), ("a.xls", b"\xd0\xcf\x11\xe0rest"), ("e.csv", b"")],
+)
+def test_unreadable_files(name, content):
+    with pytest.raises(AppError) as exc:
+        read_ledger(name, content)
+    assert exc.value.code == "import_file_invalid" and exc.value.status == 422
+
+
+async def test_3000_rows_import_quickly(db):
+    estate = await f.estate(db)
+    lines = ["楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,联系电话,共有人,备注"]
+    for i in range(3000):
+        building, entrance, floor, room = i // 600 + 1, i // 100 % 6 + 1, i % 100 // 4 + 1, i % 4 + 1
+        lines.append(f"{building}栋,{entrance}单元,{floor},{floor}0{room},{60 + i % 50}.{i % 100:02d},"
+                     f"业主{i},1{3800000000 + i},共有{i},")
+    content = "\n".join(lines).encode()
+    started = time.perf_counter()
+    report = await import_ledger(db, estate.id, "big.csv", content)
+    first = time.perf_counter() - started
+    assert (report.created, report.errors) == (3000, [])
+    started = time.perf_counter()
+    again = await import_ledger(db, estate.id, "big.csv", content)
+    second = time.perf_counter() - started
+    assert again.unchanged == 3000
+    assert first < 5 and second < 5, (first, second)
