@@ -9,9 +9,9 @@ registry's ``contact`` level).
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, type_coerce
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +25,7 @@ from app.auth.schemas import (
     UnitBindingPublic,
 )
 from app.core import clock
+from app.core.db import UTCDateTime
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.pagination import PageParams, paginate
 from app.registry.access import unit_condition
@@ -204,8 +205,28 @@ async def list_for_decider(
         stmt = stmt.where(UnitBinding.status == status)
     if estate_id is not None:
         stmt = stmt.where(PropertyUnit.estate_id == estate_id)
-    rows, cursor = await paginate(session, stmt, [UnitBinding.created_at, UnitBinding.id], params)
+    rows, cursor = await paginate(session, stmt, [created_key(UnitBinding.created_at), UnitBinding.id], params)
     return await public_bindings(session, rows), cursor
+
+
+class _CursorDateTime(UTCDateTime):
+    """UTCDateTime that tells the cursor decoder it holds datetimes.
+
+    ``paginate`` decodes cursor values by ``column.type.python_type``, which ``UTCDateTime`` does not
+    declare (it answers ``object``), so a cursor on a created_at column would fail. Remove once
+    ``UTCDateTime`` declares ``python_type``.
+    """
+
+    cache_ok = True
+
+    @property
+    def python_type(self) -> type:
+        return datetime
+
+
+def created_key(column):
+    """A ``created_at`` column usable as a pagination key."""
+    return type_coerce(column, _CursorDateTime()).label(column.key)
 
 
 TASK_LIST_LIMIT = 100  # /me/tasks is a to-do summary; the full list is /unit-bindings

@@ -11,7 +11,7 @@ from sqlalchemy import exists, false, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.bindings import my_bindings, unit_labels
+from app.auth.bindings import created_key, my_bindings, unit_labels
 from app.auth.models import ROLE_SCOPE, BindingStatus, Role, RoleAssignment, ScopeType, User
 from app.auth.principal import Principal
 from app.auth.rules import Ancestry, Assigner, may_assign
@@ -126,7 +126,7 @@ async def _users_public(
 
 async def list_users(session: AsyncSession, principal: Principal, params: PageParams) -> tuple[list[UserPublic], str | None]:
     stmt = select(User).where(_visible_users(principal))
-    rows, cursor = await paginate(session, stmt, [User.created_at, User.id], params)
+    rows, cursor = await paginate(session, stmt, [created_key(User.created_at), User.id], params)
     return await _users_public(session, rows), cursor
 
 

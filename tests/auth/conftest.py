@@ -1,6 +1,7 @@
 """A small registry tree for the auth tests: one street with two communities, grids, units."""
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
@@ -41,8 +42,20 @@ async def tree(db) -> Tree:
     other_estate = await f.estate(db, other_community.id)
     ob = await f.building(db, other_estate.id)
     other_unit = await f.unit(db, await f.entrance(db, ob.id), other_estate.id)
-    return Tree(street, community, estate, grid, other_grid, unit, unit2, other_street, other_community,
-                other_estate, other_unit)
+    objs = [street, community, estate, grid, other_grid, unit, unit2, other_street, other_community, other_estate,
+            other_unit]
+    await db.commit()
+    # Plain snapshots: an error answer rolls the session back and expires ORM objects, whose lazy reload
+    # would then fail outside a greenlet.
+    return Tree(*[SimpleNamespace(**o.model_dump()) for o in objs])
+
+
+async def staff_headers(db, *roles, **kw) -> dict[str, str]:
+    """Headers of a new user holding ``roles``, committed so that later error answers keep it."""
+    u = await f.user(db, *roles, **kw)
+    h = await f.headers(db, u)
+    await db.commit()
+    return h
 
 
 async def wechat_login(client, code: str) -> dict:
