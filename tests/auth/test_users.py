@@ -1,0 +1,150 @@
+"""Staff accounts and role assignment through the API."""
+
+import uuid
+
+import pytest
+
+from app.auth.models import Role
+from app.registry.models import Organization
+from tests import factories as f
+from tests.auth.conftest import API, staff_headers
+
+
+async def _assign(client, h, user_id, role, scope_id):
+    body = {"role": role, "scope_id": str(scope_id) if scope_id else None}
+    return await client.post(f"{API}/users/{user_id}/roles", json=body, headers=h)
+
+
+async def _new_user(client, h, phone):
+    r = await client.post(f"{API}/users", json={"display_name": "新同事", "phone": phone, "password": "long enough"}, headers=h)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_create_user_then_login(client, db, tree):
+    h = await staff_headers(db, (Role.community_staff, tree.community.id))
+    u = await _new_user(client, h, "13500000001")
+    assert u["has_password"] and u["roles"] == [] and "password" not in str(u).replace("has_password", "")
+    r = await client.post(f"{API}/auth/login", json={"phone": "13500000001", "password": "long enough"})
+    assert r.status_code == 200
+    dup = await client.post(f"{API}/users", json={"display_name": "x", "phone": "13500000001", "password": "long enough"}, headers=h)
+    assert dup.status_code == 409 and dup.json()["error"]["code"] == "phone_in_use"
+    short = await client.post(f"{API}/users", json={"display_name": "x", "phone": "13500000002", "password": "short"}, headers=h)
+    assert short.status_code == 422
+    gw = await staff_headers(db, (Role.grid_worker, tree.grid.id))
+    forbidden = await client.post(f"{API}/users", json={"display_name": "x", "phone": "13500000003", "password": "long enough"}, headers=gw)
+    assert forbidden.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "assigner,role,target,status",
+    [
+        ("admin", "street_staff", "street", 201),
+        ("admin", "admin", None, 201),
+        ("street", "community_staff", "community", 201),
+        ("street", "grid_worker", "grid", 201),
+        ("street", "committee_member", "estate", 201),
+        ("street", "contractor", "organization", 201),
+        ("street", "community_staff", "other_community", 403),
+        ("street", "street_staff", "street", 403),
+        ("street", "admin", None, 403),
+        ("community", "grid_worker", "grid", 201),
+        ("community", "committee_member", "estate", 201),
+        ("community", "community_staff", "community", 403),
+        ("community", "committee_member", "other_estate", 403),
+        ("community", "contractor", "organization", 403),
+        ("admin", "supervisor", "estate", 422),
+        ("admin", "resident", "unit", 422),
+        ("admin", "grid_worker", "estate", 422),  # an estate is not a grid
+        ("admin", "grid_worker", "nothing", 422),
+        ("admin", "street_staff", None, 422),
+    ],
+)
+async def test_assignment_matrix(client, db, tree, assigner, role, target, status):
+    org = Organization(name=f"施工单位{uuid.uuid4().hex[:6]}", kind="contractor")
+    db.add(org)
+    await db.flush()
+    scopes = {
+        "street": tree.street.id, "community": tree.community.id, "other_community": tree.other_community.id,
+        "grid": tree.grid.id, "estate": tree.estate.id, "other_estate": tree.other_estate.id,
+        "organization": org.id, "unit": tree.unit.id, "nothing": uuid.uuid4(), None: None,
+    }
+    assigner_roles = {
+        "admin": (Role.admin, None), "street": (Role.street_staff, tree.street.id),
+        "community": (Role.community_staff, tree.community.id),
+    }
+    h = await staff_headers(db, assigner_roles[assigner])
+    target_user = await f.user(db)
+    target_id = target_user.id
+    await db.commit()
+    r = await _assign(client, h, target_id, role, scopes[target])
+    assert r.status_code == status, r.text
+    if status == 201:
+        assert r.json()["role"] == role and r.json()["scope_id"] == (str(scopes[target]) if scopes[target] else None)
+        again = await _assign(client, h, target_id, role, scopes[target])
+        assert again.status_code == 409 and again.json()["error"]["code"] == "role_exists"
+    else:
+        code = {403: "role_not_assignable", 422: "role_scope_invalid"}[status]
+        assert r.json()["error"]["code"] == code
+
+
+async def test_supervisor_explains_why(client, db, tree):
+    h = await staff_headers(db, (Role.admin, None))
+    target = (await f.user(db)).id
+    await db.commit()
+    r = await _assign(client, h, target, "supervisor", uuid.uuid4())
+    assert r.status_code == 422 and "project" in r.json()["error"]["details"]["reason"]
+
+
+async def test_assigned_role_works_and_can_be_revoked(client, db, tree):
+    sh = await staff_headers(db, (Role.community_staff, tree.community.id))
+    new = await _new_user(client, sh, "13500000010")
+    r = await _assign(client, sh, new["id"], "grid_worker", tree.grid.id)
+    assert r.status_code == 201 and r.json()["scope_name"] == tree.grid.name
+    login = (await client.post(f"{API}/auth/login", json={"phone": "13500000010", "password": "long enough"})).json()
+    assert login["user"]["roles"] == ["grid_worker"]
+
+    user = (await client.get(f"{API}/users/{new['id']}", headers=sh)).json()
+    assert [x["role"] for x in user["roles"]] == ["grid_worker"]
+    other = await staff_headers(db, (Role.community_staff, tree.other_community.id))
+    denied = await client.delete(f"{API}/users/{new['id']}/roles/{r.json()['id']}", headers=other)
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "role_not_assignable"
+    assert (await client.delete(f"{API}/users/{new['id']}/roles/{r.json()['id']}", headers=sh)).status_code == 204
+    gone = await client.delete(f"{API}/users/{new['id']}/roles/{r.json()['id']}", headers=sh)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "role_not_found"
+
+
+async def test_user_visibility(client, db, tree):
+    admin_h = await staff_headers(db, (Role.admin, None))
+    street_h = await staff_headers(db, (Role.street_staff, tree.street.id))
+    comm_h = await staff_headers(db, (Role.community_staff, tree.community.id))
+    mine = await f.user(db, (Role.grid_worker, tree.grid.id))
+    committee = await f.user(db, (Role.committee_member, tree.estate.id))
+    theirs = await f.user(db, (Role.grid_worker, tree.other_grid.id), (Role.community_staff, tree.other_community.id))
+    far = await f.user(db, (Role.community_staff, tree.other_community.id))
+    resident = await f.user(db)  # no password, no role
+    ids = {k: str(v.id) for k, v in dict(mine=mine, committee=committee, theirs=theirs, far=far, resident=resident).items()}
+    await db.commit()
+
+    async def listed(h):
+        out, cursor = [], None
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get(f"{API}/users", params=params, headers=h)).json()
+            out += [u["id"] for u in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                return out
+
+    admin_sees = await listed(admin_h)
+    assert len(admin_sees) == len(set(admin_sees))
+    assert {ids["mine"], ids["committee"], ids["theirs"], ids["far"]} <= set(admin_sees)
+    assert ids["resident"] not in admin_sees
+    comm_sees = set(await listed(comm_h))
+    assert {ids["mine"], ids["committee"], ids["theirs"]} <= comm_sees  # other_grid is in the same community
+    assert ids["far"] not in comm_sees
+    assert ids["far"] not in set(await listed(street_h))
+    r = await client.get(f"{API}/users/{ids['far']}", headers=comm_h)
+    assert r.status_code == 404
+    assert (await client.get(f"{API}/users/{ids['far']}", headers=admin_h)).status_code == 200
+    gw_h = await staff_headers(db, (Role.grid_worker, tree.grid.id))
+    assert (await client.get(f"{API}/users", headers=gw_h)).status_code == 403
