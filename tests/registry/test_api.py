@@ -1,0 +1,170 @@
+"""Registry API behaviour: counts, unit details with masking, corrections, grids, pagination, errors,
+and the import/export endpoints."""
+
+import io
+import os
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from app.auth.models import Role
+from app.core.config import get_settings
+from app.registry.importer import import_ledger
+from tests import factories as f
+
+FIXTURES = Path(os.environ.get("APP_FIXTURES_DIR", "/work/shared/fixtures"))
+DEMO = (FIXTURES / "registry_demo_estate.csv").read_bytes()
+API = "/api/v1"
+
+
+async def _staff(db, world_side, role=Role.community_staff):
+    scope = {Role.community_staff: world_side.community.id, Role.grid_worker: world_side.grid.id,
+             Role.committee_member: world_side.estate.id}[role]
+    headers = await f.headers(db, await f.user(db, (role, scope)))
+    # An error response rolls the request's session back; commit the setup (to the test's savepoint) first.
+    await db.commit()
+    return headers
+
+
+async def test_estate_counts(client, db, world):
+    await import_ledger(db, world.a.estate.id, "demo.csv", DEMO)
+    r = await client.get(f"{API}/estates/{world.a.estate.id}", headers=await _staff(db, world.a))
+    assert r.status_code == 200
+    counts = r.json()["counts"]
+    # The world's own building (1 entrance, 1 unit with an owner) plus the demo ledger.
+    assert counts["buildings"] == 4 and counts["entrances"] == 8 and counts["units"] == 85
+    assert counts["households"] == 85
+    total = sum(int(line.split(",")[4].replace(".", "")) for line in DEMO.decode("utf-8-sig").splitlines()[1:])
+    assert counts["total_area"] == f"{(total + 8650) // 100}.{(total + 8650) % 100:02d}"
+
+
+async def test_unit_detail_masks_for_committee_and_shows_in_full_for_grid_worker(client, db, world):
+    url = f"{API}/units/{world.a.unit.id}"
+    full = (await client.get(url, headers=await _staff(db, world.a, Role.grid_worker))).json()
+    masked = (await client.get(url, headers=await _staff(db, world.a, Role.committee_member))).json()
+    resident = await f.user(db)
+    await f.bind(db, resident, world.a.unit)
+    own = (await client.get(url, headers=await f.headers(db, resident))).json()
+    assert full["occupants"][0] | {"person_id": None} == {
+        "person_id": None, "relation": "owner", "kind": "natural", "name": "黄军强", "phone": "13184986729",
+        "masked": False,
+    }
+    for body in (masked, own):
+        occupant = body["occupants"][0]
+        assert (occupant["name"], occupant["phone"], occupant["masked"]) == ("黄*强", "131****6729", True)
+    assert full["area"] == "86.50" and full["building_name"] == world.a.building.name
+
+
+async def test_grid_worker_corrects_unit_and_owners(client, db, world):
+    headers = await _staff(db, world.a, Role.grid_worker)
+    body = {"area": "90.1", "floor": 3, "note": "已入户核实",
+            "occupants": [{"name": "黄军强", "phone": "13184986729", "relation": "owner"},
+                          {"name": "租客乙", "relation": "tenant"}]}
+    r = await client.patch(f"{API}/units/{world.a.unit.id}", headers=headers, json=body)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert (data["area"], data["floor"], data["note"]) == ("90.10", 3, "已入户核实")
+    assert sorted((o["name"], o["relation"]) for o in data["occupants"]) == [("租客乙", "tenant"), ("黄军强", "owner")]
+
+
+async def test_validation_errors_use_the_error_shape(client, db, world):
+    headers = await _staff(db, world.a)
+    # An error response rolls the session back and expires its objects: read the ids first.
+    url = f"{API}/buildings/{world.a.building.id}/units"
+    unit_url, entrance_a, entrance_b = f"{API}/units/{world.a.unit.id}", str(world.a.entrance.id), str(world.b.entrance.id)
+    for area in ("88.888", "0", "-1.00", "八十", 86.5):
+        body = {"entrance_id": entrance_a, "floor": 1, "room_number": "909", "area": area}
+        r = await client.post(url, headers=headers, json=body)
+        assert r.status_code == 422, (area, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "validation_error" and error["message"] == "请求参数有误"
+        assert error["details"][0]["loc"] == ["body", "area"]
+    r = await client.patch(unit_url, headers=headers,
+                           json={"occupants": [{"name": "张三", "phone": "12345", "relation": "owner"}]})
+    assert r.status_code == 422 and "phone_invalid" in r.json()["error"]["details"][0]["msg"]
+    r = await client.post(url, headers=headers | {"Accept-Language": "en"},
+                          json={"entrance_id": entrance_b, "floor": 1, "room_number": "1", "area": "1"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "entrance_outside_building"
+    assert r.json()["error"]["message"] == "The entrance is not in this building"
+
+
+async def test_duplicates_answer_409(client, db, world):
+    headers = await _staff(db, world.a)
+    a = world.a
+    estate_id, building_id, building_name = a.estate.id, a.building.id, a.building.name
+    unit_body = {"entrance_id": str(a.entrance.id), "floor": 1, "room_number": a.unit.room_number, "area": "50.00"}
+    r = await client.post(f"{API}/estates/{estate_id}/buildings", headers=headers, json={"name": building_name})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "duplicate_name"
+    r = await client.post(f"{API}/buildings/{building_id}/units", headers=headers, json=unit_body)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "unit_exists"
+
+
+async def test_grid_buildings_must_be_in_the_grids_community(client, db, world):
+    other = await f.building(db, world.a.estate.id)
+    headers = await _staff(db, world.a)
+    url, grid_id, other_id = f"{API}/grids/{world.a.grid.id}/buildings", world.a.grid.id, other.id
+    building_a = world.a.building
+    r = await client.put(url, headers=headers, json={"building_ids": [str(world.b.building.id)]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "grid_building_outside"
+    r = await client.put(url, headers=headers, json={"building_ids": [str(other_id)]})
+    assert r.status_code == 200 and r.json()["building_ids"] == [str(other_id)]
+    await db.refresh(building_a)
+    assert building_a.grid_id is None  # left the grid: membership is exactly the list
+    await db.refresh(other)
+    assert other.grid_id == grid_id
+
+
+async def test_cursor_walk_returns_every_unit_once(client, db, world):
+    await import_ledger(db, world.a.estate.id, "demo.csv", DEMO)
+    headers = await _staff(db, world.a)
+    buildings = (await client.get(f"{API}/estates/{world.a.estate.id}/buildings", headers=headers)).json()["items"]
+    seen: list[str] = []
+    for building in buildings:
+        cursor = None
+        while True:
+            params = {"limit": 7} | ({"cursor": cursor} if cursor else {})
+            page = (await client.get(f"{API}/buildings/{building['id']}/units", headers=headers, params=params)).json()
+            seen.extend(item["id"] for item in page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+    assert len(seen) == len(set(seen)) == 85
+    r = await client.get(f"{API}/buildings/{buildings[0]['id']}/units", headers=headers, params={"cursor": "garbage"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
+
+
+async def test_import_endpoint_and_export_round_trip(client, db, world):
+    headers = await _staff(db, world.a)
+    estate_url = f"{API}/estates/{world.a.estate.id}"
+    r = await client.post(f"{estate_url}/registry-imports", headers=headers,
+                          files={"file": ("台账.csv", DEMO, "text/csv")})
+    assert r.status_code == 200 and r.json() == {"created": 84, "updated": 0, "unchanged": 0, "errors": []}
+
+    for fmt in ("xlsx", "csv"):
+        export = await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": fmt})
+        assert export.status_code == 200
+        assert "attachment" in export.headers["content-disposition"]
+        r = await client.post(f"{estate_url}/registry-imports", headers=headers,
+                              files={"file": (f"export.{fmt}", export.content, "application/octet-stream")})
+        assert r.json() == {"created": 0, "updated": 0, "unchanged": 85, "errors": []}, fmt
+
+    export = await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(export.content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == ("楼栋", "单元", "楼层", "房号", "建筑面积(㎡)", "业主姓名", "联系电话", "共有人", "备注")
+    assert len(rows) == 86
+    assert ("1栋", "1单元", 2, "202", "102.70", "邱华", "13515636137", "薛红", "夫妻共有") in rows
+    csv_export = await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": "csv"})
+    assert csv_export.content.startswith("\ufeff楼栋".encode())
+
+
+async def test_import_refuses_unreadable_headerless_and_oversized_files(client, db, world, monkeypatch):
+    headers = await _staff(db, world.a)
+    url = f"{API}/estates/{world.a.estate.id}/registry-imports"
+    r = await client.post(url, headers=headers, files={"file": ("a.xlsx", b"PK\x03\x04garbage", "application/zip")})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "import_file_invalid"
+    r = await client.post(url, headers=headers, files={"file": ("a.csv", "楼栋,单元,房号\n".encode(), "text/csv")})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "import_header_missing"
+    assert r.json()["error"]["details"]["missing"] == ["楼层", "建筑面积(㎡)"]
+    monkeypatch.setattr(get_settings(), "import_max_bytes", 100)
+    r = await client.post(url, headers=headers, files={"file": ("a.csv", DEMO, "text/csv")})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
