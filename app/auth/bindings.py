@@ -182,6 +182,26 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
     return binding
 
 
+class _CursorDateTime(UTCDateTime):
+    """UTCDateTime that tells the cursor decoder it holds datetimes.
+
+    ``paginate`` decodes cursor values by ``column.type.python_type``, which ``UTCDateTime`` does not
+    declare (it answers ``object``), so a cursor on a created_at column would fail. Remove once
+    ``UTCDateTime`` declares ``python_type``.
+    """
+
+    cache_ok = True
+
+    @property
+    def python_type(self) -> type:
+        return datetime
+
+
+def created_key(column):
+    """A ``created_at`` column usable as a pagination key."""
+    return type_coerce(column, _CursorDateTime()).label(column.key)
+
+
 # ---- deciding ---------------------------------------------------------------------------------------
 
 
@@ -207,26 +227,6 @@ async def list_for_decider(
         stmt = stmt.where(PropertyUnit.estate_id == estate_id)
     rows, cursor = await paginate(session, stmt, [created_key(UnitBinding.created_at), UnitBinding.id], params)
     return await public_bindings(session, rows), cursor
-
-
-class _CursorDateTime(UTCDateTime):
-    """UTCDateTime that tells the cursor decoder it holds datetimes.
-
-    ``paginate`` decodes cursor values by ``column.type.python_type``, which ``UTCDateTime`` does not
-    declare (it answers ``object``), so a cursor on a created_at column would fail. Remove once
-    ``UTCDateTime`` declares ``python_type``.
-    """
-
-    cache_ok = True
-
-    @property
-    def python_type(self) -> type:
-        return datetime
-
-
-def created_key(column):
-    """A ``created_at`` column usable as a pagination key."""
-    return type_coerce(column, _CursorDateTime()).label(column.key)
 
 
 TASK_LIST_LIMIT = 100  # /me/tasks is a to-do summary; the full list is /unit-bindings
