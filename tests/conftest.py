@@ -78,13 +78,10 @@ def app(db: AsyncSession):
     application = create_app()
 
     async def _session() -> AsyncIterator[AsyncSession]:
-        # The request's transaction is a SAVEPOINT of the test's transaction.
-        try:
+        # Each request is a SAVEPOINT inside the test's transaction: a failed request rolls back its own
+        # writes only, and the test's setup stays.
+        async with db.begin_nested():
             yield db
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
 
     application.dependency_overrides[get_session] = _session
     return application

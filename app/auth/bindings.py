@@ -9,13 +9,20 @@ registry's ``contact`` level).
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, type_coerce
+from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import BindingMethod, BindingRelation, BindingStatus, InviteCode, UnitBinding, User
+from app.auth.models import (
+    BindingMethod,
+    BindingRelation,
+    BindingStatus,
+    InviteCode,
+    UnitBinding,
+    User,
+)
 from app.auth.principal import Principal
 from app.auth.schemas import (
     Applicant,
@@ -25,11 +32,18 @@ from app.auth.schemas import (
     UnitBindingPublic,
 )
 from app.core import clock
-from app.core.db import UTCDateTime
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.pagination import PageParams, paginate
 from app.registry.access import unit_condition
-from app.registry.models import Building, Entrance, Estate, OccupantRelation, Person, PropertyUnit, UnitOccupant
+from app.registry.models import (
+    Building,
+    Entrance,
+    Estate,
+    OccupantRelation,
+    Person,
+    PropertyUnit,
+    UnitOccupant,
+)
 
 # No 0/O, 1/I/L: codes are read off paper and typed on a phone.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -182,26 +196,6 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
     return binding
 
 
-class _CursorDateTime(UTCDateTime):
-    """UTCDateTime that tells the cursor decoder it holds datetimes.
-
-    ``paginate`` decodes cursor values by ``column.type.python_type``, which ``UTCDateTime`` does not
-    declare (it answers ``object``), so a cursor on a created_at column would fail. Remove once
-    ``UTCDateTime`` declares ``python_type``.
-    """
-
-    cache_ok = True
-
-    @property
-    def python_type(self) -> type:
-        return datetime
-
-
-def created_key(column):
-    """A ``created_at`` column usable as a pagination key."""
-    return type_coerce(column, _CursorDateTime()).label(column.key)
-
-
 # ---- deciding ---------------------------------------------------------------------------------------
 
 
@@ -225,7 +219,7 @@ async def list_for_decider(
         stmt = stmt.where(UnitBinding.status == status)
     if estate_id is not None:
         stmt = stmt.where(PropertyUnit.estate_id == estate_id)
-    rows, cursor = await paginate(session, stmt, [created_key(UnitBinding.created_at), UnitBinding.id], params)
+    rows, cursor = await paginate(session, stmt, [UnitBinding.created_at, UnitBinding.id], params)
     return await public_bindings(session, rows), cursor
 
 

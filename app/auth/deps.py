@@ -6,7 +6,14 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
-from app.auth.models import AuthSession, BindingStatus, Role, RoleAssignment, UnitBinding, User
+from app.auth.models import (
+    AuthSession,
+    BindingStatus,
+    Role,
+    RoleAssignment,
+    UnitBinding,
+    User,
+)
 from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import AppError, Forbidden

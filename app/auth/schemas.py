@@ -10,7 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.auth.models import BindingMethod, BindingRelation, BindingStatus, Role, ScopeType
+from app.auth.models import (
+    BindingMethod,
+    BindingRelation,
+    BindingStatus,
+    Role,
+    ScopeType,
+)
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"  # mainland mobile number, 11 digits
 

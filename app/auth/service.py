@@ -11,15 +11,29 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import AuthSession, BindingStatus, RefreshToken, Role, RoleAssignment, UnitBinding, User
+from app.auth.models import (
+    AuthSession,
+    BindingStatus,
+    RefreshToken,
+    Role,
+    RoleAssignment,
+    UnitBinding,
+    User,
+)
 from app.core import clock
 from app.core.config import get_settings
 from app.core.errors import AppError, Conflict, Forbidden
 from app.core.logging import get_logger
-from app.core.security import create_access_token, hash_token, new_refresh_token, verify_password
+from app.core.security import (
+    create_access_token,
+    hash_token,
+    new_refresh_token,
+    verify_password,
+)
 from app.wechat.client import WechatClient
 
 log = get_logger(__name__)
@@ -77,11 +91,23 @@ async def issue_tokens(session: AsyncSession, user: User, channel: str) -> Token
 # ---- WeChat -----------------------------------------------------------------------------------------
 
 
+async def _create_wechat_user(session: AsyncSession, openid: str) -> User:
+    """First login; when two first logins of one openid race, the loser reads the winner's row."""
+    try:
+        async with session.begin_nested():
+            user = User(display_name=WECHAT_DEFAULT_NAME, wechat_openid=openid)
+            session.add(user)
+            await session.flush()
+        return user
+    except IntegrityError:
+        return (await session.exec(select(User).where(User.wechat_openid == openid))).one()
+
+
 async def wechat_login(session: AsyncSession, wechat: WechatClient, code: str) -> TokenPair:
     wx = await wechat.code_to_session(code)
     user = (await session.exec(select(User).where(User.wechat_openid == wx.openid))).first()
     if user is None:
-        user = User(display_name=WECHAT_DEFAULT_NAME, wechat_openid=wx.openid)
+        user = await _create_wechat_user(session, wx.openid)
     # session_key is needed server-side to decrypt WeChat payloads; it never leaves this table.
     user.wechat_session_key = wx.session_key
     if wx.unionid:

@@ -11,15 +11,34 @@ from sqlalchemy import exists, false, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.bindings import created_key, my_bindings, unit_labels
-from app.auth.models import ROLE_SCOPE, BindingStatus, Role, RoleAssignment, ScopeType, User
+from app.auth.bindings import my_bindings, unit_labels
+from app.auth.models import (
+    ROLE_SCOPE,
+    BindingStatus,
+    Role,
+    RoleAssignment,
+    ScopeType,
+    User,
+)
 from app.auth.principal import Principal
 from app.auth.rules import Ancestry, Assigner, may_assign
-from app.auth.schemas import MePublic, RoleAssign, RoleAssignmentPublic, RoleScopePublic, UserCreate, UserPublic
+from app.auth.schemas import (
+    MePublic,
+    RoleAssign,
+    RoleAssignmentPublic,
+    RoleScopePublic,
+    UserCreate,
+    UserPublic,
+)
 from app.core.errors import AppError, Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
-from app.registry.access import community_condition, estate_condition, grid_condition, street_condition
+from app.registry.access import (
+    community_condition,
+    estate_condition,
+    grid_condition,
+    street_condition,
+)
 from app.registry.models import Community, Estate, Grid, Organization, Street
 
 # Scope types named by a plain ``name`` column; units get their "1栋1单元101" label instead.
@@ -126,7 +145,7 @@ async def _users_public(
 
 async def list_users(session: AsyncSession, principal: Principal, params: PageParams) -> tuple[list[UserPublic], str | None]:
     stmt = select(User).where(_visible_users(principal))
-    rows, cursor = await paginate(session, stmt, [created_key(User.created_at), User.id], params)
+    rows, cursor = await paginate(session, stmt, [User.created_at, User.id], params)
     return await _users_public(session, rows), cursor
 
 
