@@ -13,7 +13,6 @@ import csv
 import io
 import re
 import uuid
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,9 +97,7 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise _invalid("not a readable XLSX workbook") from exc
-    except Exception as exc:  # openpyxl raises its own types for damaged parts
+    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException...: openpyxl has no common base
         raise _invalid("not a readable XLSX workbook") from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None

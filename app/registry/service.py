@@ -309,11 +309,10 @@ async def set_grid_buildings(session: AsyncSession, grid: Grid, building_ids: li
         outside = sorted(str(i) for i in wanted - inside)
         if outside:
             raise AppError("grid_building_outside", 422, details={"building_ids": outside})
-    members = (
-        await session.exec(
-            select(Building).where((col(Building.grid_id) == grid.id) | col(Building.id).in_(wanted or [uuid.UUID(int=0)]))
-        )
-    ).all()
+    current_or_wanted = col(Building.grid_id) == grid.id
+    if wanted:
+        current_or_wanted = current_or_wanted | col(Building.id).in_(wanted)
+    members = (await session.exec(select(Building).where(current_or_wanted))).all()
     for building in members:
         building.grid_id = grid.id if building.id in wanted else None
         session.add(building)
