@@ -19,7 +19,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.registry.models import Building, Community, Estate, Grid, Organization, PropertyUnit, Street
+from app.registry.models import (
+    Building,
+    Community,
+    Estate,
+    Grid,
+    Organization,
+    PropertyUnit,
+    Street,
+)
 
 Level = Literal["manage", "contact", "read"]
 

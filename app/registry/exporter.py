@@ -13,7 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.registry.areas import format_area
 from app.registry.ledger import AREA, HEADERS
-from app.registry.models import Building, Entrance, OccupantRelation, Person, PropertyUnit, UnitOccupant
+from app.registry.models import (
+    Building,
+    Entrance,
+    OccupantRelation,
+    Person,
+    PropertyUnit,
+    UnitOccupant,
+)
 
 
 @dataclass(frozen=True)

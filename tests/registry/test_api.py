@@ -2,8 +2,6 @@
 and the import/export endpoints."""
 
 import io
-import os
-from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -11,9 +9,9 @@ from app.auth.models import Role
 from app.core.config import get_settings
 from app.registry.importer import import_ledger
 from tests import factories as f
+from tests.fixtures import DEMO_LEDGER
 
-FIXTURES = Path(os.environ.get("APP_FIXTURES_DIR", "/work/shared/fixtures"))
-DEMO = (FIXTURES / "registry_demo_estate.csv").read_bytes()
+DEMO = DEMO_LEDGER.read_bytes()
 API = "/api/v1"
 
 

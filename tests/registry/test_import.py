@@ -1,9 +1,7 @@
 """Ledger import against the shared fixtures: counts, row errors, re-import, encodings and XLSX."""
 
 import io
-import os
 import time
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -22,11 +20,10 @@ from app.registry.models import (
     UnitOccupant,
 )
 from tests import factories as f
+from tests.fixtures import BAD_ROWS, DEMO_LEDGER
 
-# The shared ledger fixtures (fixtures/README.md); APP_FIXTURES_DIR points elsewhere when they move.
-FIXTURES = Path(os.environ.get("APP_FIXTURES_DIR", "/work/shared/fixtures"))
-DEMO = (FIXTURES / "registry_demo_estate.csv").read_bytes()
-BAD = (FIXTURES / "registry_bad_rows.csv").read_bytes()
+DEMO = DEMO_LEDGER.read_bytes()
+BAD = BAD_ROWS.read_bytes()
 
 
 async def _count(db, model, *where) -> int:

@@ -1,0 +1,119 @@
+"""``python -m app seed-demo``: the fictional demo estate and one staff account per role. Idempotent.
+
+The ledger is the fixture of shared/fixtures (84 units in 3 buildings). Every account's password is
+``DEMO_PASSWORD``; the README lists them.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.models import ROLE_SCOPE, InviteCode, Role, RoleAssignment, User
+from app.core import clock
+from app.core.db import dispose_engine, get_sessionmaker
+from app.core.security import hash_password
+from app.registry.importer import import_ledger
+from app.registry.models import (
+    Building,
+    Community,
+    Estate,
+    Grid,
+    Organization,
+    OrganizationKind,
+    PropertyUnit,
+    Street,
+)
+
+LEDGER = Path(__file__).with_name("registry_demo_estate.csv")
+DEMO_PASSWORD = "Demo@2026"
+DEMO_INVITE_CODE = "DEMO2026"
+
+# (phone, display name, role or None, which demo object scopes the role)
+STAFF: list[tuple[str, str, Role, str | None]] = [
+    ("13900000001", "系统管理员", Role.admin, None),
+    ("13900000002", "街道干部 李主任", Role.street_staff, "street"),
+    ("13900000003", "社区干部 王书记", Role.community_staff, "community"),
+    ("13900000004", "网格员 张敏", Role.grid_worker, "grid1"),
+    ("13900000005", "义务监督员 刘师傅", Role.supervisor, None),  # appointed to projects once they exist
+    ("13900000006", "施工单位 陈经理", Role.contractor, "contractor"),
+    ("13900000007", "业委会 赵主任", Role.committee_member, "estate"),
+]
+
+
+async def _get_or_create(session: AsyncSession, model, defaults: dict[str, Any] | None = None, **keys):
+    found = (await session.exec(select(model).filter_by(**keys))).first()
+    if found is None:
+        found = model(**keys, **(defaults or {}))
+        session.add(found)
+        await session.flush()
+    return found
+
+
+async def _seed(session: AsyncSession) -> dict[str, Any]:
+    street = await _get_or_create(session, Street, district="永定区", name="西溪坪街道")
+    community = await _get_or_create(session, Community, street_id=street.id, name="官黎坪社区")
+    estate = await _get_or_create(
+        session, Estate, community_id=community.id, name="电力小区", defaults={"address": "永定区官黎坪路 18 号", "built_year": 1996}
+    )
+    report = await import_ledger(session, estate.id, LEDGER.name, LEDGER.read_bytes())
+
+    buildings = {b.name: b for b in (await session.exec(select(Building).where(Building.estate_id == estate.id))).all()}
+    grid1 = await _get_or_create(session, Grid, community_id=community.id, name="官黎坪第一网格")
+    grid2 = await _get_or_create(session, Grid, community_id=community.id, name="官黎坪第二网格")
+    for name, grid in (("1栋", grid1), ("2栋", grid1), ("3栋", grid2)):
+        buildings[name].grid_id = grid.id
+        session.add(buildings[name])
+
+    contractor = await _get_or_create(
+        session, Organization, name="永定城建工程有限公司", defaults={"kind": OrganizationKind.contractor}
+    )
+    await _get_or_create(session, Organization, name="张家界诚信建设监理有限公司", defaults={"kind": OrganizationKind.supervision})
+    await _get_or_create(session, Organization, name="湘西规划设计院", defaults={"kind": OrganizationKind.designer})
+
+    scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "estate": estate.id,
+              "contractor": contractor.id}
+    for phone, name, role, scope_key in STAFF:
+        user = await _get_or_create(session, User, phone=phone, defaults={"display_name": name})
+        if not user.password_hash:
+            user.password_hash = hash_password(DEMO_PASSWORD)
+            session.add(user)
+        if role is Role.supervisor:
+            continue
+        scope_id = scopes[scope_key] if scope_key else None
+        await _get_or_create(
+            session, RoleAssignment, user_id=user.id, role=role, scope_id=scope_id,
+            defaults={"scope_type": ROLE_SCOPE[role]},
+        )
+
+    first_unit = (
+        await session.exec(
+            select(PropertyUnit)
+            .where(PropertyUnit.building_id == buildings["1栋"].id, PropertyUnit.room_number == "101")
+            .order_by(PropertyUnit.entrance_id)
+        )
+    ).first()
+    await _get_or_create(
+        session, InviteCode, code=DEMO_INVITE_CODE,
+        defaults={"unit_id": first_unit.id, "expires_at": clock.now() + timedelta(days=365)},
+    )
+    await session.flush()
+    return {
+        "estate_id": str(estate.id),
+        "ledger": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                   "errors": len(report.errors)},
+        "staff_password": DEMO_PASSWORD,
+        "staff": {role.value: phone for phone, _, role, _ in STAFF},
+        "invite_code": DEMO_INVITE_CODE,
+    }
+
+
+async def seed_demo() -> dict[str, Any]:
+    try:
+        async with get_sessionmaker()() as session:
+            async with session.begin():
+                return await _seed(session)
+    finally:
+        await dispose_engine()
