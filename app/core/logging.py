@@ -24,7 +24,7 @@ def redact(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+    _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
