@@ -9,10 +9,10 @@ Targets (2 cores, SQLite on local disk): first import <= 3 s, re-import <= 1.5 s
 import argparse
 import asyncio
 import os
+import resource
 import sys
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 TARGETS = {"first_s": 3.0, "again_s": 1.5, "peak_rss_mb": 250.0}

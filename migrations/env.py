@@ -3,7 +3,6 @@
 import asyncio
 from logging.config import fileConfig
 
-import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel

@@ -10,7 +10,7 @@ export APP_DATABASE_URL="sqlite+aiosqlite:///$work/st.db" APP_STORAGE_DIR="$work
 .venv/bin/python -m app seed-demo >/dev/null
 .venv/bin/python -m app serve --port "$port" >"$work/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
 token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' \

@@ -34,7 +34,7 @@ from app.wechat import fake  # noqa: E402
 get_settings.cache_clear()
 
 
-async def _recreate_postgres_database(url: str) -> None:
+async def recreate_postgres_database(url: str) -> None:
     target = make_url(url)
     admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
     async with admin.connect() as conn:
@@ -53,7 +53,7 @@ def _migrate() -> None:
 @pytest.fixture(scope="session")
 async def engine() -> AsyncIterator[AsyncEngine]:
     if TEST_DATABASE_URL.startswith("postgresql"):
-        await _recreate_postgres_database(TEST_DATABASE_URL)
+        await recreate_postgres_database(TEST_DATABASE_URL)
     await asyncio.to_thread(_migrate)  # the schema comes from the migrations, never create_all
     engine = make_engine(TEST_DATABASE_URL)
     yield engine

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, make_url, text
+from sqlalchemy import inspect, make_url
 from sqlmodel import SQLModel
 
 from app.core.db import make_engine
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, recreate_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,14 +19,9 @@ async def _scratch_database_url() -> str:
     if not TEST_DATABASE_URL.startswith("postgresql"):
         return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'migrations.db'}"
     url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_migrations"
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
-    async with admin.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    scratch = url.set(database=f"{url.database}_migrations").render_as_string(hide_password=False)
+    await recreate_postgres_database(scratch)
+    return scratch
 
 
 async def _tables(url: str) -> set[str]:

@@ -77,7 +77,7 @@ async def paginate(
     if params.cursor:
         values = _decode(params.cursor, order_by)
         key = tuple_(*order_by)
-        stmt = stmt.where(key > tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, order_by)]))
+        stmt = stmt.where(key > tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, order_by, strict=False)]))
     rows = list((await session.exec(stmt.order_by(*order_by).limit(params.limit + 1))).all())
     next_cursor = None
     if len(rows) > params.limit:
