@@ -6,12 +6,16 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.auth.router import router as auth_router
+from app.core.audit_routes import router as audit_router
 from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
 from app.core.ops import router as ops_router
+from app.files.router import router as files_router
+from app.notifications.router import router as notifications_router
+from app.projects.router import router as projects_router
 from app.registry.router import router as registry_router
 
 API_PREFIX = "/api/v1"
@@ -41,8 +45,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
-    app.include_router(auth_router, prefix=API_PREFIX)
-    app.include_router(registry_router, prefix=API_PREFIX)
+    for router in (auth_router, registry_router, projects_router, files_router, notifications_router, audit_router):
+        app.include_router(router, prefix=API_PREFIX)
     if settings.wechat_fake:
         from app.wechat.fake import fake_app
 

@@ -1,4 +1,8 @@
 """Imports every table module so that ``SQLModel.metadata`` is complete (Alembic, tests)."""
 
 from app.auth import models as auth_models  # noqa: F401
+from app.core import models as core_models  # noqa: F401
+from app.files import models as files_models  # noqa: F401
+from app.notifications import models as notifications_models  # noqa: F401
+from app.projects import models as projects_models  # noqa: F401
 from app.registry import models as registry_models  # noqa: F401

@@ -36,9 +36,30 @@ class Settings(BaseSettings):
     wechat_fake: bool | None = None
     wechat_timeout_seconds: float = 5.0
 
+    # Files: local directory by default; S3-compatible object storage when storage_backend is "s3".
+    storage_backend: Literal["local", "s3"] = "local"
     storage_dir: Path = Path("./data/files")
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = "files/"
     upload_max_bytes: int = 10 * 1024 * 1024
     import_max_bytes: int = 5 * 1024 * 1024
+
+    # Idempotency-Key: how long a stored response is replayed.
+    idempotency_ttl_hours: int = 24
+
+    # Notifications: WeChat template id per template key (app/notifications/templates.py), and the
+    # worker's retry policy (exponential backoff from base, capped, giving up after max attempts).
+    wechat_templates: dict[str, str] = {}
+    wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
+    notify_max_attempts: int = 6
+    notify_backoff_base_seconds: int = 30
+    notify_backoff_max_seconds: int = 3600
+    notify_claim_timeout_seconds: int = 300
+    worker_poll_seconds: float = 2.0
 
     log_level: str = "INFO"
 
@@ -53,6 +74,8 @@ class Settings(BaseSettings):
                 raise ValueError("APP_WECHAT_FAKE cannot be enabled in prod")
             if self.wechat_app_secret in PLACEHOLDER_SECRETS | {"demo-app-secret"}:
                 raise ValueError("APP_WECHAT_APP_SECRET must be set in prod")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("APP_S3_BUCKET is required when APP_STORAGE_BACKEND=s3")
         return self
 
     @property

@@ -1,0 +1,53 @@
+"""Platform tables: the hash-chained audit log and stored idempotent responses."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.db import created_at_field, dt_field, id_field
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only. ``hash`` = SHA-256 of ``prev_hash`` and this entry's canonical content."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity_type", "entity_id"),)
+    seq: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    created_at: datetime = created_at_field()
+    actor_id: uuid.UUID | None = None  # no foreign key: the log outlives what it describes
+    action: str = Field(max_length=60)
+    entity_type: str = Field(max_length=40)
+    entity_id: str = Field(max_length=64)
+    estate_id: uuid.UUID | None = Field(default=None, index=True)  # for scoped reading
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    request_id: str | None = Field(default=None, max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The single row every append locks, so that concurrent appends form one chain."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_seq: int = Field(default=0, sa_type=BigInteger)
+    last_hash: str = Field(max_length=64)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(index=True)
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)  # method, path and normalised body
+    completed: bool = False
+    response_status: int | None = None
+    response_content_type: str | None = Field(default=None, max_length=100)
+    response_body: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = dt_field(nullable=False, index=True)

@@ -1,0 +1,5 @@
+"""Files routes (API.md)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["files"])

@@ -1,0 +1,5 @@
+"""Notifications routes (API.md)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["notifications"])

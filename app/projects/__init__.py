@@ -1,0 +1,1 @@
+"""Renovation projects: the lifecycle, the renovation menu, item progress and the timeline."""

@@ -1,0 +1,5 @@
+"""Projects routes (API.md)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["projects"])
