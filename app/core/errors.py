@@ -68,6 +68,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 class AppError(Exception):
     """An error with a stable machine code; ``status`` is the HTTP status it answers with."""
 
+    # files
+    "file_too_large": ("文件过大，超过上传大小限制", "The file exceeds the upload size limit"),
+    "file_type_not_allowed": ("仅支持上传 JPEG、PNG、WebP 图片或 PDF 文件", "Only JPEG, PNG, WebP images and PDF files are accepted"),
+    "file_not_usable": ("文件不存在或不是您上传的", "The files do not exist or were not uploaded by you"),
+    # notifications
+    "template_unknown": ("订阅消息模板不存在", "Unknown notification template"),
     def __init__(self, code: str, status: int = 400, details: Any = None, headers: dict | None = None):
         if code not in MESSAGES:
             raise KeyError(f"unknown error code {code!r}")

@@ -1,0 +1,157 @@
+"""Uploading, reading and attaching files.
+
+A blob (the bytes) is stored once per SHA-256; each upload is a ``StoredFile`` pointing at its blob.
+Other domains attach files to their objects with ``attach`` and decide who may read them through the
+kind they registered in ``app.files.access``.
+"""
+
+import hashlib
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from fastapi import UploadFile
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.core import audit
+from app.core.errors import AppError, NotFound
+from app.files import access
+from app.files.models import FileAttachment, FileBlob, StoredFile
+from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, sniff_content_type
+from app.files.storage import Storage, blob_key
+
+FILENAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class Upload:
+    file: StoredFile
+    blob: FileBlob
+
+
+def sanitize_filename(name: str | None, content_type: str) -> str:
+    """The client's name for display only: last path component, no control characters, at most 255."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if not name:
+        name = "file" + EXTENSIONS.get(content_type, "")
+    return name[:FILENAME_MAX]
+
+
+async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
+    """The upload's bytes, refusing (413) anything longer than ``max_bytes`` without reading it all."""
+    data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise AppError("file_too_large", 413, details={"max_bytes": max_bytes})
+    return data
+
+
+async def _blob_for(session: AsyncSession, storage: Storage, data: bytes, content_type: str) -> FileBlob:
+    digest = hashlib.sha256(data).hexdigest()
+    blob = (await session.exec(select(FileBlob).where(FileBlob.sha256 == digest))).first()
+    if blob is not None:
+        return blob
+    key = blob_key(digest)
+    if not await storage.exists(key):  # left by an earlier upload whose transaction rolled back
+        await storage.put(key, data, content_type)
+    try:
+        # Two first uploads of the same bytes race on the unique sha256: the loser reuses the winner's row.
+        async with session.begin_nested():
+            blob = FileBlob(sha256=digest, size=len(data), content_type=content_type, storage_key=key)
+            session.add(blob)
+            await session.flush()
+    except IntegrityError:
+        blob = (await session.exec(select(FileBlob).where(FileBlob.sha256 == digest))).one()
+    return blob
+
+
+async def upload(
+    session: AsyncSession, storage: Storage, principal: Principal, data: bytes, filename: str | None
+) -> Upload:
+    content_type = sniff_content_type(data[:16])
+    if content_type is None:
+        raise AppError("file_type_not_allowed", 415, details={"allowed": list(ALLOWED_TYPES)})
+    blob = await _blob_for(session, storage, data, content_type)
+    stored = StoredFile(blob_id=blob.id, uploaded_by=principal.id, filename=sanitize_filename(filename, content_type))
+    session.add(stored)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=principal.id,
+        action="file.upload",
+        entity_type="file",
+        entity_id=stored.id,
+        after={"sha256": blob.sha256, "content_type": blob.content_type, "size": blob.size,
+               "filename": stored.filename},
+    )
+    return Upload(stored, blob)
+
+
+async def readable_file(session: AsyncSession, principal: Principal, file_id: uuid.UUID) -> Upload:
+    """The file if the caller may read it; 404 otherwise (never 403: ids leak nothing)."""
+    stored = await session.get(StoredFile, file_id)
+    if stored is None or not await access.can_read_file(session, principal, stored):
+        raise NotFound()
+    blob = await session.get(FileBlob, stored.blob_id)
+    assert blob is not None  # foreign key
+    return Upload(stored, blob)
+
+
+async def read_bytes(storage: Storage, blob: FileBlob) -> bytes:
+    return await storage.get(blob.storage_key)
+
+
+async def attach(
+    session: AsyncSession,
+    principal: Principal,
+    file_ids: list[uuid.UUID],
+    object_type: str,
+    object_id: uuid.UUID,
+) -> None:
+    """Attach the caller's own uploads to an object; attaching a file twice to one object is a no-op.
+
+    Every file must exist and have been uploaded by ``principal`` (else 422 ``file_not_usable`` naming
+    them). ``object_type`` must have been registered with ``register_attachment_kind``.
+    """
+    if not access.is_registered(object_type):
+        raise LookupError(f"attachment kind {object_type!r} is not registered")
+    ids = list(dict.fromkeys(file_ids))
+    if not ids:
+        return
+    own = set(
+        (await session.exec(select(StoredFile.id).where(StoredFile.id.in_(ids), StoredFile.uploaded_by == principal.id))).all()
+    )
+    unusable = [i for i in ids if i not in own]
+    if unusable:
+        raise AppError("file_not_usable", 422, details={"file_ids": [str(i) for i in unusable]})
+    attached = set(
+        (
+            await session.exec(
+                select(FileAttachment.file_id).where(
+                    FileAttachment.file_id.in_(ids),
+                    FileAttachment.object_type == object_type,
+                    FileAttachment.object_id == object_id,
+                )
+            )
+        ).all()
+    )
+    for file_id in ids:
+        if file_id in attached:
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(FileAttachment(file_id=file_id, object_type=object_type, object_id=object_id))
+                await session.flush()
+        except IntegrityError:
+            continue  # a concurrent request attached it
+        await audit.record(
+            session,
+            actor_id=principal.id,
+            action="file.attach",
+            entity_type="file",
+            entity_id=file_id,
+            after={"object_type": object_type, "object_id": str(object_id)},
+        )
