@@ -1,5 +1,74 @@
-"""Files routes (API.md)."""
+"""Files routes (API.md): upload, and download for those allowed to see the file."""
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Response, UploadFile, status
+
+from app.auth.deps import CurrentPrincipal
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import responses
+from app.files import service
+from app.files.schemas import FilePublic
+from app.files.sniff import ALLOWED_TYPES
+from app.files.storage import Storage, get_storage
 
 router = APIRouter(tags=["files"])
+
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def _public(upload: service.Upload) -> FilePublic:
+    return FilePublic(
+        id=upload.file.id,
+        sha256=upload.blob.sha256,
+        content_type=upload.blob.content_type,
+        size=upload.blob.size,
+        filename=upload.file.filename,
+    )
+
+
+@router.post(
+    "/files",
+    response_model=FilePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(401, 403, 413, 415, 422),
+)
+async def upload_file(
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or PDF; the type is read from the content")],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    storage: StorageDep,
+) -> FilePublic:
+    """Upload a photo or PDF. The client's filename and Content-Type are not trusted; identical bytes are
+    stored once."""
+    data = await service.read_limited(file, get_settings().upload_max_bytes)
+    return _public(await service.upload(session, storage, principal, data, file.filename))
+
+
+@router.get(
+    "/files/{file_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {ct: {"schema": {"type": "string", "format": "binary"}} for ct in ALLOWED_TYPES},
+              "description": "The file's bytes"},
+        **responses(401, 403, 404),
+    },
+)
+async def download_file(
+    file_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, storage: StorageDep
+) -> Response:
+    """The file, for its uploader and for whoever may read an object it is attached to (else 404)."""
+    upload = await service.readable_file(session, principal, file_id)
+    data = await service.read_bytes(storage, upload.blob)
+    return Response(
+        content=data,
+        media_type=upload.blob.content_type,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(upload.file.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private",
+        },
+    )

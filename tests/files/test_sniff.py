@@ -1,0 +1,59 @@
+"""Content sniffing and filename sanitising: pure functions."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.files.service import sanitize_filename
+from app.files.sniff import JPEG, PDF, PNG, WEBP, sniff_content_type
+from tests.files import conftest as c
+
+
+def test_accepted_types_by_magic_bytes():
+    assert sniff_content_type(c.PNG) == PNG
+    assert sniff_content_type(c.JPEG) == JPEG
+    assert sniff_content_type(c.WEBP) == WEBP
+    assert sniff_content_type(c.PDF) == PDF
+
+
+def test_refused_contents():
+    for head in (
+        b"",
+        b"MZ\x90\x00\x03\x00\x00\x00",  # Windows executable
+        b"\x7fELF\x02\x01\x01\x00",  # Linux executable
+        b"<!DOCTYPE html><html>",
+        b'<svg xmlns="http://www.w3.org/2000/svg">',
+        b"<?xml version='1.0'?><svg>",
+        b"PK\x03\x04",  # zip / docx
+        b"RIFF\x24\x00\x00\x00WAVEfmt ",  # RIFF but not WebP
+        b"GIF89a",
+        b"\x89PNG",  # truncated signature
+        b" %PDF-1.4",
+    ):
+        assert sniff_content_type(head) is None, head
+
+
+@given(st.binary(max_size=64))
+def test_sniffing_never_accepts_without_a_signature(data):
+    kind = sniff_content_type(data)
+    if kind is not None:
+        assert data[:3] == b"\xff\xd8\xff" or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:5] == b"%PDF-" or (
+            data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+        )
+
+
+def test_filename_sanitising():
+    assert sanitize_filename("../../etc/passwd", PNG) == "passwd"
+    assert sanitize_filename("C:\\Users\\a\\照片.jpg", JPEG) == "照片.jpg"
+    assert sanitize_filename("a\x00b\nc\u202e.png", PNG) == "abc.png"
+    assert sanitize_filename("", PDF) == "file.pdf"
+    assert sanitize_filename(None, PNG) == "file.png"
+    assert sanitize_filename("..", PNG) == "file.png"
+    assert len(sanitize_filename("长" * 400 + ".png", PNG)) == 255
+
+
+@given(st.text(max_size=600))
+def test_sanitised_filename_is_a_short_plain_basename(name):
+    clean = sanitize_filename(name, PNG)
+    assert 0 < len(clean) <= 255
+    assert "/" not in clean and "\\" not in clean
+    assert not any(ord(ch) < 32 or ord(ch) == 127 for ch in clean)
