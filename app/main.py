@@ -10,6 +10,7 @@ from app.core.audit_routes import router as audit_router
 from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.errors import install_error_handlers
+from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
 from app.core.ops import router as ops_router
@@ -31,6 +32,31 @@ async def _lifespan(_app: FastAPI):
     await dispose_engine()
 
 
+def _document_idempotency_key(app: FastAPI) -> None:
+    """Every POST of the API accepts Idempotency-Key (app.core.idempotency); say so in the document."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            for path, operations in schema["paths"].items():
+                if path.startswith(API_PREFIX) and "post" in operations:
+                    operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Retry-safe POST: the same key and payload replay the first response (24 h); "
+    "another payload answers 422, a request still running 409.",
+}
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -43,10 +69,12 @@ def create_app() -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
+    app.add_middleware(RequestContextMiddleware)  # outermost: every response, even a replay, gets its id
     app.include_router(ops_router)
     for router in (auth_router, registry_router, projects_router, files_router, notifications_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)
+    _document_idempotency_key(app)
     if settings.wechat_fake:
         from app.wechat.fake import fake_app
 

@@ -8,6 +8,7 @@ import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 _tmp = Path(tempfile.mkdtemp(prefix="app-tests-"))
@@ -27,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
 from app.core.config import get_settings  # noqa: E402
+from app.core import db as core_db  # noqa: E402
+from app.core import idempotency  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.wechat import fake  # noqa: E402
@@ -74,8 +77,15 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def app(db: AsyncSession):
+def app(db: AsyncSession, monkeypatch):
     application = create_app()
+
+    @asynccontextmanager
+    async def _idempotency_scope() -> AsyncIterator[AsyncSession]:
+        async with db.begin_nested():
+            yield db
+
+    monkeypatch.setattr(idempotency, "session_scope", _idempotency_scope)
 
     async def _session() -> AsyncIterator[AsyncSession]:
         # Each request is a SAVEPOINT inside the test's transaction: a failed request rolls back its own
@@ -97,3 +107,28 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 def _reset_fake_wechat():
     fake.state.reset()
     yield
+
+
+@pytest.fixture
+async def live_app(engine, monkeypatch) -> AsyncIterator:
+    """The app on its own freshly migrated database with real commits, for concurrency tests.
+
+    Requests run in separate transactions on separate connections, as in production; nothing is rolled
+    back afterwards, which is why it is a database of its own.
+    """
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        url = make_url(TEST_DATABASE_URL)
+        live_url = url.set(database=f"{url.database}_live").render_as_string(hide_password=False)
+        await recreate_postgres_database(live_url)
+    else:
+        live_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(dir=_tmp)}/live.db"
+    monkeypatch.setattr(get_settings(), "database_url", live_url)
+    await asyncio.to_thread(_migrate)
+    live_engine = make_engine(live_url)
+    monkeypatch.setattr(core_db, "_engine", live_engine)
+    monkeypatch.setattr(core_db, "_sessionmaker", core_db.async_sessionmaker(
+        live_engine, class_=AsyncSession, expire_on_commit=False))
+    try:
+        yield create_app()
+    finally:
+        await live_engine.dispose()

@@ -100,13 +100,16 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
+    # hide_parameters: SQL errors would otherwise put names, notes and hashes into the logs.
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
 
 
 def get_engine() -> AsyncEngine:

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # code -> (zh-CN, en)
@@ -25,6 +26,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflict": ("数据冲突", "Conflict"),
     "invalid_cursor": ("分页游标无效", "Invalid pagination cursor"),
     "payload_too_large": ("上传文件过大", "The upload is too large"),
+    "idempotency_key_invalid": ("Idempotency-Key 格式无效", "The Idempotency-Key header is malformed"),
+    "idempotency_key_reused": (
+        "该 Idempotency-Key 已用于内容不同的请求",
+        "This Idempotency-Key was used for a different request",
+    ),
+    "idempotency_in_flight": ("相同请求正在处理中，请稍后重试", "The same request is still being processed"),
     # auth
     "not_authenticated": ("请先登录", "Authentication required"),
     "token_invalid": ("登录凭证无效或已过期，请重新登录", "The token is invalid or expired"),
@@ -62,18 +69,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_header_missing": ("台账缺少必需的列", "The ledger lacks required columns"),
     "unit_exists": ("该房屋已存在", "This unit already exists"),
     "entrance_outside_building": ("该单元不属于此楼栋", "The entrance is not in this building"),
-}
-
-
-class AppError(Exception):
-    """An error with a stable machine code; ``status`` is the HTTP status it answers with."""
-
+    # projects
+    "transition_not_allowed": ("项目当前不能进入该阶段", "The project cannot move to this stage now"),
+    "project_items_locked": (
+        "项目已进入公示或之后的阶段，改造内容不能再修改",
+        "The renovation items can no longer be changed at this stage",
+    ),
+    "project_item_has_progress": ("已有进度记录的改造内容不能移除", "An item with recorded progress cannot be removed"),
+    "renovation_item_unknown": ("改造内容不在改造菜单中", "Unknown renovation menu item"),
+    "renovation_item_duplicate": ("同一改造内容重复选择", "A renovation item is listed twice"),
+    "project_not_constructing": ("项目不在施工阶段，不能更新进度", "Progress can only be reported during construction"),
+    "organization_unknown": ("单位不存在", "The organisation does not exist"),
+    "organization_already_linked": ("该单位已以此身份参与项目", "The organisation already has this role in the project"),
     # files
     "file_too_large": ("文件过大，超过上传大小限制", "The file exceeds the upload size limit"),
     "file_type_not_allowed": ("仅支持上传 JPEG、PNG、WebP 图片或 PDF 文件", "Only JPEG, PNG, WebP images and PDF files are accepted"),
     "file_not_usable": ("文件不存在或不是您上传的", "The files do not exist or were not uploaded by you"),
     # notifications
     "template_unknown": ("订阅消息模板不存在", "Unknown notification template"),
+}
+
+
+class AppError(Exception):
+    """An error with a stable machine code; ``status`` is the HTTP status it answers with."""
+
     def __init__(self, code: str, status: int = 400, details: Any = None, headers: dict | None = None):
         if code not in MESSAGES:
             raise KeyError(f"unknown error code {code!r}")
@@ -151,6 +170,13 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _is_refused_value(exc: DBAPIError) -> bool:
+    """Values the database cannot store (NUL in text on PostgreSQL, numbers out of range): client errors."""
+    cause = getattr(exc.orig, "__cause__", None) or exc.orig
+    return type(cause).__name__ in {"CharacterNotInRepertoireError", "UntranslatableCharacterError",
+                                    "NumericValueOutOfRangeError", "DataError"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError):
@@ -164,5 +190,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
         return error_json(request, code, exc.status_code, None, getattr(exc, "headers", None))
+    # Safety nets for races the services' own checks cannot see: two concurrent creates of one unique
+    # name (IntegrityError), or a value the database refuses such as a NUL character (DataError).
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError):
+        return error_json(request, "conflict", 409)
+
+    @app.exception_handler(DBAPIError)
+    async def _refused_value(request: Request, exc: DBAPIError):
+        if _is_refused_value(exc):
+            return error_json(request, "validation_error", 422)
+        raise exc  # a real fault: the request middleware answers 500
+
     # Unexpected exceptions are turned into a bare 500 by RequestContextMiddleware (app.core.observability),
     # which sits outside these handlers and so can still attach the request id.

@@ -47,38 +47,58 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
+_INT_RANGE = range(-(2**63), 2**63)
+
+
 def _decode(cursor: str, columns: Sequence[ColumnElement]) -> list[Any]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(columns):
             raise ValueError
-        values = []
-        for value, column in zip(raw, columns, strict=True):
-            kind = column.type.python_type
-            if kind is uuid.UUID:
-                value = uuid.UUID(value)
-            elif kind is datetime:
-                value = datetime.fromisoformat(value)
-            elif not isinstance(value, kind) or isinstance(value, bool):
-                raise ValueError
-            values.append(value)
-        return values
+        return [_decode_value(value, column.type.python_type) for value, column in zip(raw, columns, strict=True)]
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise AppError("invalid_cursor", 400) from None
 
 
+def _decode_value(value: Any, kind: type) -> Any:
+    """One key value as the column's Python type; anything a client could have forged raises ValueError."""
+    if kind is uuid.UUID or kind is datetime:
+        if not isinstance(value, str):
+            raise ValueError
+        if kind is uuid.UUID:
+            return uuid.UUID(value)
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError
+    if isinstance(value, int) and value not in _INT_RANGE:
+        raise ValueError
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError
+    return value
+
+
 async def paginate(
-    session: AsyncSession, stmt: Select, order_by: Sequence[ColumnElement], params: PageParams
+    session: AsyncSession,
+    stmt: Select,
+    order_by: Sequence[ColumnElement],
+    params: PageParams,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Run ``stmt`` ordered by ``order_by`` (ascending, unique together) and return one page of rows.
 
-    ``stmt`` selects one entity; the key values are read back from the row's attributes of the same names.
+    ``descending`` reverses every key (newest first). ``stmt`` selects one entity; the key values are read
+    back from the row's attributes of the same names.
     """
     if params.cursor:
         values = _decode(params.cursor, order_by)
         key = tuple_(*order_by)
-        stmt = stmt.where(key > tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, order_by, strict=False)]))
-    rows = list((await session.exec(stmt.order_by(*order_by).limit(params.limit + 1))).all())
+        bound = tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, order_by, strict=False)])
+        stmt = stmt.where(key < bound if descending else key > bound)
+    ordering = [c.desc() for c in order_by] if descending else list(order_by)
+    rows = list((await session.exec(stmt.order_by(*ordering).limit(params.limit + 1))).all())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

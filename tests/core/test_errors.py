@@ -78,3 +78,28 @@ def test_unknown_code_is_a_programming_error():
 def test_every_message_has_both_languages():
     for code, (zh, en) in MESSAGES.items():
         assert zh and en and zh != en, code
+
+
+async def test_concurrent_duplicate_create_is_a_409_not_a_500(app, db):
+    """The unique constraint is the last word when two creates race past the services' own checks."""
+    from sqlalchemy.exc import IntegrityError
+
+    @app.get("/probe/integrity")
+    async def probe_integrity():
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        r = await c.get("/probe/integrity")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    assert "INSERT" not in r.text
+
+
+async def test_nul_character_never_yields_a_500(client, db):
+    from app.auth.models import Role
+    from tests import factories
+
+    admin = await factories.user(db, (Role.admin, None))
+    r = await client.post("/api/v1/streets", json={"district": "a\u0000b", "name": "x"},
+                          headers=await factories.headers(db, admin))
+    # SQLite stores NUL, PostgreSQL refuses it; either way the client gets an answer, not a crash.
+    assert r.status_code in (201, 422), r.text

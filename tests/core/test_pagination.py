@@ -37,3 +37,48 @@ async def test_bad_cursor_is_a_400(db, cursor):
     with pytest.raises(AppError) as err:
         await paginate(db, select(Street), [Street.name, Street.id], PageParams(cursor=cursor))
     assert err.value.code == "invalid_cursor" and err.value.status == 400
+
+
+def _cursor(values) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2020-01-01T00:00:00", "6f1c1d7e-2a43-4f55-9d7e-0c3b0b8f1a11"],  # naive datetime
+        [5, "6f1c1d7e-2a43-4f55-9d7e-0c3b0b8f1a11"],  # number where a timestamp belongs
+        ["2020-01-01T00:00:00+00:00", 5],  # number where a UUID belongs
+        ["2020-01-01T00:00:00+00:00", ["nested"]],
+    ],
+)
+async def test_forged_cursor_values_are_a_400(db, values):
+    with pytest.raises(AppError) as err:
+        await paginate(db, select(Street), [Street.created_at, Street.id], PageParams(cursor=_cursor(values)))
+    assert err.value.code == "invalid_cursor"
+
+
+async def test_out_of_range_integer_in_cursor_is_a_400(db):
+    from app.registry.models import PropertyUnit
+
+    with pytest.raises(AppError) as err:
+        await paginate(db, select(PropertyUnit), [PropertyUnit.floor, PropertyUnit.id],
+                       PageParams(cursor=_cursor([10**30, "6f1c1d7e-2a43-4f55-9d7e-0c3b0b8f1a11"])))
+    assert err.value.code == "invalid_cursor"
+
+
+async def test_descending_walk_is_newest_first_and_complete(db):
+    for name in ("a", "b", "c", "d", "e"):
+        await factories.street(db, district="倒序区", name=name)
+    stmt = select(Street).where(Street.district == "倒序区")
+    seen, cursor = [], None
+    while True:
+        rows, cursor = await paginate(db, stmt, [Street.name, Street.id], PageParams(cursor=cursor, limit=2),
+                                      descending=True)
+        seen += [s.name for s in rows]
+        if cursor is None:
+            break
+    assert seen == ["e", "d", "c", "b", "a"]

@@ -1,0 +1,131 @@
+"""Idempotency-Key: replay, 422 on another payload, 409 while in flight, per user, 24 h, race-safe."""
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+from sqlmodel import func, select
+
+from app.auth.models import Role
+from app.core import clock
+from app.core.idempotency import fingerprint
+from app.core.models import IdempotencyRecord
+from app.registry.models import Street
+from tests import factories
+
+
+def test_fingerprint_ignores_json_key_order_and_whitespace():
+    a = fingerprint("POST", "/x", b"", "application/json", b'{"a": 1, "b": [1, 2]}')
+    b = fingerprint("POST", "/x", b"", "application/json", b'{"b":[1,2],"a":1}')
+    assert a == b
+    assert a != fingerprint("POST", "/x", b"", "application/json", b'{"a": 2, "b": [1, 2]}')
+    assert a != fingerprint("POST", "/y", b"", "application/json", b'{"a": 1, "b": [1, 2]}')
+    assert a != fingerprint("POST", "/x", b"q=1", "application/json", b'{"a": 1, "b": [1, 2]}')
+
+
+def test_fingerprint_ignores_the_multipart_boundary_but_not_the_content():
+    def body(boundary: bytes, content: bytes) -> tuple[str, bytes]:
+        return (f"multipart/form-data; boundary={boundary.decode()}",
+                b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + content
+                + b"\r\n--" + boundary + b"--\r\n")
+
+    first, second, other = body(b"aaa111", b"PNGDATA"), body(b"zzz999", b"PNGDATA"), body(b"aaa111", b"OTHER")
+    assert fingerprint("POST", "/f", b"", *first) == fingerprint("POST", "/f", b"", *second)
+    assert fingerprint("POST", "/f", b"", *first) != fingerprint("POST", "/f", b"", *other)
+
+
+async def _admin(db):
+    return await factories.headers(db, await factories.user(db, (Role.admin, None)))
+
+
+async def _streets(db, name):
+    return (await db.exec(select(func.count()).select_from(Street).where(Street.name == name))).one()
+
+
+async def test_same_key_and_payload_replays_the_first_response(client, db):
+    headers = {**await _admin(db), "Idempotency-Key": "create-street-1"}
+    body = {"district": "幂等区", "name": "重放街道"}
+    first = await client.post("/api/v1/streets", json=body, headers=headers)
+    second = await client.post("/api/v1/streets", json=dict(reversed(body.items())), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json() and second.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert await _streets(db, "重放街道") == 1
+
+
+async def test_same_key_other_payload_is_a_422(client, db):
+    headers = {**await _admin(db), "Idempotency-Key": "k-422"}
+    assert (await client.post("/api/v1/streets", json={"district": "幂等区", "name": "甲"}, headers=headers)).status_code == 201
+    r = await client.post("/api/v1/streets", json={"district": "幂等区", "name": "乙"}, headers=headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key_reused"
+    assert await _streets(db, "乙") == 0
+
+
+async def test_request_still_in_flight_is_a_409(client, db):
+    admin = await factories.user(db, (Role.admin, None))
+    headers = {**await factories.headers(db, admin), "Idempotency-Key": "k-409"}
+    body = '{"district":"幂等区","name":"进行中"}'.encode()
+    db.add(IdempotencyRecord(user_id=admin.id, key="k-409", expires_at=clock.now() + timedelta(hours=1),
+                             fingerprint=fingerprint("POST", "/api/v1/streets", b"", "application/json", body)))
+    await db.flush()
+    r = await client.post("/api/v1/streets", content=body, headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_in_flight"
+
+
+async def test_keys_are_scoped_to_the_user(client, db):
+    body = {"district": "幂等区", "name": "每人一次"}
+    a = await client.post("/api/v1/streets", json=body, headers={**await _admin(db), "Idempotency-Key": "shared"})
+    b = await client.post("/api/v1/streets", json={**body, "name": "另一人"},
+                          headers={**await _admin(db), "Idempotency-Key": "shared"})
+    assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
+
+
+async def test_an_error_answer_is_replayed_too_but_a_5xx_is_not_kept(client, db):
+    headers = {**await _admin(db), "Idempotency-Key": "k-err"}
+    bad = {"district": "", "name": ""}
+    first = await client.post("/api/v1/streets", json=bad, headers=headers)
+    second = await client.post("/api/v1/streets", json=bad, headers=headers)
+    assert first.status_code == 422 and second.status_code == 422 and second.headers["idempotent-replayed"] == "true"
+
+
+async def test_expired_key_runs_again(client, db):
+    headers = {**await _admin(db), "Idempotency-Key": "k-exp"}
+    assert (await client.post("/api/v1/streets", json={"district": "幂等区", "name": "过期一"}, headers=headers)).status_code == 201
+    record = (await db.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == "k-exp"))).one()
+    assert record.expires_at - record.created_at == timedelta(hours=24)
+    record.expires_at = clock.now() - timedelta(seconds=1)  # 24 h later
+    db.add(record)
+    await db.flush()
+    r = await client.post("/api/v1/streets", json={"district": "幂等区", "name": "过期二"}, headers=headers)
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+
+
+async def test_malformed_key_is_a_400_and_anonymous_requests_are_untouched(client, db):
+    r = await client.post("/api/v1/streets", json={"district": "x", "name": "y"},
+                          headers={**await _admin(db), "Idempotency-Key": "has space"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "idempotency_key_invalid"
+    r = await client.post("/api/v1/auth/login", json={"phone": "13900000999", "password": "wrong-pass"},
+                          headers={"Idempotency-Key": "anon"})
+    assert r.status_code == 401
+
+
+async def test_twenty_concurrent_identical_requests_create_exactly_one(live_app):
+    """Real transactions on separate connections (PostgreSQL in CI): the unique key decides the race."""
+    from app.core.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session, session.begin():
+        admin = await factories.user(session, (Role.admin, None))
+        headers = {**await factories.headers(session, admin), "Idempotency-Key": "race-1"}
+    body = {"district": "并发区", "name": "只建一次"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        responses = await asyncio.gather(*[c.post("/api/v1/streets", json=body, headers=headers) for _ in range(20)])
+        later = await c.post("/api/v1/streets", json=body, headers=headers)
+    statuses = sorted(r.status_code for r in responses)
+    created = [r for r in responses if r.status_code == 201]
+    assert set(statuses) <= {201, 409}, statuses
+    assert len({r.json()["id"] for r in created}) == 1
+    async with get_sessionmaker()() as session:
+        count = (await session.exec(select(func.count()).select_from(Street).where(Street.name == "只建一次"))).one()
+    assert count == 1
+    assert later.status_code == 201 and later.json()["id"] == created[0].json()["id"]
+    assert later.headers["idempotent-replayed"] == "true"
