@@ -1,4 +1,4 @@
-"""``python -m app``: serve, migrate, seed-demo, export-openapi."""
+"""``python -m app``: serve, migrate, seed-demo, worker, audit-verify, export-openapi."""
 
 import argparse
 import asyncio
@@ -27,6 +27,17 @@ def export_openapi(path: Path) -> None:
     path.write_text(json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
+async def audit_verify():
+    from app.core import audit
+    from app.core.db import dispose_engine, get_sessionmaker
+
+    try:
+        async with get_sessionmaker()() as session:
+            return await audit.verify(session)
+    finally:
+        await dispose_engine()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("seed-demo", help="load the demo estate and one account per role (idempotent)")
+    sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
+    sub.add_parser("worker", help="deliver notifications and run scheduled jobs until SIGTERM/SIGINT")
     export = sub.add_parser("export-openapi", help="write the OpenAPI document")
     export.add_argument("--output", type=Path, default=ROOT / "openapi" / "openapi.json")
     args = parser.parse_args(argv)
@@ -54,6 +67,17 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = asyncio.run(seed_demo())
         print(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif args.command == "audit-verify":
+        result = asyncio.run(audit_verify())
+        print(json.dumps(result.__dict__))
+        return 0 if result.ok else 1
+    elif args.command == "worker":
+        from app.core.config import get_settings
+        from app.core.logging import configure_logging
+        from app.notifications.worker import main as worker_main
+
+        configure_logging(get_settings().log_level)
+        asyncio.run(worker_main())
     elif args.command == "export-openapi":
         export_openapi(args.output)
         print(f"wrote {args.output}")

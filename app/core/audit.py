@@ -70,8 +70,9 @@ async def record(
     estate_id: uuid.UUID | None = None,
 ) -> AuditEntry:
     """Append one entry. ``before``/``after`` are ``snapshot()``s (or plain dicts) of the object."""
+    conn = await session.connection()
     head = (
-        await session.execute(
+        await conn.execute(
             text("UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash")
         )
     ).one()
@@ -90,7 +91,7 @@ async def record(
         hash="",
     )
     entry.hash = entry_hash(head.last_hash, entry)
-    await session.execute(text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": entry.hash})
+    await conn.execute(text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": entry.hash})
     session.add(entry)
     await session.flush()
     return entry
@@ -121,7 +122,8 @@ async def verify(session: AsyncSession, batch: int = 1000) -> VerifyResult:
             expected_prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
         if len(rows) < batch:
             break
-    head = (await session.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
+    conn = await session.connection()
+    head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
     if head.last_seq != checked or head.last_hash != expected_prev:
         return VerifyResult(False, checked, checked + 1, "missing")  # the newest entries were removed
     return VerifyResult(True, checked)

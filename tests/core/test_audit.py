@@ -1,0 +1,104 @@
+"""The audit chain: appends link up, and an edited or deleted row is reported by verify."""
+
+import asyncio
+
+from sqlalchemy import text
+
+from app.__main__ import audit_verify
+from app.auth.models import Role
+from app.core import audit
+from tests import factories
+
+
+async def _append(session, n: int, estate_id=None):
+    return [
+        await audit.record(session, actor_id=None, action="test.change", entity_type="thing", entity_id=i,
+                           before={"v": i}, after={"v": i + 1, "名": "值"}, estate_id=estate_id)
+        for i in range(n)
+    ]
+
+
+async def test_entries_chain_to_each_other(db):
+    entries = await _append(db, 3)
+    assert [e.seq for e in entries] == list(range(entries[0].seq, entries[0].seq + 3))
+    assert entries[1].prev_hash == entries[0].hash and entries[2].prev_hash == entries[1].hash
+    assert (await audit.verify(db)).ok
+
+
+async def test_edited_row_is_reported(db):
+    seqs = [e.seq for e in await _append(db, 4)]
+    await (await db.connection()).execute(text("UPDATE audit_entry SET after = :a WHERE seq = :s"), {"a": '{"v": 999}', "s": seqs[2]})
+    db.expire_all()
+    result = await audit.verify(db)
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, seqs[2], "content_changed")
+
+
+async def test_deleted_row_is_reported(db):
+    seqs = [e.seq for e in await _append(db, 4)]
+    await (await db.connection()).execute(text("DELETE FROM audit_entry WHERE seq = :s"), {"s": seqs[1]})
+    db.expire_all()
+    result = await audit.verify(db)
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, seqs[1], "missing")
+
+
+async def test_deleted_newest_row_is_reported(db):
+    seqs = [e.seq for e in await _append(db, 3)]
+    await (await db.connection()).execute(text("DELETE FROM audit_entry WHERE seq = :s"), {"s": seqs[-1]})
+    db.expire_all()
+    result = await audit.verify(db)
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, seqs[-1], "missing")
+
+
+async def test_rehashed_edit_still_breaks_the_next_link(db):
+    """Someone who edits a row and recomputes its own hash still breaks the following entry's prev_hash."""
+    entries = await _append(db, 3)
+    forged = entries[0]
+    forged.after = {"v": -1}
+    forged.hash = audit.entry_hash(forged.prev_hash, forged)
+    db.add(forged)
+    await db.flush()
+    result = await audit.verify(db)
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, entries[1].seq, "chain_broken")
+
+
+def test_snapshot_drops_secrets():
+    snap = audit.snapshot({"phone": "13800138000", "password_hash": "$argon2...", "wechat_session_key": "k"})
+    assert snap == {"phone": "13800138000"}
+
+
+async def test_audit_api_is_scoped_and_verify_is_admin_only(client, db):
+    estate = await factories.estate(db)
+    other = await factories.estate(db)
+    await _append(db, 2, estate_id=estate.id)
+    await _append(db, 1, estate_id=other.id)
+    community_staff = await factories.user(db, (Role.community_staff, estate.community_id))
+    admin = await factories.user(db, (Role.admin, None))
+    resident = await factories.user(db)
+
+    r = await client.get("/api/v1/audit", headers=await factories.headers(db, community_staff))
+    assert r.status_code == 200
+    assert {e["estate_id"] for e in r.json()["items"]} == {str(estate.id)} and len(r.json()["items"]) == 2
+    r = await client.get("/api/v1/audit", params={"entity_type": "thing", "limit": 2},
+                         headers=await factories.headers(db, admin))
+    assert len(r.json()["items"]) == 2 and r.json()["next_cursor"]
+    assert r.json()["items"][0]["seq"] > r.json()["items"][1]["seq"]  # newest first
+    assert (await client.get("/api/v1/audit", headers=await factories.headers(db, resident))).status_code == 403
+
+    assert (await client.get("/api/v1/audit/verify", headers=await factories.headers(db, community_staff))).status_code == 403
+    r = await client.get("/api/v1/audit/verify", headers=await factories.headers(db, admin))
+    assert r.status_code == 200 and r.json()["ok"] is True
+
+
+async def test_audit_verify_command_reports_tampering(live_app):
+    """`python -m app audit-verify` reads the committed log and exits 1 at the first broken link."""
+    from app.__main__ import main
+    from app.core.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session, session.begin():
+        entries = await _append(session, 3)
+    assert (await audit_verify()).ok
+    async with get_sessionmaker()() as session, session.begin():
+        await (await session.connection()).execute(text("UPDATE audit_entry SET action = 'forged' WHERE seq = :s"), {"s": entries[1].seq})
+    result = await audit_verify()
+    assert (result.ok, result.first_broken_seq) == (False, entries[1].seq)
+    assert await asyncio.to_thread(main, ["audit-verify"]) == 1
