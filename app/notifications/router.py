@@ -1,5 +1,43 @@
-"""Notifications routes (API.md)."""
+"""Notifications routes (API.md): the caller's inbox and the templates they subscribed to."""
+
+import uuid
 
 from fastapi import APIRouter
 
+from app.auth.deps import CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.errors import responses
+from app.core.pagination import PageDep
+from app.notifications import service
+from app.notifications.schemas import InboxMessagePublic, InboxPage, SubscriptionPublic, SubscriptionsCreate
+
 router = APIRouter(tags=["notifications"])
+
+
+def _public(message) -> InboxMessagePublic:
+    return InboxMessagePublic.model_validate(message, from_attributes=True)
+
+
+@router.get("/me/notifications", response_model=InboxPage, responses=responses(400, 401, 403))
+async def list_my_notifications(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> InboxPage:
+    """The caller's in-app messages, newest first, with the unread count."""
+    items, cursor, unread = await service.inbox(session, principal, page)
+    return InboxPage(items=[_public(m) for m in items], next_cursor=cursor, unread=unread)
+
+
+@router.post("/me/notifications/{message_id}/read", response_model=InboxMessagePublic,
+             responses=responses(401, 403, 404))
+async def mark_my_notification_read(
+    message_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> InboxMessagePublic:
+    return _public(await service.mark_read(session, principal, message_id))
+
+
+@router.post("/me/subscriptions", response_model=list[SubscriptionPublic], responses=responses(401, 403, 422))
+async def add_my_subscriptions(
+    body: SubscriptionsCreate, principal: CurrentPrincipal, session: SessionDep
+) -> list[SubscriptionPublic]:
+    """Template keys the user accepted in the mini-program (``wx.requestSubscribeMessage``): each adds one
+    message of that template that may be sent to them."""
+    subs = await service.subscribe(session, principal, body.templates)
+    return [SubscriptionPublic(template=s.template, credits=s.credits) for s in subs]

@@ -136,6 +136,39 @@ class WechatClient:
             raise AppError("wechat_error", 502)
         return phone
 
+    async def send_subscribe_message(
+        self,
+        session: AsyncSession,
+        openid: str,
+        template_id: str,
+        page: str | None,
+        data: dict[str, dict[str, str]],
+        miniprogram_state: str = "formal",
+    ) -> "SendResult":
+        """Send a one-time subscribe message. WeChat's answer is returned, not raised: the notification
+        worker decides per errcode whether to retry. Transport failures raise ``wechat_unavailable``."""
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": data,
+            "miniprogram_state": miniprogram_state,
+            "lang": "zh_CN",
+        }
+        if page:
+            body["page"] = page
+        answer = await self._with_access_token(session, "POST", "/cgi-bin/message/subscribe/send", json=body)
+        return SendResult(int(answer.get("errcode") or 0), str(answer.get("errmsg") or ""))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    errcode: int
+    errmsg: str
+
+    @property
+    def ok(self) -> bool:
+        return self.errcode == 0
+
 
 _client: WechatClient | None = None
 

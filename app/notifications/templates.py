@@ -1,0 +1,134 @@
+"""Notification templates (DESIGN.md §10) and WeChat subscribe-message field limits. Pure.
+
+Each template key names one WeChat subscribe-message template: its data fields are named
+``<type><n>`` as WeChat names them (``thing1``, ``time2``); the template id per key comes from
+``settings.wechat_templates`` because it differs between mini-program accounts.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from app.core.clock import SHANGHAI
+
+ELLIPSIS = "…"
+
+
+class FieldType(StrEnum):
+    thing = "thing"  # free text
+    number = "number"  # digits, optionally with a decimal point
+    letter = "letter"  # Latin letters
+    symbol = "symbol"  # punctuation
+    character_string = "character_string"  # digits, letters and punctuation
+    time = "time"  # 24-hour time, optionally with a date
+    date = "date"
+    amount = "amount"  # money, one currency sign and digits
+    phone_number = "phone_number"
+    car_number = "car_number"
+    name = "name"  # a person's name
+    phrase = "phrase"  # up to 5 Chinese characters
+
+
+# WeChat's maximum length in characters (a CJK character counts as one). Types absent here have a format,
+# not a length, and are never cut (cutting a time or an amount would change its meaning).
+LIMITS: dict[FieldType, int] = {
+    FieldType.thing: 20,
+    FieldType.name: 10,
+    FieldType.phrase: 5,
+    FieldType.character_string: 32,
+    FieldType.number: 32,
+    FieldType.letter: 32,
+    FieldType.symbol: 5,
+    FieldType.phone_number: 17,
+    FieldType.car_number: 8,
+}
+# Free-text types show that they were cut; the others only accept their own character set, where an
+# ellipsis would make WeChat refuse the message (47003), so they are cut without one.
+_TEXT_TYPES = {FieldType.thing, FieldType.name, FieldType.phrase}
+
+
+def truncate(value: str, field_type: FieldType | str) -> str:
+    """``value`` cut to WeChat's limit for ``field_type``; free text ends with "…" when cut."""
+    field_type = FieldType(field_type)
+    limit = LIMITS.get(field_type)
+    if limit is None or len(value) <= limit:
+        return value
+    if field_type in _TEXT_TYPES:
+        return value[: limit - 1] + ELLIPSIS
+    return value[:limit]
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # WeChat's data key, e.g. "thing1"
+    type: FieldType
+    label: str  # what the field shows, for template set-up in the WeChat console
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    title: str
+    fields: tuple[Field, ...]
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+def _t(key: str, title: str, *fields: tuple[str, FieldType, str]) -> Template:
+    return Template(key, title, tuple(Field(k, t, label) for k, t, label in fields))
+
+
+T = FieldType
+TEMPLATES: dict[str, Template] = {
+    t.key: t
+    for t in (
+        _t("plan_published", "改造方案公示", ("thing1", T.thing, "项目名称"), ("thing2", T.thing, "方案名称"),
+           ("date3", T.date, "公示日期"), ("thing4", T.thing, "温馨提示")),
+        _t("ballot_open", "表决开始", ("thing1", T.thing, "表决事项"), ("thing2", T.thing, "小区名称"),
+           ("time3", T.time, "截止时间"), ("thing4", T.thing, "温馨提示")),
+        _t("ballot_closing", "表决即将截止", ("thing1", T.thing, "表决事项"), ("time2", T.time, "截止时间"),
+           ("thing3", T.thing, "温馨提示")),
+        _t("rectification_assigned", "整改任务", ("thing1", T.thing, "问题描述"), ("thing2", T.thing, "项目名称"),
+           ("time3", T.time, "整改期限"), ("phrase4", T.phrase, "状态")),
+        _t("rectification_overdue", "整改逾期", ("thing1", T.thing, "问题描述"), ("time2", T.time, "整改期限"),
+           ("number3", T.number, "逾期天数"), ("thing4", T.thing, "温馨提示")),
+        _t("signature_requested", "待签字确认", ("thing1", T.thing, "文件名称"), ("thing2", T.thing, "项目名称"),
+           ("time3", T.time, "截止时间")),
+        _t("binding_decided", "房屋绑定结果", ("thing1", T.thing, "房屋"), ("phrase2", T.phrase, "审核结果"),
+           ("thing3", T.thing, "备注"), ("time4", T.time, "审核时间")),
+    )
+}
+
+
+def plain_value(value: Any, field_type: FieldType) -> str:
+    """A field value as WeChat text; datetimes in Asia/Shanghai."""
+    if isinstance(value, datetime):
+        local = value.astimezone(SHANGHAI)
+        return local.strftime("%Y-%m-%d" if field_type is FieldType.date else "%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def prepare(template_key: str, data: dict[str, Any]) -> dict[str, str]:
+    """Check ``data`` against the template and turn its values into strings (stored in the outbox)."""
+    template = TEMPLATES.get(template_key)
+    if template is None:
+        raise ValueError(f"unknown notification template {template_key!r}")
+    unknown = set(data) - {f.key for f in template.fields}
+    if unknown:
+        raise ValueError(f"fields {sorted(unknown)} are not in template {template_key!r}")
+    return {f.key: plain_value(data[f.key], f.type) for f in template.fields if data.get(f.key) is not None}
+
+
+def wechat_data(template_key: str, data: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The ``data`` of a subscribe message: every value cut to its field's limit."""
+    template = TEMPLATES[template_key]
+    out = {}
+    for key, value in data.items():
+        f = template.field(key)
+        if f is not None:
+            out[key] = {"value": truncate(str(value), f.type)}
+    return out

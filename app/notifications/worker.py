@@ -1,0 +1,353 @@
+"""The notification worker (``python -m app worker``): delivers the outbox and runs scheduled jobs.
+
+A row moves pending -> sending (claimed, in a short committed transaction) -> sent | pending (retry) |
+failed. Delivery happens outside the claim transaction; the outcome is written in a new one. A worker that
+dies after claiming leaves the row in "sending"; once ``notify_claim_timeout_seconds`` have passed any
+worker claims it again, so every notification is delivered at least once. The in-app inbox message is
+created on the first processing (unique ``outbox_id``), whatever WeChat answers.
+
+Every function takes a session factory: an async context manager yielding a session inside a transaction
+that commits on exit (``get_sessionmaker().begin`` in production, savepoints in tests).
+"""
+
+import asyncio
+import signal
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.models import User
+from app.core import clock
+from app.core.config import Settings, get_settings
+from app.core.errors import AppError
+from app.core.logging import get_logger
+from app.notifications import templates
+from app.notifications.models import (
+    InboxMessage,
+    NotificationOutbox,
+    OutboxStatus,
+    ScheduledJob,
+    TemplateSubscription,
+)
+from app.notifications.service import JOBS, Job
+from app.wechat.client import WechatClient
+
+log = get_logger(__name__)
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+# WeChat errcodes that retrying cannot fix, and what we record for them.
+REFUSED = 43101  # the user has no (more) subscription for this template
+PERMANENT = {47003: "data_invalid", 40003: "invalid_openid", 43101: "refused"}
+JOB_LOCK = timedelta(minutes=10)
+
+
+# ---- claiming ---------------------------------------------------------------------------------------
+
+
+async def claim(session: AsyncSession, limit: int = 50, settings: Settings | None = None) -> list[uuid.UUID]:
+    """Mark up to ``limit`` due rows as being sent by this worker and return their ids.
+
+    Due: pending rows whose time has come, and rows claimed by a worker that has not finished them within
+    the claim timeout (it crashed). PostgreSQL skips rows other workers have locked meanwhile.
+    """
+    settings = settings or get_settings()
+    now = clock.now()
+    stale = now - timedelta(seconds=settings.notify_claim_timeout_seconds)
+    rows = (
+        await session.exec(
+            select(NotificationOutbox)
+            .where(
+                or_(
+                    and_(NotificationOutbox.status == OutboxStatus.pending, NotificationOutbox.next_attempt_at <= now),
+                    and_(NotificationOutbox.status == OutboxStatus.sending, NotificationOutbox.claimed_at < stale),
+                )
+            )
+            .order_by(NotificationOutbox.next_attempt_at, NotificationOutbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    for row in rows:
+        row.status, row.claimed_at = OutboxStatus.sending, now
+        session.add(row)
+    await session.flush()
+    return [row.id for row in rows]
+
+
+# ---- delivering -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    wechat_result: str  # sent, not_subscribed, no_openid, no_template, refused, data_invalid, ...
+    retry: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Send:
+    openid: str
+    template_id: str
+    page: str | None
+    data: dict[str, dict[str, str]]
+
+
+async def _load(session: AsyncSession, row_id: uuid.UUID) -> NotificationOutbox | None:
+    return (
+        await session.exec(
+            select(NotificationOutbox)
+            .where(NotificationOutbox.id == row_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+
+
+async def _ensure_inbox(session: AsyncSession, row: NotificationOutbox) -> None:
+    exists = (await session.exec(select(InboxMessage.id).where(InboxMessage.outbox_id == row.id))).first()
+    if exists is not None:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(InboxMessage(user_id=row.user_id, outbox_id=row.id, title=row.title, body=row.body,
+                                     page=row.page, created_at=row.created_at))
+            await session.flush()
+    except IntegrityError:
+        pass  # another worker created it
+
+
+async def _plan(session: AsyncSession, row: NotificationOutbox, settings: Settings) -> _Send | Outcome:
+    """What to send to WeChat, or why nothing is sent."""
+    user = await session.get(User, row.user_id)
+    if user is None or not user.wechat_openid:
+        return Outcome("no_openid")
+    credits = (
+        await session.exec(
+            select(TemplateSubscription.credits).where(
+                TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template
+            )
+        )
+    ).first()
+    if not credits or credits <= 0:
+        return Outcome("not_subscribed")
+    template_id = settings.wechat_templates.get(row.template)
+    if not template_id or row.template not in templates.TEMPLATES:
+        return Outcome("no_template")
+    return _Send(user.wechat_openid, template_id, row.page, templates.wechat_data(row.template, row.data))
+
+
+async def _deliver(session: AsyncSession, wechat: WechatClient, send: _Send, settings: Settings) -> Outcome:
+    try:
+        result = await wechat.send_subscribe_message(
+            session, send.openid, send.template_id, send.page, send.data, settings.wechat_miniprogram_state
+        )
+    except AppError as exc:  # unreachable, timeout, 5xx, unreadable answer, token endpoint refusing
+        detail = f" {exc.details}" if exc.details else ""
+        return Outcome("error", retry=True, error=f"{exc.code}{detail}")
+    if result.ok:
+        return Outcome("sent")
+    error = f"{result.errcode}: {result.errmsg}"[:500]
+    if result.errcode in PERMANENT:
+        return Outcome(PERMANENT[result.errcode], error=error)
+    return Outcome(f"errcode_{result.errcode}", retry=True, error=error)  # -1 (busy) and anything unknown
+
+
+def backoff(attempts: int, settings: Settings) -> timedelta:
+    """Wait before the next attempt after ``attempts`` failures: base * 2^(attempts-1), capped."""
+    seconds = settings.notify_backoff_base_seconds * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.notify_backoff_max_seconds))
+
+
+def _apply(row: NotificationOutbox, outcome: Outcome, settings: Settings) -> None:
+    now = clock.now()
+    row.wechat_result = outcome.wechat_result
+    row.claimed_at = None
+    if outcome.retry:
+        row.attempts += 1
+        row.last_error = outcome.error
+        if row.attempts >= settings.notify_max_attempts:
+            row.status = OutboxStatus.failed
+            row.last_error = f"gave up after {row.attempts} attempts: {outcome.error}"[:500]
+        else:
+            row.status = OutboxStatus.pending
+            row.next_attempt_at = now + backoff(row.attempts, settings)
+        return
+    if outcome.error:  # WeChat refused for good (bad data, bad openid): the inbox has it, WeChat never will
+        row.status = OutboxStatus.failed if outcome.wechat_result != "refused" else OutboxStatus.sent
+        row.last_error = outcome.error
+    else:
+        row.status = OutboxStatus.sent
+    row.sent_at = now
+
+
+async def process(
+    session_factory: SessionFactory, wechat: WechatClient, row_id: uuid.UUID, settings: Settings | None = None
+) -> Outcome | None:
+    """Deliver one claimed row and record the outcome; None if the row is no longer ours."""
+    settings = settings or get_settings()
+    async with session_factory() as session:
+        row = await _load(session, row_id)
+        if row is None or row.status != OutboxStatus.sending:
+            return None
+        claimed_at = row.claimed_at
+        await _ensure_inbox(session, row)
+        plan = await _plan(session, row, settings)
+        if isinstance(plan, Outcome):  # nothing to send to WeChat: done in this transaction
+            _apply(row, plan, settings)
+            session.add(row)
+            await session.flush()
+            return plan
+
+    # The inbox message is committed; now WeChat, outside any row lock (the session only caches the token).
+    async with session_factory() as session:
+        outcome = await _deliver(session, wechat, plan, settings)
+
+    async with session_factory() as session:
+        row = await _load(session, row_id)
+        if row is None or row.status != OutboxStatus.sending or row.claimed_at != claimed_at:
+            log.warning("outbox row was reclaimed while being sent", extra={"outbox_id": str(row_id)})
+            return None
+        _apply(row, outcome, settings)
+        session.add(row)
+        if outcome.wechat_result == "sent":
+            await session.execute(
+                update(TemplateSubscription)
+                .where(TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template,
+                       TemplateSubscription.credits > 0)
+                .values(credits=TemplateSubscription.credits - 1, updated_at=clock.now())
+            )
+        elif outcome.wechat_result == "refused":
+            await session.execute(
+                update(TemplateSubscription)
+                .where(TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template)
+                .values(credits=0, updated_at=clock.now())
+            )
+        await session.flush()
+    if outcome.error:
+        log.warning("notification not delivered to wechat",
+                    extra={"outbox_id": str(row_id), "result": outcome.wechat_result, "retry": outcome.retry})
+    return outcome
+
+
+# ---- scheduled jobs ---------------------------------------------------------------------------------
+
+
+async def _ensure_job_row(session: AsyncSession, job: Job) -> None:
+    if await session.get(ScheduledJob, job.name) is not None:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(ScheduledJob(name=job.name, next_run_at=clock.now()))
+            await session.flush()
+    except IntegrityError:
+        pass
+
+
+async def _lock_job(session: AsyncSession, job: Job) -> bool:
+    now = clock.now()
+    result = await session.execute(
+        update(ScheduledJob)
+        .where(
+            ScheduledJob.name == job.name,
+            ScheduledJob.next_run_at <= now,
+            or_(ScheduledJob.locked_until.is_(None), ScheduledJob.locked_until <= now),
+        )
+        .values(locked_until=now + JOB_LOCK)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def run_job(session_factory: SessionFactory, job: Job) -> bool:
+    """Run ``job`` if it is due and no other worker holds it; True if it ran."""
+    async with session_factory() as session:
+        await _ensure_job_row(session, job)
+        if not await _lock_job(session, job):
+            return False
+    started, error = clock.now(), None
+    try:
+        async with session_factory() as session:
+            await job.fn(session)
+    except Exception as exc:  # recorded on the job; the worker carries on
+        log.exception("scheduled job failed", extra={"job": job.name})
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    async with session_factory() as session:
+        row = (
+            await session.exec(
+                select(ScheduledJob).where(ScheduledJob.name == job.name).execution_options(populate_existing=True)
+            )
+        ).one()
+        row.locked_until, row.last_run_at, row.last_error = None, started, error
+        row.next_run_at = started + job.interval
+        session.add(row)
+        await session.flush()
+    return True
+
+
+async def run_due_jobs(session_factory: SessionFactory) -> list[str]:
+    return [job.name for job in list(JOBS.values()) if await run_job(session_factory, job)]
+
+
+# ---- the loop ---------------------------------------------------------------------------------------
+
+
+async def run_once(
+    session_factory: SessionFactory, wechat: WechatClient, *, limit: int = 50, settings: Settings | None = None
+) -> int:
+    """Run due jobs, then claim and deliver one batch; the number of rows handled."""
+    await run_due_jobs(session_factory)
+    async with session_factory() as session:
+        ids = await claim(session, limit, settings)
+    for row_id in ids:
+        try:
+            await process(session_factory, wechat, row_id, settings)
+        except Exception:  # the row stays claimed and is retried after the claim timeout
+            log.exception("notification processing failed", extra={"outbox_id": str(row_id)})
+    return len(ids)
+
+
+async def run(stop: asyncio.Event, session_factory: SessionFactory | None = None,
+              wechat: WechatClient | None = None) -> None:
+    """Work until ``stop`` is set; the batch in hand is finished first."""
+    from app.core.db import get_sessionmaker
+    from app.wechat.client import get_wechat
+
+    settings = get_settings()
+    session_factory = session_factory or get_sessionmaker().begin
+    wechat = wechat or get_wechat()
+    log.info("worker started")
+    while not stop.is_set():
+        try:
+            handled = await run_once(session_factory, wechat, settings=settings)
+        except Exception:
+            log.exception("worker iteration failed")
+            handled = 0
+        if handled == 0:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=settings.worker_poll_seconds)
+            except TimeoutError:
+                pass
+    log.info("worker stopped")
+
+
+async def main() -> None:
+    """Entry point of ``python -m app worker``: stops gracefully on SIGTERM or SIGINT."""
+    from app.core.db import dispose_engine
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run(stop)
+    finally:
+        await dispose_engine()

@@ -1,0 +1,288 @@
+"""The worker: claiming, crash recovery, retries with backoff, WeChat's errcodes, subscriptions, jobs."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from app.core import clock
+from app.notifications import service, worker
+from app.notifications.models import InboxMessage, NotificationOutbox, OutboxStatus, ScheduledJob, TemplateSubscription
+from app.wechat import fake
+from tests import factories as f
+from tests.notifications.conftest import T0
+
+SEND = fake.SUBSCRIBE_SEND
+
+
+async def _user(db, openid: bool = True, credits: int | None = 1, template: str = "ballot_open"):
+    u = await f.user(db, wechat_openid=f"o-{uuid.uuid4().hex[:20]}" if openid else None)
+    if credits is not None:
+        db.add(TemplateSubscription(user_id=u.id, template=template, credits=credits))
+    await db.flush()
+    return u
+
+
+async def _enqueue(db, user_id, template="ballot_open") -> NotificationOutbox:
+    row = await service.enqueue(
+        db, user_id=user_id, template=template, title="表决开始：加装电梯", body="请在截止前完成表决。",
+        page="pages/ballot/index?id=1",
+        data={"thing1": "关于小区加装电梯及外墙保温改造方案的业主表决", "thing2": "幸福里小区",
+              "time3": T0 + timedelta(days=7)} if template == "ballot_open" else {"thing1": "方案"},
+    )
+    return row
+
+
+async def _row(db, row_id) -> NotificationOutbox:
+    return (await db.exec(select(NotificationOutbox).where(NotificationOutbox.id == row_id)
+                          .execution_options(populate_existing=True))).one()
+
+
+async def _inbox_count(db, row_id) -> int:
+    return (await db.exec(select(func.count()).select_from(InboxMessage).where(InboxMessage.outbox_id == row_id))).one()
+
+
+async def _credits(db, user_id, template="ballot_open") -> int:
+    return (await db.exec(select(TemplateSubscription.credits).where(
+        TemplateSubscription.user_id == user_id, TemplateSubscription.template == template)
+        .execution_options(populate_existing=True))).one()
+
+
+def _sends() -> list[dict]:
+    return fake.state.subscribe_sends()
+
+
+async def test_subscribed_user_gets_wechat_message_and_inbox(db, sessions, wechat, settings):
+    with clock.freeze(T0):
+        u = await _user(db, credits=2)
+        row = await _enqueue(db, u.id)
+        assert await worker.run_once(sessions, wechat) == 1
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.sent and r.wechat_result == "sent" and r.sent_at == T0
+    assert await _inbox_count(db, row.id) == 1
+    [sent] = _sends()
+    assert sent["touser"] == u.wechat_openid and sent["template_id"] == "tmpl-ballot-open"
+    assert sent["page"] == "pages/ballot/index?id=1" and sent["miniprogram_state"] == settings.wechat_miniprogram_state
+    assert sent["data"]["thing1"]["value"] == "关于小区加装电梯及外墙保温改造方案的业…"  # cut to 20 characters
+    assert sent["data"]["time3"]["value"] == "2030-05-08 16:00"  # Asia/Shanghai
+    assert await _credits(db, u.id) == 1  # one one-time subscription used
+
+
+async def test_user_who_did_not_subscribe_gets_only_the_inbox_entry(db, sessions, wechat):
+    with clock.freeze(T0):
+        u = await _user(db, credits=None)
+        row = await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.sent and r.wechat_result == "not_subscribed"
+    assert await _inbox_count(db, row.id) == 1
+    assert fake.state.requests == []  # WeChat was not called at all (not even for a token)
+
+
+async def test_used_up_subscription_no_openid_and_unconfigured_template(db, sessions, wechat):
+    with clock.freeze(T0):
+        used_up = await _user(db, credits=0)
+        no_openid = await _user(db, openid=False)
+        no_template = await _user(db, template="signature_requested")
+        rows = [await _enqueue(db, used_up.id), await _enqueue(db, no_openid.id),
+                await service.enqueue(db, user_id=no_template.id, template="signature_requested", title="请签字",
+                                      body="竣工验收单待签字", data={"thing1": "竣工验收单"})]
+        await worker.run_once(sessions, wechat)
+    assert [(await _row(db, r.id)).wechat_result for r in rows] == ["not_subscribed", "no_openid", "no_template"]
+    assert fake.state.requests == []
+
+
+async def test_notification_survives_a_worker_crash_between_claim_and_send(db, sessions, wechat, settings):
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+        async with sessions() as s:  # worker 1 claims, commits, and dies before sending
+            assert await worker.claim(s, 10) == [row.id]
+    assert (await _row(db, row.id)).status == OutboxStatus.sending
+
+    with clock.freeze(T0 + timedelta(seconds=settings.notify_claim_timeout_seconds - 1)):
+        assert await worker.run_once(sessions, wechat) == 0  # the claim is still fresh: nobody takes it
+    with clock.freeze(T0 + timedelta(seconds=settings.notify_claim_timeout_seconds + 1)):
+        assert await worker.run_once(sessions, wechat) == 1  # worker 2 reclaims the abandoned row
+        assert await worker.run_once(sessions, wechat) == 0
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.sent and r.wechat_result == "sent"
+    assert len(_sends()) == 1 and await _inbox_count(db, row.id) == 1
+
+
+async def test_wechat_busy_is_retried_with_exponential_backoff_then_succeeds(db, sessions, wechat, settings):
+    fake.state.subscribe_errcodes.extend([-1, "http-500", -1])
+    t = T0
+    with clock.freeze(t):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+    spacing = []
+    for attempt in (1, 2, 3):
+        with clock.freeze(t):
+            assert await worker.run_once(sessions, wechat) == 1
+            r = await _row(db, row.id)
+            assert r.status == OutboxStatus.pending and r.attempts == attempt and r.last_error
+            spacing.append(r.next_attempt_at - t)
+            assert await worker.run_once(sessions, wechat) == 0  # not due yet
+        with clock.freeze(r.next_attempt_at - timedelta(seconds=1)):
+            assert await worker.run_once(sessions, wechat) == 0
+        t = r.next_attempt_at
+    assert spacing == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
+    with clock.freeze(t):
+        assert await worker.run_once(sessions, wechat) == 1
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.sent and r.wechat_result == "sent" and r.attempts == 3
+    assert len(_sends()) == 4 and await _inbox_count(db, row.id) == 1  # the inbox entry was made once
+    assert await _credits(db, u.id) == 0
+
+
+def test_backoff_is_capped(settings):
+    assert [worker.backoff(n, settings).total_seconds() for n in (1, 2, 3, 7, 8, 30)] == [30, 60, 120, 1920, 3600, 3600]
+
+
+async def test_gives_up_after_max_attempts_with_last_error(db, sessions, wechat, settings):
+    fake.state.subscribe_errcodes.extend([-1] * 10)
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+    for _ in range(10):
+        with clock.freeze(T0 + timedelta(days=1) * (_ + 1)):
+            await worker.run_once(sessions, wechat)
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.failed and r.attempts == settings.notify_max_attempts == 4
+    assert r.last_error.startswith("gave up after 4 attempts") and "-1" in r.last_error
+    assert len(_sends()) == 4 and await _inbox_count(db, row.id) == 1
+    assert await _credits(db, u.id) == 1  # nothing was delivered, nothing used
+
+
+async def test_refusal_43101_stops_and_clears_credits(db, sessions, wechat):
+    fake.state.subscribe_errcodes.append(43101)
+    with clock.freeze(T0):
+        u = await _user(db, credits=3)
+        row = await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+        second = await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.sent and r.wechat_result == "refused" and r.attempts == 0
+    assert await _credits(db, u.id) == 0
+    assert (await _row(db, second.id)).wechat_result == "not_subscribed"
+    assert len(_sends()) == 1
+
+
+@pytest.mark.parametrize(("errcode", "result"), [(47003, "data_invalid"), (40003, "invalid_openid")])
+async def test_permanent_wechat_errors_are_not_retried(db, sessions, wechat, errcode, result):
+    fake.state.subscribe_errcodes.append(errcode)
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+    with clock.freeze(T0 + timedelta(days=1)):
+        assert await worker.run_once(sessions, wechat) == 0
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.failed and r.wechat_result == result and r.attempts == 0
+    assert r.last_error.startswith(str(errcode))
+    assert len(_sends()) == 1 and await _inbox_count(db, row.id) == 1
+    assert await _credits(db, u.id) == 1
+
+
+async def test_stale_access_token_is_refreshed_once(db, sessions, wechat):
+    with clock.freeze(T0):
+        u = await _user(db, credits=2)
+        await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+        fake.state.expire_access_tokens()
+        await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+    paths = [r["path"] for r in fake.state.requests]
+    assert paths == ["/cgi-bin/token", SEND, SEND, "/cgi-bin/token", SEND]
+    assert await _credits(db, u.id) == 0
+
+
+async def test_enqueue_belongs_to_the_callers_transaction(db):
+    u = await _user(db)
+    try:
+        async with db.begin_nested():
+            await _enqueue(db, u.id)
+            raise RuntimeError("the event failed")
+    except RuntimeError:
+        pass
+    assert (await db.exec(select(func.count()).select_from(NotificationOutbox)
+                          .where(NotificationOutbox.user_id == u.id))).one() == 0
+
+
+async def test_enqueue_refuses_unknown_templates(db):
+    u = await _user(db)
+    with pytest.raises(ValueError):
+        await service.enqueue(db, user_id=u.id, template="nope", title="t", body="b", data={})
+
+
+# ---- scheduled jobs ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def jobs(monkeypatch):
+    registry: dict = {}
+    monkeypatch.setattr(service, "JOBS", registry)
+    monkeypatch.setattr(worker, "JOBS", registry)
+    return registry
+
+
+async def test_scheduled_job_runs_when_due_and_records_errors(db, sessions, wechat, jobs):
+    calls = []
+
+    async def close_ballots(session):
+        calls.append(clock.now())
+        if len(calls) == 2:
+            raise RuntimeError("ballot 7 is broken")
+
+    service.register_job("close_ballots", timedelta(minutes=5), close_ballots)
+    with clock.freeze(T0):
+        await worker.run_once(sessions, wechat)
+        await worker.run_once(sessions, wechat)  # not due again yet
+    assert calls == [T0]
+    job = await db.get(ScheduledJob, "close_ballots", populate_existing=True)
+    assert job.next_run_at == T0 + timedelta(minutes=5) and job.last_error is None and job.locked_until is None
+
+    with clock.freeze(T0 + timedelta(minutes=5)):
+        await worker.run_once(sessions, wechat)
+    job = await db.get(ScheduledJob, "close_ballots", populate_existing=True)
+    assert "ballot 7 is broken" in job.last_error and job.next_run_at == T0 + timedelta(minutes=10)
+
+    with clock.freeze(T0 + timedelta(minutes=10)):
+        await worker.run_once(sessions, wechat)
+    job = await db.get(ScheduledJob, "close_ballots", populate_existing=True)
+    assert job.last_error is None and len(calls) == 3
+
+
+async def test_a_locked_job_is_not_run_by_another_worker(db, sessions, jobs):
+    calls = []
+
+    async def job_fn(session):
+        calls.append(1)
+
+    service.register_job("overdue_reminders", timedelta(hours=1), job_fn)
+    job = service.JOBS["overdue_reminders"]
+    with clock.freeze(T0):
+        db.add(ScheduledJob(name="overdue_reminders", next_run_at=T0, locked_until=T0 + timedelta(minutes=3)))
+        await db.flush()
+        assert await worker.run_job(sessions, job) is False  # held by another worker
+    with clock.freeze(T0 + timedelta(minutes=4)):  # that worker's lock expired (it died)
+        assert await worker.run_job(sessions, job) is True
+    assert calls == [1]
+
+
+async def test_job_writes_commit_with_the_job(db, sessions, wechat, jobs):
+    u = await _user(db)
+
+    async def remind(session):
+        await service.enqueue(session, user_id=u.id, template="ballot_closing", title="即将截止", body="请尽快表决",
+                              data={"thing1": "加装电梯", "time2": T0})
+
+    service.register_job("remind", timedelta(hours=1), remind)
+    with clock.freeze(T0):
+        assert await worker.run_once(sessions, wechat) == 1  # the job's notification is delivered in the same pass
+    body = json.loads(fake.state.requests[-1]["body"]) if fake.state.requests else None
+    assert body is None  # the user subscribed to ballot_open, not ballot_closing: inbox only
