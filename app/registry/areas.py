@@ -3,11 +3,17 @@
 Parsed with Decimal, never float, so that no rounding ever reaches a vote tally (DESIGN.md §7).
 """
 
+import re
 from decimal import Decimal, InvalidOperation
+
+# 100,000 m² is far above any one unit and keeps every area (and an estate's sum) inside int4/bigint.
+MAX_AREA_CENTI = 10_000_000
+# Plain decimal notation only: no exponent ("1e20"), no underscores ("1_000"), no NaN or infinity.
+_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
 class AreaError(ValueError):
-    """``code`` is one of area_invalid, area_not_positive, area_precision."""
+    """``code`` is one of area_invalid, area_not_positive, area_precision, area_too_large."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -15,18 +21,20 @@ class AreaError(ValueError):
 
 
 def parse_area(value: str | int | Decimal) -> int:
-    """``"86.5"`` -> 8650. Refuses non-numbers, values <= 0 and more than two decimals."""
+    """``"86.5"`` -> 8650. Refuses non-numbers, values <= 0 or above 100000.00 and more than two decimals."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise AreaError("area_invalid", "面积必须是数字")
     text = str(value).strip().replace(",", "")
+    if not _DECIMAL_RE.match(text):
+        raise AreaError("area_invalid", "面积必须是数字")
     try:
         number = Decimal(text)
     except InvalidOperation:
         raise AreaError("area_invalid", "面积必须是数字") from None
-    if not number.is_finite():
-        raise AreaError("area_invalid", "面积必须是数字")
     if number <= 0:
         raise AreaError("area_not_positive", "面积必须大于0")
+    if number * 100 > MAX_AREA_CENTI:
+        raise AreaError("area_too_large", "面积不能超过100000.00㎡")
     if -number.normalize().as_tuple().exponent > 2:
         raise AreaError("area_precision", "面积最多保留两位小数")
     return int(number * 100)

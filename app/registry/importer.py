@@ -33,6 +33,7 @@ from app.registry.ledger import (
     NOTE,
     OWNER,
     PHONE,
+    PHONE_RE,
     REQUIRED_COLUMNS,
     ROOM,
     canonical_header,
@@ -50,7 +51,6 @@ from app.registry.models import (
 )
 from app.registry.schemas import ImportReport, ImportRowError
 
-PHONE_RE = re.compile(r"^1\d{10}$")
 FLOOR_RE = re.compile(r"^-?\d{1,3}$")
 CO_OWNER_SPLIT = re.compile(r"[、，,;；/\s]+")
 ORGANIZATION_SUFFIXES = ("公司", "单位", "局", "厂", "所", "中心")
@@ -103,7 +103,12 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise _invalid("the workbook has no sheet")
+        # Read-only mode parses the sheet XML lazily: a broken sheet fails here (ParseError, ValueError...).
         return [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except AppError:
+        raise
+    except Exception as exc:
+        raise _invalid("not a readable XLSX workbook") from exc
     finally:
         workbook.close()
 
@@ -196,8 +201,8 @@ def parse_table(table: list[list[str]]) -> ParsedLedger:
 
         owner = values.get(OWNER) or None
         phone = re.sub(r"[\s-]", "", values.get(PHONE, "")) or None
-        if phone is not None and not PHONE_RE.match(phone):
-            errors.append(_error(row_number, PHONE, "phone_invalid", "联系电话须为1开头的11位手机号"))
+        if phone is not None and not PHONE_RE.fullmatch(phone):
+            errors.append(_error(row_number, PHONE, "phone_invalid", "联系电话须为11位手机号码（1开头，第二位3-9）"))
         co_owners = tuple(
             dict.fromkeys(n for n in CO_OWNER_SPLIT.split(values.get(CO_OWNERS, "")) if n and n != owner)
         )

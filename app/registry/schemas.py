@@ -1,6 +1,5 @@
 """Request and response models of the registry. Areas travel as strings with two decimals."""
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -8,9 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.registry.areas import AreaError, format_area, parse_area
+from app.registry.ledger import PHONE_RE
 from app.registry.models import OccupantRelation, OrganizationKind, PersonKind
-
-PHONE_RE = re.compile(r"^1\d{10}$")
 
 
 def _area(value: str) -> str:
@@ -21,8 +19,8 @@ def _area(value: str) -> str:
 
 
 def _phone(value: str | None) -> str | None:
-    if value is not None and not PHONE_RE.match(value):
-        raise ValueError("phone_invalid: 手机号须为1开头的11位数字")
+    if value is not None and not PHONE_RE.fullmatch(value):
+        raise ValueError("phone_invalid: 手机号须为11位手机号码（1开头，第二位3-9）")
     return value
 
 

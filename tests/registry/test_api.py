@@ -70,7 +70,7 @@ async def test_validation_errors_use_the_error_shape(client, db, world):
     # An error response rolls the session back and expires its objects: read the ids first.
     url = f"{API}/buildings/{world.a.building.id}/units"
     unit_url, entrance_a, entrance_b = f"{API}/units/{world.a.unit.id}", str(world.a.entrance.id), str(world.b.entrance.id)
-    for area in ("88.888", "0", "-1.00", "八十", 86.5):
+    for area in ("88.888", "0", "-1.00", "八十", 86.5, "1e20", "99999999.99"):
         body = {"entrance_id": entrance_a, "floor": 1, "room_number": "909", "area": area}
         r = await client.post(url, headers=headers, json=body)
         assert r.status_code == 422, (area, r.text)
@@ -80,6 +80,13 @@ async def test_validation_errors_use_the_error_shape(client, db, world):
     r = await client.patch(unit_url, headers=headers,
                            json={"occupants": [{"name": "张三", "phone": "12345", "relation": "owner"}]})
     assert r.status_code == 422 and "phone_invalid" in r.json()["error"]["details"][0]["msg"]
+    r = await client.patch(unit_url, headers=headers,
+                           json={"occupants": [{"name": "张三", "phone": "12345678901", "relation": "owner"}]})
+    assert r.status_code == 422 and "phone_invalid" in r.json()["error"]["details"][0]["msg"]
+    for area in ("1e20", "99999999.99", "100000.01"):
+        r = await client.patch(unit_url, headers=headers, json={"area": area})
+        assert r.status_code == 422, (area, r.text)
+        assert "area_too_large" in r.json()["error"]["details"][0]["msg"] or area == "1e20"
     r = await client.post(url, headers=headers | {"Accept-Language": "en"},
                           json={"entrance_id": entrance_b, "floor": 1, "room_number": "1", "area": "1"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "entrance_outside_building"

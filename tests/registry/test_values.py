@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.registry.areas import AreaError, format_area, parse_area
+from app.registry.areas import MAX_AREA_CENTI, AreaError, format_area, parse_area
 from app.registry.masking import mask_name, mask_phone
 
 
@@ -36,7 +36,8 @@ def test_parse_area(text, centi):
     "text, code",
     [("八十", "area_invalid"), ("", "area_invalid"), ("NaN", "area_invalid"), ("inf", "area_invalid"),
      ("0", "area_not_positive"), ("-12.00", "area_not_positive"), ("88.888", "area_precision"),
-     ("0.001", "area_precision")],
+     ("0.001", "area_precision"), ("1e20", "area_invalid"), ("8.65E1", "area_invalid"), ("1_000", "area_invalid"),
+     ("100000.01", "area_too_large"), ("99999999.99", "area_too_large"), ("1" + "0" * 40, "area_too_large")],
 )
 def test_parse_area_refuses(text, code):
     with pytest.raises(AreaError) as exc:
@@ -44,7 +45,11 @@ def test_parse_area_refuses(text, code):
     assert exc.value.code == code
 
 
-@given(st.integers(min_value=1, max_value=10**9))
+def test_parse_area_upper_bound_is_inclusive():
+    assert parse_area("100000.00") == 10_000_000 == MAX_AREA_CENTI
+
+
+@given(st.integers(min_value=1, max_value=MAX_AREA_CENTI))
 def test_area_round_trip(centi):
     text = format_area(centi)
     assert parse_area(text) == centi and len(text.split(".")[1]) == 2
