@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Fuzz every operation of the OpenAPI document against a live demo service (SQLite, seeded), once
-# anonymously and once as the demo admin, failing on any 5xx response.
+# Fuzz every operation of the OpenAPI document against a live demo service, once anonymously and once as
+# the demo admin, failing on any 5xx response. The database is a fresh SQLite file, or the PostgreSQL
+# database named by SCHEMATHESIS_DATABASE_URL (dropped and re-created).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 port=${SCHEMATHESIS_PORT:-8765}
-export APP_DATABASE_URL="sqlite+aiosqlite:///$work/st.db" APP_STORAGE_DIR="$work/files" APP_LOG_LEVEL=WARNING
+export APP_DATABASE_URL="${SCHEMATHESIS_DATABASE_URL:-sqlite+aiosqlite:///$work/st.db}" APP_STORAGE_DIR="$work/files" APP_LOG_LEVEL=WARNING
+if [[ $APP_DATABASE_URL == postgresql* ]]; then
+  db=${APP_DATABASE_URL##*/}
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+fi
 .venv/bin/python -m app migrate
 .venv/bin/python -m app seed-demo >/dev/null
 .venv/bin/python -m app serve --port "$port" >"$work/server.log" 2>&1 &
