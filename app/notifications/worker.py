@@ -347,7 +347,11 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    from app.wechat.client import get_wechat
+
+    wechat = get_wechat()
     try:
-        await run(stop)
+        await run(stop, wechat=wechat)
     finally:
+        await wechat.aclose()
         await dispose_engine()
