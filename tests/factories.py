@@ -114,3 +114,33 @@ async def headers(db, u: User) -> dict[str, str]:
     login = await _add(db, AuthSession(user_id=u.id, channel="password"))
     token, _ = create_access_token(u.id, login.id)
     return {"Authorization": f"Bearer {token}"}
+
+
+# --- projects ----------------------------------------------------------------------------------------
+
+
+async def organization(db, kind=None, **kw):
+    from app.registry.models import Organization, OrganizationKind
+
+    return await _add(db, Organization(**{"name": f"测试单位{_n()}", "kind": kind or OrganizationKind.contractor, **kw}))
+
+
+async def project(db, estate_id: uuid.UUID, **kw):
+    from app.projects.models import Project
+
+    return await _add(db, Project(**{"estate_id": estate_id, "name": f"测试改造项目{_n()}", "year": 2025, **kw}))
+
+
+async def project_item(db, project_id: uuid.UUID, item_code: str = "basic.roads", **kw):
+    from app.projects.models import FundingSource, ProjectItem
+
+    values = {"project_id": project_id, "item_code": item_code, "estimated_cost_fen": 100_000_00,
+              "funding_source": FundingSource.central_provincial, **kw}
+    return await _add(db, ProjectItem(**values))
+
+
+async def project_organization(db, project_id: uuid.UUID, organization_id: uuid.UUID, role=None):
+    from app.projects.models import ProjectOrganization, ProjectOrganizationRole
+
+    return await _add(db, ProjectOrganization(project_id=project_id, organization_id=organization_id,
+                                              role=role or ProjectOrganizationRole.contractor))

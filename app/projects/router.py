@@ -1,5 +1,166 @@
-"""Projects routes (API.md)."""
+"""Projects routes (API.md: Projects). Thin: loaders authorise, services do the work."""
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(tags=["projects"])
+from fastapi import APIRouter, Body, Depends, Response, status
+
+from app.auth.deps import CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.errors import responses, wants_english
+from app.core.pagination import Page, PageDep
+from app.projects import service
+from app.projects.deps import (
+    ItemForProgress,
+    ItemForRead,
+    LinkForManage,
+    ProjectForManage,
+    ProjectForProgress,
+    ProjectForRead,
+)
+from app.projects.models import ProjectStatus, RenovationCategory
+from app.projects.schemas import (
+    ItemProgressCreate,
+    ItemProgressPublic,
+    ProjectCreate,
+    ProjectEventPublic,
+    ProjectItemIn,
+    ProjectItems,
+    ProjectOrganizationCreate,
+    ProjectOrganizationPublic,
+    ProjectPublic,
+    ProjectUpdate,
+    RenovationItemPublic,
+    TransitionCreate,
+)
+from app.registry import access as registry_access
+from app.registry.deps import load_scoped
+from app.registry.models import Estate
+
+router = APIRouter(tags=["projects"], responses=responses(401, 422))
+
+READ = responses(404)
+WRITE = responses(403, 404, 409)
+English = Annotated[bool, Depends(wants_english)]
+
+
+def _page(model, rows, cursor):
+    return Page[model](items=[model.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+# --- projects ----------------------------------------------------------------------------------------
+
+
+@router.get("/projects", response_model=Page[ProjectPublic])
+async def list_projects(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    estate_id: uuid.UUID | None = None, status: ProjectStatus | None = None,
+):
+    rows, cursor = await service.list_projects(session, principal, page, estate_id, status)
+    return Page[ProjectPublic](items=[service.project_public(r) for r in rows], next_cursor=cursor)
+
+
+@router.post("/projects", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
+async def create_project(data: ProjectCreate, session: SessionDep, principal: CurrentPrincipal):
+    await load_scoped(session, Estate, data.estate_id, registry_access.estate_condition, principal, "manage")
+    return service.project_public(await service.create_project(session, principal, data))
+
+
+@router.get("/projects/{project_id}", response_model=ProjectPublic, responses=READ)
+async def get_project(project: ProjectForRead):
+    return service.project_public(project)
+
+
+@router.patch("/projects/{project_id}", response_model=ProjectPublic, responses=WRITE)
+async def update_project(data: ProjectUpdate, project: ProjectForManage, session: SessionDep,
+                         principal: CurrentPrincipal):
+    return service.project_public(await service.update_project(session, principal, project, data))
+
+
+@router.post(
+    "/projects/{project_id}/transitions", response_model=ProjectPublic, responses=WRITE,
+    description="Move the project to the next stage. A refusal answers 409 `transition_not_allowed` with "
+    "`details: {from, to, unmet_guards: [{name, message}]}` naming every unmet guard, or with "
+    "`allowed: [...]` when the lifecycle has no such move.",
+)
+async def transition_project(data: TransitionCreate, project: ProjectForManage, session: SessionDep,
+                             principal: CurrentPrincipal, english: English):
+    return service.project_public(
+        await service.transition(session, principal, project, data.to, data.note, english)
+    )
+
+
+@router.get("/projects/{project_id}/timeline", response_model=Page[ProjectEventPublic], responses=READ)
+async def get_project_timeline(project: ProjectForRead, session: SessionDep, page: PageDep):
+    return _page(ProjectEventPublic, *await service.timeline(session, project, page))
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+
+@router.get("/projects/{project_id}/organizations", response_model=Page[ProjectOrganizationPublic], responses=READ)
+async def list_project_organizations(project: ProjectForRead, session: SessionDep, page: PageDep):
+    items, cursor = await service.list_organizations(session, project, page)
+    return Page[ProjectOrganizationPublic](items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/projects/{project_id}/organizations", response_model=ProjectOrganizationPublic,
+    status_code=status.HTTP_201_CREATED, responses=WRITE,
+)
+async def link_project_organization(data: ProjectOrganizationCreate, project: ProjectForManage, session: SessionDep,
+                                    principal: CurrentPrincipal):
+    return await service.link_organization(session, principal, project, data)
+
+
+@router.delete(
+    "/projects/{project_id}/organizations/{link_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE,
+)
+async def unlink_project_organization(link: LinkForManage, project: ProjectForManage, session: SessionDep,
+                                      principal: CurrentPrincipal):
+    await service.unlink_organization(session, principal, project, link)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- renovation menu and items -----------------------------------------------------------------------
+
+
+@router.get("/renovation-items", response_model=Page[RenovationItemPublic])
+async def list_renovation_items(session: SessionDep, _principal: CurrentPrincipal, page: PageDep,
+                                category: RenovationCategory | None = None):
+    return _page(RenovationItemPublic, *await service.list_renovation_items(session, page, category))
+
+
+@router.get("/projects/{project_id}/items", response_model=ProjectItems, responses=READ)
+async def list_project_items(project: ProjectForRead, session: SessionDep):
+    return await service.project_items(session, project)
+
+
+@router.put(
+    "/projects/{project_id}/items", response_model=ProjectItems, responses=WRITE,
+    description="Replace the selection. Only while surveying, designing or rejected (else 409 "
+    "`project_items_locked`); an item with progress cannot be removed (409); unknown codes are 422.",
+)
+async def replace_project_items(
+    selection: Annotated[list[ProjectItemIn], Body(max_length=100)], project: ProjectForManage, session: SessionDep,
+    principal: CurrentPrincipal,
+):
+    return await service.replace_items(session, principal, project, selection)
+
+
+@router.post(
+    "/projects/{project_id}/items/{item_id}/progress", response_model=ItemProgressPublic,
+    status_code=status.HTTP_201_CREATED, responses=WRITE,
+    description="Report an item's progress while the project is constructing (else 409 "
+    "`project_not_constructing`). `file_ids` are the caller's own uploads (422 `file_not_usable`).",
+)
+async def report_item_progress(data: ItemProgressCreate, item: ItemForProgress, project: ProjectForProgress,
+                               session: SessionDep, principal: CurrentPrincipal):
+    return await service.report_progress(session, principal, project, item, data)
+
+
+@router.get(
+    "/projects/{project_id}/items/{item_id}/progress", response_model=Page[ItemProgressPublic], responses=READ,
+)
+async def list_item_progress(item: ItemForRead, session: SessionDep, page: PageDep):
+    return _page(ItemProgressPublic, *await service.progress_history(session, item, page))

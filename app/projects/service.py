@@ -1,0 +1,343 @@
+"""Projects business logic: projects and their lifecycle, the timeline, linked organisations, the
+selected renovation items and their progress. Services flush, never commit; every state change
+appends a timeline event (where residents should see it) and an audit entry.
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.core import audit, clock
+from app.core.errors import AppError, Conflict
+from app.core.pagination import PageParams, paginate
+from app.files import access as file_access
+from app.files import service as files
+from app.projects import access, guards, lifecycle  # noqa: F401  (guards: registers this domain's guards)
+from app.projects.models import (
+    ItemProgress,
+    Project,
+    ProjectEvent,
+    ProjectItem,
+    ProjectOrganization,
+    ProjectStatus,
+    RenovationCategory,
+    RenovationItem,
+)
+from app.projects.progress import percent_string, weighted_progress
+from app.projects.schemas import (
+    ItemProgressCreate,
+    OverallProgress,
+    ProjectCreate,
+    ProjectItemIn,
+    ProjectItemPublic,
+    ProjectItems,
+    ProjectOrganizationCreate,
+    ProjectOrganizationPublic,
+    ProjectPublic,
+    ProjectUpdate,
+)
+from app.registry.models import Organization
+
+# The selection is the substance of the plan residents are shown and vote on: once it is published it
+# changes only by going back to design (rejected -> designing).
+ITEMS_EDITABLE = frozenset({ProjectStatus.surveying, ProjectStatus.designing, ProjectStatus.rejected})
+ITEM_PROGRESS_KIND = "item_progress"
+
+
+def project_public(project: Project) -> ProjectPublic:
+    return ProjectPublic.model_validate(
+        project.model_dump() | {"next_statuses": lifecycle.targets(project.status)}
+    )
+
+
+async def _event(
+    session: AsyncSession, project: Project, kind: str, actor_id: uuid.UUID | None, *, note: str | None = None,
+    from_status: str | None = None, to_status: str | None = None, data: dict[str, Any] | None = None,
+) -> ProjectEvent:
+    event = ProjectEvent(project_id=project.id, kind=kind, actor_id=actor_id, note=note,
+                         from_status=from_status, to_status=to_status, data=data)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+# --- projects ----------------------------------------------------------------------------------------
+
+
+async def list_projects(
+    session: AsyncSession, p: Principal, page: PageParams, estate_id: uuid.UUID | None,
+    status: ProjectStatus | None,
+):
+    stmt = select(Project).where(access.project_condition(p, "read"))
+    if estate_id is not None:
+        stmt = stmt.where(Project.estate_id == estate_id)
+    if status is not None:
+        stmt = stmt.where(Project.status == status)
+    return await paginate(session, stmt, [col(Project.created_at), col(Project.id)], page)
+
+
+async def create_project(session: AsyncSession, p: Principal, data: ProjectCreate) -> Project:
+    """The caller's right to manage ``data.estate_id`` is checked by the route."""
+    project = Project(**data.model_dump(), created_by=p.id)
+    session.add(project)
+    await session.flush()
+    await _event(session, project, "created", p.id, to_status=project.status)
+    await audit.record(session, actor_id=p.id, action="project.create", entity_type="project", entity_id=project.id,
+                       after=audit.snapshot(project), estate_id=project.estate_id)
+    return project
+
+
+async def update_project(session: AsyncSession, p: Principal, project: Project, data: ProjectUpdate) -> Project:
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise AppError("validation_error", 422, details=[{"loc": ["body", "name"], "msg": "name cannot be null"}])
+    before = audit.snapshot(project)
+    for key, value in changes.items():
+        setattr(project, key, value)
+    project.updated_at = clock.now()
+    session.add(project)
+    await session.flush()
+    await audit.record(session, actor_id=p.id, action="project.update", entity_type="project", entity_id=project.id,
+                       before=before, after=audit.snapshot(project), estate_id=project.estate_id)
+    return project
+
+
+async def transition(
+    session: AsyncSession, p: Principal, project: Project, target: ProjectStatus, note: str | None, english: bool
+) -> Project:
+    """Move the project along one edge of the lifecycle if every guard of that edge is met.
+
+    Every guard is evaluated (not just up to the first failure) so that the refusal names everything
+    still missing, and the user can fix it all in one go.
+    """
+    current = project.status
+    if not lifecycle.is_edge(current, target):
+        raise Conflict("transition_not_allowed", details={
+            "from": current, "to": target, "allowed": lifecycle.targets(current), "unmet_guards": [],
+        })
+    results = {g.name: await g.check(session, project) for g in lifecycle.registry.for_edge(current, target)}
+    decision = lifecycle.decide(current, target, results)
+    if not decision.allowed:
+        raise Conflict("transition_not_allowed", details={
+            "from": current, "to": target,
+            "unmet_guards": [{"name": g.name, "message": g.message(english)} for g in decision.unmet],
+        })
+    before = audit.snapshot(project)
+    project.status = target
+    project.updated_at = clock.now()
+    session.add(project)
+    await session.flush()
+    await _event(session, project, "transition", p.id, note=note, from_status=current, to_status=target)
+    await audit.record(session, actor_id=p.id, action="project.transition", entity_type="project",
+                       entity_id=project.id, before=before, after=audit.snapshot(project),
+                       estate_id=project.estate_id)
+    return project
+
+
+async def timeline(session: AsyncSession, project: Project, page: PageParams):
+    stmt = select(ProjectEvent).where(ProjectEvent.project_id == project.id)
+    return await paginate(session, stmt, [col(ProjectEvent.created_at), col(ProjectEvent.id)], page)
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+
+def _link_public(link: ProjectOrganization, organization: Organization) -> ProjectOrganizationPublic:
+    return ProjectOrganizationPublic(
+        id=link.id, organization_id=organization.id, organization_name=organization.name,
+        organization_kind=organization.kind, role=link.role, created_at=link.created_at,
+    )
+
+
+async def list_organizations(session: AsyncSession, project: Project, page: PageParams):
+    stmt = select(ProjectOrganization).where(ProjectOrganization.project_id == project.id)
+    links, cursor = await paginate(session, stmt, [col(ProjectOrganization.created_at), col(ProjectOrganization.id)], page)
+    ids = {link.organization_id for link in links}
+    organizations = {o.id: o for o in (await session.exec(select(Organization).where(col(Organization.id).in_(ids)))).all()}
+    return [_link_public(link, organizations[link.organization_id]) for link in links], cursor
+
+
+async def link_organization(
+    session: AsyncSession, p: Principal, project: Project, data: ProjectOrganizationCreate
+) -> ProjectOrganizationPublic:
+    organization = await session.get(Organization, data.organization_id)
+    if organization is None:
+        raise AppError("organization_unknown", 422, details={"organization_id": str(data.organization_id)})
+    duplicate = (
+        await session.exec(
+            select(ProjectOrganization.id).where(
+                ProjectOrganization.project_id == project.id,
+                ProjectOrganization.organization_id == data.organization_id,
+                ProjectOrganization.role == data.role,
+            )
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict("organization_already_linked")
+    link = ProjectOrganization(project_id=project.id, organization_id=organization.id, role=data.role)
+    session.add(link)
+    await session.flush()
+    await _event(session, project, "organization_linked", p.id,
+                 data={"organization_id": str(organization.id), "organization_name": organization.name,
+                       "role": data.role})
+    await audit.record(session, actor_id=p.id, action="project.organization.link", entity_type="project_organization",
+                       entity_id=link.id, after=audit.snapshot(link), estate_id=project.estate_id)
+    return _link_public(link, organization)
+
+
+async def unlink_organization(session: AsyncSession, p: Principal, project: Project, link: ProjectOrganization) -> None:
+    before = audit.snapshot(link)
+    organization = await session.get(Organization, link.organization_id)
+    await session.delete(link)
+    await session.flush()
+    await _event(session, project, "organization_unlinked", p.id,
+                 data={"organization_id": str(link.organization_id),
+                       "organization_name": organization.name if organization else None, "role": link.role})
+    await audit.record(session, actor_id=p.id, action="project.organization.unlink",
+                       entity_type="project_organization", entity_id=link.id, before=before,
+                       estate_id=project.estate_id)
+
+
+# --- renovation menu and items -----------------------------------------------------------------------
+
+
+async def list_renovation_items(session: AsyncSession, page: PageParams, category: RenovationCategory | None):
+    stmt = select(RenovationItem)
+    if category is not None:
+        stmt = stmt.where(RenovationItem.category == category)
+    return await paginate(session, stmt, [col(RenovationItem.sort_order), col(RenovationItem.code)], page)
+
+
+async def _items_with_menu(session: AsyncSession, project: Project) -> list[tuple[ProjectItem, RenovationItem]]:
+    rows = await session.exec(
+        select(ProjectItem, RenovationItem)
+        .join(RenovationItem, RenovationItem.code == ProjectItem.item_code)
+        .where(ProjectItem.project_id == project.id)
+        .order_by(RenovationItem.sort_order)
+    )
+    return list(rows.all())
+
+
+async def project_items(session: AsyncSession, project: Project) -> ProjectItems:
+    rows = await _items_with_menu(session, project)
+    ratio = weighted_progress((item.estimated_cost_fen, item.progress_percent) for item, _ in rows)
+    return ProjectItems(
+        items=[
+            ProjectItemPublic(
+                id=item.id, item_code=item.item_code, name=menu.name, category=menu.category,
+                estimated_cost_fen=item.estimated_cost_fen, funding_source=item.funding_source,
+                scope_note=item.scope_note, progress_percent=item.progress_percent, updated_at=item.updated_at,
+            )
+            for item, menu in rows
+        ],
+        total_estimated_cost_fen=sum(item.estimated_cost_fen for item, _ in rows),
+        progress=OverallProgress(numerator=ratio.numerator, denominator=ratio.denominator,
+                                 percent=percent_string(ratio)),
+    )
+
+
+def _item_snapshot(item: ProjectItem) -> dict[str, Any]:
+    return {"item_code": item.item_code, "estimated_cost_fen": item.estimated_cost_fen,
+            "funding_source": item.funding_source, "scope_note": item.scope_note,
+            "progress_percent": item.progress_percent}
+
+
+async def replace_items(
+    session: AsyncSession, p: Principal, project: Project, selection: list[ProjectItemIn]
+) -> ProjectItems:
+    """Make the project's selection exactly ``selection``: items kept by code keep their id and history."""
+    if project.status not in ITEMS_EDITABLE:
+        raise Conflict("project_items_locked", details={"status": project.status})
+    codes = [entry.item_code for entry in selection]
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise AppError("renovation_item_duplicate", 422, details={"item_codes": duplicates})
+    known = set((await session.exec(select(RenovationItem.code).where(col(RenovationItem.code).in_(codes)))).all())
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise AppError("renovation_item_unknown", 422, details={"item_codes": unknown})
+
+    existing = {item.item_code: item for item in
+                (await session.exec(select(ProjectItem).where(ProjectItem.project_id == project.id))).all()}
+    removed = [item for code, item in existing.items() if code not in set(codes)]
+    if removed:
+        with_history = set(
+            (await session.exec(
+                select(ItemProgress.project_item_id)
+                .where(col(ItemProgress.project_item_id).in_([i.id for i in removed]))
+            )).all()
+        )
+        blocked = sorted(i.item_code for i in removed if i.progress_percent > 0 or i.id in with_history)
+        if blocked:
+            raise Conflict("project_item_has_progress", details={"item_codes": blocked})
+
+    before = {"items": [_item_snapshot(i) for i in sorted(existing.values(), key=lambda i: i.item_code)]}
+    now = clock.now()
+    if removed:
+        await session.exec(delete(ProjectItem).where(col(ProjectItem.id).in_([i.id for i in removed])))
+    kept: list[ProjectItem] = []
+    for entry in selection:
+        item = existing.get(entry.item_code) or ProjectItem(project_id=project.id, item_code=entry.item_code,
+                                                            estimated_cost_fen=0, funding_source=entry.funding_source)
+        item.estimated_cost_fen = entry.estimated_cost_fen
+        item.funding_source = entry.funding_source
+        item.scope_note = entry.scope_note
+        item.updated_at = now
+        session.add(item)
+        kept.append(item)
+    await session.flush()
+    after = {"items": [_item_snapshot(i) for i in sorted(kept, key=lambda i: i.item_code)]}
+    await _event(session, project, "items_selected", p.id,
+                 data={"item_codes": sorted(codes), "total_estimated_cost_fen": sum(i.estimated_cost_fen for i in kept)})
+    await audit.record(session, actor_id=p.id, action="project.items.replace", entity_type="project",
+                       entity_id=project.id, before=before, after=after, estate_id=project.estate_id)
+    return await project_items(session, project)
+
+
+async def report_progress(
+    session: AsyncSession, p: Principal, project: Project, item: ProjectItem, data: ItemProgressCreate
+) -> ItemProgress:
+    if project.status != ProjectStatus.constructing:
+        raise Conflict("project_not_constructing", details={"status": project.status})
+    before = _item_snapshot(item)
+    file_ids = list(dict.fromkeys(data.file_ids))
+    report = ItemProgress(project_item_id=item.id, percent=data.percent, note=data.note,
+                          file_ids=[str(f) for f in file_ids], actor_id=p.id)
+    session.add(report)
+    item.progress_percent = data.percent
+    item.updated_at = clock.now()
+    session.add(item)
+    await session.flush()
+    if file_ids:
+        await files.attach(session, p, file_ids, ITEM_PROGRESS_KIND, report.id)
+    await _event(session, project, "item_progress", p.id, note=data.note,
+                 data={"item_id": str(item.id), "item_code": item.item_code, "percent": data.percent,
+                       "progress_id": str(report.id), "file_count": len(file_ids)})
+    await audit.record(session, actor_id=p.id, action="project.item.progress", entity_type="project_item",
+                       entity_id=item.id, before=before, after=_item_snapshot(item) | {"progress_id": str(report.id)},
+                       estate_id=project.estate_id)
+    return report
+
+
+async def progress_history(session: AsyncSession, item: ProjectItem, page: PageParams):
+    stmt = select(ItemProgress).where(ItemProgress.project_item_id == item.id)
+    return await paginate(session, stmt, [col(ItemProgress.created_at), col(ItemProgress.id)], page)
+
+
+async def _can_read_progress_files(session: AsyncSession, p: Principal, progress_id: uuid.UUID) -> bool:
+    """Photos of a progress report are as public as the project they document."""
+    stmt = (
+        select(func.count())
+        .select_from(ItemProgress)
+        .join(ProjectItem, ProjectItem.id == ItemProgress.project_item_id)
+        .join(Project, Project.id == ProjectItem.project_id)
+        .where(ItemProgress.id == progress_id, access.project_condition(p, "read"))
+    )
+    return (await session.exec(stmt)).one() > 0
+
+
+file_access.register_attachment_kind(ITEM_PROGRESS_KIND, _can_read_progress_files)
