@@ -1,5 +1,8 @@
 """Ledger export (台账导出): the estate's units in the import's own format, so an export can be edited in
-Excel and imported back. Full personal data: the route requires the "manage" level."""
+Excel and imported back unchanged. Full personal data: the route requires the "manage" level.
+
+Every owner and co-owner is written: the first owner in 业主姓名/联系电话, everyone else who holds title in
+共有人 as "姓名(手机号)" or "姓名". Text that a spreadsheet would run as a formula stays text."""
 
 import asyncio
 import csv
@@ -12,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.registry.areas import format_area
-from app.registry.ledger import AREA, HEADERS
+from app.registry.ledger import AREA, HEADERS, escape_formula, format_co_owners
 from app.registry.models import (
     Building,
     Entrance,
@@ -51,7 +54,9 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
         )
     ).all()
     owners: dict[uuid.UUID, Person] = {}
-    co_owners: dict[uuid.UUID, list[str]] = defaultdict(list)
+    # Extra owners (a unit can have several only from before PATCH refused them) are written as co-owners:
+    # nobody who holds title drops out of the ledger, and re-importing it keeps all of them.
+    co_owners: dict[uuid.UUID, list[tuple[str, str | None]]] = defaultdict(list)
     links = await session.exec(
         select(UnitOccupant.unit_id, UnitOccupant.relation, Person)
         .join(Person, col(UnitOccupant.person_id) == Person.id)
@@ -62,8 +67,8 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
     for unit_id, relation, person in links.all():
         if relation == OccupantRelation.owner and unit_id not in owners:
             owners[unit_id] = person
-        elif relation == OccupantRelation.co_owner:
-            co_owners[unit_id].append(person.name)
+        elif relation in (OccupantRelation.owner, OccupantRelation.co_owner):
+            co_owners[unit_id].append((person.name, person.phone))
     lines = []
     for unit, building_name, entrance_name in rows:
         owner = owners.get(unit.id)
@@ -71,7 +76,8 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
             LedgerLine(
                 building=building_name, entrance=entrance_name, floor=unit.floor, room=unit.room_number,
                 area_centi=unit.area_centi, owner=owner.name if owner else "", phone=(owner.phone or "") if owner else "",
-                co_owners="、".join(sorted(co_owners.get(unit.id, []))), note=unit.note or "",
+                co_owners=format_co_owners(sorted(co_owners.get(unit.id, []), key=lambda c: (c[0], c[1] or ""))),
+                note=unit.note or "",
             )
         )
     return lines
@@ -81,9 +87,19 @@ def _to_csv(lines: list[LedgerLine]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(HEADERS)
-    writer.writerows(line.cells() for line in lines)
+    # A quote in front keeps "=..." / "+..." / "-..." / "@..." text in Excel; the importer strips it again.
+    writer.writerows([escape_formula(c) if isinstance(c, str) else c for c in line.cells()] for line in lines)
     # BOM: Excel opens BOM-less UTF-8 CSV as the local code page and garbles the Chinese.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _text_cell(sheet, text: str):
+    """A cell that is text whatever it starts with: openpyxl would store "=..." as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 def _to_xlsx(lines: list[LedgerLine]) -> bytes:
@@ -98,7 +114,7 @@ def _to_xlsx(lines: list[LedgerLine]) -> bytes:
         # Phones and room numbers stay text (Excel would show 1.31849E+10); the area stays the exact
         # two-decimal text too, so no float ever stands between the ledger and a vote tally.
         cells[area_column] = format_area(line.area_centi)
-        sheet.append(cells)
+        sheet.append([_text_cell(sheet, c) if isinstance(c, str) else c for c in cells])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -14,7 +14,6 @@ import io
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
@@ -38,6 +37,8 @@ from app.registry.ledger import (
     ROOM,
     canonical_header,
     cell_text,
+    split_co_owners,
+    unescape_formula,
 )
 from app.registry.models import (
     Building,
@@ -49,14 +50,13 @@ from app.registry.models import (
     PropertyUnit,
     UnitOccupant,
 )
+from app.registry.people import PersonMatcher, persons_with_phones
 from app.registry.schemas import ImportReport, ImportRowError
 
 FLOOR_RE = re.compile(r"^-?\d{1,3}$")
-CO_OWNER_SPLIT = re.compile(r"[、，,;；/\s]+")
 ORGANIZATION_SUFFIXES = ("公司", "单位", "局", "厂", "所", "中心")
-MAX_LENGTH = {BUILDING: 50, ENTRANCE: 50, ROOM: 20, NOTE: 200, OWNER: 100, CO_OWNERS: 100}
+MAX_LENGTH = {BUILDING: 50, ENTRANCE: 50, ROOM: 20, NOTE: 200, OWNER: 100, CO_OWNERS: 500}
 OWNER_RELATIONS = (OccupantRelation.owner, OccupantRelation.co_owner)
-_IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's and asyncpg's parameter limits
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class LedgerRow:
     area_centi: int
     owner: str | None
     phone: str | None
-    co_owners: tuple[str, ...]
+    co_owners: tuple[tuple[str, str | None], ...]  # (name, phone or None)
     note: str | None
 
     @property
@@ -135,7 +135,9 @@ def _decode_csv(content: bytes) -> str:
 def _read_csv(content: bytes) -> list[list[str]]:
     text = _decode_csv(content)
     try:
-        return [[cell_text(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        # Our export quotes cells that a spreadsheet would run as formulas ("'=..."): undo that here.
+        rows = csv.reader(io.StringIO(text, newline=""))
+        return [[unescape_formula(cell_text(v)) for v in row] for row in rows]
     except csv.Error as exc:
         raise _invalid("malformed CSV") from exc
 
@@ -203,9 +205,12 @@ def parse_table(table: list[list[str]]) -> ParsedLedger:
         phone = re.sub(r"[\s-]", "", values.get(PHONE, "")) or None
         if phone is not None and not PHONE_RE.fullmatch(phone):
             errors.append(_error(row_number, PHONE, "phone_invalid", "联系电话须为11位手机号码（1开头，第二位3-9）"))
-        co_owners = tuple(
-            dict.fromkeys(n for n in CO_OWNER_SPLIT.split(values.get(CO_OWNERS, "")) if n and n != owner)
-        )
+        co_owners: dict[str, str | None] = {}
+        for name, co_phone in split_co_owners(values.get(CO_OWNERS, "")):
+            if co_phone is not None and not PHONE_RE.fullmatch(co_phone):
+                errors.append(_error(row_number, CO_OWNERS, "phone_invalid", f"共有人{name}的电话不是有效的手机号码"))
+            if name != owner:
+                co_owners.setdefault(name, co_phone)
         if owner is None and (phone or co_owners):
             errors.append(_error(row_number, OWNER, "required", "填写了联系电话或共有人时，业主姓名不能为空"))
 
@@ -224,7 +229,8 @@ def parse_table(table: list[list[str]]) -> ParsedLedger:
         parsed.rows.append(
             LedgerRow(
                 row=row_number, building=values[BUILDING], entrance=values[ENTRANCE], floor=floor,
-                room=values[ROOM], area_centi=area_centi, owner=owner, phone=phone, co_owners=co_owners,
+                room=values[ROOM], area_centi=area_centi, owner=owner, phone=phone,
+                co_owners=tuple(co_owners.items()),
                 note=values.get(NOTE) or None,
             )
         )
@@ -236,46 +242,6 @@ def read_ledger(filename: str, content: bytes) -> ParsedLedger:
 
 
 # --- applying to the estate --------------------------------------------------------------------------
-
-
-def _chunks(items: list, size: int = _IN_CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class _People:
-    """Finds or creates the Person of an owner: same name and phone is the same person anywhere; without
-    a phone, a same-name person already linked in this estate (or met earlier in this ledger) is reused."""
-
-    def __init__(self, estate_persons: Iterable[Person], phoned_persons: Iterable[Person]):
-        self.by_name_phone: dict[tuple[str, str], Person] = {}
-        self.by_name_no_phone: dict[str, Person] = {}
-        self.by_name_any: dict[str, Person] = {}
-        self.new: list[Person] = []
-        for person in phoned_persons:
-            if person.phone:
-                self.by_name_phone.setdefault((person.name, person.phone), person)
-        for person in estate_persons:
-            self._remember(person, in_estate=True)
-
-    def _remember(self, person: Person, in_estate: bool) -> None:
-        if person.phone:
-            self.by_name_phone.setdefault((person.name, person.phone), person)
-        else:
-            self.by_name_no_phone.setdefault(person.name, person)
-        if in_estate:
-            self.by_name_any.setdefault(person.name, person)
-
-    def get(self, name: str, phone: str | None, kind: PersonKind) -> Person:
-        if phone:
-            person = self.by_name_phone.get((name, phone))
-        else:
-            person = self.by_name_no_phone.get(name) or self.by_name_any.get(name)
-        if person is None:
-            person = Person(name=name, phone=phone, kind=kind)
-            self.new.append(person)
-        self._remember(person, in_estate=True)
-        return person
 
 
 async def import_ledger(session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes) -> ImportReport:
@@ -313,16 +279,15 @@ async def import_ledger(session: AsyncSession, estate_id: uuid.UUID, filename: s
         .join(Person, col(UnitOccupant.person_id) == Person.id)
         .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
         .where(PropertyUnit.estate_id == estate_id)
+        .order_by(Person.created_at, Person.id)  # oldest first: a name always resolves the same way
     )
     for link, person in occupant_rows.all():
         links[link.unit_id].append(link)
         estate_persons[person.id] = person
-    # Owners already on record elsewhere (same name and phone) are the same person.
-    wanted = sorted({(r.owner, r.phone) for r in parsed.rows if r.owner and r.phone})
-    phoned: list[Person] = []
-    for chunk in _chunks([phone for _, phone in wanted]):
-        phoned.extend((await session.exec(select(Person).where(col(Person.phone).in_(chunk)))).all())
-    people = _People(estate_persons.values(), phoned)
+    # Owners already on record elsewhere with the same name and phone are the same person.
+    phones = {r.phone for r in parsed.rows if r.owner and r.phone}
+    phones.update(p for r in parsed.rows for _, p in r.co_owners if p)
+    people = PersonMatcher(estate_persons.values(), await persons_with_phones(session, phones))
 
     now = clock.now()
     new_buildings: list[Building] = []
@@ -344,8 +309,8 @@ async def import_ledger(session: AsyncSession, estate_id: uuid.UUID, filename: s
         desired: dict[uuid.UUID, OccupantRelation] = {}
         if row.owner:
             desired[people.get(row.owner, row.phone, row.owner_kind).id] = OccupantRelation.owner
-            for name in row.co_owners:
-                desired.setdefault(people.get(name, None, PersonKind.natural).id, OccupantRelation.co_owner)
+            for name, co_phone in row.co_owners:
+                desired.setdefault(people.get(name, co_phone, PersonKind.natural).id, OccupantRelation.co_owner)
 
         unit = units.get((entrance.id, row.room))
         if unit is None:

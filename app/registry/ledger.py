@@ -50,6 +50,44 @@ def canonical_header(raw: str) -> str | None:
     return _ALIASES.get(key)
 
 
+_CO_OWNER_SPLIT = re.compile(r"[、，,;；/\s]+")
+# "薛红(13800001111)" / "薛红（138 0000 1111）": a co-owner's phone rides in parentheses after the name.
+_PHONE_IN_PARENS = re.compile(r"\s*[（(]\s*([\d\s-]+?)\s*[)）]")
+_NAME_AND_PHONE = re.compile(r"(.+?)\((\d+)\)")
+
+
+def split_co_owners(text: str) -> list[tuple[str, str | None]]:
+    """The 共有人 cell as (name, phone or None) pairs, in the cell's order."""
+    text = _PHONE_IN_PARENS.sub(lambda m: "(" + re.sub(r"[\s-]", "", m.group(1)) + ")", text)
+    pairs: list[tuple[str, str | None]] = []
+    for token in _CO_OWNER_SPLIT.split(text):
+        if not token:
+            continue
+        match = _NAME_AND_PHONE.fullmatch(token)
+        pairs.append((match.group(1), match.group(2)) if match else (token, None))
+    return pairs
+
+
+def format_co_owners(pairs: list[tuple[str, str | None]]) -> str:
+    """The inverse of ``split_co_owners``."""
+    return "、".join(f"{name}({phone})" if phone else name for name, phone in pairs)
+
+
+# A CSV cell starting with one of these is a formula to Excel and LibreOffice (CSV injection, OWASP).
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def escape_formula(text: str) -> str:
+    """Prefix a quote so a spreadsheet shows the text instead of running it; ``unescape_formula`` undoes it.
+
+    Quotes already in front of a formula character get one more, so the round trip is exact."""
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    return text[1:] if text.startswith("'") and _FORMULA_START.match(text[1:]) else text
+
+
 def cell_text(value: object) -> str:
     """A cell as the text a person sees: Excel numbers 3.0 -> "3", 13184986729 -> "13184986729"."""
     if value is None:

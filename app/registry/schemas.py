@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.registry.areas import AreaError, format_area, parse_area
 from app.registry.ledger import PHONE_RE
@@ -133,6 +133,14 @@ class UnitUpdate(BaseModel):
     floor: Annotated[int, Field(ge=-10, le=200)] | None = None
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
     occupants: list[OccupantIn] | None = Field(default=None, max_length=50)
+
+    @field_validator("occupants")
+    @classmethod
+    def _one_owner(cls, occupants: list[OccupantIn] | None) -> list[OccupantIn] | None:
+        # The ledger has one 业主 per unit; everyone else who holds title is a 共有人.
+        if occupants and sum(o.relation == OccupantRelation.owner for o in occupants) > 1:
+            raise ValueError("owner_multiple: 每户只能登记一位业主，其他产权人请登记为共有人")
+        return occupants
 
 
 class UnitPublic(BaseModel):

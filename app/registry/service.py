@@ -27,6 +27,7 @@ from app.registry.models import (
     Street,
     UnitOccupant,
 )
+from app.registry.people import PersonMatcher, estate_persons, persons_with_phones
 from app.registry.schemas import (
     BuildingCreate,
     CommunityCreate,
@@ -257,23 +258,26 @@ async def update_unit(session: AsyncSession, unit: PropertyUnit, data: UnitUpdat
 
 
 async def _replace_occupants(session: AsyncSession, unit: PropertyUnit, data: UnitUpdate) -> None:
-    """The sent list becomes the unit's people; a person with the same name and phone is reused."""
+    """The sent list becomes the unit's people, matched to persons on record by the rule of
+    app.registry.people (a name without a phone never reaches a person with one, nor another estate)."""
     assert data.occupants is not None
+    # Read the estate's people before unlinking this unit's, so that re-sent people keep their record.
+    people = PersonMatcher(
+        await estate_persons(session, unit.estate_id),
+        await persons_with_phones(session, {item.phone for item in data.occupants if item.phone}),
+    )
     current = (await session.exec(select(UnitOccupant).where(UnitOccupant.unit_id == unit.id))).all()
     for link in current:
         await session.delete(link)
     await session.flush()
-    seen: set[uuid.UUID] = set()
+    links: dict[uuid.UUID, UnitOccupant] = {}
     for item in data.occupants:
-        stmt = select(Person).where(Person.name == item.name)
-        stmt = stmt.where(Person.phone == item.phone) if item.phone else stmt.where(col(Person.phone).is_(None))
-        person = (await session.exec(stmt.order_by(Person.created_at, Person.id).limit(1))).first()
-        if person is None:
-            person = await _add(session, Person(name=item.name, phone=item.phone, kind=item.kind))
-        if person.id in seen:
-            continue
-        seen.add(person.id)
-        session.add(UnitOccupant(unit_id=unit.id, person_id=person.id, relation=item.relation))
+        person = people.get(item.name, item.phone, item.kind)
+        links.setdefault(person.id, UnitOccupant(unit_id=unit.id, person_id=person.id, relation=item.relation))
+    if people.new:
+        session.add_all(people.new)
+        await session.flush()
+    session.add_all(links.values())
     await session.flush()
 
 

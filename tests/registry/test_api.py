@@ -1,13 +1,16 @@
 """Registry API behaviour: counts, unit details with masking, corrections, grids, pagination, errors,
 and the import/export endpoints."""
 
+import csv
 import io
+import uuid
 
 from openpyxl import load_workbook
 
 from app.auth.models import Role
 from app.core.config import get_settings
 from app.registry.importer import import_ledger
+from app.registry.models import OccupantRelation
 from tests import factories as f
 from tests.fixtures import DEMO_LEDGER
 
@@ -173,3 +176,70 @@ async def test_import_refuses_unreadable_headerless_and_oversized_files(client, 
     monkeypatch.setattr(get_settings(), "import_max_bytes", 100)
     r = await client.post(url, headers=headers, files={"file": ("a.csv", DEMO, "text/csv")})
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_unit_correction_matches_people_within_the_estate_only(client, db, world):
+    # A phone-less 王芳 in estate B, and a 张伟 with a phone in another unit of estate A.
+    wang_b = (await f.owner(db, world.b.unit, name="王芳", phone=None, relation=OccupantRelation.tenant)).id
+    zhang_a = (await f.owner(db, await f.unit(db, world.a.entrance, world.a.estate.id), name="张伟",
+                             phone="13711112222")).id
+    headers = await _staff(db, world.a, Role.grid_worker)
+    url = f"{API}/units/{world.a.unit.id}"
+    body = {"occupants": [{"name": "黄军强", "phone": "13184986729", "relation": "owner"},
+                          {"name": "王芳", "relation": "co_owner"}, {"name": "张伟", "relation": "co_owner"}]}
+    r = await client.patch(url, headers=headers, json=body)
+    assert r.status_code == 200, r.text
+    people = {o["name"]: o for o in r.json()["occupants"]}
+    assert people["王芳"]["person_id"] != str(wang_b)
+    assert people["张伟"]["person_id"] != str(zhang_a) and people["张伟"]["phone"] is None
+    # Sent again, everyone keeps their record: the unit's own people are the estate's people.
+    again = await client.patch(url, headers=headers, json=body)
+    assert {o["name"]: o["person_id"] for o in again.json()["occupants"]} == {
+        name: o["person_id"] for name, o in people.items()
+    }
+    body["occupants"][1]["relation"] = "owner"
+    r = await client.patch(url, headers=headers, json=body)
+    assert r.status_code == 422 and "owner_multiple" in r.json()["error"]["details"][0]["msg"]
+
+
+async def test_export_keeps_formula_like_text_as_text_and_round_trips(client, db, world):
+    headers = await _staff(db, world.a)
+    estate_url, room = f"{API}/estates/{world.a.estate.id}", world.a.unit.room_number
+    note = '=HYPERLINK("http://evil.example","点我")'
+    r = await client.patch(f"{API}/units/{world.a.unit.id}", headers=headers, json={"note": note, "occupants": [
+        {"name": "=1+2", "phone": "13184986729", "relation": "owner"},
+        {"name": "@SUM(A1)", "phone": "13900001111", "relation": "co_owner"},
+        {"name": "-李四", "relation": "co_owner"}, {"name": "+租客", "relation": "tenant"}]})
+    assert r.status_code == 200, r.text
+
+    xlsx = (await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": "xlsx"})).content
+    sheet = load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == room)
+    assert [(c.value, c.data_type) for c in (row[5], row[7], row[8])] == [
+        ("=1+2", "s"), ("-李四、@SUM(A1)(13900001111)", "s"), (note, "s")
+    ]
+    csv_text = (await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": "csv"})).text
+    line = next(csv.reader(io.StringIO(csv_text.splitlines()[1])))
+    assert (line[5], line[7], line[8]) == ("'=1+2", "'-李四、@SUM(A1)(13900001111)", "'" + note)
+
+    for fmt, content in (("xlsx", xlsx), ("csv", csv_text.encode())):
+        r = await client.post(f"{estate_url}/registry-imports", headers=headers,
+                              files={"file": (f"export.{fmt}", content, "application/octet-stream")})
+        assert r.json() == {"created": 0, "updated": 0, "unchanged": 1, "errors": []}, fmt
+
+
+async def test_export_writes_every_owner(client, db, world):
+    # Two owner links on one unit (possible before PATCH refused them): both stay in the ledger.
+    second = await f.owner(db, world.a.unit, name="邱华", phone="13515636137")
+    second_id, unit_id = second.id, world.a.unit.id
+    headers = await _staff(db, world.a)
+    estate_url = f"{API}/estates/{world.a.estate.id}"
+    export = await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": "csv"})
+    line = next(csv.reader(io.StringIO(export.text.splitlines()[1])))
+    assert (line[5], line[6], line[7]) == ("黄军强", "13184986729", "邱华(13515636137)")
+    r = await client.post(f"{estate_url}/registry-imports", headers=headers,
+                          files={"file": ("export.csv", export.content, "text/csv")})
+    assert r.json()["updated"] == 1  # the second owner is now recorded as a co-owner...
+    detail = (await client.get(f"{API}/units/{unit_id}", headers=headers)).json()
+    assert sorted((o["name"], o["relation"]) for o in detail["occupants"]) == [("邱华", "co_owner"), ("黄军强", "owner")]
+    assert second_id in {uuid.UUID(o["person_id"]) for o in detail["occupants"]}  # ...and is the same person

@@ -164,7 +164,7 @@ def test_header_variants_are_accepted():
     text = "楼栋,单元,楼层,房号,建筑面积（平方米）,业主,电话,共有人,备注\n1栋,1单元,1,101,50,张三,13800138000,李四、王五,\n"
     parsed = read_ledger("x.csv", text.encode())
     assert parsed.errors == [] and parsed.rows[0].area_centi == 5000
-    assert parsed.rows[0].co_owners == ("李四", "王五")
+    assert parsed.rows[0].co_owners == (("李四", None), ("王五", None))
     for area_header in ("面积", "建筑面积", "建筑面积(㎡)", "建筑面积 (m²)"):
         assert read_ledger("x.csv", f"楼栋,单元,楼层,房号,{area_header}\n1栋,1单元,1,101,50\n".encode()).rows
 
@@ -240,3 +240,69 @@ def test_xlsx_broken_while_reading_rows_is_invalid_not_500():
     with pytest.raises(AppError) as exc:
         read_ledger("ledger.xlsx", _corrupt_sheet_xlsx())
     assert exc.value.code == "import_file_invalid" and exc.value.status == 422
+
+
+async def _links_by_room(db, estate_id, name: str) -> dict[str, tuple[OccupantRelation, str | None, object]]:
+    rows = await db.exec(
+        select(PropertyUnit.room_number, UnitOccupant.relation, Person.phone, Person.id)
+        .join(UnitOccupant, col(UnitOccupant.unit_id) == PropertyUnit.id)
+        .join(Person, col(UnitOccupant.person_id) == Person.id)
+        .where(PropertyUnit.estate_id == estate_id, Person.name == name)
+    )
+    return {room: (relation, phone, pid) for room, relation, phone, pid in rows.all()}
+
+
+NAMESAKES = (
+    "楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,联系电话,共有人,备注\n"
+    "1栋,1单元,1,101,50,张伟,13711112222,,\n"
+    "1栋,1单元,2,202,60,李娜,13822223333,张伟,\n"
+    "1栋,1单元,3,301,70,张伟,,,\n"
+)
+
+
+async def test_a_name_without_phone_never_becomes_the_namesake_with_a_phone(db):
+    from app.auth.bindings import request_binding
+    from app.auth.models import BindingStatus
+    from app.auth.schemas import UnitBindingCreate
+
+    estate = await f.estate(db)
+    report = await import_ledger(db, estate.id, "x.csv", NAMESAKES.encode())
+    assert (report.created, report.errors) == (3, [])
+    zhang = await _links_by_room(db, estate.id, "张伟")
+    assert zhang["101"][:2] == (OccupantRelation.owner, "13711112222")
+    assert zhang["202"][:2] == (OccupantRelation.co_owner, None)
+    assert zhang["301"][:2] == (OccupantRelation.owner, None)
+    assert zhang["202"][2] == zhang["301"][2] != zhang["101"][2]  # phone-less namesakes of one estate merge
+    again = await import_ledger(db, estate.id, "x.csv", NAMESAKES.encode())
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+    # And so the 张伟 with phone 13711112222 is approved by phone for 101 only, not for 202.
+    units = {
+        u.room_number: u for u in (await db.exec(select(PropertyUnit).where(PropertyUnit.estate_id == estate.id))).all()
+    }
+    user = await f.user(db, phone="13711112222", wechat_openid="openid-zhangwei")
+    assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["202"].id))).status == BindingStatus.pending
+    assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["101"].id))).status == BindingStatus.approved
+
+
+async def test_phone_less_namesakes_of_other_estates_are_other_people(db):
+    first, second = await f.estate(db), await f.estate(db)
+    await import_ledger(db, first.id, "x.csv", NAMESAKES.encode())
+    await import_ledger(db, second.id, "x.csv", "楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名\n1栋,1单元,1,101,50,张伟\n".encode())
+    (_, phone, pid), = (await _links_by_room(db, second.id, "张伟")).values()
+    assert phone is None and pid not in {v[2] for v in (await _links_by_room(db, first.id, "张伟")).values()}
+
+
+def test_co_owner_phones_in_parentheses():
+    text = ("楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,联系电话,共有人\n"
+            "1栋,1单元,1,101,50,甲,13800138000,薛红（138 0000 1111）、李四\n"
+            "1栋,1单元,1,102,50,乙,13800138000,王五(12345678901)\n")
+    parsed = read_ledger("x.csv", text.encode())
+    assert parsed.rows[0].co_owners == (("薛红", "13800001111"), ("李四", None))
+    assert [(e.row, e.column, e.code) for e in parsed.errors] == [(3, "共有人", "phone_invalid")]
+
+
+def test_csv_formula_quote_is_stripped_on_import():
+    text = "楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,备注\n1栋,1单元,1,101,50,'=甲,'''+1\n2栋,1单元,1,101,50,'乙,'-x\n"
+    rows = read_ledger("x.csv", text.encode()).rows
+    assert [(r.owner, r.note) for r in rows] == [("=甲", "''+1"), ("'乙", "-x")]
