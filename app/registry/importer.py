@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core import clock
+from app.core import audit, clock
 from app.core.errors import AppError, NotFound
 from app.registry.areas import AreaError, parse_area
 from app.registry.ledger import (
@@ -244,8 +244,23 @@ def read_ledger(filename: str, content: bytes) -> ParsedLedger:
 # --- applying to the estate --------------------------------------------------------------------------
 
 
-async def import_ledger(session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes) -> ImportReport:
-    """Import a ledger file into the estate. Flushes, never commits: the caller owns the transaction."""
+async def import_ledger(
+    session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes, *, actor_id: uuid.UUID | None = None
+) -> ImportReport:
+    """Import a ledger file into the estate. Flushes, never commits: the caller owns the transaction.
+
+    One audit entry per import, with its counts (not one per row: a ledger is thousands of rows)."""
+    report = await _import(session, estate_id, filename, content)
+    await audit.record(
+        session, actor_id=actor_id, action="registry.import", entity_type="estate", entity_id=estate_id,
+        after={"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+               "errors": len(report.errors), "filename": filename},
+        estate_id=estate_id,
+    )
+    return report
+
+
+async def _import(session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes) -> ImportReport:
     estate = await session.get(Estate, estate_id)
     if estate is None:
         raise NotFound()

@@ -73,7 +73,7 @@ async def list_streets(session: SessionDep, principal: CurrentPrincipal, page: P
 async def create_street(data: StreetCreate, session: SessionDep, principal: CurrentPrincipal):
     if not principal.is_admin:
         raise Forbidden()
-    return await service.create_street(session, data)
+    return await service.create_street(session, data, actor_id=principal.id)
 
 
 @router.get("/communities", response_model=Page[CommunityPublic])
@@ -86,7 +86,7 @@ async def list_communities(
 @router.post("/communities", response_model=CommunityPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
 async def create_community(data: CommunityCreate, session: SessionDep, principal: CurrentPrincipal):
     await street_for(session, principal, data.street_id, "manage")
-    return await service.create_community(session, data)
+    return await service.create_community(session, data, actor_id=principal.id)
 
 
 @router.get("/estates", response_model=Page[EstatePublic])
@@ -99,7 +99,7 @@ async def list_estates(
 @router.post("/estates", response_model=EstatePublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
 async def create_estate(data: EstateCreate, session: SessionDep, principal: CurrentPrincipal):
     await community_for(session, principal, data.community_id, "manage")
-    return await service.create_estate(session, data)
+    return await service.create_estate(session, data, actor_id=principal.id)
 
 
 @router.get("/estates/{estate_id}", response_model=EstateDetail, responses=READ)
@@ -119,8 +119,10 @@ async def list_buildings(estate: EstateForRead, session: SessionDep, principal: 
     "/estates/{estate_id}/buildings", response_model=BuildingPublic, status_code=status.HTTP_201_CREATED,
     responses=WRITE,
 )
-async def create_building(data: BuildingCreate, estate: EstateForManage, session: SessionDep):
-    return await service.create_building(session, estate, data)
+async def create_building(
+    data: BuildingCreate, estate: EstateForManage, session: SessionDep, principal: CurrentPrincipal
+):
+    return await service.create_building(session, estate, data, actor_id=principal.id)
 
 
 @router.get("/buildings/{building_id}/entrances", response_model=Page[EntrancePublic], responses=READ)
@@ -132,8 +134,10 @@ async def list_entrances(building: BuildingForRead, session: SessionDep, page: P
     "/buildings/{building_id}/entrances", response_model=EntrancePublic, status_code=status.HTTP_201_CREATED,
     responses=WRITE,
 )
-async def create_entrance(data: EntranceCreate, building: BuildingForManage, session: SessionDep):
-    return await service.create_entrance(session, building, data)
+async def create_entrance(
+    data: EntranceCreate, building: BuildingForManage, session: SessionDep, principal: CurrentPrincipal
+):
+    return await service.create_entrance(session, building, data, actor_id=principal.id)
 
 
 @router.get("/buildings/{building_id}/units", response_model=Page[UnitPublic], responses=READ)
@@ -146,8 +150,8 @@ async def list_units(building: BuildingForRead, session: SessionDep, principal: 
     "/buildings/{building_id}/units", response_model=UnitPublic, status_code=status.HTTP_201_CREATED,
     responses=WRITE,
 )
-async def create_unit(data: UnitCreate, building: BuildingForManage, session: SessionDep):
-    return service.unit_public(await service.create_unit(session, building, data))
+async def create_unit(data: UnitCreate, building: BuildingForManage, session: SessionDep, principal: CurrentPrincipal):
+    return service.unit_public(await service.create_unit(session, building, data, actor_id=principal.id))
 
 
 @router.get("/units/{unit_id}", response_model=UnitDetail, responses=READ)
@@ -158,7 +162,7 @@ async def get_unit(unit: UnitForRead, session: SessionDep, principal: CurrentPri
 
 @router.patch("/units/{unit_id}", response_model=UnitDetail, responses=responses(403, 404))
 async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDep, principal: CurrentPrincipal):
-    await service.update_unit(session, unit, data)
+    await service.update_unit(session, unit, data, actor_id=principal.id)
     return await service.unit_detail(session, principal, unit)
 
 
@@ -169,14 +173,17 @@ async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDe
     "/estates/{estate_id}/registry-imports", response_model=ImportReport, responses=responses(403, 404, 413)
 )
 async def import_registry(
-    estate: EstateForManage, session: SessionDep, file: Annotated[UploadFile, File(description="XLSX or CSV ledger")]
+    estate: EstateForManage,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="XLSX or CSV ledger")],
 ):
     """Row errors are reported and skipped; the other rows are imported. Re-import updates in place."""
     limit = get_settings().import_max_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise AppError("payload_too_large", 413, details={"max_bytes": limit})
-    return await import_ledger(session, estate.id, file.filename or "", content)
+    return await import_ledger(session, estate.id, file.filename or "", content, actor_id=principal.id)
 
 
 _MEDIA = {
@@ -214,12 +221,14 @@ async def list_grids(
 @router.post("/grids", response_model=GridPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
 async def create_grid(data: GridCreate, session: SessionDep, principal: CurrentPrincipal):
     await community_for(session, principal, data.community_id, "manage")
-    return await service.create_grid(session, data)
+    return await service.create_grid(session, data, actor_id=principal.id)
 
 
 @router.put("/grids/{grid_id}/buildings", response_model=GridWithBuildings, responses=responses(403, 404))
-async def set_grid_buildings(data: GridBuildingsUpdate, grid: GridForManage, session: SessionDep):
-    return await service.set_grid_buildings(session, grid, data.building_ids)
+async def set_grid_buildings(
+    data: GridBuildingsUpdate, grid: GridForManage, session: SessionDep, principal: CurrentPrincipal
+):
+    return await service.set_grid_buildings(session, grid, data.building_ids, actor_id=principal.id)
 
 
 @router.get("/organizations", response_model=Page[OrganizationPublic])
@@ -234,4 +243,4 @@ async def list_organizations(session: SessionDep, principal: CurrentPrincipal, p
 async def create_organization(data: OrganizationCreate, session: SessionDep, principal: CurrentPrincipal):
     if not principal.roles & {Role.admin, Role.street_staff}:
         raise Forbidden()
-    return await service.create_organization(session, data)
+    return await service.create_organization(session, data, actor_id=principal.id)

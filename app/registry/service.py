@@ -1,5 +1,6 @@
 """Registry business logic: scoped lists, creation with uniqueness checks, estate counts, unit details
-with masking, unit corrections and grid membership. Services flush, never commit."""
+with masking, unit corrections and grid membership. Services flush, never commit; every change they make
+is appended to the audit log (app.core.audit) in the same transaction, with the acting user's id."""
 
 import uuid
 
@@ -8,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
-from app.core import clock
+from app.core import audit, clock
 from app.core.errors import AppError, Conflict
 from app.core.pagination import PageParams, paginate
 from app.registry import access
@@ -58,6 +59,16 @@ async def _add(session: AsyncSession, obj):
     return obj
 
 
+async def _created(session: AsyncSession, actor_id: uuid.UUID | None, entity_type: str, obj, estate_id=None):
+    """Add ``obj`` and log its creation."""
+    await _add(session, obj)
+    await audit.record(
+        session, actor_id=actor_id, action=f"{entity_type}.create", entity_type=entity_type, entity_id=obj.id,
+        after=audit.snapshot(obj), estate_id=estate_id,
+    )
+    return obj
+
+
 # --- streets, communities, estates -------------------------------------------------------------------
 
 
@@ -66,10 +77,10 @@ async def list_streets(session: AsyncSession, p: Principal, page: PageParams):
     return await paginate(session, stmt, [col(Street.district), col(Street.name), col(Street.id)], page)
 
 
-async def create_street(session: AsyncSession, data: StreetCreate) -> Street:
+async def create_street(session: AsyncSession, data: StreetCreate, *, actor_id: uuid.UUID | None) -> Street:
     if await _exists(session, select(Street.id).where(Street.district == data.district, Street.name == data.name)):
         raise Conflict("duplicate_name")
-    return await _add(session, Street(district=data.district, name=data.name))
+    return await _created(session, actor_id, "street", Street(district=data.district, name=data.name))
 
 
 async def list_communities(session: AsyncSession, p: Principal, page: PageParams, street_id: uuid.UUID | None):
@@ -79,12 +90,12 @@ async def list_communities(session: AsyncSession, p: Principal, page: PageParams
     return await paginate(session, stmt, [col(Community.name), col(Community.id)], page)
 
 
-async def create_community(session: AsyncSession, data: CommunityCreate) -> Community:
+async def create_community(session: AsyncSession, data: CommunityCreate, *, actor_id: uuid.UUID | None) -> Community:
     if await _exists(
         session, select(Community.id).where(Community.street_id == data.street_id, Community.name == data.name)
     ):
         raise Conflict("duplicate_name")
-    return await _add(session, Community(street_id=data.street_id, name=data.name))
+    return await _created(session, actor_id, "community", Community(street_id=data.street_id, name=data.name))
 
 
 async def list_estates(session: AsyncSession, p: Principal, page: PageParams, community_id: uuid.UUID | None):
@@ -94,12 +105,13 @@ async def list_estates(session: AsyncSession, p: Principal, page: PageParams, co
     return await paginate(session, stmt, [col(Estate.name), col(Estate.id)], page)
 
 
-async def create_estate(session: AsyncSession, data: EstateCreate) -> Estate:
+async def create_estate(session: AsyncSession, data: EstateCreate, *, actor_id: uuid.UUID | None) -> Estate:
     if await _exists(
         session, select(Estate.id).where(Estate.community_id == data.community_id, Estate.name == data.name)
     ):
         raise Conflict("duplicate_name")
-    return await _add(session, Estate(**data.model_dump()))
+    estate = Estate(**data.model_dump())
+    return await _created(session, actor_id, "estate", estate, estate_id=estate.id)
 
 
 async def estate_detail(session: AsyncSession, estate: Estate) -> EstateDetail:
@@ -153,12 +165,15 @@ async def list_buildings(session: AsyncSession, p: Principal, estate: Estate, pa
     return await paginate(session, stmt, [col(Building.name), col(Building.id)], page)
 
 
-async def create_building(session: AsyncSession, estate: Estate, data: BuildingCreate) -> Building:
+async def create_building(
+    session: AsyncSession, estate: Estate, data: BuildingCreate, *, actor_id: uuid.UUID | None
+) -> Building:
     if await _exists(session, select(Building.id).where(Building.estate_id == estate.id, Building.name == data.name)):
         raise Conflict("duplicate_name")
     if data.grid_id is not None:
         await _check_grid_for_estate(session, estate, data.grid_id)
-    return await _add(session, Building(estate_id=estate.id, name=data.name, grid_id=data.grid_id))
+    building = Building(estate_id=estate.id, name=data.name, grid_id=data.grid_id)
+    return await _created(session, actor_id, "building", building, estate_id=estate.id)
 
 
 async def list_entrances(session: AsyncSession, building: Building, page: PageParams):
@@ -166,12 +181,15 @@ async def list_entrances(session: AsyncSession, building: Building, page: PagePa
     return await paginate(session, stmt, [col(Entrance.name), col(Entrance.id)], page)
 
 
-async def create_entrance(session: AsyncSession, building: Building, data: EntranceCreate) -> Entrance:
+async def create_entrance(
+    session: AsyncSession, building: Building, data: EntranceCreate, *, actor_id: uuid.UUID | None
+) -> Entrance:
     if await _exists(
         session, select(Entrance.id).where(Entrance.building_id == building.id, Entrance.name == data.name)
     ):
         raise Conflict("duplicate_name")
-    return await _add(session, Entrance(building_id=building.id, name=data.name))
+    entrance = Entrance(building_id=building.id, name=data.name)
+    return await _created(session, actor_id, "entrance", entrance, estate_id=building.estate_id)
 
 
 def unit_public(unit: PropertyUnit) -> UnitPublic:
@@ -190,7 +208,9 @@ async def list_units(session: AsyncSession, p: Principal, building: Building, pa
     return [unit_public(u) for u in units], cursor
 
 
-async def create_unit(session: AsyncSession, building: Building, data: UnitCreate) -> PropertyUnit:
+async def create_unit(
+    session: AsyncSession, building: Building, data: UnitCreate, *, actor_id: uuid.UUID | None
+) -> PropertyUnit:
     entrance = await session.get(Entrance, data.entrance_id)
     if entrance is None or entrance.building_id != building.id:
         raise AppError("entrance_outside_building", 422, details={"entrance_id": str(data.entrance_id)})
@@ -202,13 +222,14 @@ async def create_unit(session: AsyncSession, building: Building, data: UnitCreat
     ):
         raise Conflict("unit_exists")
     now = clock.now()
-    return await _add(
-        session,
+    return await _created(
+        session, actor_id, "unit",
         PropertyUnit(
             estate_id=building.estate_id, building_id=building.id, entrance_id=entrance.id, floor=data.floor,
             room_number=data.room_number, area_centi=parse_area(data.area), note=data.note, created_at=now,
             updated_at=now,
         ),
+        estate_id=building.estate_id,
     )
 
 
@@ -241,7 +262,21 @@ async def unit_detail(session: AsyncSession, p: Principal, unit: PropertyUnit) -
     )
 
 
-async def update_unit(session: AsyncSession, unit: PropertyUnit, data: UnitUpdate) -> PropertyUnit:
+async def _unit_state(session: AsyncSession, unit: PropertyUnit) -> dict:
+    """The unit's fields and its people (ids and relations only: the log is no copy of personal data)."""
+    links = (
+        await session.exec(select(UnitOccupant.person_id, UnitOccupant.relation).where(UnitOccupant.unit_id == unit.id))
+    ).all()
+    state = audit.snapshot(unit) or {}
+    state["occupants"] = sorted(({"person_id": str(pid), "relation": str(rel)} for pid, rel in links),
+                                key=lambda o: (o["relation"], o["person_id"]))
+    return state
+
+
+async def update_unit(
+    session: AsyncSession, unit: PropertyUnit, data: UnitUpdate, *, actor_id: uuid.UUID | None
+) -> PropertyUnit:
+    before = await _unit_state(session, unit)
     fields = data.model_dump(exclude_unset=True)
     if fields.get("area") is not None:
         unit.area_centi = parse_area(fields["area"])
@@ -254,6 +289,10 @@ async def update_unit(session: AsyncSession, unit: PropertyUnit, data: UnitUpdat
     unit.updated_at = clock.now()
     session.add(unit)
     await session.flush()
+    await audit.record(
+        session, actor_id=actor_id, action="unit.update", entity_type="unit", entity_id=unit.id,
+        before=before, after=await _unit_state(session, unit), estate_id=unit.estate_id,
+    )
     return unit
 
 
@@ -291,13 +330,15 @@ async def list_grids(session: AsyncSession, p: Principal, page: PageParams, comm
     return await paginate(session, stmt, [col(Grid.name), col(Grid.id)], page)
 
 
-async def create_grid(session: AsyncSession, data: GridCreate) -> Grid:
+async def create_grid(session: AsyncSession, data: GridCreate, *, actor_id: uuid.UUID | None) -> Grid:
     if await _exists(session, select(Grid.id).where(Grid.community_id == data.community_id, Grid.name == data.name)):
         raise Conflict("duplicate_name")
-    return await _add(session, Grid(community_id=data.community_id, name=data.name))
+    return await _created(session, actor_id, "grid", Grid(community_id=data.community_id, name=data.name))
 
 
-async def set_grid_buildings(session: AsyncSession, grid: Grid, building_ids: list[uuid.UUID]) -> GridWithBuildings:
+async def set_grid_buildings(
+    session: AsyncSession, grid: Grid, building_ids: list[uuid.UUID], *, actor_id: uuid.UUID | None
+) -> GridWithBuildings:
     """The grid becomes exactly these buildings; all must be in estates of the grid's community."""
     wanted = set(building_ids)
     if wanted:
@@ -317,10 +358,15 @@ async def set_grid_buildings(session: AsyncSession, grid: Grid, building_ids: li
     if wanted:
         current_or_wanted = current_or_wanted | col(Building.id).in_(wanted)
     members = (await session.exec(select(Building).where(current_or_wanted))).all()
+    before = sorted(str(b.id) for b in members if b.grid_id == grid.id)
     for building in members:
         building.grid_id = grid.id if building.id in wanted else None
         session.add(building)
     await session.flush()
+    await audit.record(
+        session, actor_id=actor_id, action="grid.buildings_set", entity_type="grid", entity_id=grid.id,
+        before={"building_ids": before}, after={"building_ids": sorted(str(i) for i in wanted)},
+    )
     return GridWithBuildings(
         id=grid.id, community_id=grid.community_id, name=grid.name, created_at=grid.created_at,
         building_ids=sorted(wanted, key=str),
@@ -335,7 +381,9 @@ async def list_organizations(session: AsyncSession, p: Principal, page: PagePara
     return await paginate(session, stmt, [col(Organization.name), col(Organization.id)], page)
 
 
-async def create_organization(session: AsyncSession, data: OrganizationCreate) -> Organization:
+async def create_organization(
+    session: AsyncSession, data: OrganizationCreate, *, actor_id: uuid.UUID | None
+) -> Organization:
     if await _exists(session, select(Organization.id).where(Organization.name == data.name)):
         raise Conflict("duplicate_name")
-    return await _add(session, Organization(**data.model_dump()))
+    return await _created(session, actor_id, "organization", Organization(**data.model_dump()))
