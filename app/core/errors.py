@@ -52,6 +52,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wechat_not_logged_in": ("请先通过微信登录", "Log in with WeChat first"),
     "phone_in_use": ("该手机号已绑定其他账号", "This phone number belongs to another account"),
     "phone_in_use_staff": ("该手机号已被工作人员账号使用", "This phone number is used by a staff account"),
+    "phone_unsupported": ("仅支持中国大陆手机号", "Only mainland China mobile numbers are supported"),
     # roles and users
     "role_not_assignable": ("无权分配该角色或范围", "You may not assign this role or scope"),
     "role_scope_invalid": ("角色范围无效", "The role scope is invalid"),
@@ -62,6 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "binding_already_decided": ("该绑定申请已处理", "This binding request was already decided"),
     "invite_code_invalid": ("邀请码无效或已过期", "The invitation code is invalid or expired"),
     "binding_target_required": ("请提供房屋或邀请码", "Give a unit or an invitation code"),
+    "binding_self_decision": ("不能审批自己的绑定申请", "You cannot decide your own binding request"),
+    "invite_code_unavailable": ("暂时无法生成邀请码，请稍后再试", "No invitation code could be generated; try again"),
     # registry
     "duplicate_name": ("同名记录已存在", "A record with this name already exists"),
     "grid_building_outside": ("楼栋不属于该网格所在社区", "The building is outside the grid's community"),
