@@ -6,10 +6,20 @@ not belong to a street); community staff hand out grid and estate roles inside t
 and street staff are made by admins only. The service looks up the scope's ancestry and asks here.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 
 from app.auth.models import Role
+
+# The one rule for phone numbers in auth (staff accounts, password logins, WeChat-verified phones):
+# a mainland China mobile number, 11 digits.
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+_PHONE_RE = re.compile(PHONE_PATTERN)
+
+
+def is_mobile_phone(value: str) -> bool:
+    return _PHONE_RE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ from app.auth.models import (
     Role,
     ScopeType,
 )
-
-PHONE_PATTERN = r"^1[3-9]\d{9}$"  # mainland mobile number, 11 digits
-
+from app.auth.rules import PHONE_PATTERN
 
 # ---- login and tokens -------------------------------------------------------------------------------
 
@@ -29,7 +27,7 @@ class WechatLogin(BaseModel):
 
 
 class PasswordLogin(BaseModel):
-    phone: str = Field(min_length=1, max_length=20)
+    phone: str = Field(pattern=PHONE_PATTERN)
     password: str = Field(min_length=1, max_length=128)
 
 
