@@ -2,20 +2,28 @@
 
 ``session_key`` from jscode2session is returned to the caller for server-side storage only.
 The server access token is cached in the database (shared by every process) and refreshed when
-WeChat reports it invalid.
+WeChat reports it invalid. The cache is read and written in short transactions of its own, never in the
+caller's: a token fetched during a request that later fails must stay cached (WeChat limits fetches).
+Each client also keeps the token in memory. On SQLite (the embedded, single-process mode) memory is the
+only cache: a commit from a second connection while a request's transaction is open would make that
+request's own later writes fail (WAL snapshot), and one process needs nothing shared.
 """
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import WechatAccessToken
 from app.core import clock
 from app.core.config import Settings, get_settings
+from app.core.db import get_engine, get_sessionmaker
 from app.core.errors import AppError
 from app.core.logging import get_logger
 
@@ -32,6 +40,26 @@ LOGIN_ERRCODES: dict[int, tuple[str, int]] = {
 TOKEN_INVALID = {40001, 42001, 40014}  # invalid / expired access token
 
 
+# A context giving the session of the shared token cache, or None when there is none.
+TokenSessions = Callable[[], AbstractAsyncContextManager[AsyncSession | None]]
+TOKEN_MARGIN = timedelta(minutes=5)  # a token this close to expiry is treated as expired
+
+
+@asynccontextmanager
+async def own_transaction() -> AsyncIterator[AsyncSession | None]:
+    """A session on a connection of its own, committed as soon as the block ends (None on SQLite)."""
+    if get_engine().dialect.name == "sqlite":
+        yield None
+        return
+    async with get_sessionmaker()() as session, session.begin():
+        yield session
+
+
+# Where the token cache is read and written; tests whose data lives in one rolled-back transaction
+# replace it (or pass ``token_sessions`` to the client).
+token_sessions: TokenSessions = own_transaction
+
+
 @dataclass(frozen=True)
 class WechatSession:
     openid: str
@@ -40,8 +68,15 @@ class WechatSession:
 
 
 class WechatClient:
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        token_sessions: TokenSessions | None = None,
+    ):
         self.settings = settings
+        self._token_sessions = token_sessions
+        self._token: tuple[str, datetime] | None = None  # this process's copy of the cached token
         base_url = settings.wechat_base_url
         if transport is None and settings.wechat_fake:
             from app.wechat.fake import fake_app
@@ -97,10 +132,24 @@ class WechatClient:
             raise AppError("wechat_error", 502)
         return WechatSession(data["openid"], data["session_key"], data.get("unionid"))
 
-    async def access_token(self, session: AsyncSession, *, force_refresh: bool = False) -> str:
-        cached = await session.get(WechatAccessToken, self.settings.wechat_app_id)
-        if cached and not force_refresh and cached.expires_at > clock.now() + timedelta(minutes=5):
-            return cached.access_token
+    def _token_session(self) -> AbstractAsyncContextManager[AsyncSession | None]:
+        return (self._token_sessions or token_sessions)()
+
+    async def access_token(self, session: AsyncSession | None = None, *, force_refresh: bool = False) -> str:
+        """The server access token. ``session`` (the caller's) is deliberately not used: see the module.
+
+        ``force_refresh`` means the current token was refused: another process may have stored a newer
+        one already, else a new one is fetched."""
+        app_id = self.settings.wechat_app_id
+        fresh_after = clock.now() + TOKEN_MARGIN
+        refused = self._token[0] if force_refresh and self._token else None
+        if self._token and not force_refresh and self._token[1] > fresh_after:
+            return self._token[0]
+        async with self._token_session() as store:
+            cached = await store.get(WechatAccessToken, app_id) if store is not None else None
+            if cached and cached.expires_at > fresh_after and cached.access_token != refused:
+                self._token = (cached.access_token, cached.expires_at)
+                return cached.access_token
         data = await self._call(
             "GET",
             "/cgi-bin/token",
@@ -111,13 +160,21 @@ class WechatClient:
             },
         )
         self._raise_for(data)
+        token = data["access_token"]
         expires_at = clock.now() + timedelta(seconds=int(data.get("expires_in", 7200)))
-        if cached is None:
-            cached = WechatAccessToken(app_id=self.settings.wechat_app_id, access_token="", expires_at=expires_at)
-        cached.access_token, cached.expires_at = data["access_token"], expires_at
-        session.add(cached)
-        await session.flush()
-        return cached.access_token
+        self._token = (token, expires_at)
+        for attempt in range(2):
+            try:
+                async with self._token_session() as store:
+                    if store is not None:
+                        # merge: update the row or insert it; a concurrent first insert is retried as an update.
+                        await store.merge(WechatAccessToken(app_id=app_id, access_token=token, expires_at=expires_at))
+                        await store.flush()
+                break
+            except IntegrityError:
+                if attempt:
+                    raise
+        return token
 
     async def _with_access_token(self, session: AsyncSession, method: str, path: str, **kw: Any) -> dict[str, Any]:
         """Call an API that needs the access token, refreshing it once if WeChat says it is stale."""

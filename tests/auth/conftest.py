@@ -1,12 +1,28 @@
 """A small registry tree for the auth tests: one street with two communities, grids, units."""
 
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core import db as core_db
+from app.core.db import make_engine
+from app.main import create_app
 from app.registry.models import Community, Estate, Grid, PropertyUnit, Street
+from app.wechat import client as wechat_client
 from tests import factories as f
+from tests.conftest import TEST_DATABASE_URL, recreate_postgres_database
 
 API = "/api/v1"
 
@@ -50,6 +66,33 @@ async def tree(db) -> Tree:
     return Tree(*[SimpleNamespace(**o.model_dump()) for o in objs])
 
 
+async def _fresh_wechat_client(monkeypatch) -> AsyncIterator[None]:
+    """A new process-wide WeChat client, so that no token stays in memory from an earlier test."""
+    monkeypatch.setattr(wechat_client, "_client", None)
+    yield
+    if wechat_client._client is not None:
+        await wechat_client._client.aclose()
+
+
+@pytest.fixture
+async def app(app, db, monkeypatch):
+    """The shared test app, with the WeChat token cache kept inside the test's transaction.
+
+    In production the cache is written on a connection of its own and committed at once. Here that
+    would commit rows past the test's rollback (PostgreSQL); a SAVEPOINT of the test session stands in
+    for it, on SQLite too, so that the database cache is exercised on both.
+    """
+
+    @asynccontextmanager
+    async def _in_test_transaction() -> AsyncIterator[AsyncSession]:
+        async with db.begin_nested():
+            yield db
+
+    monkeypatch.setattr(wechat_client, "token_sessions", _in_test_transaction)
+    async for _ in _fresh_wechat_client(monkeypatch):
+        yield app
+
+
 async def staff_headers(db, *roles, **kw) -> dict[str, str]:
     """Headers of a new user holding ``roles``, committed so that later error answers keep it."""
     u = await f.user(db, *roles, **kw)
@@ -66,3 +109,66 @@ async def wechat_login(client, code: str) -> dict:
 
 def bearer(tokens: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+# ---- a live application on its own database, for real concurrent transactions ------------------------
+#
+# The ``client`` fixture runs every request inside the test's one transaction, which serialises them. The
+# races below need requests that each commit their own transaction, as in production: a separate
+# database, migrated once per test session, and an app with no session override.
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+async def live_database_url() -> str:
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        url = make_url(TEST_DATABASE_URL)
+        live = url.set(database=f"{url.database}_live_auth").render_as_string(hide_password=False)
+        await recreate_postgres_database(live)
+    else:
+        live = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='app-live-auth-')) / 'live.db'}"
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = live
+    config.attributes["configure_logger"] = False
+    await asyncio.to_thread(command.upgrade, config, "head")
+    return live
+
+
+def _serialise_sqlite_transactions(engine) -> None:
+    """Start SQLite transactions with BEGIN IMMEDIATE, so that writers queue on the busy timeout.
+
+    ``app.core.db`` starts them with a deferred BEGIN: under WAL a transaction that has read and then
+    writes after another connection committed fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT;
+    the busy timeout does not apply), so concurrent read-then-write requests answer 500 on SQLite. That is
+    a fault of the engine set-up, not of auth; until app.core.db changes it, these tests take SQLite as
+    serialising writers, which is what the rules under test assume there.
+    """
+    event.remove(engine.sync_engine, "begin", core_db._sqlite_begin)
+    event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+
+
+@dataclass
+class Live:
+    client: httpx.AsyncClient
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def live(live_database_url, monkeypatch) -> AsyncIterator[Live]:
+    """An app whose requests use real, separately committed transactions on the live database."""
+    engine = make_engine(live_database_url)
+    if engine.dialect.name == "sqlite":
+        _serialise_sqlite_transactions(engine)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    monkeypatch.setattr(core_db, "_engine", engine)
+    monkeypatch.setattr(core_db, "_sessionmaker", sessions)
+    application = create_app()
+    fresh = _fresh_wechat_client(monkeypatch)
+    await anext(fresh)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://live") as c:
+            yield Live(c, sessions)
+    finally:
+        await anext(fresh, None)
+        await engine.dispose()
