@@ -11,7 +11,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,8 +33,8 @@ from app.auth.schemas import (
     UnitBindingCreate,
     UnitBindingPublic,
 )
-from app.core import clock
-from app.core.errors import AppError, Conflict, NotFound
+from app.core import audit, clock
+from app.core.errors import AppError, Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
 from app.registry.access import unit_condition
 from app.registry.models import (
@@ -48,6 +50,7 @@ from app.registry.models import (
 # No 0/O, 1/I/L: codes are read off paper and typed on a phone.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_LENGTH = 8
+INVITE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,15 @@ async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUI
     ).first()
 
 
+async def _record(
+    session: AsyncSession, actor_id: uuid.UUID, action: str, binding: UnitBinding, before: dict | None, **extra
+) -> None:
+    unit = await session.get(PropertyUnit, binding.unit_id)
+    await audit.record(session, actor_id=actor_id, action=action, entity_type="unit_binding", entity_id=binding.id,
+                       before=before, after={**audit.snapshot(binding), **extra},
+                       estate_id=unit.estate_id if unit else None)
+
+
 async def request_binding(session: AsyncSession, user: User, body: UnitBindingCreate) -> UnitBinding:
     if (body.unit_id is None) == (body.invite_code is None):
         raise AppError("binding_target_required", 422, details={"give_exactly_one_of": ["unit_id", "invite_code"]})
@@ -156,6 +168,7 @@ async def request_binding(session: AsyncSession, user: User, body: UnitBindingCr
     binding = await _existing(session, user.id, unit_id)
     if binding is not None and binding.status != BindingStatus.rejected:
         raise Conflict("binding_exists")
+    before = audit.snapshot(binding)
     if binding is None:
         binding = UnitBinding(user_id=user.id, unit_id=unit_id, relation=BindingRelation.owner, method=BindingMethod.request)
     # A rejected request is reopened rather than duplicated (one row per user and unit).
@@ -172,6 +185,7 @@ async def request_binding(session: AsyncSession, user: User, body: UnitBindingCr
         binding.relation = BindingRelation(relation.value)  # the record, not the claim, says owner or co-owner
     session.add(binding)
     await session.flush()
+    await _record(session, user.id, "binding.request", binding, before)
     return binding
 
 
@@ -184,15 +198,27 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
     binding = await _existing(session, user.id, invite.unit_id)
     if binding is not None and binding.status == BindingStatus.approved:
         raise Conflict("binding_exists")  # the code stays unused for another household member
+    # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row.
+    consumed = await session.exec(
+        update(InviteCode)
+        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None), InviteCode.expires_at > now)
+        .values(used_at=now, used_by=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if consumed.rowcount != 1:
+        raise AppError("invite_code_invalid", 400)
+    set_committed_value(invite, "used_at", now)
+    set_committed_value(invite, "used_by", user.id)
+    before = audit.snapshot(binding)
     if binding is None:
         binding = UnitBinding(user_id=user.id, unit_id=invite.unit_id, relation=invite.relation,
                               method=BindingMethod.invite_code)
     # A pending or rejected request for the same unit is settled by the code.
     binding.relation = invite.relation
     _approve(binding, BindingMethod.invite_code, None)
-    invite.used_at, invite.used_by = now, user.id
-    session.add_all([binding, invite])
+    session.add(binding)
     await session.flush()
+    await _record(session, user.id, "binding.request", binding, before, invite_code_id=str(invite.id))
     return binding
 
 
@@ -219,6 +245,7 @@ async def list_for_decider(
         stmt = stmt.where(UnitBinding.status == status)
     if estate_id is not None:
         stmt = stmt.where(PropertyUnit.estate_id == estate_id)
+    stmt = stmt.where(UnitBinding.user_id != principal.id)  # one's own requests are for someone else to decide
     rows, cursor = await paginate(session, stmt, [UnitBinding.created_at, UnitBinding.id], params)
     return await public_bindings(session, rows), cursor
 
@@ -232,7 +259,7 @@ async def pending_for_decider(session: AsyncSession, principal: Principal) -> li
     rows = (
         await session.exec(
             _decidable(principal)
-            .where(UnitBinding.status == BindingStatus.pending)
+            .where(UnitBinding.status == BindingStatus.pending, UnitBinding.user_id != principal.id)
             .order_by(UnitBinding.created_at, UnitBinding.id)
             .limit(TASK_LIST_LIMIT)
         )
@@ -244,6 +271,9 @@ async def _load_for_decider(session: AsyncSession, principal: Principal, binding
     binding = (await session.exec(_decidable(principal).where(UnitBinding.id == binding_id))).first()
     if binding is None:
         raise NotFound()  # outside the decider's scope looks the same as absent
+    if binding.user_id == principal.id:
+        # A grid worker or staff member living in their own area must not make themselves a resident.
+        raise Forbidden("binding_self_decision")
     if binding.status != BindingStatus.pending:
         raise Conflict("binding_already_decided", details={"status": binding.status.value})
     return binding
@@ -251,18 +281,22 @@ async def _load_for_decider(session: AsyncSession, principal: Principal, binding
 
 async def approve_binding(session: AsyncSession, principal: Principal, binding_id: uuid.UUID) -> UnitBinding:
     binding = await _load_for_decider(session, principal, binding_id)
+    before = audit.snapshot(binding)
     binding.status, binding.decided_by, binding.decided_at = BindingStatus.approved, principal.id, clock.now()
     session.add(binding)
     await session.flush()
+    await _record(session, principal.id, "binding.approve", binding, before)
     return binding
 
 
 async def reject_binding(session: AsyncSession, principal: Principal, binding_id: uuid.UUID, reason: str) -> UnitBinding:
     binding = await _load_for_decider(session, principal, binding_id)
+    before = audit.snapshot(binding)
     binding.status, binding.decided_by, binding.decided_at = BindingStatus.rejected, principal.id, clock.now()
     binding.reject_reason = reason
     session.add(binding)
     await session.flush()
+    await _record(session, principal.id, "binding.reject", binding, before)
     return binding
 
 
@@ -281,16 +315,22 @@ async def create_invite_code(
     ).first()
     if unit is None:
         raise NotFound()
-    # 31^8 ≈ 8.5e11 codes: a collision is rare, but the unique column must never turn it into a 500.
-    for _ in range(5):
-        code = new_invite_code()
-        taken = (await session.exec(select(func.count()).select_from(InviteCode).where(InviteCode.code == code))).one()
-        if not taken:
-            break
-    invite = InviteCode(
-        code=code, unit_id=unit.id, relation=body.relation, created_by=principal.id,
-        expires_at=clock.now() + timedelta(days=body.valid_days),
-    )
-    session.add(invite)
-    await session.flush()
-    return invite
+    # 31^8 ≈ 8.5e11 codes: a collision is rare, but the unique column must never turn it into a 500. Each
+    # attempt inserts in a savepoint, so that a code taken meanwhile by a concurrent request is retried too.
+    for _ in range(INVITE_ATTEMPTS):
+        invite = InviteCode(
+            code=new_invite_code(), unit_id=unit.id, relation=body.relation, created_by=principal.id,
+            expires_at=clock.now() + timedelta(days=body.valid_days),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(invite)
+                await session.flush()
+        except IntegrityError:
+            continue
+        # The code itself stays out of the log: whoever reads the log could redeem it.
+        after = {k: v for k, v in audit.snapshot(invite).items() if k != "code"}
+        await audit.record(session, actor_id=principal.id, action="invite_code.create", entity_type="invite_code",
+                           entity_id=invite.id, after=after, estate_id=unit.estate_id)
+        return invite
+    raise AppError("invite_code_unavailable", 503)

@@ -163,7 +163,7 @@ async def reject_unit_binding(
     "/units/{unit_id}/invite-codes",
     response_model=InviteCodePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422, 503),
 )
 async def create_unit_invite_code(
     unit_id: uuid.UUID, body: InviteCodeCreate, principal: CurrentPrincipal, session: SessionDep
@@ -179,7 +179,7 @@ async def create_unit_invite_code(
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, responses=responses(401, 403, 409, 422))
 async def create_staff_user(body: UserCreate, principal: StaffAdmin, session: SessionDep) -> UserPublic:
     """A staff account with phone and password; give it roles with POST /users/{id}/roles."""
-    return await users.create_user(session, body)
+    return await users.create_user(session, principal, body)
 
 
 @router.get("/users", response_model=Page[UserPublic], responses=responses(400, 401, 403))

@@ -6,12 +6,14 @@ back when an exception escapes the route, so these functions *return* the ``AppE
 it, and the router answers it as a plain response, letting the transaction commit.
 """
 
+import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, literal, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,8 +26,10 @@ from app.auth.models import (
     UnitBinding,
     User,
 )
-from app.core import clock
+from app.auth.rules import is_mobile_phone
+from app.core import audit, clock
 from app.core.config import get_settings
+from app.core.db import UTCDateTime
 from app.core.errors import AppError, Conflict, Forbidden
 from app.core.logging import get_logger
 from app.core.security import (
@@ -125,13 +129,19 @@ async def bind_phone(session: AsyncSession, wechat: WechatClient, user: User, co
         # Only a WeChat login can prove a phone through getPhoneNumber; staff phones are set by admins.
         raise Forbidden("wechat_not_logged_in")
     phone = await wechat.phone_number(session, code)
+    if not is_mobile_phone(phone):
+        # WeChat also verifies numbers outside the mainland; they are not valid accounts here.
+        raise AppError("phone_unsupported", 400)
     holder = (await session.exec(select(User).where(User.phone == phone, User.id != user.id))).first()
     if holder is not None:
         # Never merge accounts automatically: the other account may be a staff member's or a mistake.
         raise Conflict("phone_in_use_staff" if holder.password_hash else "phone_in_use")
+    before = audit.snapshot({"phone": user.phone})
     user.phone = phone
     session.add(user)
     await session.flush()
+    await audit.record(session, actor_id=user.id, action="user.phone_bind", entity_type="user", entity_id=user.id,
+                       before=before, after=audit.snapshot({"phone": phone}))
     return user
 
 
@@ -143,6 +153,44 @@ def _lock_seconds(failures: int) -> int:
     settings = get_settings()
     doublings = failures - settings.login_max_failures
     return min(settings.login_lock_seconds * 2 ** min(doublings, 30), settings.login_lock_max_seconds)
+
+
+def _locked_until_after_failure(failures, now: datetime):
+    """SQL for ``locked_until`` once ``failures`` (an SQL expression) failures have been counted.
+
+    The lock doubles per failure up to a cap, so it takes only a handful of values: one CASE branch each,
+    the longest first. Below the threshold the column keeps its (expired or empty) value.
+    """
+    settings = get_settings()
+    steps: list[tuple[int, int]] = []  # (failures from which, lock seconds)
+    n = settings.login_max_failures
+    while True:
+        seconds = _lock_seconds(n)
+        steps.append((n, seconds))
+        if seconds >= settings.login_lock_max_seconds or n - settings.login_max_failures >= 30:
+            break
+        n += 1
+    return case(
+        *[(failures >= at, literal(now + timedelta(seconds=s), UTCDateTime())) for at, s in reversed(steps)],
+        else_=User.locked_until,
+    )
+
+
+async def _count_failure(session: AsyncSession, user: User, now: datetime) -> None:
+    """Count a wrong password in one atomic statement: concurrent guesses must each be counted."""
+    failures = User.failed_logins + 1
+    counted = (
+        await session.exec(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=failures, locked_until=_locked_until_after_failure(failures, now))
+            .returning(User.failed_logins, User.locked_until)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    # Keep the loaded object in step with the row without marking it changed.
+    set_committed_value(user, "failed_logins", counted.failed_logins)
+    set_committed_value(user, "locked_until", counted.locked_until)
 
 
 def _locked(retry_after: int) -> AppError:
@@ -159,14 +207,11 @@ async def password_login(session: AsyncSession, phone: str, password: str) -> To
     if user is not None and user.locked_until is not None and user.locked_until > now:
         # While locked the password is not even checked: guesses during the lock teach nothing.
         return _locked(int((user.locked_until - now).total_seconds() + 0.999))
-    ok, new_hash = verify_password(password, user.password_hash if user else None)
+    # argon2 takes tens of milliseconds of CPU: in a thread, so that other requests keep being served.
+    ok, new_hash = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
     if user is None or not ok:
         if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= get_settings().login_max_failures:
-                user.locked_until = now + timedelta(seconds=_lock_seconds(user.failed_logins))
-            session.add(user)
-            await session.flush()
+            await _count_failure(session, user, now)
         # The same answer for an unknown phone and a wrong password: phones are not enumerable.
         return AppError("invalid_credentials", 401)
     # Checked only after the password, so that guessers learn nothing about the account's state.
@@ -194,11 +239,16 @@ async def _find_refresh(session: AsyncSession, token: str) -> tuple[RefreshToken
     return (row[0], row[1]) if row else None
 
 
-async def _revoke(session: AsyncSession, login: AuthSession, reason: str) -> None:
+async def _revoke(session: AsyncSession, login: AuthSession, reason: str, action: str) -> None:
     if login.revoked_at is None:
+        before = audit.snapshot(login)
         login.revoked_at, login.revoke_reason = clock.now(), reason
         session.add(login)
         await session.flush()
+        # A detected reuse is the system's doing (the presenter may be a thief): no actor.
+        actor = login.user_id if action == "logout" else None
+        await audit.record(session, actor_id=actor, action=action, entity_type="auth_session", entity_id=login.id,
+                           before=before, after=audit.snapshot(login))
 
 
 async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppError:
@@ -220,7 +270,7 @@ async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppEr
     if marked.rowcount == 0:
         # A rotated token came back: either its holder or a thief has the newer one. Kill the login.
         log.warning("refresh token reuse; session revoked", extra={"session_id": str(login.id)})
-        await _revoke(session, login, "reuse")
+        await _revoke(session, login, "reuse", "session.revoke_reuse")
         return AppError("refresh_token_reused", 401)
     user = await session.get(User, login.user_id)
     if user is None or not user.is_active:
@@ -232,4 +282,4 @@ async def logout(session: AsyncSession, token: str) -> None:
     """Revoke the login the token belongs to; an unknown token is silently accepted (nothing leaks)."""
     found = await _find_refresh(session, token)
     if found is not None:
-        await _revoke(session, found[1], "logout")
+        await _revoke(session, found[1], "logout", "logout")

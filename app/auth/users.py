@@ -4,6 +4,7 @@ Which role may be given where is decided by the pure rule in ``app.auth.rules``;
 up where a scope object sits (its street and community) and applies the answer.
 """
 
+import asyncio
 import uuid
 from collections import defaultdict
 
@@ -30,6 +31,7 @@ from app.auth.schemas import (
     UserCreate,
     UserPublic,
 )
+from app.core import audit
 from app.core.errors import AppError, Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
@@ -37,6 +39,7 @@ from app.registry.access import (
     community_condition,
     estate_condition,
     grid_condition,
+    organization_condition,
     street_condition,
 )
 from app.registry.models import Community, Estate, Grid, Organization, Street
@@ -156,12 +159,16 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
     return (await _users_public(session, [user]))[0]
 
 
-async def create_user(session: AsyncSession, body: UserCreate) -> UserPublic:
+async def create_user(session: AsyncSession, principal: Principal, body: UserCreate) -> UserPublic:
     if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
         raise Conflict("phone_in_use")
-    user = User(display_name=body.display_name, phone=body.phone, password_hash=hash_password(body.password))
+    # argon2 is CPU work: in a thread, so that it does not stall the event loop.
+    password_hash = await asyncio.to_thread(hash_password, body.password)
+    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash)
     session.add(user)
     await session.flush()
+    await audit.record(session, actor_id=principal.id, action="user.create", entity_type="user", entity_id=user.id,
+                       after=audit.snapshot(user))
     return (await _users_public(session, [user], []))[0]
 
 
@@ -172,26 +179,40 @@ def _scope_invalid(reason: str) -> AppError:
     return AppError("role_scope_invalid", 422, details={"reason": reason})
 
 
-async def _ancestry(session: AsyncSession, scope_type: ScopeType, scope_id: uuid.UUID) -> Ancestry | None:
-    """Where the scope object sits, or None when no such object of that type exists."""
+async def _ancestry(
+    session: AsyncSession, principal: Principal, scope_type: ScopeType, scope_id: uuid.UUID
+) -> Ancestry | None:
+    """Where the scope object sits, or None when no such object of that type exists *or the principal
+    cannot read it*: an object outside one's view must answer exactly as a missing one."""
     if scope_type is ScopeType.street:
-        street = await session.get(Street, scope_id)
-        return Ancestry(street_id=street.id) if street else None
+        street_id = (await session.exec(select(Street.id).where(Street.id == scope_id, street_condition(principal)))).first()
+        return Ancestry(street_id=street_id) if street_id else None
     if scope_type is ScopeType.community:
-        community = await session.get(Community, scope_id)
-        return Ancestry(street_id=community.street_id, community_id=community.id) if community else None
+        row = (
+            await session.exec(
+                select(Community.street_id, Community.id).where(Community.id == scope_id, community_condition(principal))
+            )
+        ).first()
+        return Ancestry(street_id=row[0], community_id=row[1]) if row else None
     if scope_type in (ScopeType.grid, ScopeType.estate):
-        table = Grid if scope_type is ScopeType.grid else Estate
+        table, readable = (Grid, grid_condition) if scope_type is ScopeType.grid else (Estate, estate_condition)
         row = (
             await session.exec(
                 select(Community.street_id, Community.id)
                 .join(table, table.community_id == Community.id)
-                .where(table.id == scope_id)
+                .where(table.id == scope_id, readable(principal))
             )
         ).first()
         return Ancestry(street_id=row[0], community_id=row[1]) if row else None
     if scope_type is ScopeType.organization:
-        return Ancestry() if await session.get(Organization, scope_id) else None
+        # Staff read every organisation (they pick them for projects), so street staff may make a contractor
+        # account for any of them; limiting that to organisations of projects in their street is open.
+        found = (
+            await session.exec(
+                select(Organization.id).where(Organization.id == scope_id, organization_condition(principal))
+            )
+        ).first()
+        return Ancestry() if found else None
     return None
 
 
@@ -203,8 +224,12 @@ def _assigner(principal: Principal) -> Assigner:
     )
 
 
-async def _checked_scope(session: AsyncSession, principal: Principal, role: Role, scope_id: uuid.UUID | None) -> ScopeType:
-    """Validate the role's scope and the caller's right to give it; returns the scope type."""
+async def _checked_scope(
+    session: AsyncSession, principal: Principal, role: Role, scope_id: uuid.UUID | None, unseen: AppError | None = None
+) -> ScopeType:
+    """Validate the role's scope and the caller's right to give it; returns the scope type.
+
+    A scope the caller cannot read raises ``unseen`` (by default the same 422 as a missing one)."""
     if role is Role.resident:
         raise _scope_invalid("resident comes from an approved unit binding, never from an assignment")
     if role is Role.supervisor:
@@ -217,19 +242,31 @@ async def _checked_scope(session: AsyncSession, principal: Principal, role: Role
     else:
         if scope_id is None:
             raise _scope_invalid(f"{role.value} needs the id of a {scope_type.value}")
-        found = await _ancestry(session, scope_type, scope_id)
+        found = await _ancestry(session, principal, scope_type, scope_id)
         if found is None:
-            raise _scope_invalid(f"no {scope_type.value} with this id")
+            raise unseen or _scope_invalid(f"no {scope_type.value} with this id")
         ancestry = found
     if not may_assign(_assigner(principal), role, ancestry):
         raise Forbidden("role_not_assignable")
     return scope_type
 
 
-async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, body: RoleAssign) -> RoleAssignmentPublic:
-    # The target need not be visible yet: a freshly created account holds no role inside anyone's scope.
-    if await session.get(User, user_id) is None:
+async def _target_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """The user whose roles change: one the caller sees, or one holding no role yet (a fresh account is
+    in no one's scope). A holder of roles elsewhere answers 404, like a missing user."""
+    roleless = ~exists().where(RoleAssignment.user_id == User.id)
+    user = (await session.exec(select(User).where(User.id == user_id, or_(_visible_users(principal), roleless)))).first()
+    if user is None:
         raise NotFound()
+    return user
+
+
+def _scope_estate(assignment: RoleAssignment) -> uuid.UUID | None:
+    return assignment.scope_id if assignment.scope_type is ScopeType.estate else None
+
+
+async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, body: RoleAssign) -> RoleAssignmentPublic:
+    await _target_user(session, principal, user_id)
     scope_type = await _checked_scope(session, principal, body.role, body.scope_id)
     duplicate = (
         await session.exec(
@@ -246,10 +283,13 @@ async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid
                                 granted_by=principal.id)
     session.add(assignment)
     await session.flush()
+    await audit.record(session, actor_id=principal.id, action="role.assign", entity_type="role_assignment",
+                       entity_id=assignment.id, after=audit.snapshot(assignment), estate_id=_scope_estate(assignment))
     return (await _assignments_public(session, [assignment]))[0]
 
 
 async def revoke_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, assignment_id: uuid.UUID) -> None:
+    await _target_user(session, principal, user_id)
     assignment = (
         await session.exec(
             select(RoleAssignment).where(RoleAssignment.id == assignment_id, RoleAssignment.user_id == user_id)
@@ -257,8 +297,11 @@ async def revoke_role(session: AsyncSession, principal: Principal, user_id: uuid
     ).first()
     if assignment is None:
         raise AppError("role_not_found", 404)
-    # Taking a role away needs the same right as giving it.
-    await _checked_scope(session, principal, assignment.role, assignment.scope_id)
+    # Taking a role away needs the same right as giving it; a scope the caller cannot read is not found.
+    await _checked_scope(session, principal, assignment.role, assignment.scope_id, unseen=AppError("role_not_found", 404))
+    before = audit.snapshot(assignment)
     await session.delete(assignment)
     await session.flush()
+    await audit.record(session, actor_id=principal.id, action="role.revoke", entity_type="role_assignment",
+                       entity_id=assignment.id, before=before, estate_id=_scope_estate(assignment))
 

@@ -180,3 +180,47 @@ async def test_phone_match_needs_a_wechat_verified_phone(client, db, tree):
     staff = await f.user(db, password="staff-password", phone="13600000003")
     r = await client.post(f"{API}/me/unit-bindings", json={"unit_id": str(tree.unit.id)}, headers=await f.headers(db, staff))
     assert r.status_code == 201 and r.json()["status"] == "pending"
+
+
+async def test_deciders_never_decide_their_own_request(client, db, tree):
+    # A grid worker who lives in their own grid asks to bind their home.
+    worker = await f.user(db, (Role.grid_worker, tree.grid.id))
+    wh = await f.headers(db, worker)
+    other = await wechat_login(client, "b12")
+    await db.commit()
+    mine = await client.post(f"{API}/me/unit-bindings", json={"unit_id": str(tree.unit.id)}, headers=wh)
+    assert mine.status_code == 201 and mine.json()["status"] == "pending"
+    theirs = (await _request(client, other, unit_id=tree.unit.id)).json()
+
+    # Their own request is not offered to them, neither in the list nor in their tasks...
+    listed = (await client.get(f"{API}/unit-bindings", headers=wh)).json()
+    assert [b["id"] for b in listed["items"]] == [theirs["id"]]
+    tasks = (await client.get(f"{API}/me/tasks", headers=wh)).json()
+    assert [b["id"] for b in tasks["unit_bindings"]] == [theirs["id"]]
+    # ...and deciding it is refused.
+    for action, body in (("approve", None), ("reject", {"reason": "x"})):
+        r = await client.post(f"{API}/unit-bindings/{mine.json()['id']}/{action}", json=body, headers=wh)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "binding_self_decision"
+    # Someone else above the unit decides it.
+    sh = await staff_headers(db, (Role.community_staff, tree.community.id))
+    assert [b["id"] for b in (await client.get(f"{API}/unit-bindings", headers=sh)).json()["items"]] == [
+        mine.json()["id"], theirs["id"]
+    ]
+    r = await client.post(f"{API}/unit-bindings/{mine.json()['id']}/approve", headers=sh)
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+
+
+async def test_invite_code_collisions_are_retried_then_refused(client, db, tree, monkeypatch):
+    from app.auth import bindings
+
+    wh = await staff_headers(db, (Role.grid_worker, tree.grid.id))
+    taken = (await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=wh)).json()["code"]
+    fresh = iter([taken, taken, "FRESH234"])
+    monkeypatch.setattr(bindings, "new_invite_code", lambda: next(fresh))
+    r = await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=wh)
+    assert r.status_code == 201 and r.json()["code"] == "FRESH234"
+
+    monkeypatch.setattr(bindings, "new_invite_code", lambda: taken)  # the code space is, say, exhausted
+    r = await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=wh)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "invite_code_unavailable"
+    assert len((await db.exec(select(InviteCode).where(InviteCode.unit_id == tree.unit.id))).all()) == 2

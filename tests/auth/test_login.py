@@ -242,3 +242,41 @@ async def test_english_messages(client):
     assert r.json()["error"]["message"] == "The refresh token is invalid or expired"
     r = await client.get(f"{API}/me", headers={"Accept-Language": "en-US"})
     assert r.status_code == 401 and r.json()["error"]["message"] == "Authentication required"
+
+
+async def test_one_phone_rule_for_logins_and_accounts(client, db, tree):
+    from app.auth.models import Role
+    from tests.auth.conftest import staff_headers
+
+    for phone in ("12345678901", "1380013800x", "+8613800138000", "138001380001"):
+        r = await _login(client, phone=phone)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", phone
+    h = await staff_headers(db, (Role.admin, None))
+    r = await client.post(f"{API}/users", json={"display_name": "x", "phone": "12345678901", "password": "long enough"},
+                          headers=h)
+    assert r.status_code == 422
+
+
+async def test_password_hashing_runs_off_the_event_loop(client, db, tree, monkeypatch):
+    import threading
+
+    from app.auth import service, users
+    from app.auth.models import Role
+    from tests.auth.conftest import staff_headers
+
+    threads: list[str] = []
+
+    def watch(fn):
+        def wrapper(*args):
+            threads.append(threading.current_thread().name)
+            return fn(*args)
+        return wrapper
+
+    monkeypatch.setattr(service, "verify_password", watch(service.verify_password))
+    monkeypatch.setattr(users, "hash_password", watch(users.hash_password))
+    h = await staff_headers(db, (Role.admin, None))
+    r = await client.post(f"{API}/users", json={"display_name": "x", "phone": PHONE, "password": PASSWORD}, headers=h)
+    assert r.status_code == 201
+    assert (await _login(client)).status_code == 200
+    assert (await _login(client, password="wrong password")).status_code == 401
+    assert len(threads) == 3 and threading.main_thread().name not in threads

@@ -97,3 +97,11 @@ async def test_wechat_user_roles_in_token_include_resident(client, db, tree):
     await f.bind(db, user, tree.unit)
     assert (await wechat_login(client, "r1"))["user"]["roles"] == ["resident"]
     assert (await db.exec(select(UnitBinding).where(UnitBinding.status == BindingStatus.approved))).all()
+
+
+async def test_a_phone_outside_the_mainland_rule_is_not_bound(client):
+    a = await wechat_login(client, "q4")
+    for number in ("12345678901", "10012345678"):  # the second digit must be 3-9
+        r = await client.post(f"{API}/me/phone", json={"code": f"phone:{number}"}, headers=bearer(a))
+        assert r.status_code == 400 and r.json()["error"]["code"] == "phone_unsupported"
+    assert (await client.get(f"{API}/me", headers=bearer(a))).json()["phone"] is None

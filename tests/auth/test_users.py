@@ -45,13 +45,13 @@ async def test_create_user_then_login(client, db, tree):
         ("street", "grid_worker", "grid", 201),
         ("street", "committee_member", "estate", 201),
         ("street", "contractor", "organization", 201),
-        ("street", "community_staff", "other_community", 403),
+        ("street", "community_staff", "other_community", 422),  # outside what they read: as if missing
         ("street", "street_staff", "street", 403),
         ("street", "admin", None, 403),
         ("community", "grid_worker", "grid", 201),
         ("community", "committee_member", "estate", 201),
         ("community", "community_staff", "community", 403),
-        ("community", "committee_member", "other_estate", 403),
+        ("community", "committee_member", "other_estate", 422),
         ("community", "contractor", "organization", 403),
         ("admin", "supervisor", "estate", 422),
         ("admin", "resident", "unit", 422),
@@ -106,9 +106,10 @@ async def test_assigned_role_works_and_can_be_revoked(client, db, tree):
 
     user = (await client.get(f"{API}/users/{new['id']}", headers=sh)).json()
     assert [x["role"] for x in user["roles"]] == ["grid_worker"]
+    # Staff of another community do not see the user: not found, as if there were no such user.
     other = await staff_headers(db, (Role.community_staff, tree.other_community.id))
     denied = await client.delete(f"{API}/users/{new['id']}/roles/{r.json()['id']}", headers=other)
-    assert denied.status_code == 403 and denied.json()["error"]["code"] == "role_not_assignable"
+    assert denied.status_code == 404 and denied.json()["error"]["code"] == "not_found"
     assert (await client.delete(f"{API}/users/{new['id']}/roles/{r.json()['id']}", headers=sh)).status_code == 204
     gone = await client.delete(f"{API}/users/{new['id']}/roles/{r.json()['id']}", headers=sh)
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "role_not_found"
@@ -148,3 +149,30 @@ async def test_user_visibility(client, db, tree):
     assert (await client.get(f"{API}/users/{ids['far']}", headers=admin_h)).status_code == 200
     gw_h = await staff_headers(db, (Role.grid_worker, tree.grid.id))
     assert (await client.get(f"{API}/users", headers=gw_h)).status_code == 403
+
+
+async def test_scope_outside_the_assigners_view_answers_as_missing(client, db, tree):
+    h = await staff_headers(db, (Role.community_staff, tree.community.id))
+    target = (await f.user(db)).id
+    await db.commit()
+    for role, hidden in (("committee_member", tree.other_estate.id), ("grid_worker", uuid.uuid4())):
+        unseen = await _assign(client, h, target, role, hidden)
+        missing = await _assign(client, h, target, role, uuid.uuid4())
+        assert unseen.status_code == missing.status_code == 422
+        assert unseen.json() == missing.json()
+
+
+async def test_users_outside_the_assigners_view_are_not_found(client, db, tree):
+    h = await staff_headers(db, (Role.community_staff, tree.community.id))
+    # Holds a role in another street's community: outside this community staff member's view.
+    elsewhere = await f.user(db, (Role.community_staff, tree.other_community.id))
+    peer = await f.user(db, (Role.community_staff, tree.community.id))
+    elsewhere_id, peer_id = elsewhere.id, peer.id
+    await db.commit()
+    for user_id in (elsewhere_id, uuid.uuid4()):
+        r = await _assign(client, h, user_id, "grid_worker", tree.grid.id)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    # A visible peer whose role the caller may not take away: a plain refusal.
+    listed = (await client.get(f"{API}/users/{peer_id}", headers=h)).json()
+    r = await client.delete(f"{API}/users/{peer_id}/roles/{listed['roles'][0]['id']}", headers=h)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "role_not_assignable"
