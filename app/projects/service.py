@@ -65,6 +65,17 @@ async def _event(
     return event
 
 
+async def _lock(session: AsyncSession, project: Project) -> Project:
+    """Re-read the project under a row lock (PostgreSQL; SQLite serialises writers anyway).
+
+    Transitions, item selection and progress reports all decide on the project's current state: two at
+    once must not both pass a guard that the other invalidates (e.g. two transitions from one state, or
+    a progress report racing the move to acceptance).
+    """
+    stmt = select(Project).where(Project.id == project.id).with_for_update().execution_options(populate_existing=True)
+    return (await session.exec(stmt)).one()
+
+
 # --- projects ----------------------------------------------------------------------------------------
 
 
@@ -114,6 +125,7 @@ async def transition(
     Every guard is evaluated (not just up to the first failure) so that the refusal names everything
     still missing, and the user can fix it all in one go.
     """
+    project = await _lock(session, project)
     current = project.status
     if not lifecycle.is_edge(current, target):
         raise Conflict("transition_not_allowed", details={
@@ -250,6 +262,7 @@ async def replace_items(
     session: AsyncSession, p: Principal, project: Project, selection: list[ProjectItemIn]
 ) -> ProjectItems:
     """Make the project's selection exactly ``selection``: items kept by code keep their id and history."""
+    project = await _lock(session, project)
     if project.status not in ITEMS_EDITABLE:
         raise Conflict("project_items_locked", details={"status": project.status})
     codes = [entry.item_code for entry in selection]
@@ -301,6 +314,7 @@ async def replace_items(
 async def report_progress(
     session: AsyncSession, p: Principal, project: Project, item: ProjectItem, data: ItemProgressCreate
 ) -> ItemProgress:
+    project = await _lock(session, project)
     if project.status != ProjectStatus.constructing:
         raise Conflict("project_not_constructing", details={"status": project.status})
     before = _item_snapshot(item)
