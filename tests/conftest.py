@@ -27,9 +27,9 @@ from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
-from app.core.config import get_settings  # noqa: E402
 from app.core import db as core_db  # noqa: E402
 from app.core import idempotency  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.wechat import fake  # noqa: E402

@@ -85,12 +85,15 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes SQLite's single write lock at the start. A deferred transaction that reads and then
+    # writes after another writer committed fails at once with "database is locked" (WAL snapshot rule);
+    # queuing at BEGIN (busy_timeout) serialises writers instead. SQLite is the one-process demo store.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _ensure_sqlite_dir(url: str) -> None:

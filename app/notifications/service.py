@@ -96,7 +96,7 @@ async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]
     now = clock.now()
     result = []
     for key in dict.fromkeys(keys):
-        changed = await session.execute(
+        changed = await session.exec(
             update(TemplateSubscription)
             .where(TemplateSubscription.user_id == principal.id, TemplateSubscription.template == key)
             .values(credits=TemplateSubscription.credits + 1, updated_at=now)
@@ -107,7 +107,7 @@ async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]
                     session.add(TemplateSubscription(user_id=principal.id, template=key, credits=1, updated_at=now))
                     await session.flush()
             except IntegrityError:  # a concurrent request created it first
-                await session.execute(
+                await session.exec(
                     update(TemplateSubscription)
                     .where(TemplateSubscription.user_id == principal.id, TemplateSubscription.template == key)
                     .values(credits=TemplateSubscription.credits + 1, updated_at=now)

@@ -219,14 +219,14 @@ async def process(
         _apply(row, outcome, settings)
         session.add(row)
         if outcome.wechat_result == "sent":
-            await session.execute(
+            await session.exec(
                 update(TemplateSubscription)
                 .where(TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template,
                        TemplateSubscription.credits > 0)
                 .values(credits=TemplateSubscription.credits - 1, updated_at=clock.now())
             )
         elif outcome.wechat_result == "refused":
-            await session.execute(
+            await session.exec(
                 update(TemplateSubscription)
                 .where(TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template)
                 .values(credits=0, updated_at=clock.now())
@@ -254,7 +254,7 @@ async def _ensure_job_row(session: AsyncSession, job: Job) -> None:
 
 async def _lock_job(session: AsyncSession, job: Job) -> bool:
     now = clock.now()
-    result = await session.execute(
+    result = await session.exec(
         update(ScheduledJob)
         .where(
             ScheduledJob.name == job.name,

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import created_at_field, enum_field, id_field
@@ -109,7 +109,7 @@ class ProjectItem(SQLModel, table=True):
     id: uuid.UUID = id_field()
     project_id: uuid.UUID = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
     item_code: str = Field(foreign_key="renovation_item.code", max_length=40)
-    estimated_cost_fen: int
+    estimated_cost_fen: int = Field(sa_type=BigInteger)
     funding_source: FundingSource = enum_field(FundingSource)
     scope_note: str | None = Field(default=None, max_length=1000)
     progress_percent: int = 0

@@ -114,7 +114,8 @@ class RenovationItemPublic(_Public):
 class ProjectItemIn(_Request):
     item_code: str = Field(max_length=40)
     # The column is a 32-bit integer: up to 21,474,836.47 yuan per item.
-    estimated_cost_fen: int = Field(ge=0, le=2**31 - 1, description="Estimated cost in fen (分)")
+    # 10^12 fen (100 亿元) per item: far above any renovation item, far below the BIGINT column.
+    estimated_cost_fen: int = Field(ge=0, le=10**12, description="Estimated cost in fen (分)")
     funding_source: FundingSource
     scope_note: Note | None = None
 

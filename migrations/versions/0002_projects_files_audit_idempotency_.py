@@ -249,7 +249,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('estimated_cost_fen', sa.Integer(), nullable=False),
+    sa.Column('estimated_cost_fen', sa.BigInteger(), nullable=False),
     sa.Column('funding_source', sa.Enum('central_provincial', 'local', 'special_bonds', 'residents', 'utilities', 'social_capital', name='fundingsource', native_enum=False, length=32), nullable=False),
     sa.Column('scope_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('progress_percent', sa.Integer(), nullable=False),

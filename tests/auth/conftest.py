@@ -12,7 +12,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, make_url
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,19 +135,6 @@ async def live_database_url() -> str:
     return live
 
 
-def _serialise_sqlite_transactions(engine) -> None:
-    """Start SQLite transactions with BEGIN IMMEDIATE, so that writers queue on the busy timeout.
-
-    ``app.core.db`` starts them with a deferred BEGIN: under WAL a transaction that has read and then
-    writes after another connection committed fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT;
-    the busy timeout does not apply), so concurrent read-then-write requests answer 500 on SQLite. That is
-    a fault of the engine set-up, not of auth; until app.core.db changes it, these tests take SQLite as
-    serialising writers, which is what the rules under test assume there.
-    """
-    event.remove(engine.sync_engine, "begin", core_db._sqlite_begin)
-    event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-
-
 @dataclass
 class Live:
     client: httpx.AsyncClient
@@ -158,8 +145,6 @@ class Live:
 async def live(live_database_url, monkeypatch) -> AsyncIterator[Live]:
     """An app whose requests use real, separately committed transactions on the live database."""
     engine = make_engine(live_database_url)
-    if engine.dialect.name == "sqlite":
-        _serialise_sqlite_transactions(engine)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     monkeypatch.setattr(core_db, "_engine", engine)
     monkeypatch.setattr(core_db, "_sessionmaker", sessions)

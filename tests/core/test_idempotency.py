@@ -129,3 +129,17 @@ async def test_twenty_concurrent_identical_requests_create_exactly_one(live_app)
     assert count == 1
     assert later.status_code == 201 and later.json()["id"] == created[0].json()["id"]
     assert later.headers["idempotent-replayed"] == "true"
+
+
+async def test_the_worker_purges_expired_keys(db):
+    from app import jobs  # noqa: F401
+    from app.notifications.service import JOBS
+
+    user = await factories.user(db)
+    now = clock.now()
+    for key, expires in (("old", now - timedelta(seconds=1)), ("fresh", now + timedelta(hours=1))):
+        db.add(IdempotencyRecord(user_id=user.id, key=key, fingerprint="f", expires_at=expires))
+    await db.flush()
+    await JOBS["idempotency.purge_expired"].fn(db)
+    keys = (await db.exec(select(IdempotencyRecord.key).where(IdempotencyRecord.user_id == user.id))).all()
+    assert keys == ["fresh"]

@@ -235,3 +235,17 @@ async def test_organization_links(client, db, world):
     assert actions == ["project.organization.link", "project.organization.unlink"]
     kinds = [e["kind"] for e in (await client.get(f"{API}/projects/{pid}/timeline", headers=staff)).json()["items"]]
     assert kinds == ["organization_linked", "organization_unlinked"]
+
+
+async def test_item_costs_beyond_32_bits_are_kept_exactly(client, db, world):
+    """30 million yuan is 3e9 fen, past int4; the column is BIGINT and the total stays exact."""
+    staff = await world.headers_for(db, "community_staff:in")
+    url = f"{API}/projects/{world.a.project_id}/items"
+    big = 30_000_000_00
+    r = await client.put(url, headers=staff, json=[_item("basic.water_supply", big), _item("basic.gas", big + 1)])
+    assert r.status_code == 200, r.text
+    assert r.json()["total_estimated_cost_fen"] == 2 * big + 1
+    r = await client.get(url, headers=staff)
+    assert sorted(i["estimated_cost_fen"] for i in r.json()["items"]) == [big, big + 1]
+    r = await client.put(url, headers=staff, json=[_item("basic.gas", 10**12 + 1)])
+    assert r.status_code == 422

@@ -1,0 +1,9 @@
+"""The scheduled jobs the worker runs (``python -m app worker``). Domains with periodic work (closing
+ballots on time, overdue rectification reminders) register theirs here, so the worker sees them all."""
+
+from datetime import timedelta
+
+from app.core.idempotency import purge_expired
+from app.notifications.service import register_job
+
+register_job("idempotency.purge_expired", timedelta(hours=1), purge_expired)
