@@ -1,16 +1,19 @@
 """The demo seed loads the fixture estate and one account per role, and can run again without change."""
 
+import uuid
+
 from sqlmodel import func, select
 
 from app.auth.models import RoleAssignment, User
 from app.demo import STAFF, _seed
+from app.projects.models import Project, ProjectItem
 from app.registry.models import Building, PropertyUnit
 
 
 async def _counts(db):
     return [
         (await db.exec(select(func.count()).select_from(model))).one()
-        for model in (User, RoleAssignment, Building, PropertyUnit)
+        for model in (User, RoleAssignment, Building, PropertyUnit, Project, ProjectItem)
     ]
 
 
@@ -28,3 +31,21 @@ async def test_seed_creates_one_login_per_role(db):
     phones = [phone for phone, *_ in STAFF]
     users = (await db.exec(select(User).where(User.phone.in_(phones)))).all()
     assert len(users) == len(STAFF) and all(u.password_hash for u in users)
+
+
+async def test_seed_creates_the_demo_project_with_its_menu_items(db):
+    summary = await _seed(db)
+    project_id = uuid.UUID(summary["project_id"])
+    items = (await db.exec(select(ProjectItem).where(ProjectItem.project_id == project_id))).all()
+    assert len(items) == 4 and all(i.estimated_cost_fen > 0 for i in items)
+
+
+async def test_demo_invitation_code_is_for_building_1_entrance_1_room_101(db):
+    from app.auth.models import InviteCode
+    from app.registry.models import Building, Entrance, PropertyUnit
+
+    await _seed(db)
+    invite = (await db.exec(select(InviteCode).where(InviteCode.code == "DEMO2026"))).one()
+    unit = await db.get(PropertyUnit, invite.unit_id)
+    names = ((await db.get(Building, unit.building_id)).name, (await db.get(Entrance, unit.entrance_id)).name)
+    assert names + (unit.room_number,) == ("1栋", "1单元", "101")

@@ -15,10 +15,12 @@ from app.auth.models import ROLE_SCOPE, InviteCode, Role, RoleAssignment, User
 from app.core import clock
 from app.core.db import dispose_engine, get_sessionmaker
 from app.core.security import hash_password
+from app.projects.models import FundingSource, Project, ProjectItem, ProjectOrganization, ProjectOrganizationRole
 from app.registry.importer import import_ledger
 from app.registry.models import (
     Building,
     Community,
+    Entrance,
     Estate,
     Grid,
     Organization,
@@ -30,6 +32,14 @@ from app.registry.models import (
 LEDGER = Path(__file__).with_name("registry_demo_estate.csv")
 DEMO_PASSWORD = "Demo@2026"
 DEMO_INVITE_CODE = "DEMO2026"
+
+# (menu code, estimated cost in fen, funding source) of the demo project
+DEMO_ITEMS = [
+    ("basic.roof_waterproofing", 86_000_000, FundingSource.central_provincial),
+    ("basic.rain_sewage_separation", 152_000_000, FundingSource.special_bonds),
+    ("improvement.elevator", 120_000_000, FundingSource.residents),
+    ("improvement.parking", 45_000_000, FundingSource.local),
+]
 
 # (phone, display name, role or None, which demo object scopes the role)
 STAFF: list[tuple[str, str, Role, str | None]] = [
@@ -88,20 +98,36 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
             defaults={"scope_type": ROLE_SCOPE[role]},
         )
 
-    first_unit = (
+    project = await _get_or_create(
+        session, Project, estate_id=estate.id, name="电力小区综合改造",
+        defaults={"year": 2026, "description": "屋面防水、雨污分流、加装电梯与停车设施"},
+    )
+    for code, cost_fen, funding in DEMO_ITEMS:
+        await _get_or_create(
+            session, ProjectItem, project_id=project.id, item_code=code,
+            defaults={"estimated_cost_fen": cost_fen, "funding_source": funding},
+        )
+    await _get_or_create(
+        session, ProjectOrganization, project_id=project.id, organization_id=contractor.id,
+        role=ProjectOrganizationRole.contractor,
+    )
+
+    invited_unit = (
         await session.exec(
             select(PropertyUnit)
-            .where(PropertyUnit.building_id == buildings["1栋"].id, PropertyUnit.room_number == "101")
-            .order_by(PropertyUnit.entrance_id)
+            .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
+            .where(PropertyUnit.building_id == buildings["1栋"].id, Entrance.name == "1单元",
+                   PropertyUnit.room_number == "101")
         )
-    ).first()
+    ).one()
     await _get_or_create(
         session, InviteCode, code=DEMO_INVITE_CODE,
-        defaults={"unit_id": first_unit.id, "expires_at": clock.now() + timedelta(days=365)},
+        defaults={"unit_id": invited_unit.id, "expires_at": clock.now() + timedelta(days=365)},
     )
     await session.flush()
     return {
         "estate_id": str(estate.id),
+        "project_id": str(project.id),
         "ledger": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
                    "errors": len(report.errors)},
         "staff_password": DEMO_PASSWORD,
