@@ -1,20 +1,14 @@
-"""Concurrent transitions of one project on real transactions: exactly one wins (PostgreSQL row lock)."""
+"""Concurrent transitions of one project on real transactions: exactly one wins (the project row lock on
+PostgreSQL; SQLite's single writer lock)."""
 
 import asyncio
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from app.auth.models import Role
 from app.projects.models import ProjectEvent
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL
-
-pytestmark = pytest.mark.skipif(
-    not TEST_DATABASE_URL.startswith("postgresql"),
-    reason="SQLite refuses concurrent writers outright; the row lock is PostgreSQL's",
-)
 
 
 async def test_ten_concurrent_identical_transitions_move_the_project_once(live_app):

@@ -1,8 +1,8 @@
-"""Two workers claiming at once on PostgreSQL never take the same row (FOR UPDATE SKIP LOCKED)."""
+"""Two workers claiming at once never take the same row (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's
+single writer lock serialises the claims)."""
 
 import asyncio
 
-import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,9 +10,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.models import User
 from app.notifications import worker
 from app.notifications.models import NotificationOutbox
-from tests.conftest import TEST_DATABASE_URL
-
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"), reason="needs PostgreSQL")
 
 
 async def test_concurrent_claims_are_disjoint(engine, settings):
@@ -41,5 +38,5 @@ async def test_concurrent_claims_are_disjoint(engine, settings):
         assert set(a) | set(b) == {r.id for r in rows}
     finally:
         async with maker.begin() as s:
-            await s.execute(delete(NotificationOutbox).where(NotificationOutbox.user_id == user.id))
-            await s.execute(delete(User).where(User.id == user.id))
+            await s.exec(delete(NotificationOutbox).where(NotificationOutbox.user_id == user.id))
+            await s.exec(delete(User).where(User.id == user.id))
