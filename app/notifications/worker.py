@@ -3,8 +3,16 @@
 A row moves pending -> sending (claimed, in a short committed transaction) -> sent | pending (retry) |
 failed. Delivery happens outside the claim transaction; the outcome is written in a new one. A worker that
 dies after claiming leaves the row in "sending"; once ``notify_claim_timeout_seconds`` have passed any
-worker claims it again, so every notification is delivered at least once. The in-app inbox message is
-created on the first processing (unique ``outbox_id``), whatever WeChat answers.
+worker claims it again, so every notification is delivered at least once. Such a reclaim counts as a failed
+attempt ("worker_lost"), so a row that kills or stalls its worker every time ends failed, not retried
+forever. The in-app inbox message is created on the first processing (unique ``outbox_id``), whatever
+WeChat answers.
+
+A claim is identified by its ``claimed_at``: a worker acts on a row only while the claim is still its own
+(checked when it loads the row, renewed right before the WeChat call, checked again when recording the
+outcome), so a worker that overran the timeout never sends a row another worker has taken over. Rows wait
+in the batch before their turn, so ``notify_claim_timeout_seconds`` must exceed the worst time of a whole
+batch (``worst_batch_seconds``; ``run`` refuses to start otherwise).
 
 Every function takes a session factory: an async context manager yielding a session inside a transaction
 that commits on exit (``get_sessionmaker().begin`` in production, savepoints in tests).
@@ -16,7 +24,8 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -47,16 +56,46 @@ SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 REFUSED = 43101  # the user has no (more) subscription for this template
 PERMANENT = {47003: "data_invalid", 40003: "invalid_openid", 43101: "refused"}
 JOB_LOCK = timedelta(minutes=10)
+WORKER_LOST = "worker_lost"
+# Rows claimed at once. Small, because the last row of a batch waits for all the others before its claim
+# is renewed (see worst_batch_seconds).
+BATCH_SIZE = 10
+# HTTP calls one send may make: token, send, and once more each when WeChat calls the token stale.
+_CALLS_PER_SEND = 4
+
+
+def worst_batch_seconds(settings: Settings, batch_size: int = BATCH_SIZE) -> float:
+    """The longest a batch can take when every WeChat call runs into its timeout."""
+    return batch_size * _CALLS_PER_SEND * settings.wechat_timeout_seconds
+
+
+def check_settings(settings: Settings, batch_size: int = BATCH_SIZE) -> None:
+    """Refuse a claim timeout that a slow batch could overrun (other workers would reclaim rows in hand)."""
+    worst = worst_batch_seconds(settings, batch_size)
+    if settings.notify_claim_timeout_seconds <= worst:
+        raise ValueError(
+            f"notify_claim_timeout_seconds ({settings.notify_claim_timeout_seconds}) must exceed the worst time "
+            f"of a batch of {batch_size} ({worst:g} s with wechat_timeout_seconds={settings.wechat_timeout_seconds})"
+        )
+
+
+class Claim(NamedTuple):
+    """A row this worker claimed, and when: the claim is its own while ``claimed_at`` is unchanged."""
+
+    id: uuid.UUID
+    claimed_at: datetime
 
 
 # ---- claiming ---------------------------------------------------------------------------------------
 
 
-async def claim(session: AsyncSession, limit: int = 50, settings: Settings | None = None) -> list[uuid.UUID]:
-    """Mark up to ``limit`` due rows as being sent by this worker and return their ids.
+async def claim(session: AsyncSession, limit: int = BATCH_SIZE, settings: Settings | None = None) -> list[Claim]:
+    """Mark up to ``limit`` due rows as being sent by this worker and return them with the claim's time.
 
     Due: pending rows whose time has come, and rows claimed by a worker that has not finished them within
-    the claim timeout (it crashed). PostgreSQL skips rows other workers have locked meanwhile.
+    the claim timeout (it crashed or stalled). Taking such a row over counts as a failed attempt; one that
+    has used up its attempts is failed (its inbox message made) instead of being claimed again.
+    PostgreSQL skips rows other workers have locked meanwhile.
     """
     settings = settings or get_settings()
     now = clock.now()
@@ -76,11 +115,23 @@ async def claim(session: AsyncSession, limit: int = 50, settings: Settings | Non
             .execution_options(populate_existing=True)
         )
     ).all()
+    claimed = []
     for row in rows:
+        if row.status == OutboxStatus.sending:
+            row.attempts += 1
+            row.last_error = f"{WORKER_LOST}: not finished within {settings.notify_claim_timeout_seconds} s"
+            if row.attempts >= settings.notify_max_attempts:
+                await _ensure_inbox(session, row)
+                row.status, row.claimed_at, row.wechat_result = OutboxStatus.failed, None, WORKER_LOST
+                row.last_error = f"gave up after {row.attempts} attempts: {WORKER_LOST}"
+                session.add(row)
+                log.warning("notification abandoned by its workers", extra={"outbox_id": str(row.id)})
+                continue
         row.status, row.claimed_at = OutboxStatus.sending, now
         session.add(row)
+        claimed.append(Claim(row.id, now))
     await session.flush()
-    return [row.id for row in rows]
+    return claimed
 
 
 # ---- delivering -------------------------------------------------------------------------------------
@@ -153,12 +204,20 @@ async def _deliver(session: AsyncSession, wechat: WechatClient, send: _Send, set
     except AppError as exc:  # unreachable, timeout, 5xx, unreadable answer, token endpoint refusing
         detail = f" {exc.details}" if exc.details else ""
         return Outcome("error", retry=True, error=f"{exc.code}{detail}")
+    except Exception as exc:  # a bug or an answer we did not expect: retried, then given up on
+        log.exception("notification delivery failed unexpectedly")
+        return _unexpected(exc)
     if result.ok:
         return Outcome("sent")
     error = f"{result.errcode}: {result.errmsg}"[:500]
     if result.errcode in PERMANENT:
         return Outcome(PERMANENT[result.errcode], error=error)
     return Outcome(f"errcode_{result.errcode}", retry=True, error=error)  # -1 (busy) and anything unknown
+
+
+def _unexpected(exc: Exception) -> Outcome:
+    # The exception's type only: its message may hold an openid, a phone number or a token.
+    return Outcome("error", retry=True, error=f"unexpected_error: {type(exc).__name__}")
 
 
 def backoff(attempts: int, settings: Settings) -> timedelta:
@@ -189,32 +248,60 @@ def _apply(row: NotificationOutbox, outcome: Outcome, settings: Settings) -> Non
     row.sent_at = now
 
 
+async def _renew(session: AsyncSession, claim: Claim) -> Claim | None:
+    """Move the claim's time to now if it is still ours (the row must not look abandoned while we send)."""
+    now = clock.now()
+    result = await session.exec(
+        update(NotificationOutbox)
+        .where(NotificationOutbox.id == claim.id, NotificationOutbox.status == OutboxStatus.sending,
+               NotificationOutbox.claimed_at == claim.claimed_at)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return Claim(claim.id, now) if result.rowcount == 1 else None
+
+
+def _lost(claim: Claim) -> None:
+    log.warning("outbox row was reclaimed by another worker", extra={"outbox_id": str(claim.id)})
+
+
 async def process(
-    session_factory: SessionFactory, wechat: WechatClient, row_id: uuid.UUID, settings: Settings | None = None
+    session_factory: SessionFactory, wechat: WechatClient, claim: Claim, settings: Settings | None = None
 ) -> Outcome | None:
-    """Deliver one claimed row and record the outcome; None if the row is no longer ours."""
+    """Deliver one claimed row and record the outcome; None if the claim is no longer ours."""
     settings = settings or get_settings()
-    async with session_factory() as session:
-        row = await _load(session, row_id)
-        if row is None or row.status != OutboxStatus.sending:
-            return None
-        claimed_at = row.claimed_at
-        await _ensure_inbox(session, row)
-        plan = await _plan(session, row, settings)
-        if isinstance(plan, Outcome):  # nothing to send to WeChat: done in this transaction
-            _apply(row, plan, settings)
-            session.add(row)
-            await session.flush()
-            return plan
+    try:
+        async with session_factory() as session:
+            row = await _load(session, claim.id)
+            if row is None or row.status != OutboxStatus.sending or row.claimed_at != claim.claimed_at:
+                _lost(claim)
+                return None
+            await _ensure_inbox(session, row)
+            plan = await _plan(session, row, settings)
+            if isinstance(plan, Outcome):  # nothing to send to WeChat: done in this transaction
+                _apply(row, plan, settings)
+                session.add(row)
+                await session.flush()
+                return plan
+            renewed = await _renew(session, claim)
+            if renewed is None:
+                _lost(claim)
+                return None
+    except Exception as exc:  # the transaction rolled back: the claim is still ``claim``
+        log.exception("notification processing failed", extra={"outbox_id": str(claim.id)})
+        return await _record(session_factory, claim, _unexpected(exc), settings)
 
     # The inbox message is committed; now WeChat, outside any row lock (the session only caches the token).
     async with session_factory() as session:
         outcome = await _deliver(session, wechat, plan, settings)
+    return await _record(session_factory, renewed, outcome, settings)
 
+
+async def _record(session_factory: SessionFactory, claim: Claim, outcome: Outcome, settings: Settings) -> Outcome | None:
     async with session_factory() as session:
-        row = await _load(session, row_id)
-        if row is None or row.status != OutboxStatus.sending or row.claimed_at != claimed_at:
-            log.warning("outbox row was reclaimed while being sent", extra={"outbox_id": str(row_id)})
+        row = await _load(session, claim.id)
+        if row is None or row.status != OutboxStatus.sending or row.claimed_at != claim.claimed_at:
+            _lost(claim)
             return None
         _apply(row, outcome, settings)
         session.add(row)
@@ -234,7 +321,7 @@ async def process(
         await session.flush()
     if outcome.error:
         log.warning("notification not delivered to wechat",
-                    extra={"outbox_id": str(row_id), "result": outcome.wechat_result, "retry": outcome.retry})
+                    extra={"outbox_id": str(claim.id), "result": outcome.wechat_result, "retry": outcome.retry})
     return outcome
 
 
@@ -301,18 +388,19 @@ async def run_due_jobs(session_factory: SessionFactory) -> list[str]:
 
 
 async def run_once(
-    session_factory: SessionFactory, wechat: WechatClient, *, limit: int = 50, settings: Settings | None = None
+    session_factory: SessionFactory, wechat: WechatClient, *, limit: int = BATCH_SIZE,
+    settings: Settings | None = None
 ) -> int:
     """Run due jobs, then claim and deliver one batch; the number of rows handled."""
     await run_due_jobs(session_factory)
     async with session_factory() as session:
-        ids = await claim(session, limit, settings)
-    for row_id in ids:
+        claims = await claim(session, limit, settings)
+    for c in claims:
         try:
-            await process(session_factory, wechat, row_id, settings)
-        except Exception:  # the row stays claimed and is retried after the claim timeout
-            log.exception("notification processing failed", extra={"outbox_id": str(row_id)})
-    return len(ids)
+            await process(session_factory, wechat, c, settings)
+        except Exception:  # recording the outcome failed: reclaimed after the timeout, counted as an attempt
+            log.exception("notification processing failed", extra={"outbox_id": str(c.id)})
+    return len(claims)
 
 
 async def run(stop: asyncio.Event, session_factory: SessionFactory | None = None,
@@ -322,6 +410,7 @@ async def run(stop: asyncio.Event, session_factory: SessionFactory | None = None
     from app.wechat.client import get_wechat
 
     settings = get_settings()
+    check_settings(settings)
     session_factory = session_factory or get_sessionmaker().begin
     wechat = wechat or get_wechat()
     log.info("worker started")

@@ -27,7 +27,7 @@ async def test_concurrent_claims_are_disjoint(engine, settings):
             async with maker.begin() as s:
                 if wait:
                     await first_claimed.wait()
-                ids = await worker.claim(s, 6)
+                ids = [c.id for c in await worker.claim(s, 6)]
                 if not wait:
                     first_claimed.set()
                     await asyncio.sleep(0.2)  # hold the row locks while the other worker claims

@@ -99,7 +99,7 @@ async def test_notification_survives_a_worker_crash_between_claim_and_send(db, s
         u = await _user(db)
         row = await _enqueue(db, u.id)
         async with sessions() as s:  # worker 1 claims, commits, and dies before sending
-            assert await worker.claim(s, 10) == [row.id]
+            assert [c.id for c in await worker.claim(s, 10)] == [row.id]
     assert (await _row(db, row.id)).status == OutboxStatus.sending
 
     with clock.freeze(T0 + timedelta(seconds=settings.notify_claim_timeout_seconds - 1)):
@@ -286,3 +286,117 @@ async def test_job_writes_commit_with_the_job(db, sessions, wechat, jobs):
         assert await worker.run_once(sessions, wechat) == 1  # the job's notification is delivered in the same pass
     body = json.loads(fake.state.requests[-1]["body"]) if fake.state.requests else None
     assert body is None  # the user subscribed to ballot_open, not ballot_closing: inbox only
+
+
+# ---- claims that outlive their worker's patience ----------------------------------------------------
+
+
+async def test_a_slow_worker_does_not_send_a_row_another_worker_reclaimed(db, sessions, wechat, settings):
+    """Worker A claims a batch and runs past the claim timeout; B reclaims the row. Exactly one send."""
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+        async with sessions() as s:
+            [claim_a] = await worker.claim(s, 10)
+    with clock.freeze(T0 + timedelta(seconds=settings.notify_claim_timeout_seconds + 1)):
+        async with sessions() as s:
+            [claim_b] = await worker.claim(s, 10)
+        assert claim_a.id == claim_b.id == row.id and claim_a.claimed_at != claim_b.claimed_at
+        assert await worker.process(sessions, wechat, claim_a, settings) is None  # A: no longer its claim
+        assert (await worker.process(sessions, wechat, claim_b, settings)).wechat_result == "sent"
+        assert await worker.process(sessions, wechat, claim_a, settings) is None
+    assert len(_sends()) == 1 and await _inbox_count(db, row.id) == 1
+    assert (await _row(db, row.id)).status == OutboxStatus.sent
+
+
+async def test_the_claim_is_renewed_right_before_wechat_is_called(db, sessions, wechat, settings):
+    """A row reached late in a batch is renewed before its (slow) send: nobody reclaims it meanwhile."""
+    timeout = settings.notify_claim_timeout_seconds
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+        async with sessions() as s:
+            [claim] = await worker.claim(s, 10)
+    stolen = []
+
+    class SlowWechat:
+        async def send_subscribe_message(self, *args, **kw):
+            with clock.freeze(T0 + timedelta(seconds=timeout + 1)):  # another worker polls during the send
+                async with sessions() as s:
+                    stolen.extend(await worker.claim(s, 10))
+            return await wechat.send_subscribe_message(*args, **kw)
+
+    with clock.freeze(T0 + timedelta(seconds=timeout - 1)):
+        outcome = await worker.process(sessions, SlowWechat(), claim, settings)
+    assert outcome.wechat_result == "sent" and stolen == []
+    assert len(_sends()) == 1 and (await _row(db, row.id)).status == OutboxStatus.sent
+
+
+def test_default_batch_is_small_and_the_claim_timeout_must_cover_it(settings, monkeypatch):
+    assert worker.BATCH_SIZE <= 10
+    # Rows wait in a batch before their claim is renewed: the timeout must cover a whole batch's worst time.
+    assert worker.worst_batch_seconds(settings) < settings.notify_claim_timeout_seconds
+    worker.check_settings(settings)
+    monkeypatch.setattr(settings, "notify_claim_timeout_seconds", int(worker.worst_batch_seconds(settings)))
+    with pytest.raises(ValueError, match="notify_claim_timeout_seconds"):
+        worker.check_settings(settings)
+
+
+# ---- rows that would otherwise be retried forever ---------------------------------------------------
+
+
+class _BrokenWechat:
+    """A client whose delivery fails with something that is not an AppError."""
+
+    async def send_subscribe_message(self, *args, **kw):
+        raise KeyError("o-secret-openid-13800138000")
+
+
+async def test_unexpected_error_in_delivery_is_retried_then_fails_with_its_type(db, sessions, settings):
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+    for day in range(1, 10):
+        with clock.freeze(T0 + timedelta(days=day)):
+            await worker.run_once(sessions, _BrokenWechat())
+            if day == 1:
+                r = await _row(db, row.id)
+                assert r.status == OutboxStatus.pending and r.attempts == 1 and "KeyError" in r.last_error
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.failed and r.attempts == settings.notify_max_attempts
+    assert r.last_error.startswith("gave up after 4 attempts") and "KeyError" in r.last_error
+    assert "secret" not in r.last_error and "138" not in r.last_error  # the type only, never the values
+    assert await _inbox_count(db, row.id) == 1
+
+
+async def test_unexpected_error_before_delivery_is_retried_too(db, sessions, wechat, settings, monkeypatch):
+    def broken(*args, **kw):
+        raise ZeroDivisionError("x")
+
+    monkeypatch.setattr(worker.templates, "wechat_data", broken)
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+        await worker.run_once(sessions, wechat)
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.pending and r.attempts == 1 and "ZeroDivisionError" in r.last_error
+    assert r.claimed_at is None and fake.state.requests == []
+
+
+async def test_a_row_whose_workers_keep_dying_fails_after_max_attempts(db, sessions, settings):
+    with clock.freeze(T0):
+        u = await _user(db)
+        row = await _enqueue(db, u.id)
+    claimed = []
+    for day in range(10):
+        with clock.freeze(T0 + timedelta(days=day)):
+            async with sessions() as s:  # claims, then dies before processing
+                claimed.extend(await worker.claim(s, 10))
+            if day == 1:
+                r = await _row(db, row.id)
+                assert r.status == OutboxStatus.sending and r.attempts == 1 and r.last_error.startswith("worker_lost")
+    assert len(claimed) == settings.notify_max_attempts == 4
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.failed and r.wechat_result == "worker_lost" and r.attempts == 4
+    assert r.last_error.startswith("gave up after 4 attempts: worker_lost") and r.claimed_at is None
+    assert await _inbox_count(db, row.id) == 1  # the in-app message is never lost
