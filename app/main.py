@@ -11,6 +11,7 @@ from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
 from app.core.ops import router as ops_router
@@ -70,6 +71,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(RequestContextMiddleware)  # outermost: every response, even a replay, gets its id
     app.include_router(ops_router)
     for router in (auth_router, registry_router, projects_router, files_router, notifications_router, audit_router):

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
 
     # Idempotency-Key: how long a stored response is replayed.
     idempotency_ttl_hours: int = 24
+    # Longer than any request may run: a retry takes over a key whose first request died after this.
+    idempotency_lease_seconds: int = 300
+    # Largest request body of any kind; file and ledger routes apply their own smaller limits.
+    request_max_bytes: int = 11 * 1024 * 1024
 
     # Notifications: WeChat template id per template key (app/notifications/templates.py), and the
     # worker's retry policy (exponential backoff from base, capped, giving up after max attempts).

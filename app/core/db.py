@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -137,7 +137,18 @@ async def dispose_engine() -> None:
     _engine = _sessionmaker = None
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
+# A request run under an Idempotency-Key gets its transaction from the middleware, which commits the
+# request's writes together with the stored response (app.core.idempotency).
+SHARED_SESSION_STATE = "idempotent_session"
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    shared: AsyncSession | None = request.scope.get("state", {}).get(SHARED_SESSION_STATE)
+    if shared is not None:
+        # A savepoint, so that a request that fails rolls back its own writes as it would on its own.
+        async with shared.begin_nested():
+            yield shared
+        return
     async with get_sessionmaker()() as session:
         async with session.begin():
             yield session

@@ -1,28 +1,33 @@
 """``Idempotency-Key`` for POST requests (DESIGN.md §10, IETF httpapi idempotency-key draft).
 
 For an authenticated POST under /api/v1 carrying the header:
-- the first request with a key records it as in flight (a row committed at once, unique per user and
-  key, so concurrent retries on other processes see it), runs, and stores its response;
+- the first request with a key records it as in flight with a lease (a row committed at once, unique per
+  user and key, so concurrent retries on any process see it), then runs in a transaction this middleware
+  owns; the request's writes and its stored response commit together, and only then is the response sent.
+  So a key either has a stored response and the request's effects, or neither;
 - the same key with the same payload replays the stored response (``Idempotent-Replayed: true``);
 - the same key with another payload answers 422 ``idempotency_key_reused``;
-- the same key while the first request still runs answers 409 ``idempotency_in_flight``.
-A 5xx or a crash deletes the record so the client may retry. Records expire after
-``idempotency_ttl_hours``. Keys are scoped to the user of the access token; anonymous requests
-(logins) are not affected by the header.
+- the same key while the first request still runs answers 409 ``idempotency_in_flight``; once the lease
+  has passed (the first request's process died) a retry takes the key over and runs;
+- a 5xx rolls everything back and releases the key; a client that disconnects before its body arrived
+  has nothing run.
+Records expire after ``idempotency_ttl_hours``. Keys are scoped to the user of the access token;
+anonymous requests (logins) are not affected by the header.
 
 The payload fingerprint is method, path, query and body. JSON bodies are canonicalised (key order and
-whitespace do not matter) and multipart boundaries are neutralised, because clients regenerate them on
-every retry.
+whitespace do not matter) and multipart boundaries are neutralised on their delimiter lines, because
+clients regenerate them on every retry.
 """
 
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import get_sessionmaker
+from app.core.db import SHARED_SESSION_STATE, get_sessionmaker
 from app.core.errors import accept_language_is_english, error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
@@ -63,19 +68,25 @@ def fingerprint(method: str, path: str, query: bytes, content_type: str, body: b
     elif content_type.startswith("multipart/"):
         match = _BOUNDARY.search(content_type.encode())
         if match:
-            normalised = body.replace(match.group(1), b"BOUNDARY")
+            # Only the delimiter lines: the boundary string may also occur inside a part's content.
+            delimiter = re.compile(rb"(^|\r\n)--" + re.escape(match.group(1)) + rb"(--)?(?=\r\n|$)")
+            normalised = delimiter.sub(rb"\1--BOUNDARY\2", body)
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query, normalised):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
 
 
-def _bearer_user(headers: dict[bytes, bytes]):
+def _bearer_user(headers: dict[bytes, bytes]) -> uuid.UUID | None:
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if not auth.lower().startswith("bearer "):
         return None
     claims = decode_access_token(auth[7:].strip())
     return claims.user_id if claims else None
+
+
+class _RollBack(Exception):
+    """Raised inside the owned transaction to undo a request that answered 5xx."""
 
 
 class IdempotencyMiddleware:
@@ -99,7 +110,9 @@ class IdempotencyMiddleware:
             await _send_error(send, 400, "idempotency_key_invalid", english)
             return
 
-        body = await _read_body(receive)
+        body = await _read_body(receive)  # bounded by the size-limit middleware outside this one
+        if body is None:
+            return  # the client went away before its request arrived: nothing to do, nothing to keep
         fp = fingerprint(
             "POST", scope["path"], scope.get("query_string", b""),
             headers.get(b"content-type", b"").decode("latin-1"), body,
@@ -108,33 +121,42 @@ class IdempotencyMiddleware:
         if isinstance(outcome, IdempotencyRecord):
             await _replay(send, outcome)
             return
-        if outcome is not None:
-            status, code = outcome
-            await _send_error(send, status, code, english)
+        if isinstance(outcome, tuple):
+            await _send_error(send, *outcome, english)
             return
+        lease = outcome
 
-        captured: dict = {"status": 500, "content_type": None, "body": bytearray()}
+        messages: list[Message] = []
 
-        async def send_capturing(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["content_type"] = dict(message.get("headers", [])).get(b"content-type", b"").decode()
-            elif message["type"] == "http.response.body":
-                captured["body"] += message.get("body", b"")
-            await send(message)
+        async def buffer(message: Message) -> None:
+            messages.append(message)
 
         try:
-            await self.app(scope, _replaying(body), send_capturing)
+            async with session_scope() as session:
+                scope.setdefault("state", {})[SHARED_SESSION_STATE] = session
+                await self.app(scope, _replaying(body, receive), buffer)
+                status, content_type, response_body = _response_of(messages)
+                if status >= 500:
+                    raise _RollBack
+                if not await _complete(session, user_id, key_text, lease, status, content_type, response_body):
+                    # Our lease was taken over by a retry while we ran: that retry's result counts.
+                    messages = []
+                    raise _RollBack
+        except _RollBack:
+            if not messages:
+                await _send_error(send, 409, "idempotency_in_flight", english)
+                return
+            await _release(user_id, key_text, lease)
         except BaseException:
-            await _forget(user_id, key_text)
+            await _release(user_id, key_text, lease)
             raise
-        if captured["status"] >= 500:
-            await _forget(user_id, key_text)
-        else:
-            await _complete(user_id, key_text, captured["status"], captured["content_type"], bytes(captured["body"]))
+        finally:
+            scope.get("state", {}).pop(SHARED_SESSION_STATE, None)
+        for message in messages:
+            await send(message)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
     chunks = []
     while True:
         message = await receive()
@@ -143,72 +165,97 @@ async def _read_body(receive: Receive) -> bytes:
             if not message.get("more_body", False):
                 return b"".join(chunks)
         elif message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            return None
 
 
-def _replaying(body: bytes) -> Receive:
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """Hands the app the body we already read, then the real channel (so disconnects still show)."""
     sent = False
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay
 
 
-async def _begin(user_id, key: str, fp: str) -> IdempotencyRecord | tuple[int, str] | None:
-    """Record the key as in flight; or the stored record to replay; or (status, error code)."""
+def _response_of(messages: list[Message]) -> tuple[int, str | None, bytes]:
+    status, content_type, body = 500, None, bytearray()
+    for message in messages:
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            content_type = dict(message.get("headers", [])).get(b"content-type", b"").decode() or None
+        elif message["type"] == "http.response.body":
+            body += message.get("body", b"")
+    return status, content_type, bytes(body)
+
+
+def _record_filter(user_id: uuid.UUID, key: str):
+    return IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+
+
+async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | IdempotencyRecord | tuple[int, str]:
+    """Take the key (returns our lease), or the stored record to replay, or (status, error code)."""
+    settings = get_settings()
     now = clock.now()
-    ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
+    lease = now + timedelta(seconds=settings.idempotency_lease_seconds)
+    expires = now + timedelta(hours=settings.idempotency_ttl_hours)
     try:
         async with session_scope() as session:
             async with session.begin_nested():
-                session.add(
-                    IdempotencyRecord(user_id=user_id, key=key, fingerprint=fp, created_at=now, expires_at=now + ttl)
-                )
+                session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fp, created_at=now,
+                                              expires_at=expires, locked_until=lease))
                 await session.flush()
-            return None
+            return lease
     except IntegrityError:
         pass
     async with session_scope() as session:
-        existing = (
-            await session.exec(
-                select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-            )
-        ).first()
+        existing = (await session.exec(select(IdempotencyRecord).where(*_record_filter(user_id, key)))).first()
         if existing is None:
-            return 409, "idempotency_in_flight"  # the first request failed between our two reads; retry
-        if existing.expires_at <= now:
-            existing.fingerprint, existing.completed, existing.expires_at = fp, False, now + ttl
-            existing.response_status = existing.response_body = existing.response_content_type = None
-            session.add(existing)
-            return None
-        if existing.fingerprint != fp:
+            return 409, "idempotency_in_flight"  # the first request was released between our reads; retry
+        expired = existing.expires_at <= now
+        if not expired and existing.fingerprint != fp:
             return 422, "idempotency_key_reused"
-        if not existing.completed:
+        if not expired and existing.completed:
+            return existing
+        if not expired and existing.locked_until > now:
             return 409, "idempotency_in_flight"
-        return existing
-
-
-async def _complete(user_id, key: str, status: int, content_type: str | None, body: bytes) -> None:
-    async with session_scope() as session:
-        await session.exec(
+        # Expired, or its request died holding the lease: take it over, unless another retry just did.
+        taken = await session.exec(
             update(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-            .values(completed=True, response_status=status, response_content_type=content_type, response_body=body)
+            .where(*_record_filter(user_id, key), IdempotencyRecord.locked_until == existing.locked_until,
+                   or_(IdempotencyRecord.expires_at <= now, IdempotencyRecord.completed.is_(False)))
+            .values(fingerprint=fp, completed=False, response_status=None, response_content_type=None,
+                    response_body=None, created_at=now, expires_at=expires, locked_until=lease)
         )
+        return lease if taken.rowcount == 1 else (409, "idempotency_in_flight")
 
 
-async def _forget(user_id, key: str) -> None:
+async def _complete(session: AsyncSession, user_id: uuid.UUID, key: str, lease: datetime, status: int,
+                    content_type: str | None, body: bytes) -> bool:
+    """Store the response in the request's own transaction, if the key is still ours."""
+    result = await session.exec(
+        update(IdempotencyRecord)
+        .where(*_record_filter(user_id, key), IdempotencyRecord.locked_until == lease,
+               IdempotencyRecord.completed.is_(False))
+        .values(completed=True, response_status=status, response_content_type=content_type, response_body=body)
+    )
+    return result.rowcount == 1
+
+
+async def _release(user_id: uuid.UUID, key: str, lease: datetime) -> None:
     try:
         async with session_scope() as session:
             await session.exec(
-                delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+                delete(IdempotencyRecord).where(
+                    *_record_filter(user_id, key), IdempotencyRecord.locked_until == lease,
+                    IdempotencyRecord.completed.is_(False),
+                )
             )
-    except Exception:  # the original error matters more; the key then expires with its TTL
+    except Exception:  # the original error matters more; the key is taken over when its lease passes
         log.exception("could not release idempotency key")
 
 

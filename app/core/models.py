@@ -51,3 +51,6 @@ class IdempotencyRecord(SQLModel, table=True):
     response_body: bytes | None = Field(default=None, sa_type=LargeBinary)
     created_at: datetime = created_at_field()
     expires_at: datetime = dt_field(nullable=False, index=True)
+    # The lease of the request running under this key: a retry may take over an uncompleted record only
+    # after it has passed (the first request crashed), and a request whose lease was taken cannot commit.
+    locked_until: datetime = dt_field(nullable=False)

@@ -66,6 +66,7 @@ async def test_request_still_in_flight_is_a_409(client, db):
     headers = {**await factories.headers(db, admin), "Idempotency-Key": "k-409"}
     body = '{"district":"幂等区","name":"进行中"}'.encode()
     db.add(IdempotencyRecord(user_id=admin.id, key="k-409", expires_at=clock.now() + timedelta(hours=1),
+                             locked_until=clock.now() + timedelta(minutes=5),
                              fingerprint=fingerprint("POST", "/api/v1/streets", b"", "application/json", body)))
     await db.flush()
     r = await client.post("/api/v1/streets", content=body, headers={**headers, "Content-Type": "application/json"})
@@ -80,12 +81,92 @@ async def test_keys_are_scoped_to_the_user(client, db):
     assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
 
 
-async def test_an_error_answer_is_replayed_too_but_a_5xx_is_not_kept(client, db):
+async def test_an_error_answer_is_replayed_too(client, db):
     headers = {**await _admin(db), "Idempotency-Key": "k-err"}
     bad = {"district": "", "name": ""}
     first = await client.post("/api/v1/streets", json=bad, headers=headers)
     second = await client.post("/api/v1/streets", json=bad, headers=headers)
     assert first.status_code == 422 and second.status_code == 422 and second.headers["idempotent-replayed"] == "true"
+
+
+async def _record(db, key):
+    return (await db.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key))).first()
+
+
+async def test_a_5xx_rolls_back_the_writes_and_releases_the_key(app, db):
+    from app.core.db import SessionDep
+
+    @app.post("/api/v1/probe/half-done")
+    async def probe_half_done(session: SessionDep):
+        await factories.street(session, district="幂等区", name="半途")
+        raise RuntimeError("crash after a write")
+
+    headers = {**await _admin(db), "Idempotency-Key": "k-500"}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        r = await c.post("/api/v1/probe/half-done", json={}, headers=headers)
+    assert r.status_code == 500
+    assert await _streets(db, "半途") == 0 and await _record(db, "k-500") is None  # a retry may run again
+
+
+async def test_a_retry_takes_over_a_key_whose_request_died(client, db):
+    admin = await factories.user(db, (Role.admin, None))
+    headers = {**await factories.headers(db, admin), "Idempotency-Key": "k-dead"}
+    body = '{"district":"幂等区","name":"接管"}'.encode()
+    db.add(IdempotencyRecord(user_id=admin.id, key="k-dead", expires_at=clock.now() + timedelta(hours=23),
+                             locked_until=clock.now() - timedelta(seconds=1),  # its process died long ago
+                             fingerprint=fingerprint("POST", "/api/v1/streets", b"", "application/json", body)))
+    await db.flush()
+    r = await client.post("/api/v1/streets", content=body, headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 201 and await _streets(db, "接管") == 1
+    record = await _record(db, "k-dead")
+    assert record.completed and record.response_status == 201
+
+
+async def test_a_request_whose_lease_was_taken_over_cannot_commit(app, client, db):
+    """While it ran, its lease passed and a retry took the key: its writes must not land twice."""
+    from app.core.db import SessionDep
+
+    @app.post("/api/v1/probe/slow-create")
+    async def probe_slow_create(session: SessionDep):
+        await factories.street(session, district="幂等区", name="慢请求")
+        record = await _record(session, "k-slow")
+        record.locked_until = clock.now() + timedelta(minutes=9)  # what a retry's takeover writes
+        session.add(record)
+        await session.flush()
+        return {"ok": True}
+
+    headers = {**await _admin(db), "Idempotency-Key": "k-slow"}
+    r = await client.post("/api/v1/probe/slow-create", json={}, headers=headers)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_in_flight"
+    assert await _streets(db, "慢请求") == 0
+
+
+async def test_nothing_runs_when_the_client_disconnects_mid_body(app, db):
+    from app.core.idempotency import IdempotencyMiddleware
+
+    calls = []
+
+    async def inner(scope, receive, send):
+        calls.append(scope["path"])
+
+    messages = iter([{"type": "http.request", "body": b'{"district":', "more_body": True},
+                     {"type": "http.disconnect"}])
+    admin = await factories.user(db, (Role.admin, None))
+    token = (await factories.headers(db, admin))["Authorization"].encode()
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/streets", "query_string": b"",
+             "headers": [(b"authorization", token), (b"idempotency-key", b"k-gone"),
+                         (b"content-type", b"application/json")]}
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    await IdempotencyMiddleware(inner)(scope, receive, send)
+    assert calls == [] and sent == [] and await _record(db, "k-gone") is None
 
 
 async def test_expired_key_runs_again(client, db):
@@ -138,7 +219,7 @@ async def test_the_worker_purges_expired_keys(db):
     user = await factories.user(db)
     now = clock.now()
     for key, expires in (("old", now - timedelta(seconds=1)), ("fresh", now + timedelta(hours=1))):
-        db.add(IdempotencyRecord(user_id=user.id, key=key, fingerprint="f", expires_at=expires))
+        db.add(IdempotencyRecord(user_id=user.id, key=key, fingerprint="f", expires_at=expires, locked_until=now))
     await db.flush()
     await JOBS["idempotency.purge_expired"].fn(db)
     keys = (await db.exec(select(IdempotencyRecord.key).where(IdempotencyRecord.user_id == user.id))).all()
