@@ -65,24 +65,34 @@ async def enqueue(
 JobFn = Callable[[AsyncSession], Awaitable[None]]
 
 
+# How long a worker holds a job by default: longer than any ordinary job runs.
+DEFAULT_JOB_LOCK = timedelta(minutes=10)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
     interval: timedelta
     fn: JobFn
+    lock: timedelta = DEFAULT_JOB_LOCK
 
 
 JOBS: dict[str, Job] = {}
 
 
-def register_job(name: str, interval: timedelta, fn: JobFn) -> None:
+def register_job(name: str, interval: timedelta, fn: JobFn, *, lock: timedelta = DEFAULT_JOB_LOCK) -> None:
     """Have the worker call ``fn(session)`` every ``interval`` (one worker at a time; the session's
-    transaction commits when ``fn`` returns and rolls back if it raises)."""
+    transaction commits when ``fn`` returns and rolls back if it raises).
+
+    ``lock`` is how long the worker holds the job: it must exceed the job's longest run. A run that
+    outlives it may be taken over by another worker, and is then rolled back instead of committed."""
     if not name or len(name) > 60:
         raise ValueError("job name must be 1-60 characters")
     if interval <= timedelta(0):
         raise ValueError("interval must be positive")
-    JOBS[name] = Job(name, interval, fn)
+    if lock <= timedelta(0):
+        raise ValueError("lock must be positive")
+    JOBS[name] = Job(name, interval, fn, lock)
 
 
 # ---- subscriptions --------------------------------------------------------------------------------

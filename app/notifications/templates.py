@@ -5,6 +5,7 @@ Each template key names one WeChat subscribe-message template: its data fields a
 ``settings.wechat_templates`` because it differs between mini-program accounts.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -31,7 +32,7 @@ class FieldType(StrEnum):
 
 
 # WeChat's maximum length in characters (a CJK character counts as one). Types absent here have a format,
-# not a length, and are never cut (cutting a time or an amount would change its meaning).
+# not a length.
 LIMITS: dict[FieldType, int] = {
     FieldType.thing: 20,
     FieldType.name: 10,
@@ -43,20 +44,29 @@ LIMITS: dict[FieldType, int] = {
     FieldType.phone_number: 17,
     FieldType.car_number: 8,
 }
-# Free-text types show that they were cut; the others only accept their own character set, where an
-# ellipsis would make WeChat refuse the message (47003), so they are cut without one.
+# Only free text may be cut, and shows it with "…". A cut number, code, phone or plate is a different
+# one (and an ellipsis is outside their character sets), so an over-long value of those is refused.
 _TEXT_TYPES = {FieldType.thing, FieldType.name, FieldType.phrase}
+# amount: one optional currency sign, at most 10 digits, optional decimals, optionally "元" at the end.
+_AMOUNT = re.compile(r"[¥￥$€£]?[0-9]{1,10}(?:\.[0-9]{1,2})?元?")
+
+
+class FieldValueInvalid(ValueError):
+    """A value WeChat would refuse and that cannot be shortened. The message names the rule, never the value."""
 
 
 def truncate(value: str, field_type: FieldType | str) -> str:
-    """``value`` cut to WeChat's limit for ``field_type``; free text ends with "…" when cut."""
+    """``value`` within WeChat's limit for ``field_type``: free text cut, ending with "…"; any other type
+    over its limit (or an amount in another format) raises ``FieldValueInvalid``."""
     field_type = FieldType(field_type)
+    if field_type is FieldType.amount and not _AMOUNT.fullmatch(value):
+        raise FieldValueInvalid("amount: not a currency sign and at most 10 digits")
     limit = LIMITS.get(field_type)
     if limit is None or len(value) <= limit:
         return value
     if field_type in _TEXT_TYPES:
         return value[: limit - 1] + ELLIPSIS
-    return value[:limit]
+    raise FieldValueInvalid(f"{field_type.value}: longer than {limit} characters")
 
 
 @dataclass(frozen=True)
@@ -124,11 +134,15 @@ def prepare(template_key: str, data: dict[str, Any]) -> dict[str, str]:
 
 
 def wechat_data(template_key: str, data: dict[str, str]) -> dict[str, dict[str, str]]:
-    """The ``data`` of a subscribe message: every value cut to its field's limit."""
+    """The ``data`` of a subscribe message: free text cut to its field's limit. A value of another type
+    that does not fit raises ``FieldValueInvalid`` naming the field (the message must not be sent)."""
     template = TEMPLATES[template_key]
     out = {}
     for key, value in data.items():
         f = template.field(key)
         if f is not None:
-            out[key] = {"value": truncate(str(value), f.type)}
+            try:
+                out[key] = {"value": truncate(str(value), f.type)}
+            except FieldValueInvalid as exc:
+                raise FieldValueInvalid(f"{key} ({exc})") from None
     return out

@@ -19,6 +19,7 @@ that commits on exit (``get_sessionmaker().begin`` in production, savepoints in 
 """
 
 import asyncio
+import random
 import signal
 import uuid
 from collections.abc import Callable
@@ -52,10 +53,21 @@ log = get_logger(__name__)
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
-# WeChat errcodes that retrying cannot fix, and what we record for them.
+# WeChat errcodes of subscribeMessage.send that retrying cannot fix, and what we record for them. Anything
+# else (-1 busy, 43108 concurrent sends to one user, unknown codes) is retried with backoff.
 REFUSED = 43101  # the user has no (more) subscription for this template
-PERMANENT = {47003: "data_invalid", 40003: "invalid_openid", 43101: "refused"}
-JOB_LOCK = timedelta(minutes=10)
+PERMANENT = {
+    47003: "data_invalid",  # a value WeChat does not accept
+    40003: "invalid_openid",
+    43101: "refused",
+    40037: "template_invalid",  # the configured template id is wrong (settings.wechat_templates)
+    41030: "page_invalid",  # the page does not exist in the published mini-program
+    45168: "sensitive_content",  # WeChat's content filter
+    43107: "capability_banned",  # subscribe messages are banned for the account
+}
+# Retries wait base * 2^(n-1), capped, minus a random part of up to this fraction, so rows that failed
+# together (WeChat was down) do not all come back in the same second.
+BACKOFF_JITTER = 0.25
 WORKER_LOST = "worker_lost"
 # Rows claimed at once. Small, because the last row of a batch waits for all the others before its claim
 # is renewed (see worst_batch_seconds).
@@ -193,7 +205,11 @@ async def _plan(session: AsyncSession, row: NotificationOutbox, settings: Settin
     template_id = settings.wechat_templates.get(row.template)
     if not template_id or row.template not in templates.TEMPLATES:
         return Outcome("no_template")
-    return _Send(user.wechat_openid, template_id, row.page, templates.wechat_data(row.template, row.data))
+    try:
+        data = templates.wechat_data(row.template, row.data)
+    except templates.FieldValueInvalid as exc:  # would be refused (47003), and must not be cut: inbox only
+        return Outcome("data_invalid", error=str(exc)[:500])
+    return _Send(user.wechat_openid, template_id, row.page, data)
 
 
 async def _deliver(session: AsyncSession, wechat: WechatClient, send: _Send, settings: Settings) -> Outcome:
@@ -220,10 +236,11 @@ def _unexpected(exc: Exception) -> Outcome:
     return Outcome("error", retry=True, error=f"unexpected_error: {type(exc).__name__}")
 
 
-def backoff(attempts: int, settings: Settings) -> timedelta:
-    """Wait before the next attempt after ``attempts`` failures: base * 2^(attempts-1), capped."""
-    seconds = settings.notify_backoff_base_seconds * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, settings.notify_backoff_max_seconds))
+def backoff(attempts: int, settings: Settings, rand: Callable[[], float] = random.random) -> timedelta:
+    """Wait before the next attempt after ``attempts`` failures: base * 2^(attempts-1), capped, less a
+    jitter of up to ``BACKOFF_JITTER`` of it. ``rand`` returns a float in [0, 1) (tests pass their own)."""
+    full = min(settings.notify_backoff_base_seconds * 2 ** max(attempts - 1, 0), settings.notify_backoff_max_seconds)
+    return timedelta(seconds=full * (1 - BACKOFF_JITTER * rand()))
 
 
 def _apply(row: NotificationOutbox, outcome: Outcome, settings: Settings) -> None:
@@ -339,8 +356,14 @@ async def _ensure_job_row(session: AsyncSession, job: Job) -> None:
         pass
 
 
-async def _lock_job(session: AsyncSession, job: Job) -> bool:
+class JobLockLost(Exception):
+    """The job ran past its lock and another worker took the job over: its work is rolled back."""
+
+
+async def _lock_job(session: AsyncSession, job: Job) -> datetime | None:
+    """Take the job if it is due and free; the lock's expiry, which also identifies the lock, or None."""
     now = clock.now()
+    until = now + job.lock
     result = await session.exec(
         update(ScheduledJob)
         .where(
@@ -348,35 +371,49 @@ async def _lock_job(session: AsyncSession, job: Job) -> bool:
             ScheduledJob.next_run_at <= now,
             or_(ScheduledJob.locked_until.is_(None), ScheduledJob.locked_until <= now),
         )
-        .values(locked_until=now + JOB_LOCK)
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return until if result.rowcount == 1 else None
+
+
+async def _finish_job(session: AsyncSession, job: Job, lock: datetime, started: datetime, error: str | None) -> bool:
+    """Record the run and release the lock, if the lock is still ours (else another worker holds the job)."""
+    result = await session.exec(
+        update(ScheduledJob)
+        .where(ScheduledJob.name == job.name, ScheduledJob.locked_until == lock)
+        .values(locked_until=None, last_run_at=started, last_error=error, next_run_at=started + job.interval)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
 async def run_job(session_factory: SessionFactory, job: Job) -> bool:
-    """Run ``job`` if it is due and no other worker holds it; True if it ran."""
+    """Run ``job`` if it is due and no other worker holds it; True if it ran.
+
+    The job's writes commit in one transaction with its run record, and only while its lock is still its
+    own: a run that outlived ``job.lock`` after another worker took the job over is rolled back (the
+    job's ``lock`` must exceed its longest run; see ``register_job``)."""
     async with session_factory() as session:
         await _ensure_job_row(session, job)
-        if not await _lock_job(session, job):
-            return False
-    started, error = clock.now(), None
+        lock = await _lock_job(session, job)
+    if lock is None:
+        return False
+    started = clock.now()
     try:
         async with session_factory() as session:
             await job.fn(session)
+            if not await _finish_job(session, job, lock, started, None):
+                raise JobLockLost(f"lock lost: the run outlived its lock of {job.lock} and was taken over")
+        if clock.now() > lock:
+            log.warning("scheduled job ran longer than its lock", extra={"job": job.name})
+        return True
     except Exception as exc:  # recorded on the job; the worker carries on
         log.exception("scheduled job failed", extra={"job": job.name})
         error = f"{type(exc).__name__}: {exc}"[:500]
     async with session_factory() as session:
-        row = (
-            await session.exec(
-                select(ScheduledJob).where(ScheduledJob.name == job.name).execution_options(populate_existing=True)
-            )
-        ).one()
-        row.locked_until, row.last_run_at, row.last_error = None, started, error
-        row.next_run_at = started + job.interval
-        session.add(row)
-        await session.flush()
+        if not await _finish_job(session, job, lock, started, error):
+            log.warning("scheduled job failed after losing its lock", extra={"job": job.name})
     return True
 
 

@@ -1,13 +1,18 @@
 """The worker: claiming, crash recovery, retries with backoff, WeChat's errcodes, subscriptions, jobs."""
 
 import json
+import random
 import uuid
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import update
 from sqlmodel import func, select
 
 from app.core import clock
+from app.core.config import get_settings
 from app.notifications import service, worker
 from app.notifications.models import InboxMessage, NotificationOutbox, OutboxStatus, ScheduledJob, TemplateSubscription
 from app.wechat import fake
@@ -129,7 +134,8 @@ async def test_wechat_busy_is_retried_with_exponential_backoff_then_succeeds(db,
         with clock.freeze(r.next_attempt_at - timedelta(seconds=1)):
             assert await worker.run_once(sessions, wechat) == 0
         t = r.next_attempt_at
-    assert spacing == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
+    for waited, full in zip(spacing, (30, 60, 120), strict=True):  # exponential, minus up to a quarter of jitter
+        assert timedelta(seconds=full * (1 - worker.BACKOFF_JITTER)) <= waited <= timedelta(seconds=full)
     with clock.freeze(t):
         assert await worker.run_once(sessions, wechat) == 1
     r = await _row(db, row.id)
@@ -139,7 +145,24 @@ async def test_wechat_busy_is_retried_with_exponential_backoff_then_succeeds(db,
 
 
 def test_backoff_is_capped(settings):
-    assert [worker.backoff(n, settings).total_seconds() for n in (1, 2, 3, 7, 8, 30)] == [30, 60, 120, 1920, 3600, 3600]
+    no_jitter = lambda: 0.0  # noqa: E731
+    assert [worker.backoff(n, settings, no_jitter).total_seconds() for n in (1, 2, 3, 7, 8, 30)] == [
+        30, 60, 120, 1920, 3600, 3600]
+
+
+@given(st.integers(min_value=0, max_value=200), st.floats(min_value=0.0, max_value=1.0, exclude_max=True))
+def test_backoff_jitter_stays_within_bounds(attempts, r):
+    s = get_settings().model_copy(update={"notify_backoff_base_seconds": 30, "notify_backoff_max_seconds": 3600})
+    full = min(30 * 2 ** max(attempts - 1, 0), 3600)
+    wait = worker.backoff(attempts, s, lambda: r).total_seconds()
+    assert full * (1 - worker.BACKOFF_JITTER) - 1e-6 <= wait <= full
+    assert worker.backoff(attempts, s, lambda: r) == worker.backoff(attempts, s, lambda: r)  # deterministic
+
+
+def test_backoff_spreads_retries(settings):
+    rng = random.Random(7)
+    waits = {worker.backoff(3, settings, rng.random) for _ in range(20)}
+    assert len(waits) > 10 and max(waits) <= timedelta(seconds=120)
 
 
 async def test_gives_up_after_max_attempts_with_last_error(db, sessions, wechat, settings):
@@ -172,7 +195,9 @@ async def test_refusal_43101_stops_and_clears_credits(db, sessions, wechat):
     assert len(_sends()) == 1
 
 
-@pytest.mark.parametrize(("errcode", "result"), [(47003, "data_invalid"), (40003, "invalid_openid")])
+@pytest.mark.parametrize(("errcode", "result"), [(47003, "data_invalid"), (40003, "invalid_openid"),
+                                                  (40037, "template_invalid"), (41030, "page_invalid"),
+                                                  (45168, "sensitive_content")])
 async def test_permanent_wechat_errors_are_not_retried(db, sessions, wechat, errcode, result):
     fake.state.subscribe_errcodes.append(errcode)
     with clock.freeze(T0):
@@ -400,3 +425,56 @@ async def test_a_row_whose_workers_keep_dying_fails_after_max_attempts(db, sessi
     assert r.status == OutboxStatus.failed and r.wechat_result == "worker_lost" and r.attempts == 4
     assert r.last_error.startswith("gave up after 4 attempts: worker_lost") and r.claimed_at is None
     assert await _inbox_count(db, row.id) == 1  # the in-app message is never lost
+
+
+async def test_an_overlong_number_is_not_cut_and_wechat_is_not_called(db, sessions, wechat, settings, monkeypatch):
+    monkeypatch.setitem(settings.wechat_templates, "rectification_overdue", "tmpl-overdue")
+    with clock.freeze(T0):
+        u = await _user(db, template="rectification_overdue")
+        row = await service.enqueue(db, user_id=u.id, template="rectification_overdue", title="整改逾期",
+                                    body="整改已逾期", data={"thing1": "楼道漏水", "time2": T0, "number3": 10 ** 40})
+        await worker.run_once(sessions, wechat)
+    r = await _row(db, row.id)
+    assert r.status == OutboxStatus.failed and r.wechat_result == "data_invalid" and r.attempts == 0
+    assert "number3" in r.last_error and "1000" not in r.last_error
+    assert fake.state.requests == [] and await _inbox_count(db, row.id) == 1
+    assert await _credits(db, u.id, "rectification_overdue") == 1
+
+
+# ---- job locks --------------------------------------------------------------------------------------
+
+
+async def test_job_lock_is_configurable_per_job(db, sessions, jobs):
+    seen = []
+
+    async def long_job(session):
+        seen.append((await session.get(ScheduledJob, "rebuild", populate_existing=True)).locked_until)
+
+    service.register_job("rebuild", timedelta(hours=6), long_job, lock=timedelta(hours=2))
+    service.register_job("quick", timedelta(minutes=1), long_job)
+    assert service.JOBS["quick"].lock == service.DEFAULT_JOB_LOCK > timedelta(0)
+    with pytest.raises(ValueError):
+        service.register_job("bad", timedelta(hours=1), long_job, lock=timedelta(0))
+    with clock.freeze(T0):
+        assert await worker.run_job(sessions, service.JOBS["rebuild"]) is True
+    assert seen == [T0 + timedelta(hours=2)]
+
+
+async def test_a_job_that_lost_its_lock_does_not_commit(db, sessions, jobs):
+    """The job overran its lock and another worker took it over: its writes are discarded."""
+    u = await _user(db)
+
+    async def remind(session):
+        await service.enqueue(session, user_id=u.id, template="ballot_closing", title="即将截止", body="请尽快表决",
+                              data={"thing1": "加装电梯", "time2": T0})
+        # Meanwhile the lock expired and another worker took the job over.
+        await session.exec(update(ScheduledJob).where(ScheduledJob.name == "remind")
+                           .values(locked_until=T0 + timedelta(hours=3)))
+
+    service.register_job("remind", timedelta(hours=1), remind, lock=timedelta(minutes=1))
+    with clock.freeze(T0):
+        await worker.run_job(sessions, service.JOBS["remind"])
+    assert (await db.exec(select(func.count()).select_from(NotificationOutbox)
+                          .where(NotificationOutbox.user_id == u.id))).one() == 0
+    job = await db.get(ScheduledJob, "remind", populate_existing=True)
+    assert job.last_error and "lock" in job.last_error.lower()
