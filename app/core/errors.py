@@ -84,6 +84,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "project_not_constructing": ("项目不在施工阶段，不能更新进度", "Progress can only be reported during construction"),
     "organization_unknown": ("单位不存在", "The organisation does not exist"),
     "organization_already_linked": ("该单位已以此身份参与项目", "The organisation already has this role in the project"),
+    "contractor_required": (
+        "项目开工后必须保留施工单位：请先关联新的施工单位，再移除原单位",
+        "Once construction has started the project must keep a contractor: link the new one first",
+    ),
     # files
     "file_too_large": ("文件过大，超过上传大小限制", "The file exceeds the upload size limit"),
     "file_type_not_allowed": ("仅支持上传 JPEG、PNG、WebP 图片或 PDF 文件", "Only JPEG, PNG, WebP images and PDF files are accepted"),

@@ -115,6 +115,8 @@ async def link_project_organization(data: ProjectOrganizationCreate, project: Pr
 
 @router.delete(
     "/projects/{project_id}/organizations/{link_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE,
+    description="Unlink an organisation. From construction on, the project's last contractor cannot be "
+    "unlinked (409 `contractor_required`): link the new contractor first.",
 )
 async def unlink_project_organization(link: LinkForManage, project: ProjectForManage, session: SessionDep,
                                       principal: CurrentPrincipal):

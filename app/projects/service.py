@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import audit, clock
-from app.core.errors import AppError, Conflict
+from app.core.errors import AppError, Conflict, NotFound
 from app.core.pagination import PageParams, paginate
 from app.files import access as file_access
 from app.files import service as files
@@ -23,6 +23,7 @@ from app.projects.models import (
     ProjectEvent,
     ProjectItem,
     ProjectOrganization,
+    ProjectOrganizationRole,
     ProjectStatus,
     RenovationCategory,
     RenovationItem,
@@ -46,6 +47,10 @@ from app.registry.models import Organization
 # changes only by going back to design (rejected -> designing).
 ITEMS_EDITABLE = frozenset({ProjectStatus.surveying, ProjectStatus.designing, ProjectStatus.rejected})
 ITEM_PROGRESS_KIND = "item_progress"
+# approved -> constructing needs a contractor (the ``contractor_assigned`` guard); from then on the
+# project keeps one: it is who builds, rectifies and signs the acceptance.
+CONTRACTOR_REQUIRED = frozenset({ProjectStatus.constructing, ProjectStatus.accepting, ProjectStatus.accepted,
+                                 ProjectStatus.maintaining})
 
 
 def project_public(project: Project) -> ProjectPublic:
@@ -68,9 +73,10 @@ async def _event(
 async def _lock(session: AsyncSession, project: Project) -> Project:
     """Re-read the project under a row lock (PostgreSQL; SQLite serialises writers anyway).
 
-    Transitions, item selection and progress reports all decide on the project's current state: two at
-    once must not both pass a guard that the other invalidates (e.g. two transitions from one state, or
-    a progress report racing the move to acceptance).
+    Transitions, item selection, progress reports and organisation links all decide on the project's
+    current state: two at once must not both pass a check that the other invalidates (two transitions
+    from one state, a progress report racing the move to acceptance, the contractor unlinked while the
+    move to construction counts it).
     """
     stmt = select(Project).where(Project.id == project.id).with_for_update().execution_options(populate_existing=True)
     return (await session.exec(stmt)).one()
@@ -176,6 +182,7 @@ async def list_organizations(session: AsyncSession, project: Project, page: Page
 async def link_organization(
     session: AsyncSession, p: Principal, project: Project, data: ProjectOrganizationCreate
 ) -> ProjectOrganizationPublic:
+    project = await _lock(session, project)
     organization = await session.get(Organization, data.organization_id)
     if organization is None:
         raise AppError("organization_unknown", 422, details={"organization_id": str(data.organization_id)})
@@ -202,6 +209,29 @@ async def link_organization(
 
 
 async def unlink_organization(session: AsyncSession, p: Principal, project: Project, link: ProjectOrganization) -> None:
+    """Remove a link; once construction started, never the project's last contractor (link the new one first)."""
+    project = await _lock(session, project)
+    # The link was loaded before the lock: a concurrent unlink may have removed it since.
+    link = (
+        await session.exec(
+            select(ProjectOrganization).where(ProjectOrganization.id == link.id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if link is None:
+        raise NotFound()
+    if link.role == ProjectOrganizationRole.contractor and project.status in CONTRACTOR_REQUIRED:
+        others = (
+            await session.exec(
+                select(ProjectOrganization.id).where(
+                    ProjectOrganization.project_id == project.id,
+                    ProjectOrganization.role == ProjectOrganizationRole.contractor,
+                    ProjectOrganization.id != link.id,
+                ).limit(1)
+            )
+        ).first()
+        if others is None:
+            raise Conflict("contractor_required", details={"status": project.status})
     before = audit.snapshot(link)
     organization = await session.get(Organization, link.organization_id)
     await session.delete(link)

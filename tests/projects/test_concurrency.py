@@ -1,5 +1,5 @@
-"""Concurrent transitions of one project on real transactions: exactly one wins (the project row lock on
-PostgreSQL; SQLite's single writer lock)."""
+"""Concurrent changes of one project on real transactions: the project row lock (PostgreSQL; SQLite's
+single writer lock) makes them take turns, so no two both pass a check the other invalidates."""
 
 import asyncio
 
@@ -7,7 +7,7 @@ import httpx
 from sqlmodel import select
 
 from app.auth.models import Role
-from app.projects.models import ProjectEvent
+from app.projects.models import Project, ProjectEvent, ProjectOrganization, ProjectOrganizationRole, ProjectStatus
 from tests import factories
 
 
@@ -29,3 +29,67 @@ async def test_ten_concurrent_identical_transitions_move_the_project_once(live_a
         events = (await session.exec(select(ProjectEvent).where(ProjectEvent.project_id == pid,
                                                                 ProjectEvent.kind == "transition"))).all()
     assert [(e.from_status, e.to_status) for e in events] == [("surveying", "designing")]
+
+
+ROUNDS = 8
+
+
+async def _setup_projects(status: ProjectStatus, contractors: int):
+    """An admin's headers and ``ROUNDS`` projects in ``status``, each with ``contractors`` contractor links."""
+    from app.core.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session, session.begin():
+        admin = await factories.user(session, (Role.admin, None))
+        headers = await factories.headers(session, admin)
+        estate = await factories.estate(session)
+        projects = []
+        for _ in range(ROUNDS):
+            project = await factories.project(session, estate.id, status=status)
+            links = [await factories.project_organization(session, project.id, (await factories.organization(session)).id)
+                     for _ in range(contractors)]
+            projects.append((project.id, [link.id for link in links]))
+    return headers, projects
+
+
+async def _contractor_count(pid) -> tuple[str, int]:
+    from app.core.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session:
+        project = await session.get(Project, pid)
+        links = (await session.exec(select(ProjectOrganization).where(
+            ProjectOrganization.project_id == pid, ProjectOrganization.role == ProjectOrganizationRole.contractor))).all()
+        return project.status, len(links)
+
+
+async def test_unlinking_the_contractor_races_the_start_of_construction_safely(live_app):
+    """Either construction starts (and the contractor then stays) or the contractor goes (and construction
+    is refused) - never a project under construction without a contractor."""
+    headers, projects = await _setup_projects(ProjectStatus.approved, contractors=1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        calls = []
+        for pid, (link_id,) in projects:
+            calls.append(c.post(f"/api/v1/projects/{pid}/transitions", json={"to": "constructing"}, headers=headers))
+            calls.append(c.delete(f"/api/v1/projects/{pid}/organizations/{link_id}", headers=headers))
+        responses = await asyncio.gather(*calls)
+    for (pid, _), moved, unlinked in zip(projects, responses[::2], responses[1::2], strict=True):
+        assert sorted([moved.status_code, unlinked.status_code]) in ([200, 409], [204, 409]), (moved.text, unlinked.text)
+        status, count = await _contractor_count(pid)
+        if moved.status_code == 200:
+            assert unlinked.json()["error"]["code"] == "contractor_required"
+            assert (status, count) == ("constructing", 1)
+        else:
+            assert moved.json()["error"]["details"]["unmet_guards"][0]["name"] == "contractor_assigned"
+            assert (status, count) == ("approved", 0)
+
+
+async def test_two_contractors_unlinked_at_once_during_construction_leave_one(live_app):
+    headers, projects = await _setup_projects(ProjectStatus.constructing, contractors=2)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        responses = await asyncio.gather(*[
+            c.delete(f"/api/v1/projects/{pid}/organizations/{link_id}", headers=headers)
+            for pid, links in projects for link_id in links
+        ])
+    for i, (pid, _) in enumerate(projects):
+        pair = responses[2 * i:2 * i + 2]
+        assert sorted(r.status_code for r in pair) == [204, 409], [r.text for r in pair]
+        assert await _contractor_count(pid) == ("constructing", 1)
