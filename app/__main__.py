@@ -27,13 +27,13 @@ def export_openapi(path: Path) -> None:
     path.write_text(json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
-async def audit_verify():
+async def audit_verify(anchor: tuple[int, str] | None = None):
     from app.core import audit
     from app.core.db import dispose_engine, get_sessionmaker
 
     try:
         async with get_sessionmaker()() as session:
-            return await audit.verify(session)
+            return await audit.verify(session, anchor=anchor)
     finally:
         await dispose_engine()
 
@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("seed-demo", help="load the demo estate and one account per role (idempotent)")
-    sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
+    verify = sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
+    verify.add_argument("--anchor", metavar="SEQ:HASH", help="an 'audit anchor' from the worker's logs to check too")
     sub.add_parser("worker", help="deliver notifications and run scheduled jobs until SIGTERM/SIGINT")
     export = sub.add_parser("export-openapi", help="write the OpenAPI document")
     export.add_argument("--output", type=Path, default=ROOT / "openapi" / "openapi.json")
@@ -68,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         summary = asyncio.run(seed_demo())
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif args.command == "audit-verify":
-        result = asyncio.run(audit_verify())
+        anchor = None
+        if args.anchor:
+            seq, _, digest = args.anchor.partition(":")
+            anchor = (int(seq), digest)
+        result = asyncio.run(audit_verify(anchor))
         print(json.dumps(result.__dict__))
         return 0 if result.ok else 1
     elif args.command == "worker":

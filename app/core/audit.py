@@ -1,11 +1,17 @@
 """The audit log: every state change, hash-chained so that an edited or deleted row is detectable.
 
+Each entry's ``hash`` is HMAC-SHA256 (keyed by ``APP_AUDIT_KEY``, kept outside the database) over the
+previous entry's hash and this entry's canonical content. The worker logs the chain's head every few
+minutes ("audit anchor"); ``verify`` can check such an anchor, which also catches removal of the newest
+entries by someone who rewinds the head row.
+
 ``record`` appends in the caller's transaction. Appends serialise on the single ``audit_head`` row
 (``UPDATE ... RETURNING`` takes its row lock on PostgreSQL and the write lock on SQLite), so concurrent
 transactions still build one unbroken chain. ``verify`` walks the chain and names the first broken link.
 """
 
 import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,9 +23,11 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.core.logging import request_id_var
+from app.core.config import get_settings
+from app.core.logging import get_logger, request_id_var
 from app.core.models import AuditEntry
 
+log = get_logger(__name__)
 GENESIS_HASH = "0" * 64
 # Never copied into the log: secrets and server-side-only values.
 _SECRET_FIELDS = {"password_hash", "wechat_session_key", "token_hash", "access_token", "refresh_token"}
@@ -55,7 +63,8 @@ def _canonical(entry: AuditEntry) -> bytes:
 
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return hashlib.sha256(prev_hash.encode() + _canonical(entry)).hexdigest()
+    key = get_settings().audit_key.encode()
+    return hmac.new(key, prev_hash.encode() + _canonical(entry), hashlib.sha256).hexdigest()
 
 
 async def record(
@@ -105,9 +114,14 @@ class VerifyResult:
     reason: str | None = None
 
 
-async def verify(session: AsyncSession, batch: int = 1000) -> VerifyResult:
-    """Recompute the chain from the start; report the first entry that was edited, removed or inserted."""
+async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain from the start; report the first entry that was edited, removed or inserted.
+
+    ``anchor`` is a (seq, hash) pair recorded earlier (the worker logs one regularly): the entry at that
+    seq must still exist with that hash.
+    """
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    anchored = anchor is None
     while True:
         rows = (
             await session.exec(select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(AuditEntry.seq).limit(batch))
@@ -119,9 +133,15 @@ async def verify(session: AsyncSession, batch: int = 1000) -> VerifyResult:
                 return VerifyResult(False, checked, entry.seq, "chain_broken")
             if entry_hash(entry.prev_hash, entry) != entry.hash:
                 return VerifyResult(False, checked, entry.seq, "content_changed")
+            if anchor is not None and entry.seq == anchor[0]:
+                if entry.hash != anchor[1]:
+                    return VerifyResult(False, checked, entry.seq, "anchor_mismatch")
+                anchored = True
             expected_prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
         if len(rows) < batch:
             break
+    if not anchored:
+        return VerifyResult(False, checked, anchor[0], "anchor_missing")
     conn = await session.connection()
     head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
     if head.last_seq != checked or head.last_hash != expected_prev:
@@ -129,3 +149,10 @@ async def verify(session: AsyncSession, batch: int = 1000) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
+
+
+async def log_anchor(session: AsyncSession) -> None:
+    """Write the chain's head to the logs, which are shipped off this database (scheduled job)."""
+    conn = await session.connection()
+    head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
+    log.info("audit anchor", extra={"audit_seq": head.last_seq, "audit_hash": head.last_hash})

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-insecure-secret-change-me"}
 DEV_JWT_SECRET = "dev-insecure-secret-change-me"
+DEV_AUDIT_KEY = "dev-insecure-audit-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -19,6 +20,9 @@ class Settings(BaseSettings):
     db_echo: bool = False
 
     jwt_secret: str = DEV_JWT_SECRET
+    # Keys the audit chain's hashes (HMAC): someone who can write the database but not read this cannot
+    # recompute a valid chain after editing it. Changing it invalidates verification of older entries.
+    audit_key: str = DEV_AUDIT_KEY
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
@@ -74,6 +78,8 @@ class Settings(BaseSettings):
         if self.env == "prod":
             if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.jwt_secret) < 32:
                 raise ValueError("APP_JWT_SECRET must be set to a random value of 32+ characters in prod")
+            if self.audit_key in {DEV_AUDIT_KEY, self.jwt_secret} or len(self.audit_key) < 32:
+                raise ValueError("APP_AUDIT_KEY must be its own random value of 32+ characters in prod")
             if self.wechat_fake:
                 raise ValueError("APP_WECHAT_FAKE cannot be enabled in prod")
             if self.wechat_app_secret in PLACEHOLDER_SECRETS | {"demo-app-secret"}:

@@ -102,3 +102,39 @@ async def test_audit_verify_command_reports_tampering(live_app):
     result = await audit_verify()
     assert (result.ok, result.first_broken_seq) == (False, entries[1].seq)
     assert await asyncio.to_thread(main, ["audit-verify"]) == 1
+
+
+async def test_chain_is_keyed_so_a_database_writer_cannot_recompute_it(db, monkeypatch):
+    from app.core.config import get_settings
+
+    entries = await _append(db, 2)
+    assert (await audit.verify(db)).ok
+    monkeypatch.setattr(get_settings(), "audit_key", "a-different-key-an-attacker-would-guess" * 2)
+    result = await audit.verify(db)
+    assert not result.ok and result.reason == "content_changed"
+    assert result.first_broken_seq <= entries[0].seq
+
+
+async def test_anchor_catches_removal_of_the_newest_entries(db):
+    """Delete the newest entries and rewind the head row: the chain alone looks fine, the anchor does not."""
+    entries = await _append(db, 3)
+    anchor = (entries[-1].seq, entries[-1].hash)
+    assert (await audit.verify(db, anchor=anchor)).ok
+    conn = await db.connection()
+    await conn.execute(text("DELETE FROM audit_entry WHERE seq = :s"), {"s": entries[-1].seq})
+    await conn.execute(text("UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE id = 1"),
+                       {"s": entries[-2].seq, "h": entries[-2].hash})
+    db.expire_all()
+    assert (await audit.verify(db)).ok  # consistent without the anchor
+    result = await audit.verify(db, anchor=anchor)
+    assert (result.ok, result.reason, result.first_broken_seq) == (False, "anchor_missing", anchor[0])
+
+
+async def test_anchor_job_logs_the_head(db, caplog):
+    import logging
+
+    entries = await _append(db, 1)
+    with caplog.at_level(logging.INFO, logger="app.core.audit"):
+        await audit.log_anchor(db)
+    record = next(r for r in caplog.records if r.getMessage() == "audit anchor")
+    assert (record.audit_seq, record.audit_hash) == (entries[0].seq, entries[0].hash)
