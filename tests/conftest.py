@@ -109,26 +109,38 @@ def _reset_fake_wechat():
     yield
 
 
-@pytest.fixture
-async def live_app(engine, monkeypatch) -> AsyncIterator:
-    """The app on its own freshly migrated database with real commits, for concurrency tests.
+@pytest.fixture(scope="session")
+async def live_database_url(engine) -> str:
+    """A second database, migrated once, where requests commit for real (concurrency tests).
 
-    Requests run in separate transactions on separate connections, as in production; nothing is rolled
-    back afterwards, which is why it is a database of its own.
+    Nothing there is rolled back, so tests using it make their own uniquely named data.
     """
     if TEST_DATABASE_URL.startswith("postgresql"):
         url = make_url(TEST_DATABASE_URL)
         live_url = url.set(database=f"{url.database}_live").render_as_string(hide_password=False)
         await recreate_postgres_database(live_url)
     else:
-        live_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(dir=_tmp)}/live.db"
-    monkeypatch.setattr(get_settings(), "database_url", live_url)
-    await asyncio.to_thread(_migrate)
-    live_engine = make_engine(live_url)
+        live_url = f"sqlite+aiosqlite:///{_tmp / 'live.db'}"
+    from alembic import command
+    from alembic.config import Config
+
+    from app.__main__ import ROOT
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes.update(database_url=live_url, configure_logger=False)
+    await asyncio.to_thread(command.upgrade, config, "head")
+    return live_url
+
+
+@pytest.fixture
+async def live_app(live_database_url, monkeypatch) -> AsyncIterator:
+    """The app on the live database: requests run in separate transactions on separate connections."""
+    monkeypatch.setattr(get_settings(), "database_url", live_database_url)
+    live_engine = make_engine(live_database_url)
     monkeypatch.setattr(core_db, "_engine", live_engine)
     monkeypatch.setattr(core_db, "_sessionmaker", core_db.async_sessionmaker(
         live_engine, class_=AsyncSession, expire_on_commit=False))
     try:
         yield create_app()
     finally:
-        await live_engine.dispose()
+        await core_db.dispose_engine()

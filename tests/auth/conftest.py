@@ -1,28 +1,19 @@
 """A small registry tree for the auth tests: one street with two communities, grids, units."""
 
-import asyncio
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import db as core_db
-from app.core.db import make_engine
-from app.main import create_app
 from app.registry.models import Community, Estate, Grid, PropertyUnit, Street
 from app.wechat import client as wechat_client
 from tests import factories as f
-from tests.conftest import TEST_DATABASE_URL, recreate_postgres_database
 
 API = "/api/v1"
 
@@ -117,24 +108,6 @@ def bearer(tokens: dict) -> dict[str, str]:
 # races below need requests that each commit their own transaction, as in production: a separate
 # database, migrated once per test session, and an app with no session override.
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-async def live_database_url() -> str:
-    if TEST_DATABASE_URL.startswith("postgresql"):
-        url = make_url(TEST_DATABASE_URL)
-        live = url.set(database=f"{url.database}_live_auth").render_as_string(hide_password=False)
-        await recreate_postgres_database(live)
-    else:
-        live = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='app-live-auth-')) / 'live.db'}"
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = live
-    config.attributes["configure_logger"] = False
-    await asyncio.to_thread(command.upgrade, config, "head")
-    return live
-
-
 @dataclass
 class Live:
     client: httpx.AsyncClient
@@ -142,18 +115,12 @@ class Live:
 
 
 @pytest.fixture
-async def live(live_database_url, monkeypatch) -> AsyncIterator[Live]:
+async def live(live_app, monkeypatch) -> AsyncIterator[Live]:
     """An app whose requests use real, separately committed transactions on the live database."""
-    engine = make_engine(live_database_url)
-    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-    monkeypatch.setattr(core_db, "_engine", engine)
-    monkeypatch.setattr(core_db, "_sessionmaker", sessions)
-    application = create_app()
     fresh = _fresh_wechat_client(monkeypatch)
     await anext(fresh)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://live") as c:
-            yield Live(c, sessions)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://live") as c:
+            yield Live(c, core_db.get_sessionmaker())
     finally:
         await anext(fresh, None)
-        await engine.dispose()

@@ -97,11 +97,17 @@ async def test_audit_verify_command_reports_tampering(live_app):
     async with get_sessionmaker()() as session, session.begin():
         entries = await _append(session, 3)
     assert (await audit_verify()).ok
+    forged = "UPDATE audit_entry SET action = :a WHERE seq = :s"
     async with get_sessionmaker()() as session, session.begin():
-        await (await session.connection()).execute(text("UPDATE audit_entry SET action = 'forged' WHERE seq = :s"), {"s": entries[1].seq})
-    result = await audit_verify()
-    assert (result.ok, result.first_broken_seq) == (False, entries[1].seq)
-    assert await asyncio.to_thread(main, ["audit-verify"]) == 1
+        await (await session.connection()).execute(text(forged), {"a": "forged", "s": entries[1].seq})
+    try:
+        result = await audit_verify()
+        assert (result.ok, result.first_broken_seq) == (False, entries[1].seq)
+        assert await asyncio.to_thread(main, ["audit-verify"]) == 1
+    finally:  # the live database is shared by the session's concurrency tests: mend the chain
+        async with get_sessionmaker()() as session, session.begin():
+            await (await session.connection()).execute(text(forged), {"a": "test.change", "s": entries[1].seq})
+    assert (await audit_verify()).ok
 
 
 async def test_chain_is_keyed_so_a_database_writer_cannot_recompute_it(db, monkeypatch):
