@@ -7,11 +7,14 @@ runs its blocking I/O in a thread so the event loop never waits on a disk or on 
 import asyncio
 import os
 import tempfile
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from app.core.config import Settings, get_settings
+
+CHUNK_SIZE = 64 * 1024
 
 
 class Storage(Protocol):
@@ -20,6 +23,19 @@ class Storage(Protocol):
     async def get(self, key: str) -> bytes: ...
 
     async def exists(self, key: str) -> bool: ...
+
+    async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """Open ``key`` now (raising if it cannot be read) and return its bytes as chunks."""
+        ...
+
+
+async def _chunks(read: Callable[[int], bytes], close: Callable[[], None], chunk_size: int) -> AsyncIterator[bytes]:
+    # Each read in a thread; the handle is closed when the iteration ends, fails or is abandoned.
+    try:
+        while chunk := await asyncio.to_thread(read, chunk_size):
+            yield chunk
+    finally:
+        close()
 
 
 def blob_key(sha256: str) -> str:
@@ -63,6 +79,10 @@ class LocalStorage:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
+
+    async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        fh = await asyncio.to_thread(self._path(key).open, "rb")
+        return _chunks(fh.read, fh.close, chunk_size)
 
 
 class S3Storage:
@@ -116,6 +136,10 @@ class S3Storage:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._exists, key)
+
+    async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        body = await asyncio.to_thread(lambda: self._s3().get_object(Bucket=self.bucket, Key=self._key(key))["Body"])
+        return _chunks(body.read, body.close, chunk_size)
 
 
 def make_storage(settings: Settings) -> Storage:

@@ -1,8 +1,10 @@
 """Files test harness: storage in a temporary directory that counts its writes, and a test attachment kind."""
 
+import io
 import uuid
 
 import pytest
+from PIL import Image
 
 from app.files.access import register_attachment_kind
 from app.files.storage import LocalStorage, get_storage
@@ -10,10 +12,19 @@ from app.files.storage import LocalStorage, get_storage
 API = "/api/v1"
 TEST_KIND = "test_unit"  # a file attached to a property unit, readable by that unit's residents
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 40
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x02" * 40
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+def image(fmt: str, size: tuple[int, int] = (8, 6), color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A small real image (uploads are decoded, so a bare signature is not enough)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=fmt)
+    return out.getvalue()
+
+
+PNG = image("PNG")
+JPEG = image("JPEG")
+WEBP = image("WEBP")
+PDF = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+       b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 
 
 async def _resident_of(session, principal, object_id: uuid.UUID) -> bool:

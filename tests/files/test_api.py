@@ -1,8 +1,10 @@
 """POST /files and GET /files/{id}: type by content, size limit, one blob per content, who may read."""
 
+import io
 import uuid
 
 import pytest
+from PIL import Image
 from sqlmodel import func, select
 
 from app.core.config import get_settings
@@ -37,6 +39,7 @@ async def test_png_named_pdf_is_stored_as_png(client, db, uploader):
     assert got.headers["x-content-type-options"] == "nosniff"
     assert got.headers["cache-control"] == "private"
     assert got.headers["content-disposition"] == "inline; filename*=UTF-8''report.pdf"
+    assert got.headers["content-security-policy"] == "sandbox"  # even a file opened directly runs nothing
 
 
 @pytest.mark.parametrize(("data", "kind"), [(JPEG, "image/jpeg"), (WEBP, "image/webp"), (PDF, "application/pdf")])
@@ -63,6 +66,71 @@ async def test_executables_and_other_types_are_refused(client, db, uploader, dat
     assert err["code"] == "file_type_not_allowed"
     assert "PDF" in err["message"] and "仅支持" in err["message"]
     assert (await db.exec(select(func.count()).select_from(StoredFile))).one() == 0
+
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+HTML = b"<html><script>alert(document.cookie)</script></html>"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n" + EXE,
+        b"\x89PNG\r\n\x1a\n" + HTML,
+        PNG[:40] + HTML,  # a real PNG header, then something else
+        b"\xff\xd8\xff\xe0" + HTML,
+        JPEG[:200],  # truncated: does not decode
+        b"RIFF\x24\x00\x00\x00WEBPVP8 " + EXE,
+        b"%PDF-1.7\n" + HTML,  # no %%EOF trailer
+        b"%PDF-1.7\n%%EOF\n" + HTML * 30,  # the trailer is not at the end
+    ],
+    ids=["png-exe", "png-html", "png-header-html", "jpeg-html", "jpeg-truncated", "webp-exe", "pdf-no-eof",
+         "pdf-eof-not-at-end"],
+)
+async def test_a_signature_alone_is_not_enough(client, db, uploader, storage, data):
+    r = await upload(client, uploader[1], data, filename="photo.png", content_type="image/png")
+    assert r.status_code == 415 and r.json()["error"]["code"] == "file_type_not_allowed"
+    assert storage.puts == []
+
+
+async def test_images_larger_than_one_chunk_are_streamed_back(client, uploader, storage, monkeypatch):
+    import os
+
+    noisy = Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3))
+    out = io.BytesIO()
+    noisy.save(out, format="PNG")
+    data = out.getvalue()
+    assert len(data) > 3 * 64 * 1024
+    body = (await upload(client, uploader[1], data)).json()
+
+    async def no_whole_reads(key):
+        raise AssertionError("the download must not load the whole blob")
+
+    monkeypatch.setattr(storage, "get", no_whole_reads)
+    got = await client.get(f"{API}/files/{body['id']}", headers=uploader[1])
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-length"] == str(len(data)) and got.headers["content-type"] == "image/png"
+    assert got.headers["content-security-policy"] == "sandbox"
+    assert got.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_hashing_and_decoding_run_in_a_thread(db, storage, monkeypatch):
+    import asyncio
+
+    from app.auth.principal import Principal
+
+    ran_in_threads = []
+    original = asyncio.to_thread
+
+    async def recording(fn, *args, **kw):
+        ran_in_threads.append(getattr(fn, "__name__", repr(fn)))
+        return await original(fn, *args, **kw)
+
+    monkeypatch.setattr(asyncio, "to_thread", recording)
+    u = await f.user(db)
+    result = await service.upload(db, storage, Principal(user=u), JPEG, "a.jpg")
+    assert result.blob.content_type == "image/jpeg"
+    assert "inspect_content" in ran_in_threads
 
 
 async def test_english_message(client, uploader):

@@ -57,3 +57,28 @@ def test_sanitised_filename_is_a_short_plain_basename(name):
     assert 0 < len(clean) <= 255
     assert "/" not in clean and "\\" not in clean
     assert not any(ord(ch) < 32 or ord(ch) == 127 for ch in clean)
+
+
+def test_whole_content_is_checked():
+    from app.files.sniff import content_type_of
+
+    assert [content_type_of(x) for x in (c.PNG, c.JPEG, c.WEBP, c.PDF)] == [PNG, JPEG, WEBP, PDF]
+    assert content_type_of(c.PDF + b"\r\n") == PDF  # whitespace after the trailer is fine
+    for fake in (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, b"\xff\xd8\xff\xe0" + b"\x01" * 64,
+                 b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x02" * 40, b"%PDF-1.7\n1 0 obj\n", c.PNG[:-20]):
+        assert content_type_of(fake) is None, fake[:12]
+
+
+def test_a_png_is_not_accepted_as_a_jpeg_by_pillow_guessing():
+    from app.files.sniff import is_valid_image
+
+    assert is_valid_image(c.PNG, PNG) and not is_valid_image(c.PNG, JPEG) and not is_valid_image(c.JPEG, WEBP)
+
+
+def test_images_over_the_pixel_limit_are_refused(monkeypatch):
+    from app.files import sniff
+
+    big = c.image("PNG", size=(100, 100))
+    assert sniff.content_type_of(big) == PNG
+    monkeypatch.setattr(sniff, "MAX_PIXELS", 100 * 100 - 1)
+    assert sniff.content_type_of(big) is None

@@ -18,6 +18,19 @@ async def test_local_storage_round_trip(tmp_path):
     assert [p.name for p in (tmp_path / "ab" / "ab").iterdir()] == ["ab" * 32]  # no temp file left
 
 
+async def _collect(chunks) -> list[bytes]:
+    return [c async for c in chunks]
+
+
+async def test_local_storage_streams_in_chunks(tmp_path):
+    s = LocalStorage(tmp_path)
+    key = blob_key("ef" * 32)
+    await s.put(key, b"0123456789", "application/pdf")
+    assert await _collect(await s.stream(key, chunk_size=4)) == [b"0123", b"4567", b"89"]
+    with pytest.raises(FileNotFoundError):  # a missing blob fails before any byte is sent
+        await s.stream(blob_key("00" * 32))
+
+
 @pytest.mark.parametrize("key", ["../x", "/etc/passwd", "a//b", "a/./b", "a\\b", ""])
 async def test_keys_cannot_escape(tmp_path, key):
     with pytest.raises(ValueError):
@@ -36,6 +49,7 @@ async def test_s3_storage_with_moto():
         await s.put(key, b"%PDF-1.7 data", "application/pdf")
         assert await s.exists(key)
         assert await s.get(key) == b"%PDF-1.7 data"
+        assert await _collect(await s.stream(key, chunk_size=5)) == [b"%PDF-", b"1.7 d", b"ata"]
         head = boto3.client("s3", region_name="us-east-1").head_object(Bucket="estate-files", Key="files/" + key)
         assert head["ContentType"] == "application/pdf"
 
