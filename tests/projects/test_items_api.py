@@ -1,5 +1,8 @@
 """Projects CRUD, the renovation menu, item selection rules, progress reports and the weighted total."""
 
+import io
+
+from PIL import Image
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -9,7 +12,13 @@ from app.projects.models import ItemProgress, ProjectStatus
 from tests import factories as f
 
 API = "/api/v1"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+
+
+def _png(color: tuple[int, int, int]) -> bytes:
+    """A small real image: uploads are decoded, so a bare signature is not enough."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), color).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _item(code, cost=100, funding="local", **kw):
@@ -197,11 +206,11 @@ async def test_progress_photos_are_readable_with_the_project(client, db, world):
     item_id = (await f.project_item(db, pid)).id
     url = f"{API}/projects/{pid}/items/{item_id}/progress"
 
-    r = await client.post(f"{API}/files", headers=contractor, files={"file": ("p.png", PNG, "image/png")})
+    r = await client.post(f"{API}/files", headers=contractor, files={"file": ("p.png", _png((200, 30, 30)), "image/png")})
     assert r.status_code == 201, r.text
     file_id = r.json()["id"]
     someone_else = await f.headers(db, await f.user(db))
-    r = await client.post(f"{API}/files", headers=someone_else, files={"file": ("q.png", PNG + b"1", "image/png")})
+    r = await client.post(f"{API}/files", headers=someone_else, files={"file": ("q.png", _png((30, 200, 30)), "image/png")})
     foreign_file = r.json()["id"]
 
     r = await client.post(url, headers=contractor, json={"percent": 40, "file_ids": [foreign_file]})
