@@ -1,5 +1,6 @@
 """The lifecycle guards the projects domain owns. Imported by ``app.projects.service``, so they are
-registered whenever projects can be transitioned; other domains register theirs the same way."""
+registered whenever projects can be transitioned; other domains register theirs the same way, under the
+names ``lifecycle.REQUIRED_GUARDS`` declares (an edge whose guard nobody registered stays closed)."""
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession

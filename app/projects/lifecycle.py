@@ -1,14 +1,25 @@
 """The project lifecycle (DESIGN.md §4) as a pure state machine with named guards.
 
-The table of edges is the whole truth about which moves exist. Whether a move is allowed *now* also
-depends on guards: named conditions that a domain registers for some edges (``items_selected`` from the
-projects domain, later ``plan_notice_period_ended`` from plans, ``rectifications_closed`` from
-supervision, ...). This module only stores the guards' check callables and never imports a domain, so
-domains can depend on the lifecycle and not the other way round.
+The table of edges is the whole truth about which moves exist, and ``REQUIRED_GUARDS`` is the whole
+truth about what each move requires: the *names* of the guards that must be met. A domain registers the
+check behind a name (``items_selected`` from the projects domain, later ``ballot_passed`` from voting,
+``rectifications_closed`` from supervision, ...). A required guard whose check nobody registered counts
+as unmet, so an edge whose deciding domain does not exist yet - or whose module a process forgot to
+import - is closed, never silently open. Registering a name no edge requires is refused: adding a
+condition to the lifecycle is a change to this table, visible in one place.
 
-It imports nothing from the database or FastAPI: states are the string values of
-``app.projects.models.ProjectStatus`` (a ``StrEnum``, so its members are these strings), and a test
-keeps the two in step.
+The rule for which edges require guards: a move that asserts something a record must prove - the plan
+is published and its notice period over, the residents voted for or against it, a contractor is
+appointed, the work is complete and every rectification closed, the signatories signed - requires the
+guard that checks that record, because without it staff could skip the decision itself. A move that is
+the staff's own judgement requires nothing: the survey is done (surveying -> designing; questionnaires
+inform the design but do not decide it), the rejected plan goes back to design (rejected -> designing),
+after-care begins (accepted -> maintaining).
+
+This module stores only names, messages and check callables and never imports a domain, so domains can
+depend on the lifecycle and not the other way round. It imports nothing from the database or FastAPI:
+states are the string values of ``app.projects.models.ProjectStatus`` (a ``StrEnum``, so its members are
+these strings), and a test keeps the two in step.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -44,6 +55,48 @@ EDGES: frozenset[tuple[str, str]] = frozenset({
     ("accepted", "maintaining"),
 })
 
+Edge = tuple[str, str]
+
+# The guards each edge requires, by name. An edge not listed requires none (see the rule above).
+REQUIRED_GUARDS: dict[Edge, tuple[str, ...]] = {
+    ("designing", "publicizing"): ("items_selected", "plan_published"),
+    ("publicizing", "voting"): ("notice_period_ended",),
+    ("voting", "approved"): ("ballot_passed",),
+    ("voting", "rejected"): ("ballot_rejected",),
+    ("approved", "constructing"): ("contractor_assigned",),
+    ("constructing", "accepting"): ("items_complete", "rectifications_closed"),
+    ("accepting", "accepted"): ("acceptance_signed",),
+    ("accepting", "constructing"): ("acceptance_rejected",),
+}
+
+# The domain that registers each required guard's check.
+GUARD_PROVIDERS: dict[str, str] = {
+    # app.projects.guards
+    "items_selected": "projects",
+    "contractor_assigned": "projects",
+    "items_complete": "projects",
+    # Provided by later domains: until each registers its checks, the edges needing them stay closed.
+    "plan_published": "plans",  # the design plan is published for notice (公示)
+    "notice_period_ended": "plans",  # ... and its notice period has ended
+    "ballot_passed": "voting",  # the residents' ballot on the plan closed and passed
+    "ballot_rejected": "voting",  # ... closed and did not pass
+    "rectifications_closed": "supervision",  # every rectification order closed or waived
+    "acceptance_signed": "acceptance",  # every required signatory approved
+    "acceptance_rejected": "acceptance",  # a signatory rejected: back to rectification
+}
+PROVIDED_BY_LATER_DOMAINS: frozenset[str] = frozenset(
+    name for name, domain in GUARD_PROVIDERS.items() if domain != "projects"
+)
+
+# What a user is told a required guard is waiting for while no domain has registered its check.
+FEATURES: dict[str, tuple[str, str]] = {
+    "projects": ("项目管理", "project management"),
+    "plans": ("方案公示", "plan publication"),
+    "voting": ("居民表决", "residents' voting"),
+    "supervision": ("施工监督", "construction supervision"),
+    "acceptance": ("竣工验收", "completion acceptance"),
+}
+
 # A guard's check is called as ``await check(session, project)``; it is typed loosely here because
 # this module must not know what a session or a project is.
 GuardCheck = Callable[[Any, Any], Awaitable[bool]]
@@ -54,10 +107,23 @@ class Guard:
     """A named condition on one or more edges; the messages tell a user what is still missing."""
 
     name: str
-    edges: frozenset[tuple[str, str]]
+    edges: frozenset[Edge]
     message_zh: str
     message_en: str
     check: GuardCheck = field(compare=False, repr=False)
+
+    def message(self, english: bool) -> str:
+        return self.message_en if english else self.message_zh
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """A required guard that refused the move; ``enabled`` is False when no check is registered for it."""
+
+    name: str
+    message_zh: str
+    message_en: str
+    enabled: bool
 
     def message(self, english: bool) -> str:
         return self.message_en if english else self.message_zh
@@ -69,7 +135,7 @@ class Decision:
 
     allowed: bool
     edge_exists: bool
-    unmet: list[Guard]
+    unmet: list[Unmet]
 
 
 def is_edge(current: str, target: str) -> bool:
@@ -81,11 +147,36 @@ def targets(current: str) -> list[str]:
     return [s for s in STATES if (current, s) in EDGES]
 
 
-class GuardRegistry:
-    """Guards by name. Registration refuses edges outside the table, so a typo cannot silently never fire."""
+def _not_enabled(name: str, provider: str | None) -> Unmet:
+    zh, en = FEATURES.get(provider or "", (name, name))
+    return Unmet(name, f"尚未启用：此步骤需要「{zh}」功能", f"Not available yet: this step needs {en}", False)
 
-    def __init__(self) -> None:
+
+class GuardRegistry:
+    """The registered checks behind the required guard names of ``required`` (edge -> names).
+
+    Registration refuses a name no edge requires, or edges other than those that require it, so a typo
+    cannot silently never fire.
+    """
+
+    def __init__(
+        self, required: Mapping[Edge, Iterable[str]] | None = None, providers: Mapping[str, str] | None = None
+    ) -> None:
+        required = REQUIRED_GUARDS if required is None else required
+        self._required: dict[Edge, tuple[str, ...]] = {edge: tuple(sorted(set(names)))
+                                                        for edge, names in required.items()}
+        unknown = set(self._required) - EDGES
+        if unknown:
+            raise ValueError(f"guards required on edges outside the lifecycle: {sorted(unknown)}")
+        self._providers = dict(GUARD_PROVIDERS if providers is None else providers)
         self._guards: dict[str, Guard] = {}
+
+    def required(self, current: str, target: str) -> tuple[str, ...]:
+        """The names the edge requires, in name order so that error details are stable."""
+        return self._required.get((str(current), str(target)), ())
+
+    def edges_requiring(self, name: str) -> frozenset[Edge]:
+        return frozenset(edge for edge, names in self._required.items() if name in names)
 
     def register(self, guard: Guard) -> Guard:
         if not guard.edges:
@@ -93,6 +184,11 @@ class GuardRegistry:
         unknown = guard.edges - EDGES
         if unknown:
             raise ValueError(f"guard {guard.name!r} names edges outside the lifecycle: {sorted(unknown)}")
+        declared = self.edges_requiring(guard.name)
+        if not declared:
+            raise ValueError(f"no edge requires a guard {guard.name!r}: add it to REQUIRED_GUARDS first")
+        if guard.edges != declared:
+            raise ValueError(f"guard {guard.name!r} is required on {sorted(declared)}, not {sorted(guard.edges)}")
         existing = self._guards.get(guard.name)
         if existing is not None and (existing != guard or existing.check is not guard.check):
             raise ValueError(f"another guard is already registered as {guard.name!r}")
@@ -102,21 +198,31 @@ class GuardRegistry:
     def unregister(self, name: str) -> None:
         self._guards.pop(name, None)
 
+    def get(self, name: str) -> Guard | None:
+        return self._guards.get(name)
+
     def __iter__(self):
         return iter(self._guards.values())
 
     def for_edge(self, current: str, target: str) -> list[Guard]:
-        """Guards on the edge, in name order so that error details are stable."""
-        return sorted((g for g in self._guards.values() if (current, target) in g.edges), key=lambda g: g.name)
+        """The registered guards of the edge (the checks to evaluate), in name order."""
+        return [self._guards[n] for n in self.required(current, target) if n in self._guards]
 
     def decide(self, current: str, target: str, results: Mapping[str, bool]) -> Decision:
-        """Allowed only along an edge of the table and with every guard of that edge met.
+        """Allowed only along an edge of the table with every guard it requires registered and met.
 
-        A guard missing from ``results`` counts as unmet: forgetting to evaluate one must refuse, not allow.
+        A required guard with no registered check is unmet (its domain does not exist or was not
+        imported), and so is one missing from ``results``: forgetting to evaluate one must refuse, not allow.
         """
         if not is_edge(current, target):
             return Decision(allowed=False, edge_exists=False, unmet=[])
-        unmet = [g for g in self.for_edge(current, target) if results.get(g.name) is not True]
+        unmet = []
+        for name in self.required(current, target):
+            guard = self._guards.get(name)
+            if guard is None:
+                unmet.append(_not_enabled(name, self._providers.get(name)))
+            elif results.get(name) is not True:
+                unmet.append(Unmet(name, guard.message_zh, guard.message_en, True))
         return Decision(allowed=not unmet, edge_exists=True, unmet=unmet)
 
 

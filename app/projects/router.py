@@ -81,7 +81,8 @@ async def update_project(data: ProjectUpdate, project: ProjectForManage, session
     "/projects/{project_id}/transitions", response_model=ProjectPublic, responses=WRITE,
     description="Move the project to the next stage. A refusal answers 409 `transition_not_allowed` with "
     "`details: {from, to, unmet_guards: [{name, message}]}` naming every unmet guard, or with "
-    "`allowed: [...]` when the lifecycle has no such move.",
+    "`allowed: [...]` when the lifecycle has no such move. A guard whose domain is not available yet "
+    "(plans, voting, supervision, acceptance) is unmet too, so those stages stay closed until it is.",
 )
 async def transition_project(data: TransitionCreate, project: ProjectForManage, session: SessionDep,
                              principal: CurrentPrincipal, english: English):

@@ -1,21 +1,25 @@
 """The whole project lifecycle through the API: every guard refuses first, then allows once its
-condition is met; the timeline shows every step to the estate's residents and to nobody outside it."""
+condition is met; the timeline shows every step to the estate's residents and to nobody outside it.
+
+The guards of domains not built yet are stood in for by the ``later_guards`` fixture; without it their
+edges are closed.
+"""
 
 import pytest
 from sqlmodel import select
 
 from app.core.models import AuditEntry
 from app.projects import lifecycle
-from app.projects.lifecycle import Guard
 from app.projects.models import ProjectStatus
 from tests import factories as f
 
 API = "/api/v1"
 
 
-async def _move(client, headers, project_id, to, note=None):
+async def _move(client, headers, project_id, to, note=None, headers_extra=None):
     body = {"to": to} | ({"note": note} if note else {})
-    return await client.post(f"{API}/projects/{project_id}/transitions", headers=headers, json=body)
+    return await client.post(f"{API}/projects/{project_id}/transitions", headers=headers | (headers_extra or {}),
+                             json=body)
 
 
 def _refused_by(response, *guards):
@@ -26,7 +30,7 @@ def _refused_by(response, *guards):
     return error
 
 
-async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world):
+async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world, later_guards):
     a = world.a
     staff = await world.headers_for(db, "community_staff:in")
     contractor = await world.headers_for(db, "contractor:in")
@@ -46,10 +50,11 @@ async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world
 
     await step("designing", "问卷回收率 82%")
 
-    # items_selected: designing -> publicizing needs at least one menu item.
-    error = _refused_by(await _move(client, staff, pid, "publicizing"), "items_selected")
+    # items_selected and plan_published: designing -> publicizing needs menu items and a published plan.
+    error = _refused_by(await _move(client, staff, pid, "publicizing"), "items_selected", "plan_published")
     assert error["details"]["from"] == "designing" and error["details"]["to"] == "publicizing"
     assert error["details"]["unmet_guards"][0]["message"] == "请先从改造菜单中选择至少一项改造内容"
+    assert error["details"]["unmet_guards"][1]["message"] == "测试：plan_published 未满足"
     r = await client.post(f"{API}/projects/{pid}/transitions", headers=staff | {"Accept-Language": "en"},
                           json={"to": "publicizing"})
     assert r.json()["error"]["details"]["unmet_guards"][0]["message"] == "Select at least one item of the renovation menu first"
@@ -58,12 +63,25 @@ async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world
              {"item_code": "improvement.elevator", "estimated_cost_fen": 10_000_000, "funding_source": "residents",
               "scope_note": "3栋1单元"}]
     assert (await client.put(f"{API}/projects/{pid}/items", headers=staff, json=items)).status_code == 200
+    _refused_by(await _move(client, staff, pid, "publicizing"), "plan_published")
+    later_guards.allow("plan_published")
     await step("publicizing")
+
+    # notice_period_ended: no vote before the notice period is over.
+    _refused_by(await _move(client, staff, pid, "voting"), "notice_period_ended")
+    later_guards.allow("notice_period_ended")
     await step("voting")
+
+    # ballot_passed / ballot_rejected: the outcome is the ballot's, not the staff's.
+    _refused_by(await _move(client, staff, pid, "approved"), "ballot_passed")
+    _refused_by(await _move(client, staff, pid, "rejected"), "ballot_rejected")
+    later_guards.allow("ballot_rejected")
     await step("rejected", "加装电梯未获通过")
     await step("designing")
     await step("publicizing")
     await step("voting")
+    _refused_by(await _move(client, staff, pid, "approved"), "ballot_passed")
+    later_guards.allow("ballot_passed")
     await step("approved")
 
     # contractor_assigned: approved -> constructing needs a contractor; a designer does not count.
@@ -75,7 +93,8 @@ async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world
     assert (await client.post(f"{API}/projects/{pid}/organizations", headers=staff, json=contractor_link)).status_code == 201
     await step("constructing")
 
-    # items_complete: constructing -> accepting needs every item at 100 %.
+    # items_complete and rectifications_closed: constructing -> accepting needs every item at 100 % and
+    # no open rectification.
     listed = (await client.get(f"{API}/projects/{pid}/items", headers=staff)).json()["items"]
     roof, elevator = (next(i["id"] for i in listed if i["item_code"] == code)
                       for code in ("basic.roof_waterproofing", "improvement.elevator"))
@@ -83,12 +102,23 @@ async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world
         r = await client.post(f"{API}/projects/{pid}/items/{item_id}/progress", headers=contractor,
                               json={"percent": percent, "note": "按计划推进"})
         assert r.status_code == 201, r.text
-    _refused_by(await _move(client, staff, pid, "accepting"), "items_complete")
+    _refused_by(await _move(client, staff, pid, "accepting"), "items_complete", "rectifications_closed")
     r = await client.post(f"{API}/projects/{pid}/items/{elevator}/progress", headers=contractor, json={"percent": 100})
     assert r.status_code == 201
+    _refused_by(await _move(client, staff, pid, "accepting"), "rectifications_closed")
+    later_guards.allow("rectifications_closed")
     await step("accepting")
+
+    # acceptance_rejected / acceptance_signed: the signatories decide.
+    _refused_by(await _move(client, staff, pid, "accepted"), "acceptance_signed")
+    _refused_by(await _move(client, staff, pid, "constructing"), "acceptance_rejected")
+    later_guards.allow("acceptance_rejected")
     await step("constructing", "验收未通过，整改")
+    later_guards.refuse("rectifications_closed")  # the rejection opened new rectifications
+    _refused_by(await _move(client, staff, pid, "accepting"), "rectifications_closed")
+    later_guards.allow("rectifications_closed")
     await step("accepting")
+    later_guards.allow("acceptance_signed")
     await step("accepted")
     await step("maintaining")
     assert (await client.get(f"{API}/projects/{pid}", headers=staff)).json()["next_statuses"] == []
@@ -126,25 +156,56 @@ async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world
     assert [(e.before["status"], e.after["status"]) for e in sorted(audited, key=lambda e: e.seq)] == steps
 
 
-async def test_a_refusal_names_every_unmet_guard(client, db, world):
-    """Another domain's guard on the same edge: both are named, in name order, and both must be met."""
-
-    async def plan_published(session, project) -> bool:
-        return False
-
-    extra = lifecycle.registry.register(Guard("design_plan_published", frozenset({("designing", "publicizing")}),
-                                              "请先发布设计方案", "Publish the design plan first", plan_published))
-    try:
-        staff = await world.headers_for(db, "street_staff:in")
-        project = await f.project(db, world.a.estate_id, status=ProjectStatus.designing)
-        pid = project.id
-        error = _refused_by(await _move(client, staff, pid, "publicizing"), "design_plan_published", "items_selected")
-        assert error["details"]["unmet_guards"][0]["message"] == "请先发布设计方案"
-        await f.project_item(db, pid)
-        _refused_by(await _move(client, staff, pid, "publicizing"), "design_plan_published")
-    finally:
-        lifecycle.registry.unregister(extra.name)
+async def test_a_refusal_names_every_unmet_guard(client, db, world, later_guards):
+    """Two domains' guards on one edge: both are named, in name order, and both must be met."""
+    staff = await world.headers_for(db, "street_staff:in")
+    project = await f.project(db, world.a.estate_id, status=ProjectStatus.designing)
+    pid = project.id
+    error = _refused_by(await _move(client, staff, pid, "publicizing"), "items_selected", "plan_published")
+    assert error["details"]["unmet_guards"][1]["message"] == "测试：plan_published 未满足"
+    await f.project_item(db, pid)
+    _refused_by(await _move(client, staff, pid, "publicizing"), "plan_published")
+    later_guards.allow("plan_published")
     assert (await _move(client, staff, pid, "publicizing")).status_code == 200
+
+
+@pytest.mark.parametrize("start, target, guards, feature_zh, feature_en", [
+    ("designing", "publicizing", ["plan_published"], "方案公示", "plan publication"),
+    ("publicizing", "voting", ["notice_period_ended"], "方案公示", "plan publication"),
+    ("voting", "approved", ["ballot_passed"], "居民表决", "residents' voting"),
+    ("voting", "rejected", ["ballot_rejected"], "居民表决", "residents' voting"),
+    ("constructing", "accepting", ["rectifications_closed"], "施工监督", "construction supervision"),
+    ("accepting", "accepted", ["acceptance_signed"], "竣工验收", "completion acceptance"),
+    ("accepting", "constructing", ["acceptance_rejected"], "竣工验收", "completion acceptance"),
+])
+async def test_stages_of_domains_not_built_yet_are_closed(client, db, world, start, target, guards, feature_zh,
+                                                          feature_en):
+    """No estate manager can approve a project without a ballot, or accept it without signatures."""
+    admin = await world.headers_for(db, "admin")
+    project = await f.project(db, world.a.estate_id, status=ProjectStatus(start))
+    pid = project.id
+    await f.project_item(db, pid, progress_percent=100)  # whatever this domain checks is met
+    error = _refused_by(await _move(client, admin, pid, target), *guards)
+    assert error["details"]["unmet_guards"][-1]["message"] == f"尚未启用：此步骤需要「{feature_zh}」功能"
+    r = await _move(client, admin, pid, target, headers_extra={"Accept-Language": "en"})
+    assert r.json()["error"]["details"]["unmet_guards"][-1]["message"] == f"Not available yet: this step needs {feature_en}"
+    assert (await client.get(f"{API}/projects/{pid}", headers=admin)).json()["status"] == start
+
+
+async def test_a_guard_whose_module_was_not_imported_refuses(client, db, world):
+    """A process that never registered a check (its module not imported) refuses rather than skipping it."""
+    admin = await world.headers_for(db, "admin")
+    project = await f.project(db, world.a.estate_id, status=ProjectStatus.approved)
+    await f.project_organization(db, project.id, world.a.organization_id)
+    pid = project.id
+    saved = lifecycle.registry.get("contractor_assigned")
+    lifecycle.registry.unregister("contractor_assigned")
+    try:
+        error = _refused_by(await _move(client, admin, pid, "constructing"), "contractor_assigned")
+        assert error["details"]["unmet_guards"][0]["message"] == "尚未启用：此步骤需要「项目管理」功能"
+    finally:
+        lifecycle.registry.register(saved)
+    assert (await _move(client, admin, pid, "constructing")).status_code == 200
 
 
 @pytest.mark.parametrize("start, target, allowed", [
