@@ -76,7 +76,8 @@ async def _lock(session: AsyncSession, project: Project) -> Project:
     Transitions, item selection, progress reports and organisation links all decide on the project's
     current state: two at once must not both pass a check that the other invalidates (two transitions
     from one state, a progress report racing the move to acceptance, the contractor unlinked while the
-    move to construction counts it).
+    move to construction counts it). Every change of a project or what belongs to it takes the lock,
+    so that its audit "before" is the state it actually replaced.
     """
     stmt = select(Project).where(Project.id == project.id).with_for_update().execution_options(populate_existing=True)
     return (await session.exec(stmt)).one()
@@ -112,6 +113,7 @@ async def update_project(session: AsyncSession, p: Principal, project: Project, 
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
         raise AppError("validation_error", 422, details=[{"loc": ["body", "name"], "msg": "name cannot be null"}])
+    project = await _lock(session, project)  # so that the audit's "before" is what this change replaced
     before = audit.snapshot(project)
     for key, value in changes.items():
         setattr(project, key, value)
@@ -347,6 +349,11 @@ async def report_progress(
     project = await _lock(session, project)
     if project.status != ProjectStatus.constructing:
         raise Conflict("project_not_constructing", details={"status": project.status})
+    # Re-read under the lock: a report that committed while this one waited changed the item.
+    item = (
+        await session.exec(select(ProjectItem).where(ProjectItem.id == item.id)
+                           .execution_options(populate_existing=True))
+    ).one()
     before = _item_snapshot(item)
     file_ids = list(dict.fromkeys(data.file_ids))
     report = ItemProgress(project_item_id=item.id, percent=data.percent, note=data.note,

@@ -93,3 +93,52 @@ async def test_two_contractors_unlinked_at_once_during_construction_leave_one(li
         pair = responses[2 * i:2 * i + 2]
         assert sorted(r.status_code for r in pair) == [204, 409], [r.text for r in pair]
         assert await _contractor_count(pid) == ("constructing", 1)
+
+
+async def test_concurrent_progress_reports_audit_each_change_from_the_value_before_it(live_app):
+    """The item is re-read under the project lock, so every audit entry's ``before`` is the previous
+    report's ``after`` - not the value the request happened to load before waiting its turn."""
+    from app.core.db import get_sessionmaker
+    from app.core.models import AuditEntry
+
+    async with get_sessionmaker()() as session, session.begin():
+        admin = await factories.user(session, (Role.admin, None))
+        headers = await factories.headers(session, admin)
+        project = await factories.project(session, (await factories.estate(session)).id,
+                                          status=ProjectStatus.constructing)
+        item = await factories.project_item(session, project.id)
+        pid, item_id = project.id, item.id
+    url = f"/api/v1/projects/{pid}/items/{item_id}/progress"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        responses = await asyncio.gather(*[c.post(url, json={"percent": p}, headers=headers)
+                                           for p in (10, 20, 30, 40, 50, 60)])
+    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
+    async with get_sessionmaker()() as session:
+        entries = (await session.exec(select(AuditEntry).where(AuditEntry.entity_id == str(item_id),
+                                                               AuditEntry.action == "project.item.progress")
+                                      .order_by(AuditEntry.seq))).all()
+    chain = [(e.before["progress_percent"], e.after["progress_percent"]) for e in entries]
+    assert len(chain) == 6 and chain[0][0] == 0
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(chain, chain[1:], strict=False)), chain
+
+
+async def test_concurrent_project_updates_audit_each_change_from_the_value_before_it(live_app):
+    from app.core.db import get_sessionmaker
+    from app.core.models import AuditEntry
+
+    async with get_sessionmaker()() as session, session.begin():
+        admin = await factories.user(session, (Role.admin, None))
+        headers = await factories.headers(session, admin)
+        project = await factories.project(session, (await factories.estate(session)).id, name="v0")
+        pid = project.id
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        responses = await asyncio.gather(*[c.patch(f"/api/v1/projects/{pid}", json={"name": f"v{i}"}, headers=headers)
+                                           for i in range(1, 7)])
+    assert [r.status_code for r in responses] == [200] * 6, [r.text for r in responses]
+    async with get_sessionmaker()() as session:
+        entries = (await session.exec(select(AuditEntry).where(AuditEntry.entity_id == str(pid),
+                                                               AuditEntry.action == "project.update")
+                                      .order_by(AuditEntry.seq))).all()
+    chain = [(e.before["name"], e.after["name"]) for e in entries]
+    assert len(chain) == 6 and chain[0][0] == "v0"
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(chain, chain[1:], strict=False)), chain
