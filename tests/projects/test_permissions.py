@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from app.projects.models import Project, ProjectItem, ProjectOrganization, ProjectStatus
 from tests import factories as f
+from tests.matrix import Matrix
 
 VARIANTS = [
     "admin",
@@ -28,24 +29,8 @@ READ = ESTATE_READ | {"supervisor:in", "contractor:in", "contractor:designer"}
 PROGRESS = MANAGE | {"contractor:in"}
 
 
-def expect(default=404, rules=()) -> dict[str, object]:
-    table = {v: default for v in VARIANTS}
-    for status, members in rules:
-        for v in members:
-            table[v] = status
-    return table
-
-
-def read(ok=200):
-    return expect(rules=[(ok, READ)])
-
-
-def write(ok, allowed=MANAGE, visible=READ):
-    return expect(rules=[(403, visible), (ok, allowed)])
-
-
-def listed(seen):
-    return expect(default="hidden", rules=[("seen", seen)])
+_matrix = Matrix(VARIANTS, manage=MANAGE, read=READ)
+expect, read, write, listed = _matrix.expect, _matrix.read, _matrix.write, _matrix.listed
 
 
 ITEMS = [{"item_code": "basic.roads", "estimated_cost_fen": 100, "funding_source": "local"}]

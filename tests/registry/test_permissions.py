@@ -7,6 +7,8 @@ Outside the scope is 404 (never 403); a caller who sees an object but may not ch
 
 import pytest
 
+from tests.matrix import Matrix
+
 VARIANTS = [
     "admin",
     "street_staff:in", "street_staff:out",
@@ -24,25 +26,8 @@ STAFF = {"admin", "street_staff:in", "street_staff:out", "community_staff:in", "
          "grid_worker:in", "grid_worker:out"}
 
 
-def expect(**groups) -> dict[str, object]:
-    """expect(ok=200, forbidden=READ, ...) -> a status per variant; unlisted variants get ``default``."""
-    table = {v: groups.get("default", 404) for v in VARIANTS}
-    for statuses, members in groups.get("rules", []):
-        for v in members:
-            table[v] = statuses
-    return table
-
-
-def read(ok=200):
-    return expect(rules=[(ok, READ)])
-
-
-def write(ok, allowed=MANAGE, visible=READ):
-    return expect(rules=[(403, visible), (ok, allowed)])
-
-
-def listed(seen):
-    return expect(default="hidden", rules=[("seen", seen)])
+_matrix = Matrix(VARIANTS, manage=MANAGE, read=READ)
+expect, read, write, listed = _matrix.expect, _matrix.read, _matrix.write, _matrix.listed
 
 
 LEDGER = "楼栋,单元,楼层,房号,建筑面积(㎡)\n9栋,1单元,1,101,50.00\n".encode()
