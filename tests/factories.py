@@ -1,6 +1,7 @@
 """Factories for test data: registry objects, users with roles, and their bearer headers."""
 
 import uuid
+from dataclasses import dataclass
 from itertools import count
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,6 +81,30 @@ async def unit(db, entrance_obj: Entrance, estate_id: uuid.UUID, **kw) -> Proper
         **kw,
     }
     return await _add(db, PropertyUnit(**values))
+
+
+@dataclass
+class Tree:
+    """One chain of the registry: street > community > estate (with a grid) > building > entrance > unit."""
+
+    street: Street
+    community: Community
+    estate: Estate
+    grid: Grid
+    building: Building
+    entrance: Entrance
+    unit: PropertyUnit
+
+
+async def tree(db) -> Tree:
+    street_obj = await street(db)
+    community_obj = await community(db, street_obj.id)
+    estate_obj = await estate(db, community_obj.id)
+    grid_obj = await grid(db, community_obj.id)
+    building_obj = await building(db, estate_obj.id, grid_obj.id)
+    entrance_obj = await entrance(db, building_obj.id)
+    unit_obj = await unit(db, entrance_obj, estate_obj.id)
+    return Tree(street_obj, community_obj, estate_obj, grid_obj, building_obj, entrance_obj, unit_obj)
 
 
 async def owner(db, unit_obj: PropertyUnit, name: str = "张三", phone: str | None = "13800138000",

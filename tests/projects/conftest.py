@@ -29,17 +29,11 @@ class Side:
 
 
 async def make_side(db) -> Side:
-    street = await f.street(db)
-    community = await f.community(db, street.id)
-    estate = await f.estate(db, community.id)
-    grid = await f.grid(db, community.id)
-    building = await f.building(db, estate.id, grid.id)
-    entrance = await f.entrance(db, building.id)
-    unit = await f.unit(db, entrance, estate.id)
+    t = await f.tree(db)
     organization = await f.organization(db)
     designer = await f.organization(db, kind=OrganizationKind.designer)
-    project = await f.project(db, estate.id)
-    return Side(street.id, community.id, estate.id, grid.id, unit, organization.id, designer.id, project.id)
+    project = await f.project(db, t.estate.id)
+    return Side(t.street.id, t.community.id, t.estate.id, t.grid.id, t.unit, organization.id, designer.id, project.id)
 
 
 @dataclass

@@ -23,18 +23,12 @@ class Side:
 
 
 async def make_side(db, tag: str) -> Side:
-    street = await f.street(db)
-    community = await f.community(db, street.id)
-    estate = await f.estate(db, community.id)
-    grid = await f.grid(db, community.id)
-    building = await f.building(db, estate.id, grid.id)
-    entrance = await f.entrance(db, building.id)
-    unit = await f.unit(db, entrance, estate.id)
-    await f.owner(db, unit, name="黄军强", phone="13184986729")
+    t = await f.tree(db)
+    await f.owner(db, t.unit, name="黄军强", phone="13184986729")
     organization = Organization(name=f"施工单位{tag}{uuid.uuid4().hex[:6]}", kind=OrganizationKind.contractor)
     db.add(organization)
     await db.flush()
-    return Side(street, community, estate, grid, building, entrance, unit, organization)
+    return Side(t.street, t.community, t.estate, t.grid, t.building, t.entrance, t.unit, organization)
 
 
 @dataclass
