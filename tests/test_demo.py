@@ -31,6 +31,9 @@ async def test_seed_creates_one_login_per_role(db):
     phones = [phone for phone, *_ in STAFF]
     users = (await db.exec(select(User).where(User.phone.in_(phones)))).all()
     assert len(users) == len(STAFF) and all(u.password_hash for u in users)
+    held = (await db.exec(select(User.phone, RoleAssignment.role).join(RoleAssignment, RoleAssignment.user_id == User.id)
+                          .where(User.phone.in_(phones)))).all()
+    assert sorted(held) == sorted((phone, role) for phone, _, role, _ in STAFF)  # one role each, supervisor too
 
 
 async def test_seed_creates_the_demo_project_with_its_menu_items(db):

@@ -1,9 +1,11 @@
 """Who may assign which role where (DESIGN.md §2): a pure rule, no database, no FastAPI.
 
 A role is assignable by an admin, or by staff *strictly above* its scope: street staff hand out
-community, grid and estate roles inside their street (and contractor accounts, whose organisations do
-not belong to a street); community staff hand out grid and estate roles inside their community. Admin
-and street staff are made by admins only. The service looks up the scope's ancestry and asks here.
+community, grid, estate and project (supervisor) roles inside their street; community staff hand out
+grid, estate and project roles inside their community. A contractor account sees every project of its
+organisation, so street staff may create one only for an organisation that works on projects of their
+street alone. Admin and street staff are made by admins only. The service looks up the scope's
+ancestry and asks here.
 """
 
 import re
@@ -35,9 +37,11 @@ class Ancestry:
 
     street_id: uuid.UUID | None = None
     community_id: uuid.UUID | None = None
+    # For an organisation: the streets of the projects it is linked to.
+    project_street_ids: frozenset[uuid.UUID] = frozenset()
 
 
-# Roles that no one assigns through /users: residents come from bindings; supervisors need projects.
+# Residents come from approved unit bindings, never from an assignment.
 NEVER_ASSIGNED = frozenset({Role.resident})
 ADMIN_ONLY = frozenset({Role.admin, Role.street_staff})
 
@@ -47,15 +51,15 @@ def may_assign(assigner: Assigner, role: Role, ancestry: Ancestry) -> bool:
         return False
     if assigner.is_admin:
         return True
-    if role in ADMIN_ONLY or role is Role.supervisor:
+    if role in ADMIN_ONLY:
         return False
     in_street = ancestry.street_id is not None and ancestry.street_id in assigner.street_ids
     if role is Role.contractor:
-        return bool(assigner.street_ids)
+        return bool(ancestry.project_street_ids) and ancestry.project_street_ids <= assigner.street_ids
     if role is Role.community_staff:
         # Community staff are peers of each other, not above: only the street (or an admin) appoints them.
         return in_street
-    if role in (Role.grid_worker, Role.committee_member):
+    if role in (Role.grid_worker, Role.committee_member, Role.supervisor):
         in_community = ancestry.community_id is not None and ancestry.community_id in assigner.community_ids
         return in_street or in_community
     return False

@@ -35,6 +35,7 @@ from app.core import audit
 from app.core.errors import AppError, Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
+from app.projects import service as projects
 from app.registry.access import (
     community_condition,
     estate_condition,
@@ -114,6 +115,7 @@ def _visible_users(principal: Principal):
         (ScopeType.community, select(Community.id).where(community_condition(principal, "manage"))),
         (ScopeType.estate, select(Estate.id).where(estate_condition(principal, "manage"))),
         (ScopeType.grid, select(Grid.id).where(grid_condition(principal, "manage"))),
+        (ScopeType.project, projects.managed_project_ids(principal)),
     ]
     scoped = [(RoleAssignment.scope_type == t) & RoleAssignment.scope_id.in_(ids) for t, ids in inside]
     # Street staff appoint contractor accounts (organisations belong to no street), so they see them.
@@ -205,14 +207,17 @@ async def _ancestry(
         ).first()
         return Ancestry(street_id=row[0], community_id=row[1]) if row else None
     if scope_type is ScopeType.organization:
-        # Staff read every organisation (they pick them for projects), so street staff may make a contractor
-        # account for any of them; limiting that to organisations of projects in their street is open.
         found = (
             await session.exec(
                 select(Organization.id).where(Organization.id == scope_id, organization_condition(principal))
             )
         ).first()
-        return Ancestry() if found else None
+        if not found:
+            return None
+        return Ancestry(project_street_ids=await projects.organization_streets(session, scope_id))
+    if scope_type is ScopeType.project:
+        located = await projects.locate(session, principal, scope_id)
+        return Ancestry(street_id=located[0], community_id=located[1]) if located else None
     return None
 
 
@@ -232,8 +237,6 @@ async def _checked_scope(
     A scope the caller cannot read raises ``unseen`` (by default the same 422 as a missing one)."""
     if role is Role.resident:
         raise _scope_invalid("resident comes from an approved unit binding, never from an assignment")
-    if role is Role.supervisor:
-        raise _scope_invalid("supervisor is scoped to a project; projects cannot be assigned here yet")
     scope_type = ROLE_SCOPE[role]
     if scope_type is ScopeType.global_:
         if scope_id is not None:

@@ -47,7 +47,7 @@ STAFF: list[tuple[str, str, Role, str | None]] = [
     ("13900000002", "街道干部 李主任", Role.street_staff, "street"),
     ("13900000003", "社区干部 王书记", Role.community_staff, "community"),
     ("13900000004", "网格员 张敏", Role.grid_worker, "grid1"),
-    ("13900000005", "义务监督员 刘师傅", Role.supervisor, None),  # appointed to projects once they exist
+    ("13900000005", "义务监督员 刘师傅", Role.supervisor, "project"),
     ("13900000006", "施工单位 陈经理", Role.contractor, "contractor"),
     ("13900000007", "业委会 赵主任", Role.committee_member, "estate"),
 ]
@@ -83,21 +83,6 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
     await _get_or_create(session, Organization, name="张家界诚信建设监理有限公司", defaults={"kind": OrganizationKind.supervision})
     await _get_or_create(session, Organization, name="湘西规划设计院", defaults={"kind": OrganizationKind.designer})
 
-    scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "estate": estate.id,
-              "contractor": contractor.id}
-    for phone, name, role, scope_key in STAFF:
-        user = await _get_or_create(session, User, phone=phone, defaults={"display_name": name})
-        if not user.password_hash:
-            user.password_hash = hash_password(DEMO_PASSWORD)
-            session.add(user)
-        if role is Role.supervisor:
-            continue
-        scope_id = scopes[scope_key] if scope_key else None
-        await _get_or_create(
-            session, RoleAssignment, user_id=user.id, role=role, scope_id=scope_id,
-            defaults={"scope_type": ROLE_SCOPE[role]},
-        )
-
     project = await _get_or_create(
         session, Project, estate_id=estate.id, name="电力小区综合改造",
         defaults={"year": 2026, "description": "屋面防水、雨污分流、加装电梯与停车设施"},
@@ -111,6 +96,19 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         session, ProjectOrganization, project_id=project.id, organization_id=contractor.id,
         role=ProjectOrganizationRole.contractor,
     )
+
+    scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "estate": estate.id,
+              "project": project.id, "contractor": contractor.id}
+    for phone, name, role, scope_key in STAFF:
+        user = await _get_or_create(session, User, phone=phone, defaults={"display_name": name})
+        if not user.password_hash:
+            user.password_hash = hash_password(DEMO_PASSWORD)
+            session.add(user)
+        scope_id = scopes[scope_key] if scope_key else None
+        await _get_or_create(
+            session, RoleAssignment, user_id=user.id, role=role, scope_id=scope_id,
+            defaults={"scope_type": ROLE_SCOPE[role]},
+        )
 
     invited_unit = (
         await session.exec(

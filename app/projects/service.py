@@ -41,7 +41,7 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
-from app.registry.models import Organization
+from app.registry.models import Community, Estate, Organization
 
 # The selection is the substance of the plan residents are shown and vote on: once it is published it
 # changes only by going back to design (rejected -> designing).
@@ -392,3 +392,37 @@ async def _can_read_progress_files(session: AsyncSession, p: Principal, progress
 
 
 file_access.register_attachment_kind(ITEM_PROGRESS_KIND, _can_read_progress_files)
+
+
+# ---- where a project sits, for other domains (role assignment) --------------------------------------
+
+
+async def locate(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(street id, community id) of a project the principal can read, else None (as if missing)."""
+    row = (
+        await session.exec(
+            select(Community.street_id, Community.id)
+            .join(Estate, Estate.community_id == Community.id)
+            .join(Project, Project.estate_id == Estate.id)
+            .where(Project.id == project_id, access.project_condition(p))
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def managed_project_ids(p: Principal):
+    """Subquery of the ids of the projects a principal manages."""
+    return select(Project.id).where(access.project_condition(p, "manage"))
+
+
+async def organization_streets(session: AsyncSession, organization_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The streets of every project an organisation is linked to."""
+    rows = await session.exec(
+        select(Community.street_id)
+        .join(Estate, Estate.community_id == Community.id)
+        .join(Project, Project.estate_id == Estate.id)
+        .join(ProjectOrganization, ProjectOrganization.project_id == Project.id)
+        .where(ProjectOrganization.organization_id == organization_id)
+        .distinct()
+    )
+    return frozenset(rows.all())

@@ -19,7 +19,11 @@ def test_street_staff_matrix():
     assert may_assign(street_staff, Role.community_staff, in_c1)
     assert may_assign(street_staff, Role.grid_worker, in_c1)
     assert may_assign(street_staff, Role.committee_member, in_c1)
-    assert may_assign(street_staff, Role.contractor, Ancestry())
+    assert may_assign(street_staff, Role.supervisor, in_c1)
+    assert may_assign(street_staff, Role.contractor, Ancestry(project_street_ids=frozenset({S1})))
+    assert not may_assign(street_staff, Role.contractor, Ancestry())  # works on no project yet
+    assert not may_assign(street_staff, Role.contractor, Ancestry(project_street_ids=frozenset({S1, S2})))
+    assert not may_assign(street_staff, Role.supervisor, in_c2)
     assert not may_assign(street_staff, Role.community_staff, in_c2)
     assert not may_assign(street_staff, Role.grid_worker, in_c2)
     assert not may_assign(street_staff, Role.street_staff, Ancestry(street_id=S1))
@@ -31,10 +35,12 @@ def test_community_staff_matrix():
     assert may_assign(community_staff, Role.committee_member, in_c1)
     assert not may_assign(community_staff, Role.community_staff, in_c1)  # peers, not above
     assert not may_assign(community_staff, Role.grid_worker, Ancestry(street_id=S1, community_id=C2))
-    assert not may_assign(community_staff, Role.contractor, Ancestry())
+    assert may_assign(community_staff, Role.supervisor, in_c1)
+    assert not may_assign(community_staff, Role.contractor, Ancestry(project_street_ids=frozenset({S1})))
 
 
-scopes = st.builds(Ancestry, st.sampled_from([None, S1, S2]), st.sampled_from([None, C1, C2]))
+scopes = st.builds(Ancestry, st.sampled_from([None, S1, S2]), st.sampled_from([None, C1, C2]),
+                   st.frozensets(st.sampled_from([S1, S2])))
 assigners = st.builds(
     Assigner,
     st.booleans(),
@@ -50,8 +56,11 @@ def test_invariants(assigner, role, ancestry):
         assert not allowed
     elif assigner.is_admin:
         assert allowed
-    if role in (Role.admin, Role.street_staff, Role.supervisor) and not assigner.is_admin:
+    if role in (Role.admin, Role.street_staff) and not assigner.is_admin:
         assert not allowed
+    if allowed and not assigner.is_admin and role is Role.contractor:
+        # A contractor account sees all its organisation's projects: all must lie in the assigner's streets.
+        assert ancestry.project_street_ids and ancestry.project_street_ids <= assigner.street_ids
     if not (assigner.is_admin or assigner.street_ids or assigner.community_ids):
         assert not allowed  # only staff assign
     if allowed and not assigner.is_admin and role is not Role.contractor:

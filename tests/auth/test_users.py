@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from app.auth.models import Role
-from app.registry.models import Organization
 from tests import factories as f
 from tests.auth.conftest import API, staff_headers
 
@@ -44,7 +43,13 @@ async def test_create_user_then_login(client, db, tree):
         ("street", "community_staff", "community", 201),
         ("street", "grid_worker", "grid", 201),
         ("street", "committee_member", "estate", 201),
-        ("street", "contractor", "organization", 201),
+        ("street", "contractor", "organization", 201),  # works on projects of this street only
+        ("street", "contractor", "lone_organization", 403),  # no project yet: nobody's street
+        ("street", "contractor", "shared_organization", 403),  # also works in another street
+        ("admin", "contractor", "shared_organization", 201),
+        ("street", "supervisor", "project", 201),
+        ("community", "supervisor", "project", 201),
+        ("community", "supervisor", "other_project", 422),  # another community's project: unseen
         ("street", "community_staff", "other_community", 422),  # outside what they read: as if missing
         ("street", "street_staff", "street", 403),
         ("street", "admin", None, 403),
@@ -53,7 +58,7 @@ async def test_create_user_then_login(client, db, tree):
         ("community", "community_staff", "community", 403),
         ("community", "committee_member", "other_estate", 422),
         ("community", "contractor", "organization", 403),
-        ("admin", "supervisor", "estate", 422),
+        ("admin", "supervisor", "estate", 422),  # a supervisor's scope is a project
         ("admin", "resident", "unit", 422),
         ("admin", "grid_worker", "estate", 422),  # an estate is not a grid
         ("admin", "grid_worker", "nothing", 422),
@@ -61,13 +66,19 @@ async def test_create_user_then_login(client, db, tree):
     ],
 )
 async def test_assignment_matrix(client, db, tree, assigner, role, target, status):
-    org = Organization(name=f"施工单位{uuid.uuid4().hex[:6]}", kind="contractor")
-    db.add(org)
-    await db.flush()
+    orgs = {name: await f.organization(db) for name in ("organization", "lone_organization", "shared_organization")}
+    project = await f.project(db, tree.estate.id)
+    other_project = await f.project(db, tree.other_estate.id)
+    elsewhere = await f.project(db, (await f.estate(db)).id)  # another street
+    for org, on in (("organization", project), ("shared_organization", project), ("shared_organization", elsewhere)):
+        await f.project_organization(db, on.id, orgs[org].id)
+    org = orgs["organization"]
     scopes = {
         "street": tree.street.id, "community": tree.community.id, "other_community": tree.other_community.id,
         "grid": tree.grid.id, "estate": tree.estate.id, "other_estate": tree.other_estate.id,
-        "organization": org.id, "unit": tree.unit.id, "nothing": uuid.uuid4(), None: None,
+        "organization": org.id, "lone_organization": orgs["lone_organization"].id,
+        "shared_organization": orgs["shared_organization"].id, "project": project.id,
+        "other_project": other_project.id, "unit": tree.unit.id, "nothing": uuid.uuid4(), None: None,
     }
     assigner_roles = {
         "admin": (Role.admin, None), "street": (Role.street_staff, tree.street.id),
@@ -88,7 +99,7 @@ async def test_assignment_matrix(client, db, tree, assigner, role, target, statu
         assert r.json()["error"]["code"] == code
 
 
-async def test_supervisor_explains_why(client, db, tree):
+async def test_supervisor_needs_an_existing_project(client, db, tree):
     h = await staff_headers(db, (Role.admin, None))
     target = (await f.user(db)).id
     await db.commit()
