@@ -268,7 +268,15 @@ async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppEr
         .execution_options(synchronize_session=False)
     )
     if marked.rowcount == 0:
-        # A rotated token came back: either its holder or a thief has the newer one. Kill the login.
+        used_at = (await session.exec(select(RefreshToken.used_at).where(RefreshToken.id == refresh.id))).one()
+        if used_at is not None and now - used_at <= timedelta(seconds=get_settings().refresh_reuse_grace_seconds):
+            # The same client refreshing from several requests at once (the mini-program does): each
+            # gets a pair of its own in the login, instead of the reuse alarm logging the user out.
+            user = await session.get(User, login.user_id)
+            if user is None or not user.is_active:
+                return AppError("account_disabled", 403)
+            return await _pair(session, user, login, await _new_refresh_token(session, login))
+        # A rotated token came back later: either its holder or a thief has the newer one. Kill the login.
         log.warning("refresh token reuse; session revoked", extra={"session_id": str(login.id)})
         await _revoke(session, login, "reuse", "session.revoke_reuse")
         return AppError("refresh_token_reused", 401)

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # A rotated refresh token presented again within this many seconds is a client's concurrent refresh,
+    # not a theft: it gets a new pair instead of revoking the login.
+    refresh_reuse_grace_seconds: int = 10
 
     # Staff password login: after this many consecutive failures the account is locked, and each
     # further failure doubles the lock (capped).

@@ -2,11 +2,13 @@
 
 import json
 import uuid
+from datetime import timedelta
 
 from sqlmodel import select
 
 from app.auth.models import Role, User
-from app.core import audit
+from app.core import audit, clock
+from app.core.config import get_settings
 from app.core.models import AuditEntry
 from app.wechat import fake
 from tests.auth.conftest import API, bearer, staff_headers, wechat_login
@@ -44,7 +46,8 @@ async def test_auth_state_changes_are_audited_without_secrets(client, db, tree):
     invite = (await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=worker_h)).json()
 
     rotated = (await client.post(f"{API}/auth/refresh", json={"refresh_token": neighbour["refresh_token"]})).json()
-    reused = await client.post(f"{API}/auth/refresh", json={"refresh_token": neighbour["refresh_token"]})
+    with clock.freeze(clock.now() + timedelta(seconds=get_settings().refresh_reuse_grace_seconds + 1)):
+        reused = await client.post(f"{API}/auth/refresh", json={"refresh_token": neighbour["refresh_token"]})
     assert reused.status_code == 401 and rotated["refresh_token"]
     assert (await client.post(f"{API}/auth/logout", json={"refresh_token": resident["refresh_token"]})).status_code == 204
 

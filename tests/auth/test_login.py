@@ -195,19 +195,34 @@ async def test_refresh_reuse_revokes_the_whole_login(client, db):
     second = (await _refresh(client, first["refresh_token"])).json()
     other_login = await wechat_login(client, "erin")  # another device: a separate family
 
-    reused = await _refresh(client, first["refresh_token"])
-    assert reused.status_code == 401 and reused.json()["error"]["code"] == "refresh_token_reused"
-    # The revocation was committed despite the 401: the newest token and both access tokens are dead.
-    fresh = await _refresh(client, second["refresh_token"])
-    assert fresh.status_code == 401 and fresh.json()["error"]["code"] == "refresh_token_invalid"
-    for tokens in (first, second):
-        r = await client.get(f"{API}/me", headers=bearer(tokens))
-        assert r.status_code == 401 and r.json()["error"]["code"] == "token_invalid"
-    revoked = (await db.exec(select(AuthSession).where(AuthSession.revoke_reason == "reuse"))).all()
-    assert len(revoked) == 1
-    # The other login is untouched.
-    assert (await client.get(f"{API}/me", headers=bearer(other_login))).status_code == 200
-    assert (await _refresh(client, other_login["refresh_token"])).status_code == 200
+    later = clock.now() + timedelta(seconds=get_settings().refresh_reuse_grace_seconds + 1)
+    with clock.freeze(later):
+        reused = await _refresh(client, first["refresh_token"])
+        assert reused.status_code == 401 and reused.json()["error"]["code"] == "refresh_token_reused"
+        # The revocation was committed despite the 401: the newest token and both access tokens are dead.
+        fresh = await _refresh(client, second["refresh_token"])
+        assert fresh.status_code == 401 and fresh.json()["error"]["code"] == "refresh_token_invalid"
+        for tokens in (first, second):
+            r = await client.get(f"{API}/me", headers=bearer(tokens))
+            assert r.status_code == 401 and r.json()["error"]["code"] == "token_invalid"
+        revoked = (await db.exec(select(AuthSession).where(AuthSession.revoke_reason == "reuse"))).all()
+        assert len(revoked) == 1
+        # The other login is untouched.
+        assert (await client.get(f"{API}/me", headers=bearer(other_login))).status_code == 200
+        assert (await _refresh(client, other_login["refresh_token"])).status_code == 200
+
+
+async def test_concurrent_refreshes_of_one_token_within_the_grace_keep_the_login(client, db):
+    """Parallel requests of one client each refresh with the same token: all get a working pair."""
+    first = await wechat_login(client, "iris")
+    second = await _refresh(client, first["refresh_token"])
+    sibling = await _refresh(client, first["refresh_token"])  # a moment later, same token
+    assert second.status_code == sibling.status_code == 200
+    assert sibling.json()["refresh_token"] not in (first["refresh_token"], second.json()["refresh_token"])
+    for pair in (second.json(), sibling.json()):
+        assert (await client.get(f"{API}/me", headers=bearer(pair))).status_code == 200
+        assert (await _refresh(client, pair["refresh_token"])).status_code == 200
+    assert (await db.exec(select(AuthSession).where(AuthSession.revoke_reason == "reuse"))).all() == []
 
 
 async def test_refresh_invalid_and_expired(client):
