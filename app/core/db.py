@@ -92,8 +92,10 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 def _sqlite_begin(conn) -> None:
     # IMMEDIATE takes SQLite's single write lock at the start. A deferred transaction that reads and then
     # writes after another writer committed fails at once with "database is locked" (WAL snapshot rule);
-    # queuing at BEGIN (busy_timeout) serialises writers instead. SQLite is the one-process demo store.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # queuing at BEGIN (busy_timeout) serialises writers instead. Read-only requests begin deferred, so
+    # under WAL they run beside the writer. SQLite is the one-process demo store.
+    read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -137,6 +139,9 @@ async def dispose_engine() -> None:
     _engine = _sessionmaker = None
 
 
+READ_ONLY_OPTION = "app_read_only"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 # A request run under an Idempotency-Key gets its transaction from the middleware, which commits the
 # request's writes together with the stored response (app.core.idempotency).
 SHARED_SESSION_STATE = "idempotent_session"
@@ -151,6 +156,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         return
     async with get_sessionmaker()() as session:
         async with session.begin():
+            if request.method in _SAFE_METHODS:  # they never write (HTTP semantics, kept by every route)
+                await session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
 
 
