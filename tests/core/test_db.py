@@ -33,10 +33,10 @@ async def test_get_requests_run_read_only_and_posts_do_not(live_app):
     @live_app.api_route("/probe/txn", methods=["GET", "POST"])
     async def probe_txn(request: Request, session: SessionDep):
         conn = await session.connection()
-        seen[request.method] = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        seen[request.method] = conn.sync_connection.get_execution_options().get(READ_ONLY_OPTION, False)
         return {}
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
-        await c.get("/probe/txn")
-        await c.post("/probe/txn")
+        statuses = [(await c.get("/probe/txn")).status_code, (await c.post("/probe/txn")).status_code]
+    assert statuses == [200, 200], statuses
     assert seen == {"GET": True, "POST": False}
