@@ -16,7 +16,7 @@ from app.core import audit
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.models import AuditEntry
-from app.core.pagination import Page, PageDep, paginate
+from app.core.pagination import Page, PageDep, page_of, paginate
 from app.registry.access import estate_condition
 from app.registry.models import Estate
 
@@ -64,7 +64,7 @@ async def list_audit_entries(
     if entity_id:
         stmt = stmt.where(AuditEntry.entity_id == entity_id)
     rows, cursor = await paginate(session, stmt, [AuditEntry.seq], page, descending=True)
-    return Page(items=[AuditEntryPublic.model_validate(r, from_attributes=True) for r in rows], next_cursor=cursor)
+    return page_of(AuditEntryPublic, rows, cursor)
 
 
 @router.get("/audit/verify", response_model=AuditVerifyPublic, responses=responses(401, 403))

@@ -27,6 +27,11 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+def page_of(model: type[BaseModel], rows: list[Any], cursor: str | None) -> Page:
+    """A page of ``model`` built from table rows (read by attribute)."""
+    return Page[model](items=[model.model_validate(r, from_attributes=True) for r in rows], next_cursor=cursor)
+
+
 class PageParams(BaseModel):
     cursor: str | None = None
     limit: int = 50

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Response, status
 from app.auth.deps import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses, wants_english
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, page_of
 from app.projects import service
 from app.projects.deps import (
     ItemForProgress,
@@ -42,10 +42,6 @@ router = APIRouter(tags=["projects"], responses=responses(401, 422))
 READ = responses(404)
 WRITE = responses(403, 404, 409)
 English = Annotated[bool, Depends(wants_english)]
-
-
-def _page(model, rows, cursor):
-    return Page[model](items=[model.model_validate(r) for r in rows], next_cursor=cursor)
 
 
 # --- projects ----------------------------------------------------------------------------------------
@@ -93,7 +89,7 @@ async def transition_project(data: TransitionCreate, project: ProjectForManage, 
 
 @router.get("/projects/{project_id}/timeline", response_model=Page[ProjectEventPublic], responses=READ)
 async def get_project_timeline(project: ProjectForRead, session: SessionDep, page: PageDep):
-    return _page(ProjectEventPublic, *await service.timeline(session, project, page))
+    return page_of(ProjectEventPublic, *await service.timeline(session, project, page))
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -131,7 +127,7 @@ async def unlink_project_organization(link: LinkForManage, project: ProjectForMa
 @router.get("/renovation-items", response_model=Page[RenovationItemPublic])
 async def list_renovation_items(session: SessionDep, _principal: CurrentPrincipal, page: PageDep,
                                 category: RenovationCategory | None = None):
-    return _page(RenovationItemPublic, *await service.list_renovation_items(session, page, category))
+    return page_of(RenovationItemPublic, *await service.list_renovation_items(session, page, category))
 
 
 @router.get("/projects/{project_id}/items", response_model=ProjectItems, responses=READ)
@@ -166,4 +162,4 @@ async def report_item_progress(data: ItemProgressCreate, item: ItemForProgress, 
     "/projects/{project_id}/items/{item_id}/progress", response_model=Page[ItemProgressPublic], responses=READ,
 )
 async def list_item_progress(item: ItemForRead, session: SessionDep, page: PageDep):
-    return _page(ItemProgressPublic, *await service.progress_history(session, item, page))
+    return page_of(ItemProgressPublic, *await service.progress_history(session, item, page))

@@ -11,7 +11,7 @@ from app.auth.models import Role
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, Forbidden, responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, page_of
 from app.registry import service
 from app.registry.deps import (
     BuildingForManage,
@@ -57,16 +57,12 @@ READ = responses(404)
 WRITE = responses(403, 404, 409)
 
 
-def _page(model, rows, cursor):
-    return Page[model](items=[model.model_validate(r) for r in rows], next_cursor=cursor)
-
-
 # --- streets, communities, estates -------------------------------------------------------------------
 
 
 @router.get("/streets", response_model=Page[StreetPublic])
 async def list_streets(session: SessionDep, principal: CurrentPrincipal, page: PageDep):
-    return _page(StreetPublic, *await service.list_streets(session, principal, page))
+    return page_of(StreetPublic, *await service.list_streets(session, principal, page))
 
 
 @router.post("/streets", response_model=StreetPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -80,7 +76,7 @@ async def create_street(data: StreetCreate, session: SessionDep, principal: Curr
 async def list_communities(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep, street_id: uuid.UUID | None = None
 ):
-    return _page(CommunityPublic, *await service.list_communities(session, principal, page, street_id))
+    return page_of(CommunityPublic, *await service.list_communities(session, principal, page, street_id))
 
 
 @router.post("/communities", response_model=CommunityPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -93,7 +89,7 @@ async def create_community(data: CommunityCreate, session: SessionDep, principal
 async def list_estates(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep, community_id: uuid.UUID | None = None
 ):
-    return _page(EstatePublic, *await service.list_estates(session, principal, page, community_id))
+    return page_of(EstatePublic, *await service.list_estates(session, principal, page, community_id))
 
 
 @router.post("/estates", response_model=EstatePublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -112,7 +108,7 @@ async def get_estate(estate: EstateForRead, session: SessionDep):
 
 @router.get("/estates/{estate_id}/buildings", response_model=Page[BuildingPublic], responses=READ)
 async def list_buildings(estate: EstateForRead, session: SessionDep, principal: CurrentPrincipal, page: PageDep):
-    return _page(BuildingPublic, *await service.list_buildings(session, principal, estate, page))
+    return page_of(BuildingPublic, *await service.list_buildings(session, principal, estate, page))
 
 
 @router.post(
@@ -127,7 +123,7 @@ async def create_building(
 
 @router.get("/buildings/{building_id}/entrances", response_model=Page[EntrancePublic], responses=READ)
 async def list_entrances(building: BuildingForRead, session: SessionDep, page: PageDep):
-    return _page(EntrancePublic, *await service.list_entrances(session, building, page))
+    return page_of(EntrancePublic, *await service.list_entrances(session, building, page))
 
 
 @router.post(
@@ -215,7 +211,7 @@ async def export_registry(
 async def list_grids(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep, community_id: uuid.UUID | None = None
 ):
-    return _page(GridPublic, *await service.list_grids(session, principal, page, community_id))
+    return page_of(GridPublic, *await service.list_grids(session, principal, page, community_id))
 
 
 @router.post("/grids", response_model=GridPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -234,7 +230,7 @@ async def set_grid_buildings(
 @router.get("/organizations", response_model=Page[OrganizationPublic])
 async def list_organizations(session: SessionDep, principal: CurrentPrincipal, page: PageDep):
     """Staff see every organisation; contractors see their own."""
-    return _page(OrganizationPublic, *await service.list_organizations(session, principal, page))
+    return page_of(OrganizationPublic, *await service.list_organizations(session, principal, page))
 
 
 @router.post(
