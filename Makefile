@@ -1,5 +1,6 @@
 # Quickstart: `make run` (demo service on :8000, SQLite + local files) and `make test`.
 PYTHON ?= python3.11
+PYTEST_ARGS ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -27,7 +28,7 @@ run: seed
 
 ## Install and run the tests (SQLite; set APP_TEST_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 openapi: install
 	$(BIN)/python -m app export-openapi
