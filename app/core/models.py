@@ -1,4 +1,4 @@
-"""Platform tables: the hash-chained audit log and stored idempotent responses."""
+"""Platform tables: the hash-chained audit log, stored idempotent responses and scheduled jobs."""
 
 import uuid
 from datetime import datetime
@@ -54,3 +54,14 @@ class IdempotencyRecord(SQLModel, table=True):
     # The lease of the request running under this key: a retry may take over an uncompleted record only
     # after it has passed (the first request crashed), and a request whose lease was taken cannot commit.
     locked_until: datetime = dt_field(nullable=False)
+
+
+class ScheduledJob(SQLModel, table=True):
+    """Periodic work registered by domains (closing ballots, overdue reminders), run by the worker."""
+
+    __tablename__ = "scheduled_job"
+    name: str = Field(primary_key=True, max_length=60)
+    next_run_at: datetime = created_at_field()
+    locked_until: datetime | None = dt_field()
+    last_run_at: datetime | None = dt_field()
+    last_error: str | None = Field(default=None, max_length=500)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from app.core.db import get_engine
-from app.core.errors import AppError, responses
+from app.core.errors import SERVICE_UNAVAILABLE, responses
 from app.core.observability import metrics_payload
 
 router = APIRouter(tags=["operations"])
@@ -21,7 +21,7 @@ async def readyz() -> dict[str, str]:
         async with get_engine().connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception:
-        raise AppError("service_unavailable", 503) from None
+        raise SERVICE_UNAVAILABLE() from None
     return {"status": "ok", "database": "ok"}
 
 

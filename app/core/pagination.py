@@ -17,7 +17,7 @@ from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.errors import AppError
+from app.core.errors import INVALID_CURSOR
 
 T = TypeVar("T")
 
@@ -62,7 +62,7 @@ def _decode(cursor: str, columns: Sequence[ColumnElement]) -> list[Any]:
             raise ValueError
         return [_decode_value(value, column.type.python_type) for value, column in zip(raw, columns, strict=True)]
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise AppError("invalid_cursor", 400) from None
+        raise INVALID_CURSOR() from None
 
 
 def _decode_value(value: Any, kind: type) -> Any:

@@ -7,11 +7,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.files import service
+from app.files.errors import FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED
 from app.files.schemas import FilePublic
 from app.files.sniff import ALLOWED_TYPES
 from app.files.storage import Storage, get_storage
@@ -35,7 +36,7 @@ def _public(upload: service.Upload) -> FilePublic:
     "/files",
     response_model=FilePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(401, 403, 413, 415, 422),
+    responses=responses(*AUTHENTICATED, 403, 422, FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED),
 )
 async def upload_file(
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or PDF; the type is read from the content")],
@@ -55,7 +56,7 @@ async def upload_file(
     responses={
         200: {"content": {ct: {"schema": {"type": "string", "format": "binary"}} for ct in ALLOWED_TYPES},
               "description": "The file's bytes"},
-        **responses(401, 403, 404),
+        **responses(*AUTHENTICATED, 403, 404),
     },
 )
 async def download_file(

@@ -19,8 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import audit
-from app.core.errors import AppError, NotFound
+from app.core.errors import NotFound
 from app.files import access
+from app.files.errors import FILE_NOT_USABLE, FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED
 from app.files.models import FileAttachment, FileBlob, StoredFile
 from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, content_type_of
 from app.files.storage import Storage, blob_key
@@ -47,7 +48,7 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     """The upload's bytes, refusing (413) anything longer than ``max_bytes`` without reading it all."""
     data = await upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise AppError("file_too_large", 413, details={"max_bytes": max_bytes})
+        raise FILE_TOO_LARGE(details={"max_bytes": max_bytes})
     return data
 
 
@@ -82,7 +83,7 @@ async def upload(
     # Decoding an image and hashing 10 MB take tens of milliseconds: not on the event loop.
     content_type, digest = await asyncio.to_thread(inspect_content, data)
     if content_type is None:
-        raise AppError("file_type_not_allowed", 415, details={"allowed": list(ALLOWED_TYPES)})
+        raise FILE_TYPE_NOT_ALLOWED(details={"allowed": list(ALLOWED_TYPES)})
     blob = await _blob_for(session, storage, data, digest, content_type)
     stored = StoredFile(blob_id=blob.id, uploaded_by=principal.id, filename=sanitize_filename(filename, content_type))
     session.add(stored)
@@ -140,7 +141,7 @@ async def attach(
     )
     unusable = [i for i in ids if i not in own]
     if unusable:
-        raise AppError("file_not_usable", 422, details={"file_ids": [str(i) for i in unusable]})
+        raise FILE_NOT_USABLE(details={"file_ids": [str(i) for i in unusable]})
     attached = set(
         (
             await session.exec(

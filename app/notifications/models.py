@@ -60,14 +60,3 @@ class TemplateSubscription(SQLModel, table=True):
     template: str = Field(max_length=40)
     credits: int = 0
     updated_at: datetime = created_at_field()
-
-
-class ScheduledJob(SQLModel, table=True):
-    """Periodic work registered by domains (closing ballots, overdue reminders), run by the worker."""
-
-    __tablename__ = "scheduled_job"
-    name: str = Field(primary_key=True, max_length=60)
-    next_run_at: datetime = created_at_field()
-    locked_until: datetime | None = dt_field()
-    last_run_at: datetime | None = dt_field()
-    last_error: str | None = Field(default=None, max_length=500)

@@ -4,11 +4,12 @@ import uuid
 
 from fastapi import APIRouter
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.pagination import PageDep
 from app.notifications import service
+from app.notifications.errors import TEMPLATE_UNKNOWN
 from app.notifications.schemas import InboxMessagePublic, InboxPage, SubscriptionPublic, SubscriptionsCreate
 
 router = APIRouter(tags=["notifications"])
@@ -18,7 +19,7 @@ def _public(message) -> InboxMessagePublic:
     return InboxMessagePublic.model_validate(message, from_attributes=True)
 
 
-@router.get("/me/notifications", response_model=InboxPage, responses=responses(400, 401, 403))
+@router.get("/me/notifications", response_model=InboxPage, responses=responses(400, *AUTHENTICATED, 403))
 async def list_my_notifications(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> InboxPage:
     """The caller's in-app messages, newest first, with the unread count."""
     items, cursor, unread = await service.inbox(session, principal, page)
@@ -26,14 +27,15 @@ async def list_my_notifications(principal: CurrentPrincipal, session: SessionDep
 
 
 @router.post("/me/notifications/{message_id}/read", response_model=InboxMessagePublic,
-             responses=responses(401, 403, 404))
+             responses=responses(*AUTHENTICATED, 403, 404))
 async def mark_my_notification_read(
     message_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> InboxMessagePublic:
     return _public(await service.mark_read(session, principal, message_id))
 
 
-@router.post("/me/subscriptions", response_model=list[SubscriptionPublic], responses=responses(401, 403, 422))
+@router.post("/me/subscriptions", response_model=list[SubscriptionPublic],
+             responses=responses(*AUTHENTICATED, 403, TEMPLATE_UNKNOWN))
 async def add_my_subscriptions(
     body: SubscriptionsCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> list[SubscriptionPublic]:

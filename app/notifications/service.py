@@ -1,14 +1,11 @@
-"""Notifications: the outbox other domains write to, the in-app inbox, template subscriptions, and the
-registry of scheduled jobs the worker runs.
+"""Notifications: the outbox other domains write to (through ``app.notifications.events``), the in-app
+inbox and template subscriptions.
 
 ``enqueue`` writes in the caller's transaction, so a notification exists exactly when its event does;
 ``app.notifications.worker`` delivers it later.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -18,9 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import audit, clock
-from app.core.errors import AppError, NotFound
+from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
 from app.notifications import templates
+from app.notifications.errors import TEMPLATE_UNKNOWN
 from app.notifications.models import InboxMessage, NotificationOutbox, TemplateSubscription
 
 
@@ -28,23 +26,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + templates.ELLIPSIS
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    user_id: uuid.UUID,
-    template: str,
-    title: str,
-    body: str,
-    page: str | None = None,
-    data: dict[str, Any],
+def outbox_row(
+    *, user_id: uuid.UUID, template: str, title: str, body: str, page: str | None = None, data: dict[str, Any]
 ) -> NotificationOutbox:
-    """Queue a notification for ``user_id`` in the caller's transaction.
+    """An outbox row for ``user_id``, to be added to the caller's session.
 
     ``template`` is a key of ``templates.TEMPLATES``; ``data`` maps its WeChat field keys (``thing1``...)
     to values (datetimes are shown in Asia/Shanghai). ``title``/``body`` are the in-app inbox text.
     An unknown template or field is a programming error (ValueError).
     """
-    row = NotificationOutbox(
+    return NotificationOutbox(
         user_id=user_id,
         template=template,
         title=_cut(title, 100),
@@ -54,45 +45,14 @@ async def enqueue(
         next_attempt_at=clock.now(),
         created_at=clock.now(),
     )
+
+
+async def enqueue(session: AsyncSession, **fields: Any) -> NotificationOutbox:
+    """Queue one notification in the caller's transaction (the fields of ``outbox_row``)."""
+    row = outbox_row(**fields)
     session.add(row)
     await session.flush()
     return row
-
-
-# ---- scheduled jobs -------------------------------------------------------------------------------
-
-
-JobFn = Callable[[AsyncSession], Awaitable[None]]
-
-
-# How long a worker holds a job by default: longer than any ordinary job runs.
-DEFAULT_JOB_LOCK = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    interval: timedelta
-    fn: JobFn
-    lock: timedelta = DEFAULT_JOB_LOCK
-
-
-JOBS: dict[str, Job] = {}
-
-
-def register_job(name: str, interval: timedelta, fn: JobFn, *, lock: timedelta = DEFAULT_JOB_LOCK) -> None:
-    """Have the worker call ``fn(session)`` every ``interval`` (one worker at a time; the session's
-    transaction commits when ``fn`` returns and rolls back if it raises).
-
-    ``lock`` is how long the worker holds the job: it must exceed the job's longest run. A run that
-    outlives it may be taken over by another worker, and is then rolled back instead of committed."""
-    if not name or len(name) > 60:
-        raise ValueError("job name must be 1-60 characters")
-    if interval <= timedelta(0):
-        raise ValueError("interval must be positive")
-    if lock <= timedelta(0):
-        raise ValueError("lock must be positive")
-    JOBS[name] = Job(name, interval, fn, lock)
 
 
 # ---- subscriptions --------------------------------------------------------------------------------
@@ -102,7 +62,7 @@ async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]
     """Record one-time subscriptions the user accepted in the mini-program: one credit per key."""
     unknown = sorted({k for k in keys if k not in templates.TEMPLATES})
     if unknown:
-        raise AppError("template_unknown", 422, details={"templates": unknown})
+        raise TEMPLATE_UNKNOWN(details={"templates": unknown})
     now = clock.now()
     result = []
     for key in dict.fromkeys(keys):

@@ -23,7 +23,6 @@ import random
 import signal
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -33,25 +32,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import User
+from app.auth import reads as accounts
 from app.core import clock
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
+from app.core.jobs import SessionFactory, run_due_jobs
 from app.core.logging import get_logger
 from app.notifications import templates
 from app.notifications.models import (
     InboxMessage,
     NotificationOutbox,
     OutboxStatus,
-    ScheduledJob,
     TemplateSubscription,
 )
-from app.notifications.service import JOBS, Job
 from app.wechat.client import WechatClient
 
 log = get_logger(__name__)
-
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 # WeChat errcodes of subscribeMessage.send that retrying cannot fix, and what we record for them. Anything
 # else (-1 busy, 43108 concurrent sends to one user, unknown codes) is retried with backoff.
@@ -190,8 +186,8 @@ async def _ensure_inbox(session: AsyncSession, row: NotificationOutbox) -> None:
 
 async def _plan(session: AsyncSession, row: NotificationOutbox, settings: Settings) -> _Send | Outcome:
     """What to send to WeChat, or why nothing is sent."""
-    user = await session.get(User, row.user_id)
-    if user is None or not user.wechat_openid:
+    openid = (await accounts.wechat_openids(session, [row.user_id])).get(row.user_id)
+    if openid is None:
         return Outcome("no_openid")
     credits = (
         await session.exec(
@@ -209,7 +205,7 @@ async def _plan(session: AsyncSession, row: NotificationOutbox, settings: Settin
         data = templates.wechat_data(row.template, row.data)
     except templates.FieldValueInvalid as exc:  # would be refused (47003), and must not be cut: inbox only
         return Outcome("data_invalid", error=str(exc)[:500])
-    return _Send(user.wechat_openid, template_id, row.page, data)
+    return _Send(openid, template_id, row.page, data)
 
 
 async def _deliver(session: AsyncSession, wechat: WechatClient, send: _Send, settings: Settings) -> Outcome:
@@ -340,85 +336,6 @@ async def _record(session_factory: SessionFactory, claim: Claim, outcome: Outcom
         log.warning("notification not delivered to wechat",
                     extra={"outbox_id": str(claim.id), "result": outcome.wechat_result, "retry": outcome.retry})
     return outcome
-
-
-# ---- scheduled jobs ---------------------------------------------------------------------------------
-
-
-async def _ensure_job_row(session: AsyncSession, job: Job) -> None:
-    if await session.get(ScheduledJob, job.name) is not None:
-        return
-    try:
-        async with session.begin_nested():
-            session.add(ScheduledJob(name=job.name, next_run_at=clock.now()))
-            await session.flush()
-    except IntegrityError:
-        pass
-
-
-class JobLockLost(Exception):
-    """The job ran past its lock and another worker took the job over: its work is rolled back."""
-
-
-async def _lock_job(session: AsyncSession, job: Job) -> datetime | None:
-    """Take the job if it is due and free; the lock's expiry, which also identifies the lock, or None."""
-    now = clock.now()
-    until = now + job.lock
-    result = await session.exec(
-        update(ScheduledJob)
-        .where(
-            ScheduledJob.name == job.name,
-            ScheduledJob.next_run_at <= now,
-            or_(ScheduledJob.locked_until.is_(None), ScheduledJob.locked_until <= now),
-        )
-        .values(locked_until=until)
-        .execution_options(synchronize_session=False)
-    )
-    return until if result.rowcount == 1 else None
-
-
-async def _finish_job(session: AsyncSession, job: Job, lock: datetime, started: datetime, error: str | None) -> bool:
-    """Record the run and release the lock, if the lock is still ours (else another worker holds the job)."""
-    result = await session.exec(
-        update(ScheduledJob)
-        .where(ScheduledJob.name == job.name, ScheduledJob.locked_until == lock)
-        .values(locked_until=None, last_run_at=started, last_error=error, next_run_at=started + job.interval)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-async def run_job(session_factory: SessionFactory, job: Job) -> bool:
-    """Run ``job`` if it is due and no other worker holds it; True if it ran.
-
-    The job's writes commit in one transaction with its run record, and only while its lock is still its
-    own: a run that outlived ``job.lock`` after another worker took the job over is rolled back (the
-    job's ``lock`` must exceed its longest run; see ``register_job``)."""
-    async with session_factory() as session:
-        await _ensure_job_row(session, job)
-        lock = await _lock_job(session, job)
-    if lock is None:
-        return False
-    started = clock.now()
-    try:
-        async with session_factory() as session:
-            await job.fn(session)
-            if not await _finish_job(session, job, lock, started, None):
-                raise JobLockLost(f"lock lost: the run outlived its lock of {job.lock} and was taken over")
-        if clock.now() > lock:
-            log.warning("scheduled job ran longer than its lock", extra={"job": job.name})
-        return True
-    except Exception as exc:  # recorded on the job; the worker carries on
-        log.exception("scheduled job failed", extra={"job": job.name})
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    async with session_factory() as session:
-        if not await _finish_job(session, job, lock, started, error):
-            log.warning("scheduled job failed after losing its lock", extra={"job": job.name})
-    return True
-
-
-async def run_due_jobs(session_factory: SessionFactory) -> list[str]:
-    return [job.name for job in list(JOBS.values()) if await run_job(session_factory, job)]
 
 
 # ---- the loop ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core import audit, clock
 from app.core.errors import AppError, NotFound
 from app.registry.areas import AreaError, parse_area
+from app.registry.errors import IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING
 from app.registry.ledger import (
     AREA,
     BUILDING,
@@ -89,7 +90,7 @@ class ParsedLedger:
 
 
 def _invalid(reason: str) -> AppError:
-    return AppError("import_file_invalid", 422, details={"reason": reason})
+    return IMPORT_FILE_INVALID(details={"reason": reason})
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
@@ -170,7 +171,7 @@ def parse_table(table: list[list[str]]) -> ParsedLedger:
             columns[name] = index
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise AppError("import_header_missing", 422, details={"missing": missing, "expected": HEADERS})
+        raise IMPORT_HEADER_MISSING(details={"missing": missing, "expected": HEADERS})
 
     parsed = ParsedLedger()
     first_row_of_key: dict[tuple[str, str, str], int] = {}

@@ -20,22 +20,30 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import WechatAccessToken
 from app.core import clock
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine, get_sessionmaker
-from app.core.errors import AppError
+from app.core.errors import ErrorCode
 from app.core.logging import get_logger
+from app.wechat.errors import (
+    WECHAT_BUSY,
+    WECHAT_CODE_INVALID,
+    WECHAT_ERROR,
+    WECHAT_RATE_LIMITED,
+    WECHAT_UNAVAILABLE,
+    WECHAT_USER_BLOCKED,
+)
+from app.wechat.models import WechatAccessToken
 
 log = get_logger(__name__)
 
-# WeChat errcode -> (our code, HTTP status)
-LOGIN_ERRCODES: dict[int, tuple[str, int]] = {
-    40029: ("wechat_code_invalid", 400),
-    40163: ("wechat_code_invalid", 400),  # code already used
-    45011: ("wechat_rate_limited", 429),
-    40226: ("wechat_user_blocked", 403),
-    -1: ("wechat_busy", 503),
+# WeChat errcode of code2session -> our error
+LOGIN_ERRCODES: dict[int, ErrorCode] = {
+    40029: WECHAT_CODE_INVALID,
+    40163: WECHAT_CODE_INVALID,  # code already used
+    45011: WECHAT_RATE_LIMITED,
+    40226: WECHAT_USER_BLOCKED,
+    -1: WECHAT_BUSY,
 }
 TOKEN_INVALID = {40001, 42001, 40014}  # invalid / expired access token
 
@@ -95,16 +103,16 @@ class WechatClient:
                 response = await self.http.request(method, path, **kw)
         except (TimeoutError, httpx.HTTPError) as exc:
             log.warning("wechat unreachable", extra={"path": path, "error": type(exc).__name__})
-            raise AppError("wechat_unavailable", 503) from None
+            raise WECHAT_UNAVAILABLE() from None
         if response.status_code >= 500:
             log.warning("wechat server error", extra={"path": path, "status": response.status_code})
-            raise AppError("wechat_unavailable", 503)
+            raise WECHAT_UNAVAILABLE()
         try:
             data = response.json()
         except ValueError:
-            raise AppError("wechat_error", 502) from None
+            raise WECHAT_ERROR() from None
         if not isinstance(data, dict):
-            raise AppError("wechat_error", 502)
+            raise WECHAT_ERROR()
         return data
 
     @staticmethod
@@ -113,8 +121,7 @@ class WechatClient:
         if errcode == 0:
             return
         log.warning("wechat error", extra={"errcode": errcode})
-        code, status = LOGIN_ERRCODES.get(errcode, ("wechat_error", 502))
-        raise AppError(code, status, details={"wechat_errcode": errcode})
+        raise LOGIN_ERRCODES.get(errcode, WECHAT_ERROR)(details={"wechat_errcode": errcode})
 
     async def code_to_session(self, code: str) -> WechatSession:
         data = await self._call(
@@ -129,7 +136,7 @@ class WechatClient:
         )
         self._raise_for(data)
         if not data.get("openid") or not data.get("session_key"):
-            raise AppError("wechat_error", 502)
+            raise WECHAT_ERROR()
         return WechatSession(data["openid"], data["session_key"], data.get("unionid"))
 
     def _token_session(self) -> AbstractAsyncContextManager[AsyncSession | None]:
@@ -190,7 +197,7 @@ class WechatClient:
         self._raise_for(data)
         phone = (data.get("phone_info") or {}).get("purePhoneNumber")
         if not phone:
-            raise AppError("wechat_error", 502)
+            raise WECHAT_ERROR()
         return phone
 
     async def send_subscribe_message(

@@ -11,11 +11,12 @@ from datetime import timedelta
 from sqlmodel import delete, select
 
 from app.auth.bindings import new_invite_code
-from app.auth.models import BindingStatus, InviteCode, UnitBinding, User, WechatAccessToken
+from app.auth.models import BindingStatus, InviteCode, UnitBinding, User
 from app.core import clock
 from app.core.config import get_settings
 from app.wechat import fake
 from app.wechat.client import WechatClient
+from app.wechat.models import WechatAccessToken
 from tests import factories as f
 from tests.auth.conftest import API, bearer
 from tests.conftest import TEST_DATABASE_URL

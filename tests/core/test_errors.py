@@ -4,7 +4,8 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from app.core.errors import MESSAGES, AppError
+from app.auth.errors import BINDING_EXISTS
+from app.core.errors import CATALOGUE, INTERNAL_ERROR, AppError, ErrorCode, define, responses
 
 
 class Payload(BaseModel):
@@ -15,7 +16,7 @@ class Payload(BaseModel):
 async def probe(app):
     @app.get("/probe/app-error")
     async def probe_app_error():
-        raise AppError("binding_exists", 409, details={"unit_id": "x"})
+        raise BINDING_EXISTS(details={"unit_id": "x"})
 
     @app.post("/probe/validate")
     async def probe_validate(payload: Payload):
@@ -33,13 +34,13 @@ async def probe(app):
 async def test_app_error_shape_in_chinese_by_default(probe):
     r = await probe.get("/probe/app-error")
     assert r.status_code == 409
-    assert r.json() == {"error": {"code": "binding_exists", "message": MESSAGES["binding_exists"][0],
+    assert r.json() == {"error": {"code": "binding_exists", "message": BINDING_EXISTS.zh,
                                   "details": {"unit_id": "x"}}}
 
 
 async def test_english_on_accept_language_en(probe):
     r = await probe.get("/probe/app-error", headers={"Accept-Language": "en-US,en;q=0.9"})
-    assert r.json()["error"]["message"] == MESSAGES["binding_exists"][1]
+    assert r.json()["error"]["message"] == BINDING_EXISTS.en
 
 
 async def test_validation_error_uses_the_shape(probe):
@@ -60,7 +61,7 @@ async def test_unknown_route_and_method(probe):
 async def test_crash_answers_500_without_traceback_and_with_request_id(probe):
     r = await probe.get("/probe/crash", headers={"X-Request-ID": "req-42"})
     assert r.status_code == 500
-    assert r.json() == {"error": {"code": "internal_error", "message": MESSAGES["internal_error"][0], "details": None}}
+    assert r.json() == {"error": {"code": "internal_error", "message": INTERNAL_ERROR.zh, "details": None}}
     assert "hunter2" not in r.text and "Traceback" not in r.text
     assert r.headers["x-request-id"] == "req-42"
 
@@ -76,8 +77,42 @@ def test_unknown_code_is_a_programming_error():
 
 
 def test_every_message_has_both_languages():
-    for code, (zh, en) in MESSAGES.items():
-        assert zh and en and zh != en, code
+    import app.main  # noqa: F401  (every domain registers its codes)
+
+    assert len(CATALOGUE) > 40
+    for code, entry in CATALOGUE.items():
+        assert entry.code == code and entry.zh and entry.en and entry.zh != entry.en, code
+        assert 400 <= entry.status <= 599
+
+
+def test_a_code_registered_twice_is_refused():
+    with pytest.raises(ValueError, match="already registered"):
+        define("binding_exists", 409, "重复", "duplicate")
+    assert CATALOGUE["binding_exists"] is BINDING_EXISTS
+
+
+def test_an_error_code_raises_with_its_own_status():
+    error = BINDING_EXISTS(details={"a": 1}, headers={"X": "1"})
+    assert isinstance(error, AppError)
+    assert (error.code, error.status, error.details, error.headers) == ("binding_exists", 409, {"a": 1}, {"X": "1"})
+    assert AppError("binding_exists").status == 409
+
+
+def test_responses_document_codes_under_their_status():
+    other = ErrorCode("other_conflict", 409, "另一冲突", "Another conflict")  # not registered: docs only
+    documented = responses(404, BINDING_EXISTS, other)
+    assert set(documented) == {404, 409}
+    assert "description" not in documented[404]
+    description = documented[409]["description"]
+    assert description.startswith("Conflict. Error codes:")
+    assert "- `binding_exists`: You already asked to bind this unit (已提交过该房屋的绑定申请)" in description
+    assert description.index("binding_exists") < description.index("other_conflict")
+
+
+async def test_routes_document_their_domain_codes(client):
+    spec = (await client.get("/openapi.json")).json()
+    transition = spec["paths"]["/api/v1/projects/{project_id}/transitions"]["post"]["responses"]
+    assert "`transition_not_allowed`" in transition["409"]["description"]
 
 
 async def test_concurrent_duplicate_create_is_a_409_not_a_500(app, db):
@@ -95,7 +130,7 @@ async def test_concurrent_duplicate_create_is_a_409_not_a_500(app, db):
 
 
 async def test_nul_character_never_yields_a_500(client, db):
-    from app.auth.models import Role
+    from app.auth.roles import Role
     from tests import factories
 
     admin = await factories.user(db, (Role.admin, None))

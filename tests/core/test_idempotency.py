@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 from sqlmodel import func, select
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.core import clock
 from app.core.idempotency import fingerprint
 from app.core.models import IdempotencyRecord
@@ -213,8 +213,10 @@ async def test_twenty_concurrent_identical_requests_create_exactly_one(live_app)
 
 
 async def test_the_worker_purges_expired_keys(db):
-    from app import jobs  # noqa: F401
-    from app.notifications.service import JOBS
+    from app import domains
+    from app.core.jobs import JOBS
+
+    domains.load()  # what the worker does at start
 
     user = await factories.user(db)
     now = clock.now()

@@ -12,9 +12,11 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from app.core import clock
+from app.core import jobs as core_jobs
 from app.core.config import get_settings
+from app.core.models import ScheduledJob
 from app.notifications import service, worker
-from app.notifications.models import InboxMessage, NotificationOutbox, OutboxStatus, ScheduledJob, TemplateSubscription
+from app.notifications.models import InboxMessage, NotificationOutbox, OutboxStatus, TemplateSubscription
 from app.wechat import fake
 from tests import factories as f
 from tests.notifications.conftest import T0
@@ -250,8 +252,7 @@ async def test_enqueue_refuses_unknown_templates(db):
 @pytest.fixture
 def jobs(monkeypatch):
     registry: dict = {}
-    monkeypatch.setattr(service, "JOBS", registry)
-    monkeypatch.setattr(worker, "JOBS", registry)
+    monkeypatch.setattr(core_jobs, "JOBS", registry)
     return registry
 
 
@@ -263,7 +264,7 @@ async def test_scheduled_job_runs_when_due_and_records_errors(db, sessions, wech
         if len(calls) == 2:
             raise RuntimeError("ballot 7 is broken")
 
-    service.register_job("close_ballots", timedelta(minutes=5), close_ballots)
+    core_jobs.register_job("close_ballots", timedelta(minutes=5), close_ballots)
     with clock.freeze(T0):
         await worker.run_once(sessions, wechat)
         await worker.run_once(sessions, wechat)  # not due again yet
@@ -288,14 +289,14 @@ async def test_a_locked_job_is_not_run_by_another_worker(db, sessions, jobs):
     async def job_fn(session):
         calls.append(1)
 
-    service.register_job("overdue_reminders", timedelta(hours=1), job_fn)
-    job = service.JOBS["overdue_reminders"]
+    core_jobs.register_job("overdue_reminders", timedelta(hours=1), job_fn)
+    job = core_jobs.JOBS["overdue_reminders"]
     with clock.freeze(T0):
         db.add(ScheduledJob(name="overdue_reminders", next_run_at=T0, locked_until=T0 + timedelta(minutes=3)))
         await db.flush()
-        assert await worker.run_job(sessions, job) is False  # held by another worker
+        assert await core_jobs.run_job(sessions, job) is False  # held by another worker
     with clock.freeze(T0 + timedelta(minutes=4)):  # that worker's lock expired (it died)
-        assert await worker.run_job(sessions, job) is True
+        assert await core_jobs.run_job(sessions, job) is True
     assert calls == [1]
 
 
@@ -306,7 +307,7 @@ async def test_job_writes_commit_with_the_job(db, sessions, wechat, jobs):
         await service.enqueue(session, user_id=u.id, template="ballot_closing", title="即将截止", body="请尽快表决",
                               data={"thing1": "加装电梯", "time2": T0})
 
-    service.register_job("remind", timedelta(hours=1), remind)
+    core_jobs.register_job("remind", timedelta(hours=1), remind)
     with clock.freeze(T0):
         assert await worker.run_once(sessions, wechat) == 1  # the job's notification is delivered in the same pass
     body = json.loads(fake.state.requests[-1]["body"]) if fake.state.requests else None
@@ -450,13 +451,13 @@ async def test_job_lock_is_configurable_per_job(db, sessions, jobs):
     async def long_job(session):
         seen.append((await session.get(ScheduledJob, "rebuild", populate_existing=True)).locked_until)
 
-    service.register_job("rebuild", timedelta(hours=6), long_job, lock=timedelta(hours=2))
-    service.register_job("quick", timedelta(minutes=1), long_job)
-    assert service.JOBS["quick"].lock == service.DEFAULT_JOB_LOCK > timedelta(0)
+    core_jobs.register_job("rebuild", timedelta(hours=6), long_job, lock=timedelta(hours=2))
+    core_jobs.register_job("quick", timedelta(minutes=1), long_job)
+    assert core_jobs.JOBS["quick"].lock == core_jobs.DEFAULT_JOB_LOCK > timedelta(0)
     with pytest.raises(ValueError):
-        service.register_job("bad", timedelta(hours=1), long_job, lock=timedelta(0))
+        core_jobs.register_job("bad", timedelta(hours=1), long_job, lock=timedelta(0))
     with clock.freeze(T0):
-        assert await worker.run_job(sessions, service.JOBS["rebuild"]) is True
+        assert await core_jobs.run_job(sessions, core_jobs.JOBS["rebuild"]) is True
     assert seen == [T0 + timedelta(hours=2)]
 
 
@@ -471,9 +472,9 @@ async def test_a_job_that_lost_its_lock_does_not_commit(db, sessions, jobs):
         await session.exec(update(ScheduledJob).where(ScheduledJob.name == "remind")
                            .values(locked_until=T0 + timedelta(hours=3)))
 
-    service.register_job("remind", timedelta(hours=1), remind, lock=timedelta(minutes=1))
+    core_jobs.register_job("remind", timedelta(hours=1), remind, lock=timedelta(minutes=1))
     with clock.freeze(T0):
-        await worker.run_job(sessions, service.JOBS["remind"])
+        await core_jobs.run_job(sessions, core_jobs.JOBS["remind"])
     assert (await db.exec(select(func.count()).select_from(NotificationOutbox)
                           .where(NotificationOutbox.user_id == u.id))).one() == 0
     job = await db.get(ScheduledJob, "remind", populate_existing=True)

@@ -1,0 +1,35 @@
+"""Error codes of identity and access: tokens, logins, phones, roles, unit bindings."""
+
+from app.core.errors import define
+
+TOKEN_INVALID = define("token_invalid", 401, "登录凭证无效或已过期，请重新登录", "The token is invalid or expired")
+REFRESH_TOKEN_INVALID = define("refresh_token_invalid", 401, "刷新凭证无效或已过期，请重新登录",
+                               "The refresh token is invalid or expired")
+REFRESH_TOKEN_REUSED = define("refresh_token_reused", 401, "刷新凭证已被使用，出于安全考虑已退出所有相关登录",
+                              "The refresh token was already used; its session has been revoked")
+INVALID_CREDENTIALS = define("invalid_credentials", 401, "手机号或密码错误", "Wrong phone number or password")
+ACCOUNT_LOCKED = define("account_locked", 429, "登录失败次数过多，请稍后再试", "Too many failed logins; try again later")
+ACCOUNT_DISABLED = define("account_disabled", 403, "账号已停用", "The account is disabled")
+WECHAT_NOT_LOGGED_IN = define("wechat_not_logged_in", 403, "请先通过微信登录", "Log in with WeChat first")
+PHONE_IN_USE = define("phone_in_use", 409, "该手机号已绑定其他账号", "This phone number belongs to another account")
+PHONE_IN_USE_STAFF = define("phone_in_use_staff", 409, "该手机号已被工作人员账号使用",
+                            "This phone number is used by a staff account")
+PHONE_UNSUPPORTED = define("phone_unsupported", 400, "仅支持中国大陆手机号",
+                           "Only mainland China mobile numbers are supported")
+
+# roles and users
+ROLE_NOT_ASSIGNABLE = define("role_not_assignable", 403, "无权分配该角色或范围", "You may not assign this role or scope")
+ROLE_SCOPE_INVALID = define("role_scope_invalid", 422, "角色范围无效", "The role scope is invalid")
+ROLE_EXISTS = define("role_exists", 409, "该用户已有此角色", "The user already holds this role")
+ROLE_NOT_FOUND = define("role_not_found", 404, "角色分配不存在", "Role assignment not found")
+
+# unit bindings
+BINDING_EXISTS = define("binding_exists", 409, "已提交过该房屋的绑定申请", "You already asked to bind this unit")
+BINDING_ALREADY_DECIDED = define("binding_already_decided", 409, "该绑定申请已处理",
+                                 "This binding request was already decided")
+INVITE_CODE_INVALID = define("invite_code_invalid", 400, "邀请码无效或已过期", "The invitation code is invalid or expired")
+BINDING_TARGET_REQUIRED = define("binding_target_required", 422, "请提供房屋或邀请码", "Give a unit or an invitation code")
+BINDING_SELF_DECISION = define("binding_self_decision", 403, "不能审批自己的绑定申请",
+                               "You cannot decide your own binding request")
+INVITE_CODE_UNAVAILABLE = define("invite_code_unavailable", 503, "暂时无法生成邀请码，请稍后再试",
+                                 "No invitation code could be generated; try again")

@@ -1,0 +1,9 @@
+"""Error codes of uploads and attachments."""
+
+from app.core.errors import define
+
+FILE_TOO_LARGE = define("file_too_large", 413, "文件过大，超过上传大小限制", "The file exceeds the upload size limit")
+FILE_TYPE_NOT_ALLOWED = define("file_type_not_allowed", 415, "仅支持上传 JPEG、PNG、WebP 图片或 PDF 文件",
+                               "Only JPEG, PNG, WebP images and PDF files are accepted")
+FILE_NOT_USABLE = define("file_not_usable", 422, "文件不存在或不是您上传的",
+                         "The files do not exist or were not uploaded by you")

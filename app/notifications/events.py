@@ -1,0 +1,46 @@
+"""Domain events that notify: the one way any domain says "this happened to these people".
+
+A domain describes what happened as a ``Notice`` (the subscribe-message template and its fields, the
+in-app title and text, the mini-program page to open) and calls ``notify`` with the accounts concerned.
+Each gets an outbox row in the caller's transaction - so the notice exists exactly when the event does -
+and the worker delivers it: the inbox always, a WeChat subscribe message when the user subscribed to
+the template. Recipients are usually found through the read APIs (``app.auth.reads.residents`` of the
+registry's units of an estate, the holders of a role, ...).
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.notifications import templates
+from app.notifications.service import outbox_row
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the people concerned are told. ``data`` maps the template's WeChat field keys (``thing1``...)
+    to values (datetimes are shown in Asia/Shanghai)."""
+
+    template: str
+    title: str
+    body: str
+    data: dict[str, Any] = field(default_factory=dict)
+    page: str | None = None
+
+    def __post_init__(self) -> None:
+        templates.prepare(self.template, self.data)  # an unknown template or field fails where it is made
+
+
+async def notify(session: AsyncSession, notice: Notice, user_ids: Iterable[uuid.UUID]) -> int:
+    """Queue ``notice`` for each of ``user_ids`` (each once, in id order); how many were queued."""
+    recipients = sorted(set(user_ids))
+    session.add_all([
+        outbox_row(user_id=user_id, template=notice.template, title=notice.title, body=notice.body,
+                   page=notice.page, data=notice.data)
+        for user_id in recipients
+    ])
+    await session.flush()
+    return len(recipients)

@@ -1,0 +1,12 @@
+"""Error codes of the estate registry (台账)."""
+
+from app.core.errors import define
+
+DUPLICATE_NAME = define("duplicate_name", 409, "同名记录已存在", "A record with this name already exists")
+GRID_BUILDING_OUTSIDE = define("grid_building_outside", 422, "楼栋不属于该网格所在社区",
+                               "The building is outside the grid's community")
+IMPORT_FILE_INVALID = define("import_file_invalid", 422, "无法读取台账文件", "The ledger file cannot be read")
+IMPORT_HEADER_MISSING = define("import_header_missing", 422, "台账缺少必需的列", "The ledger lacks required columns")
+UNIT_EXISTS = define("unit_exists", 409, "该房屋已存在", "This unit already exists")
+ENTRANCE_OUTSIDE_BUILDING = define("entrance_outside_building", 422, "该单元不属于此楼栋",
+                                   "The entrance is not in this building")
