@@ -77,11 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result.__dict__))
         return 0 if result.ok else 1
     elif args.command == "worker":
-        from app import jobs  # noqa: F401  (registers every scheduled job)
+        from app import domains
         from app.core.config import get_settings
         from app.core.logging import configure_logging
         from app.notifications.worker import main as worker_main
 
+        domains.load()  # every domain's scheduled jobs and hooks
         configure_logging(get_settings().log_level)
         asyncio.run(worker_main())
     elif args.command == "export-openapi":

@@ -5,8 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.auth.router import router as auth_router
-from app.core.audit_routes import router as audit_router
+from app import domains
 from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.errors import install_error_handlers
@@ -15,10 +14,6 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
 from app.core.ops import router as ops_router
-from app.files.router import router as files_router
-from app.notifications.router import router as notifications_router
-from app.projects.router import router as projects_router
-from app.registry.router import router as registry_router
 
 API_PREFIX = "/api/v1"
 
@@ -65,7 +60,9 @@ def create_app() -> FastAPI:
         title="老旧小区改造居民参与平台 API",
         version="1.0.0",
         description="Resident participation backend for old-estate renovation. Errors: "
-        '`{"error": {"code", "message", "details"}}`; messages zh-CN, English with `Accept-Language: en`.',
+        '`{"error": {"code", "message", "details"}}`; messages zh-CN, English with `Accept-Language: en`. '
+        "Each operation lists the error codes it can answer under their status; besides those, every "
+        "authenticated operation answers 403 `account_disabled` for a disabled account.",
         lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
     )
@@ -74,7 +71,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(RequestContextMiddleware)  # outermost: every response, even a replay, gets its id
     app.include_router(ops_router)
-    for router in (auth_router, registry_router, projects_router, files_router, notifications_router, audit_router):
+    for router in domains.load():
         app.include_router(router, prefix=API_PREFIX)
     _document_idempotency_key(app)
     if settings.wechat_fake:

@@ -33,6 +33,7 @@ from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.wechat import fake  # noqa: E402
+from tests.worlds import world  # noqa: E402, F401  (the two-world fixture of every permission matrix)
 
 get_settings.cache_clear()
 

@@ -6,19 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select as sa_select
 from sqlmodel import select
 
-from app.auth.deps import require_roles
-from app.auth.models import Role
+from app.auth.deps import AUTHENTICATED
 from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.authz import require_roles
 from app.core import audit
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.models import AuditEntry
 from app.core.pagination import Page, PageDep, page_of, paginate
-from app.registry.access import estate_condition
-from app.registry.models import Estate
+from app.registry import reads as registry
 
 router = APIRouter(tags=["audit"])
 
@@ -47,7 +46,7 @@ class AuditVerifyPublic(BaseModel):
     reason: str | None = None
 
 
-@router.get("/audit", response_model=Page[AuditEntryPublic], responses=responses(400, 401, 403))
+@router.get("/audit", response_model=Page[AuditEntryPublic], responses=responses(400, *AUTHENTICATED, 403))
 async def list_audit_entries(
     principal: AuditReader,
     session: SessionDep,
@@ -58,7 +57,7 @@ async def list_audit_entries(
     """Newest first. Admins read everything; street and community staff the entries of their estates."""
     stmt = select(AuditEntry)
     if not principal.is_admin:
-        stmt = stmt.where(AuditEntry.estate_id.in_(sa_select(Estate.id).where(estate_condition(principal, "manage"))))
+        stmt = stmt.where(AuditEntry.estate_id.in_(registry.estate_ids(principal, "manage")))
     if entity_type:
         stmt = stmt.where(AuditEntry.entity_type == entity_type)
     if entity_id:
@@ -67,7 +66,7 @@ async def list_audit_entries(
     return page_of(AuditEntryPublic, rows, cursor)
 
 
-@router.get("/audit/verify", response_model=AuditVerifyPublic, responses=responses(401, 403))
+@router.get("/audit/verify", response_model=AuditVerifyPublic, responses=responses(*AUTHENTICATED, 403))
 async def verify_audit_chain(principal: Admin, session: SessionDep) -> AuditVerifyPublic:
     """Recompute the hash chain; names the first entry that was edited, removed or inserted."""
     result = await audit.verify(session)

@@ -1,5 +1,8 @@
 """Unit bindings (DESIGN.md §3): how a WeChat user becomes a resident of a unit, and invitation codes.
 
+Units and the people on their record belong to the registry: this module reads them through its read
+API (``app.registry.reads``) only.
+
 Three ways in: an invitation code printed on a notice delivered to the unit (approved at once); a
 WeChat-verified phone equal to an owner's phone on record (approved at once); otherwise a request that a
 decider approves - grid workers of the unit's grid, community or street staff above it, admins (the
@@ -8,7 +11,6 @@ registry's ``contact`` level).
 
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -17,6 +19,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.errors import (
+    BINDING_ALREADY_DECIDED,
+    BINDING_EXISTS,
+    BINDING_SELF_DECISION,
+    BINDING_TARGET_REQUIRED,
+    INVITE_CODE_INVALID,
+    INVITE_CODE_UNAVAILABLE,
+)
 from app.auth.models import (
     BindingMethod,
     BindingRelation,
@@ -34,18 +44,9 @@ from app.auth.schemas import (
     UnitBindingPublic,
 )
 from app.core import audit, clock
-from app.core.errors import AppError, Conflict, Forbidden, NotFound
+from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
-from app.registry.access import unit_condition
-from app.registry.models import (
-    Building,
-    Entrance,
-    Estate,
-    OccupantRelation,
-    Person,
-    PropertyUnit,
-    UnitOccupant,
-)
+from app.registry import reads as registry
 
 # No 0/O, 1/I/L: codes are read off paper and typed on a phone.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -53,28 +54,7 @@ INVITE_LENGTH = 8
 INVITE_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class UnitLabel:
-    label: str  # "1栋1单元101"
-    estate_id: uuid.UUID
-    estate_name: str
-
-
-async def unit_labels(session: AsyncSession, unit_ids: set[uuid.UUID]) -> dict[uuid.UUID, UnitLabel]:
-    """Human labels of units, in one query (read-only use of the registry's tables)."""
-    if not unit_ids:
-        return {}
-    rows = await session.exec(
-        select(PropertyUnit.id, Building.name, Entrance.name, PropertyUnit.room_number, Estate.id, Estate.name)
-        .join(Building, Building.id == PropertyUnit.building_id)
-        .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
-        .join(Estate, Estate.id == PropertyUnit.estate_id)
-        .where(PropertyUnit.id.in_(list(unit_ids)))
-    )
-    return {uid: UnitLabel(f"{b}{e}{room}", eid, ename) for uid, b, e, room, eid, ename in rows.all()}
-
-
-def _my_public(b: UnitBinding, labels: dict[uuid.UUID, UnitLabel]) -> MyBindingPublic:
+def _my_public(b: UnitBinding, labels: dict[uuid.UUID, registry.UnitLabel]) -> MyBindingPublic:
     lab = labels[b.unit_id]
     return MyBindingPublic(
         id=b.id, unit_id=b.unit_id, unit_label=lab.label, estate_id=lab.estate_id, estate_name=lab.estate_name,
@@ -88,13 +68,13 @@ async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindi
             select(UnitBinding).where(UnitBinding.user_id == user_id).order_by(UnitBinding.created_at, UnitBinding.id)
         )
     ).all()
-    labels = await unit_labels(session, {b.unit_id for b in bindings})
+    labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
     return [_my_public(b, labels) for b in bindings]
 
 
 async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) -> list[UnitBindingPublic]:
     """Bindings as deciders see them, with labels and applicants fetched in two queries."""
-    labels = await unit_labels(session, {b.unit_id for b in bindings})
+    labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
     user_ids = list({b.user_id for b in bindings})
     users = {u.id: u for u in (await session.exec(select(User).where(User.id.in_(user_ids)))).all()} if user_ids else {}
     out = []
@@ -114,25 +94,12 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
 # ---- requesting -------------------------------------------------------------------------------------
 
 
-async def _owner_on_record(session: AsyncSession, user: User, unit_id: uuid.UUID) -> tuple[Person, OccupantRelation] | None:
+async def _owner_on_record(session: AsyncSession, user: User, unit_id: uuid.UUID) -> registry.PersonOnRecord | None:
     # Only a WeChat user's phone came through getPhoneNumber (staff accounts' phones are typed in by
     # whoever created them), so only theirs proves anything.
     if user.phone is None or user.wechat_openid is None:
         return None
-    row = (
-        await session.exec(
-            select(Person, UnitOccupant.relation)
-            .join(UnitOccupant, UnitOccupant.person_id == Person.id)
-            .where(
-                UnitOccupant.unit_id == unit_id,
-                UnitOccupant.relation.in_([OccupantRelation.owner, OccupantRelation.co_owner]),
-                Person.phone == user.phone,
-            )
-            .order_by(UnitOccupant.relation)
-            .limit(1)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
+    return await registry.person_on_record(session, unit_id, user.phone)
 
 
 def _approve(binding: UnitBinding, method: BindingMethod, decided_by: uuid.UUID | None) -> None:
@@ -149,7 +116,7 @@ async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUI
 async def _record(
     session: AsyncSession, actor_id: uuid.UUID, action: str, binding: UnitBinding, before: dict | None, **extra
 ) -> None:
-    unit = await session.get(PropertyUnit, binding.unit_id)
+    unit = (await registry.unit_refs(session, [binding.unit_id])).get(binding.unit_id)
     await audit.record(session, actor_id=actor_id, action=action, entity_type="unit_binding", entity_id=binding.id,
                        before=before, after={**audit.snapshot(binding), **extra},
                        estate_id=unit.estate_id if unit else None)
@@ -157,17 +124,17 @@ async def _record(
 
 async def request_binding(session: AsyncSession, user: User, body: UnitBindingCreate) -> UnitBinding:
     if (body.unit_id is None) == (body.invite_code is None):
-        raise AppError("binding_target_required", 422, details={"give_exactly_one_of": ["unit_id", "invite_code"]})
+        raise BINDING_TARGET_REQUIRED(details={"give_exactly_one_of": ["unit_id", "invite_code"]})
     if body.invite_code is not None:
         return await _bind_by_invite(session, user, body.invite_code)
     unit_id = body.unit_id
     assert unit_id is not None
     # The applicant is not in the unit's scope yet: check existence only, reveal nothing else.
-    if await session.get(PropertyUnit, unit_id) is None:
+    if not await registry.unit_refs(session, [unit_id]):
         raise NotFound()
     binding = await _existing(session, user.id, unit_id)
     if binding is not None and binding.status != BindingStatus.rejected:
-        raise Conflict("binding_exists")
+        raise BINDING_EXISTS()
     before = audit.snapshot(binding)
     if binding is None:
         binding = UnitBinding(user_id=user.id, unit_id=unit_id, relation=BindingRelation.owner, method=BindingMethod.request)
@@ -179,10 +146,9 @@ async def request_binding(session: AsyncSession, user: User, body: UnitBindingCr
     binding.person_id = None
     match = await _owner_on_record(session, user, unit_id)
     if match is not None:
-        person, relation = match
         _approve(binding, BindingMethod.phone_match, None)
-        binding.person_id = person.id
-        binding.relation = BindingRelation(relation.value)  # the record, not the claim, says owner or co-owner
+        binding.person_id = match.person_id
+        binding.relation = BindingRelation(match.relation.value)  # the record, not the claim, says owner or co-owner
     session.add(binding)
     await session.flush()
     await _record(session, user.id, "binding.request", binding, before)
@@ -194,10 +160,10 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
     invite = (await session.exec(select(InviteCode).where(InviteCode.code == code))).first()
     now = clock.now()
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
-        raise AppError("invite_code_invalid", 400)
+        raise INVITE_CODE_INVALID()
     binding = await _existing(session, user.id, invite.unit_id)
     if binding is not None and binding.status == BindingStatus.approved:
-        raise Conflict("binding_exists")  # the code stays unused for another household member
+        raise BINDING_EXISTS()  # the code stays unused for another household member
     # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row.
     consumed = await session.exec(
         update(InviteCode)
@@ -206,7 +172,7 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
         .execution_options(synchronize_session=False)
     )
     if consumed.rowcount != 1:
-        raise AppError("invite_code_invalid", 400)
+        raise INVITE_CODE_INVALID()
     set_committed_value(invite, "used_at", now)
     set_committed_value(invite, "used_by", user.id)
     before = audit.snapshot(binding)
@@ -225,12 +191,9 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
 # ---- deciding ---------------------------------------------------------------------------------------
 
 
-def _decidable(principal: Principal):
-    return (
-        select(UnitBinding)
-        .join(PropertyUnit, PropertyUnit.id == UnitBinding.unit_id)
-        .where(unit_condition(principal, "contact"))
-    )
+def _decidable(principal: Principal, estate_id: uuid.UUID | None = None):
+    """Bindings of the units the principal may decide on (the registry's ``contact`` level)."""
+    return select(UnitBinding).where(UnitBinding.unit_id.in_(registry.unit_ids(principal, "contact", estate_id=estate_id)))
 
 
 async def list_for_decider(
@@ -240,11 +203,9 @@ async def list_for_decider(
     status: BindingStatus | None,
     estate_id: uuid.UUID | None,
 ) -> tuple[list[UnitBindingPublic], str | None]:
-    stmt = _decidable(principal)
+    stmt = _decidable(principal, estate_id)
     if status is not None:
         stmt = stmt.where(UnitBinding.status == status)
-    if estate_id is not None:
-        stmt = stmt.where(PropertyUnit.estate_id == estate_id)
     stmt = stmt.where(UnitBinding.user_id != principal.id)  # one's own requests are for someone else to decide
     rows, cursor = await paginate(session, stmt, [UnitBinding.created_at, UnitBinding.id], params)
     return await public_bindings(session, rows), cursor
@@ -273,9 +234,9 @@ async def _load_for_decider(session: AsyncSession, principal: Principal, binding
         raise NotFound()  # outside the decider's scope looks the same as absent
     if binding.user_id == principal.id:
         # A grid worker or staff member living in their own area must not make themselves a resident.
-        raise Forbidden("binding_self_decision")
+        raise BINDING_SELF_DECISION()
     if binding.status != BindingStatus.pending:
-        raise Conflict("binding_already_decided", details={"status": binding.status.value})
+        raise BINDING_ALREADY_DECIDED(details={"status": binding.status.value})
     return binding
 
 
@@ -310,9 +271,7 @@ def new_invite_code() -> str:
 async def create_invite_code(
     session: AsyncSession, principal: Principal, unit_id: uuid.UUID, body: InviteCodeCreate
 ) -> InviteCode:
-    unit = (
-        await session.exec(select(PropertyUnit).where(PropertyUnit.id == unit_id, unit_condition(principal, "contact")))
-    ).first()
+    unit = await registry.unit_in_scope(session, principal, unit_id, "contact")
     if unit is None:
         raise NotFound()
     # 31^8 ≈ 8.5e11 codes: a collision is rare, but the unique column must never turn it into a 500. Each
@@ -333,4 +292,4 @@ async def create_invite_code(
         await audit.record(session, actor_id=principal.id, action="invite_code.create", entity_type="invite_code",
                            entity_id=invite.id, after=after, estate_id=unit.estate_id)
         return invite
-    raise AppError("invite_code_unavailable", 503)
+    raise INVITE_CODE_UNAVAILABLE()

@@ -6,17 +6,17 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
+from app.auth.errors import ACCOUNT_DISABLED, TOKEN_INVALID
 from app.auth.models import (
     AuthSession,
     BindingStatus,
-    Role,
     RoleAssignment,
     UnitBinding,
     User,
 )
 from app.auth.principal import Principal
 from app.core.db import SessionDep
-from app.core.errors import AppError, Forbidden
+from app.core.errors import NOT_AUTHENTICATED
 from app.core.security import decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/wechat/login")
@@ -27,17 +27,17 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise AppError("not_authenticated", 401, headers={"WWW-Authenticate": "Bearer"})
+        raise NOT_AUTHENTICATED(headers={"WWW-Authenticate": "Bearer"})
     claims = decode_access_token(credentials.credentials)
     if claims is None:
-        raise AppError("token_invalid", 401, headers={"WWW-Authenticate": "Bearer"})
+        raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
     user = await session.get(User, claims.user_id)
     login = await session.get(AuthSession, claims.session_id)
     # A logout or a detected refresh-token reuse revokes the login, and with it its access tokens.
     if user is None or login is None or login.user_id != user.id or login.revoked_at is not None:
-        raise AppError("token_invalid", 401, headers={"WWW-Authenticate": "Bearer"})
+        raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
     if not user.is_active:
-        raise AppError("account_disabled", 403)
+        raise ACCOUNT_DISABLED()
     assignments = (await session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id))).all()
     unit_ids = (
         await session.exec(
@@ -51,13 +51,6 @@ async def get_principal(
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
-
-def require_roles(*roles: Role):
-    """Dependency refusing callers who hold none of ``roles`` (403; scope is checked by loaders)."""
-
-    async def _check(principal: CurrentPrincipal) -> Principal:
-        if not principal.roles & set(roles):
-            raise Forbidden()
-        return principal
-
-    return Depends(_check)
+# The 401 codes of every authenticated route, for its ``responses(...)`` (a disabled account answers 403
+# ``account_disabled`` on every route too; the API description says so once).
+AUTHENTICATED = (NOT_AUTHENTICATED, TOKEN_INVALID)

@@ -7,42 +7,8 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.auth.roles import Role, ScopeType
 from app.core.db import created_at_field, dt_field, enum_field, id_field
-
-
-class Role(StrEnum):
-    admin = "admin"
-    street_staff = "street_staff"
-    community_staff = "community_staff"
-    grid_worker = "grid_worker"
-    supervisor = "supervisor"
-    contractor = "contractor"
-    committee_member = "committee_member"
-    resident = "resident"
-
-
-class ScopeType(StrEnum):
-    global_ = "global"
-    street = "street"
-    community = "community"
-    estate = "estate"
-    grid = "grid"
-    project = "project"
-    organization = "organization"
-    unit = "unit"
-
-
-# DESIGN.md §2: the kind of object each role's scope is. Residents are scoped by approved unit bindings.
-ROLE_SCOPE: dict[Role, ScopeType] = {
-    Role.admin: ScopeType.global_,
-    Role.street_staff: ScopeType.street,
-    Role.community_staff: ScopeType.community,
-    Role.grid_worker: ScopeType.grid,
-    Role.supervisor: ScopeType.project,
-    Role.contractor: ScopeType.organization,
-    Role.committee_member: ScopeType.estate,
-    Role.resident: ScopeType.unit,
-}
 
 
 class User(SQLModel, table=True):
@@ -149,12 +115,3 @@ class InviteCode(SQLModel, table=True):
     expires_at: datetime = dt_field(nullable=False)
     used_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     used_at: datetime | None = dt_field()
-
-
-class WechatAccessToken(SQLModel, table=True):
-    """Cache of WeChat's server access token, shared by every API process."""
-
-    __tablename__ = "wechat_access_token"
-    app_id: str = Field(primary_key=True, max_length=64)
-    access_token: str = Field(max_length=512)
-    expires_at: datetime = dt_field(nullable=False)

@@ -8,7 +8,28 @@ from fastapi.responses import JSONResponse
 
 from app.auth import bindings as binding_service
 from app.auth import service, users
-from app.auth.deps import CurrentPrincipal, require_roles
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
+from app.auth.errors import (
+    ACCOUNT_DISABLED,
+    ACCOUNT_LOCKED,
+    BINDING_ALREADY_DECIDED,
+    BINDING_EXISTS,
+    BINDING_SELF_DECISION,
+    BINDING_TARGET_REQUIRED,
+    INVALID_CREDENTIALS,
+    INVITE_CODE_INVALID,
+    INVITE_CODE_UNAVAILABLE,
+    PHONE_IN_USE,
+    PHONE_IN_USE_STAFF,
+    PHONE_UNSUPPORTED,
+    REFRESH_TOKEN_INVALID,
+    REFRESH_TOKEN_REUSED,
+    ROLE_EXISTS,
+    ROLE_NOT_ASSIGNABLE,
+    ROLE_NOT_FOUND,
+    ROLE_SCOPE_INVALID,
+    WECHAT_NOT_LOGGED_IN,
+)
 from app.auth.models import BindingStatus, Role
 from app.auth.principal import Principal
 from app.auth.schemas import (
@@ -31,10 +52,12 @@ from app.auth.schemas import (
     UserPublic,
     WechatLogin,
 )
+from app.authz import require_roles
 from app.core.db import SessionDep
 from app.core.errors import AppError, error_json, responses
 from app.core.pagination import Page, PageDep
 from app.wechat.client import WechatClient, get_wechat
+from app.wechat.errors import WECHAT_ERRORS
 
 router = APIRouter(tags=["auth"])
 
@@ -58,19 +81,21 @@ def _tokens(result: service.TokenPair | AppError, request: Request) -> TokenPubl
 # ---- auth -------------------------------------------------------------------------------------------
 
 
-@router.post("/auth/wechat/login", response_model=TokenPublic, responses=responses(400, 403, 422, 429, 502, 503))
+@router.post("/auth/wechat/login", response_model=TokenPublic, responses=responses(422, ACCOUNT_DISABLED, *WECHAT_ERRORS))
 async def wechat_login(body: WechatLogin, session: SessionDep, wechat: WechatDep, request: Request):
     """Log in with a ``wx.login`` code; the first login creates the user."""
     return _tokens(await service.wechat_login(session, wechat, body.code), request)
 
 
-@router.post("/auth/login", response_model=TokenPublic, responses=responses(401, 403, 422, 429))
+@router.post("/auth/login", response_model=TokenPublic,
+             responses=responses(422, INVALID_CREDENTIALS, ACCOUNT_LOCKED, ACCOUNT_DISABLED))
 async def password_login(body: PasswordLogin, session: SessionDep, request: Request):
     """Staff login by phone and password; repeated failures lock the account for a growing time."""
     return _tokens(await service.password_login(session, body.phone, body.password), request)
 
 
-@router.post("/auth/refresh", response_model=TokenPublic, responses=responses(401, 403, 422))
+@router.post("/auth/refresh", response_model=TokenPublic,
+             responses=responses(422, REFRESH_TOKEN_INVALID, REFRESH_TOKEN_REUSED, ACCOUNT_DISABLED))
 async def refresh_tokens(body: RefreshRequest, session: SessionDep, request: Request):
     """Rotate the refresh token. Presenting a used one revokes its whole login."""
     return _tokens(await service.refresh_tokens(session, body.refresh_token), request)
@@ -86,25 +111,26 @@ async def logout(body: RefreshRequest, session: SessionDep) -> Response:
 # ---- me ---------------------------------------------------------------------------------------------
 
 
-@router.get("/me", response_model=MePublic, responses=responses(401, 403))
+@router.get("/me", response_model=MePublic, responses=responses(*AUTHENTICATED, 403))
 async def get_me(principal: CurrentPrincipal, session: SessionDep) -> MePublic:
     return await users.me(session, principal)
 
 
-@router.post("/me/phone", response_model=MePublic, responses=responses(400, 401, 403, 409, 422, 429, 502, 503))
+@router.post("/me/phone", response_model=MePublic, responses=responses(
+    *AUTHENTICATED, 403, 422, WECHAT_NOT_LOGGED_IN, PHONE_UNSUPPORTED, PHONE_IN_USE, PHONE_IN_USE_STAFF, *WECHAT_ERRORS))
 async def bind_my_phone(body: PhoneBind, principal: CurrentPrincipal, session: SessionDep, wechat: WechatDep) -> MePublic:
     """Bind the phone number WeChat verified (getPhoneNumber code)."""
     await service.bind_phone(session, wechat, principal.user, body.code)
     return await users.me(session, principal)
 
 
-@router.get("/me/tasks", response_model=TasksPublic, responses=responses(401, 403))
+@router.get("/me/tasks", response_model=TasksPublic, responses=responses(*AUTHENTICATED, 403))
 async def get_my_tasks(principal: CurrentPrincipal, session: SessionDep) -> TasksPublic:
     """What waits for the caller; for deciders, the binding requests they may approve."""
     return TasksPublic(unit_bindings=await binding_service.pending_for_decider(session, principal))
 
 
-@router.get("/me/unit-bindings", response_model=list[MyBindingPublic], responses=responses(401, 403))
+@router.get("/me/unit-bindings", response_model=list[MyBindingPublic], responses=responses(*AUTHENTICATED, 403))
 async def list_my_unit_bindings(principal: CurrentPrincipal, session: SessionDep) -> list[MyBindingPublic]:
     return await binding_service.my_bindings(session, principal.id)
 
@@ -113,7 +139,7 @@ async def list_my_unit_bindings(principal: CurrentPrincipal, session: SessionDep
     "/me/unit-bindings",
     response_model=MyBindingPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(400, 401, 403, 404, 409, 422),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_TARGET_REQUIRED, INVITE_CODE_INVALID, BINDING_EXISTS),
 )
 async def request_unit_binding(body: UnitBindingCreate, principal: CurrentPrincipal, session: SessionDep) -> MyBindingPublic:
     """Bind to a unit by invitation code (approved at once) or by unit id (approved at once when the
@@ -126,7 +152,7 @@ async def request_unit_binding(body: UnitBindingCreate, principal: CurrentPrinci
 # ---- deciding bindings ------------------------------------------------------------------------------
 
 
-@router.get("/unit-bindings", response_model=Page[UnitBindingPublic], responses=responses(400, 401, 403))
+@router.get("/unit-bindings", response_model=Page[UnitBindingPublic], responses=responses(400, *AUTHENTICATED, 403))
 async def list_unit_bindings(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -143,14 +169,16 @@ async def _decided(session, binding) -> UnitBindingPublic:
     return (await binding_service.public_bindings(session, [binding]))[0]
 
 
-@router.post("/unit-bindings/{binding_id}/approve", response_model=UnitBindingPublic, responses=responses(401, 403, 404, 409))
+@router.post("/unit-bindings/{binding_id}/approve", response_model=UnitBindingPublic,
+             responses=responses(*AUTHENTICATED, 403, 404, BINDING_SELF_DECISION, BINDING_ALREADY_DECIDED))
 async def approve_unit_binding(binding_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> UnitBindingPublic:
     binding = await binding_service.approve_binding(session, principal, binding_id)
     return await _decided(session, binding)
 
 
 @router.post(
-    "/unit-bindings/{binding_id}/reject", response_model=UnitBindingPublic, responses=responses(401, 403, 404, 409, 422)
+    "/unit-bindings/{binding_id}/reject", response_model=UnitBindingPublic,
+    responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_SELF_DECISION, BINDING_ALREADY_DECIDED)
 )
 async def reject_unit_binding(
     binding_id: uuid.UUID, body: BindingDecisionReject, principal: CurrentPrincipal, session: SessionDep
@@ -163,7 +191,7 @@ async def reject_unit_binding(
     "/units/{unit_id}/invite-codes",
     response_model=InviteCodePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(401, 403, 404, 422, 503),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, INVITE_CODE_UNAVAILABLE),
 )
 async def create_unit_invite_code(
     unit_id: uuid.UUID, body: InviteCodeCreate, principal: CurrentPrincipal, session: SessionDep
@@ -176,19 +204,20 @@ async def create_unit_invite_code(
 # ---- staff accounts and roles -----------------------------------------------------------------------
 
 
-@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, responses=responses(401, 403, 409, 422))
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED,
+             responses=responses(*AUTHENTICATED, 403, 422, PHONE_IN_USE))
 async def create_staff_user(body: UserCreate, principal: StaffAdmin, session: SessionDep) -> UserPublic:
     """A staff account with phone and password; give it roles with POST /users/{id}/roles."""
     return await users.create_user(session, principal, body)
 
 
-@router.get("/users", response_model=Page[UserPublic], responses=responses(400, 401, 403))
+@router.get("/users", response_model=Page[UserPublic], responses=responses(400, *AUTHENTICATED, 403))
 async def list_staff_users(principal: StaffAdmin, session: SessionDep, page: PageDep) -> Page[UserPublic]:
     items, cursor = await users.list_users(session, principal, page)
     return Page(items=items, next_cursor=cursor)
 
 
-@router.get("/users/{user_id}", response_model=UserPublic, responses=responses(401, 403, 404))
+@router.get("/users/{user_id}", response_model=UserPublic, responses=responses(*AUTHENTICATED, 403, 404))
 async def get_staff_user(user_id: uuid.UUID, principal: StaffAdmin, session: SessionDep) -> UserPublic:
     return await users.get_user(session, principal, user_id)
 
@@ -197,7 +226,7 @@ async def get_staff_user(user_id: uuid.UUID, principal: StaffAdmin, session: Ses
     "/users/{user_id}/roles",
     response_model=RoleAssignmentPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, ROLE_SCOPE_INVALID, ROLE_NOT_ASSIGNABLE, ROLE_EXISTS),
 )
 async def assign_user_role(user_id: uuid.UUID, body: RoleAssign, principal: StaffAdmin, session: SessionDep) -> RoleAssignmentPublic:
     """Give a role with its scope; allowed to admins and to staff strictly above the scope."""
@@ -205,7 +234,8 @@ async def assign_user_role(user_id: uuid.UUID, body: RoleAssign, principal: Staf
 
 
 @router.delete(
-    "/users/{user_id}/roles/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(401, 403, 404)
+    "/users/{user_id}/roles/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(*AUTHENTICATED, 403, 404, ROLE_NOT_FOUND, ROLE_NOT_ASSIGNABLE)
 )
 async def revoke_user_role(user_id: uuid.UUID, assignment_id: uuid.UUID, principal: StaffAdmin, session: SessionDep) -> Response:
     await users.revoke_role(session, principal, user_id, assignment_id)

@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from app.auth.models import Role
+from app.auth.roles import Role
 
 # The one rule for phone numbers in auth (staff accounts, password logins, WeChat-verified phones):
 # a mainland China mobile number, 11 digits.

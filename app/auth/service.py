@@ -17,6 +17,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.errors import (
+    ACCOUNT_DISABLED,
+    ACCOUNT_LOCKED,
+    INVALID_CREDENTIALS,
+    PHONE_IN_USE,
+    PHONE_IN_USE_STAFF,
+    PHONE_UNSUPPORTED,
+    REFRESH_TOKEN_INVALID,
+    REFRESH_TOKEN_REUSED,
+    WECHAT_NOT_LOGGED_IN,
+)
 from app.auth.models import (
     AuthSession,
     BindingStatus,
@@ -30,7 +41,7 @@ from app.auth.rules import is_mobile_phone
 from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
-from app.core.errors import AppError, Conflict, Forbidden
+from app.core.errors import AppError
 from app.core.logging import get_logger
 from app.core.security import (
     create_access_token,
@@ -119,7 +130,7 @@ async def wechat_login(session: AsyncSession, wechat: WechatClient, code: str) -
     session.add(user)
     await session.flush()
     if not user.is_active:
-        raise Forbidden("account_disabled")
+        raise ACCOUNT_DISABLED()
     return await issue_tokens(session, user, "wechat")
 
 
@@ -127,15 +138,15 @@ async def bind_phone(session: AsyncSession, wechat: WechatClient, user: User, co
     """Set the caller's phone to the number WeChat verified for them."""
     if user.wechat_openid is None:
         # Only a WeChat login can prove a phone through getPhoneNumber; staff phones are set by admins.
-        raise Forbidden("wechat_not_logged_in")
+        raise WECHAT_NOT_LOGGED_IN()
     phone = await wechat.phone_number(session, code)
     if not is_mobile_phone(phone):
         # WeChat also verifies numbers outside the mainland; they are not valid accounts here.
-        raise AppError("phone_unsupported", 400)
+        raise PHONE_UNSUPPORTED()
     holder = (await session.exec(select(User).where(User.phone == phone, User.id != user.id))).first()
     if holder is not None:
         # Never merge accounts automatically: the other account may be a staff member's or a mistake.
-        raise Conflict("phone_in_use_staff" if holder.password_hash else "phone_in_use")
+        raise (PHONE_IN_USE_STAFF if holder.password_hash else PHONE_IN_USE)()
     before = audit.snapshot({"phone": user.phone})
     user.phone = phone
     session.add(user)
@@ -195,8 +206,7 @@ async def _count_failure(session: AsyncSession, user: User, now: datetime) -> No
 
 def _locked(retry_after: int) -> AppError:
     retry_after = max(retry_after, 1)
-    return AppError(
-        "account_locked", 429, details={"retry_after_seconds": retry_after}, headers={"Retry-After": str(retry_after)}
+    return ACCOUNT_LOCKED(details={"retry_after_seconds": retry_after}, headers={"Retry-After": str(retry_after)}
     )
 
 
@@ -213,10 +223,10 @@ async def password_login(session: AsyncSession, phone: str, password: str) -> To
         if user is not None:
             await _count_failure(session, user, now)
         # The same answer for an unknown phone and a wrong password: phones are not enumerable.
-        return AppError("invalid_credentials", 401)
+        return INVALID_CREDENTIALS()
     # Checked only after the password, so that guessers learn nothing about the account's state.
     if not user.is_active:
-        return AppError("account_disabled", 403)
+        return ACCOUNT_DISABLED()
     user.failed_logins, user.locked_until = 0, None
     if new_hash is not None:
         user.password_hash = new_hash  # the stored hash used outdated parameters
@@ -255,11 +265,11 @@ async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppEr
     """Rotate a refresh token. Returns (not raises) the reuse refusal so the revocation is committed."""
     found = await _find_refresh(session, token)
     if found is None or found[1].revoked_at is not None:
-        return AppError("refresh_token_invalid", 401)
+        return REFRESH_TOKEN_INVALID()
     refresh, login = found
     now = clock.now()
     if refresh.used_at is None and refresh.expires_at <= now:
-        return AppError("refresh_token_invalid", 401)
+        return REFRESH_TOKEN_INVALID()
     # Mark it used atomically: of two concurrent refreshes with one token, only one may win.
     marked = await session.exec(
         update(RefreshToken)
@@ -274,15 +284,15 @@ async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppEr
             # gets a pair of its own in the login, instead of the reuse alarm logging the user out.
             user = await session.get(User, login.user_id)
             if user is None or not user.is_active:
-                return AppError("account_disabled", 403)
+                return ACCOUNT_DISABLED()
             return await _pair(session, user, login, await _new_refresh_token(session, login))
         # A rotated token came back later: either its holder or a thief has the newer one. Kill the login.
         log.warning("refresh token reuse; session revoked", extra={"session_id": str(login.id)})
         await _revoke(session, login, "reuse", "session.revoke_reuse")
-        return AppError("refresh_token_reused", 401)
+        return REFRESH_TOKEN_REUSED()
     user = await session.get(User, login.user_id)
     if user is None or not user.is_active:
-        return AppError("account_disabled", 403)
+        return ACCOUNT_DISABLED()
     return await _pair(session, user, login, await _new_refresh_token(session, login))
 
 

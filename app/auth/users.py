@@ -12,9 +12,9 @@ from sqlalchemy import exists, false, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.bindings import my_bindings, unit_labels
+from app.auth.bindings import my_bindings
+from app.auth.errors import PHONE_IN_USE, ROLE_EXISTS, ROLE_NOT_ASSIGNABLE, ROLE_NOT_FOUND, ROLE_SCOPE_INVALID
 from app.auth.models import (
-    ROLE_SCOPE,
     BindingStatus,
     Role,
     RoleAssignment,
@@ -22,6 +22,7 @@ from app.auth.models import (
     User,
 )
 from app.auth.principal import Principal
+from app.auth.roles import ROLE_SCOPE
 from app.auth.rules import Ancestry, Assigner, may_assign
 from app.auth.schemas import (
     MePublic,
@@ -31,28 +32,11 @@ from app.auth.schemas import (
     UserCreate,
     UserPublic,
 )
+from app.auth.scopes import registered, scope_kind
 from app.core import audit
-from app.core.errors import AppError, Conflict, Forbidden, NotFound
+from app.core.errors import AppError, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
-from app.projects import service as projects
-from app.registry.access import (
-    community_condition,
-    estate_condition,
-    grid_condition,
-    organization_condition,
-    street_condition,
-)
-from app.registry.models import Community, Estate, Grid, Organization, Street
-
-# Scope types named by a plain ``name`` column; units get their "1栋1单元101" label instead.
-_NAMED: dict[ScopeType, type] = {
-    ScopeType.street: Street,
-    ScopeType.community: Community,
-    ScopeType.estate: Estate,
-    ScopeType.grid: Grid,
-    ScopeType.organization: Organization,
-}
 
 
 async def scope_names(session: AsyncSession, scopes: list[tuple[ScopeType, uuid.UUID | None]]) -> dict:
@@ -63,12 +47,8 @@ async def scope_names(session: AsyncSession, scopes: list[tuple[ScopeType, uuid.
             by_type[scope_type].add(scope_id)
     names: dict[tuple[ScopeType, uuid.UUID], str] = {}
     for scope_type, ids in by_type.items():
-        if scope_type is ScopeType.unit:
-            for uid, lab in (await unit_labels(session, ids)).items():
-                names[(scope_type, uid)] = f"{lab.estate_name}{lab.label}"
-        elif (table := _NAMED.get(scope_type)) is not None:
-            rows = await session.exec(select(table.id, table.name).where(table.id.in_(list(ids))))
-            names.update({(scope_type, i): n for i, n in rows.all()})
+        if (kind := scope_kind(scope_type)) is not None:
+            names.update({(scope_type, i): n for i, n in (await kind.names(session, ids)).items()})
     return names
 
 
@@ -110,13 +90,7 @@ def _visible_users(principal: Principal):
     if principal.is_admin:
         has_role = exists().where(RoleAssignment.user_id == User.id)
         return or_(User.password_hash.is_not(None), has_role)
-    inside = [
-        (ScopeType.street, select(Street.id).where(street_condition(principal, "manage"))),
-        (ScopeType.community, select(Community.id).where(community_condition(principal, "manage"))),
-        (ScopeType.estate, select(Estate.id).where(estate_condition(principal, "manage"))),
-        (ScopeType.grid, select(Grid.id).where(grid_condition(principal, "manage"))),
-        (ScopeType.project, projects.managed_project_ids(principal)),
-    ]
+    inside = [(t, kind.managed_ids(principal)) for t, kind in registered().items() if kind.managed_ids]
     scoped = [(RoleAssignment.scope_type == t) & RoleAssignment.scope_id.in_(ids) for t, ids in inside]
     # Street staff appoint contractor accounts (organisations belong to no street), so they see them.
     contractors = RoleAssignment.role == Role.contractor if principal.scope_ids(Role.street_staff) else false()
@@ -163,7 +137,7 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
 
 async def create_user(session: AsyncSession, principal: Principal, body: UserCreate) -> UserPublic:
     if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
-        raise Conflict("phone_in_use")
+        raise PHONE_IN_USE()
     # argon2 is CPU work: in a thread, so that it does not stall the event loop.
     password_hash = await asyncio.to_thread(hash_password, body.password)
     user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash)
@@ -178,7 +152,7 @@ async def create_user(session: AsyncSession, principal: Principal, body: UserCre
 
 
 def _scope_invalid(reason: str) -> AppError:
-    return AppError("role_scope_invalid", 422, details={"reason": reason})
+    return ROLE_SCOPE_INVALID(details={"reason": reason})
 
 
 async def _ancestry(
@@ -186,39 +160,10 @@ async def _ancestry(
 ) -> Ancestry | None:
     """Where the scope object sits, or None when no such object of that type exists *or the principal
     cannot read it*: an object outside one's view must answer exactly as a missing one."""
-    if scope_type is ScopeType.street:
-        street_id = (await session.exec(select(Street.id).where(Street.id == scope_id, street_condition(principal)))).first()
-        return Ancestry(street_id=street_id) if street_id else None
-    if scope_type is ScopeType.community:
-        row = (
-            await session.exec(
-                select(Community.street_id, Community.id).where(Community.id == scope_id, community_condition(principal))
-            )
-        ).first()
-        return Ancestry(street_id=row[0], community_id=row[1]) if row else None
-    if scope_type in (ScopeType.grid, ScopeType.estate):
-        table, readable = (Grid, grid_condition) if scope_type is ScopeType.grid else (Estate, estate_condition)
-        row = (
-            await session.exec(
-                select(Community.street_id, Community.id)
-                .join(table, table.community_id == Community.id)
-                .where(table.id == scope_id, readable(principal))
-            )
-        ).first()
-        return Ancestry(street_id=row[0], community_id=row[1]) if row else None
-    if scope_type is ScopeType.organization:
-        found = (
-            await session.exec(
-                select(Organization.id).where(Organization.id == scope_id, organization_condition(principal))
-            )
-        ).first()
-        if not found:
-            return None
-        return Ancestry(project_street_ids=await projects.organization_streets(session, scope_id))
-    if scope_type is ScopeType.project:
-        located = await projects.locate(session, principal, scope_id)
-        return Ancestry(street_id=located[0], community_id=located[1]) if located else None
-    return None
+    kind = scope_kind(scope_type)
+    if kind is None or kind.locate is None:
+        return None
+    return await kind.locate(session, principal, scope_id)
 
 
 def _assigner(principal: Principal) -> Assigner:
@@ -250,7 +195,7 @@ async def _checked_scope(
             raise unseen or _scope_invalid(f"no {scope_type.value} with this id")
         ancestry = found
     if not may_assign(_assigner(principal), role, ancestry):
-        raise Forbidden("role_not_assignable")
+        raise ROLE_NOT_ASSIGNABLE()
     return scope_type
 
 
@@ -281,7 +226,7 @@ async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid
         )
     ).first()
     if duplicate is not None:
-        raise Conflict("role_exists")
+        raise ROLE_EXISTS()
     assignment = RoleAssignment(user_id=user_id, role=body.role, scope_type=scope_type, scope_id=body.scope_id,
                                 granted_by=principal.id)
     session.add(assignment)
@@ -299,9 +244,9 @@ async def revoke_role(session: AsyncSession, principal: Principal, user_id: uuid
         )
     ).first()
     if assignment is None:
-        raise AppError("role_not_found", 404)
+        raise ROLE_NOT_FOUND()
     # Taking a role away needs the same right as giving it; a scope the caller cannot read is not found.
-    await _checked_scope(session, principal, assignment.role, assignment.scope_id, unseen=AppError("role_not_found", 404))
+    await _checked_scope(session, principal, assignment.role, assignment.scope_id, unseen=ROLE_NOT_FOUND())
     before = audit.snapshot(assignment)
     await session.delete(assignment)
     await session.flush()

@@ -11,7 +11,8 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import ROLE_SCOPE, InviteCode, Role, RoleAssignment, User
+from app.auth.models import InviteCode, RoleAssignment, User
+from app.auth.roles import ROLE_SCOPE, Role
 from app.core import clock
 from app.core.db import dispose_engine, get_sessionmaker
 from app.core.security import hash_password

@@ -18,21 +18,17 @@ from typing import Literal
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.auth.models import Role
 from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.authz import in_ids as _in
 from app.projects.models import Project, ProjectOrganization, ProjectOrganizationRole
-from app.registry.access import estate_condition
-from app.registry.models import Estate
+from app.registry import reads as registry
 
 ProjectLevel = Literal["read", "manage", "progress"]
 
 
-def _in(column, ids) -> ColumnElement[bool]:
-    return column.in_(list(ids)) if ids else false()
-
-
 def _estate(p: Principal, level: Literal["read", "manage"]) -> ColumnElement[bool]:
-    return Project.estate_id.in_(select(Estate.id).where(estate_condition(p, level)))
+    return Project.estate_id.in_(registry.estate_ids(p, level))
 
 
 def _linked(p: Principal, role: ProjectOrganizationRole | None = None) -> ColumnElement[bool]:

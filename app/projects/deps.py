@@ -12,35 +12,15 @@ from fastapi import Depends
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.deps import CurrentPrincipal
-from app.auth.principal import Principal
+from app.authz import loader
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.projects import access
-from app.projects.access import ProjectLevel
 from app.projects.models import Project, ProjectItem, ProjectOrganization
-from app.registry.deps import load_scoped
 
-
-async def project_for(session: AsyncSession, principal: Principal, project_id: uuid.UUID, level: ProjectLevel) -> Project:
-    return await load_scoped(session, Project, project_id, access.project_condition, principal, level)
-
-
-async def _project_for_read(project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Project:
-    return await project_for(session, principal, project_id, "read")
-
-
-async def _project_for_manage(project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Project:
-    return await project_for(session, principal, project_id, "manage")
-
-
-async def _project_for_progress(project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Project:
-    return await project_for(session, principal, project_id, "progress")
-
-
-ProjectForRead = Annotated[Project, Depends(_project_for_read)]
-ProjectForManage = Annotated[Project, Depends(_project_for_manage)]
-ProjectForProgress = Annotated[Project, Depends(_project_for_progress)]
+ProjectForRead = loader(Project, access.project_condition, "read", param="project_id")
+ProjectForManage = loader(Project, access.project_condition, "manage", param="project_id")
+ProjectForProgress = loader(Project, access.project_condition, "progress", param="project_id")
 
 
 async def _item_in(session: AsyncSession, project: Project, item_id: uuid.UUID) -> ProjectItem:

@@ -16,7 +16,12 @@ the staff's own judgement requires nothing: the survey is done (surveying -> des
 inform the design but do not decide it), the rejected plan goes back to design (rejected -> designing),
 after-care begins (accepted -> maintaining).
 
-This module stores only names, messages and check callables and never imports a domain, so domains can
+What happens *when* a state is entered lives here too, as **reactions** (``register_on_enter``): a domain
+registers, from its own module, a function that runs in the transition's transaction once the project has
+moved - entering ``publicizing`` notifies residents of the plan, entering ``voting`` opens the ballot.
+A reaction that raises undoes the whole transition. Reactions run in registration order.
+
+This module stores only names, messages and callables and never imports a domain, so domains can
 depend on the lifecycle and not the other way round. It imports nothing from the database or FastAPI:
 states are the string values of ``app.projects.models.ProjectStatus`` (a ``StrEnum``, so its members are
 these strings), and a test keeps the two in step.
@@ -238,3 +243,61 @@ def register_guard(
 
 def decide(current: str, target: str, results: Mapping[str, bool]) -> Decision:
     return registry.decide(current, target, results)
+
+
+# ---- reactions: what happens when a state is entered ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What a reaction is told. ``project`` is the projects domain's read value (``ProjectRef``) with the
+    new status; ``actor_id`` is who moved it. Typed loosely: this module knows neither."""
+
+    project: Any
+    from_state: str
+    to_state: str
+    actor_id: Any
+
+
+# Called as ``await reaction(session, entered)`` inside the transition's transaction.
+Reaction = Callable[[Any, Entered], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class OnEnter:
+    name: str
+    state: str
+    from_state: str | None  # None: whichever edge led into ``state``
+    fn: Reaction = field(compare=False, repr=False)
+
+
+class ReactionRegistry:
+    def __init__(self) -> None:
+        self._reactions: dict[str, OnEnter] = {}
+
+    def register(self, reaction: OnEnter) -> OnEnter:
+        if reaction.state not in STATES:
+            raise ValueError(f"reaction {reaction.name!r} names an unknown state {reaction.state!r}")
+        if reaction.from_state is not None and not is_edge(reaction.from_state, reaction.state):
+            raise ValueError(f"reaction {reaction.name!r}: no edge {reaction.from_state} -> {reaction.state}")
+        if reaction.name in self._reactions:
+            raise ValueError(f"a reaction is already registered as {reaction.name!r}")
+        self._reactions[reaction.name] = reaction
+        return reaction
+
+    def unregister(self, name: str) -> None:
+        self._reactions.pop(name, None)
+
+    def for_edge(self, current: str, target: str) -> list[OnEnter]:
+        """The reactions to run when the project moves ``current -> target``, in registration order."""
+        return [r for r in self._reactions.values()
+                if r.state == str(target) and r.from_state in (None, str(current))]
+
+
+reactions = ReactionRegistry()
+
+
+def register_on_enter(name: str, state: str, fn: Reaction, *, from_state: str | None = None) -> OnEnter:
+    """Run ``fn(session, entered)`` whenever a project enters ``state`` (only from ``from_state`` if given),
+    in the transition's transaction. Registered once, at import of the reacting domain's module."""
+    return reactions.register(OnEnter(name, str(state), None if from_state is None else str(from_state), fn))

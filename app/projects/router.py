@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Response, status
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses, wants_english
 from app.core.pagination import Page, PageDep, page_of
+from app.files.errors import FILE_NOT_USABLE
 from app.projects import service
 from app.projects.deps import (
     ItemForProgress,
@@ -17,6 +18,17 @@ from app.projects.deps import (
     ProjectForManage,
     ProjectForProgress,
     ProjectForRead,
+)
+from app.projects.errors import (
+    CONTRACTOR_REQUIRED,
+    ORGANIZATION_ALREADY_LINKED,
+    ORGANIZATION_UNKNOWN,
+    PROJECT_ITEM_HAS_PROGRESS,
+    PROJECT_ITEMS_LOCKED,
+    PROJECT_NOT_CONSTRUCTING,
+    RENOVATION_ITEM_DUPLICATE,
+    RENOVATION_ITEM_UNKNOWN,
+    TRANSITION_NOT_ALLOWED,
 )
 from app.projects.models import ProjectStatus, RenovationCategory
 from app.projects.schemas import (
@@ -33,11 +45,9 @@ from app.projects.schemas import (
     RenovationItemPublic,
     TransitionCreate,
 )
-from app.registry import access as registry_access
-from app.registry.deps import load_scoped
-from app.registry.models import Estate
+from app.registry import reads as registry
 
-router = APIRouter(tags=["projects"], responses=responses(401, 422))
+router = APIRouter(tags=["projects"], responses=responses(*AUTHENTICATED, 422))
 
 READ = responses(404)
 WRITE = responses(403, 404, 409)
@@ -58,7 +68,7 @@ async def list_projects(
 
 @router.post("/projects", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
 async def create_project(data: ProjectCreate, session: SessionDep, principal: CurrentPrincipal):
-    await load_scoped(session, Estate, data.estate_id, registry_access.estate_condition, principal, "manage")
+    await registry.require_estate(session, principal, data.estate_id, "manage")
     return service.project_public(await service.create_project(session, principal, data))
 
 
@@ -74,7 +84,8 @@ async def update_project(data: ProjectUpdate, project: ProjectForManage, session
 
 
 @router.post(
-    "/projects/{project_id}/transitions", response_model=ProjectPublic, responses=WRITE,
+    "/projects/{project_id}/transitions", response_model=ProjectPublic,
+    responses=responses(403, 404, TRANSITION_NOT_ALLOWED),
     description="Move the project to the next stage. A refusal answers 409 `transition_not_allowed` with "
     "`details: {from, to, unmet_guards: [{name, message}]}` naming every unmet guard, or with "
     "`allowed: [...]` when the lifecycle has no such move. A guard whose domain is not available yet "
@@ -103,7 +114,8 @@ async def list_project_organizations(project: ProjectForRead, session: SessionDe
 
 @router.post(
     "/projects/{project_id}/organizations", response_model=ProjectOrganizationPublic,
-    status_code=status.HTTP_201_CREATED, responses=WRITE,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(403, 404, ORGANIZATION_UNKNOWN, ORGANIZATION_ALREADY_LINKED),
 )
 async def link_project_organization(data: ProjectOrganizationCreate, project: ProjectForManage, session: SessionDep,
                                     principal: CurrentPrincipal):
@@ -111,7 +123,8 @@ async def link_project_organization(data: ProjectOrganizationCreate, project: Pr
 
 
 @router.delete(
-    "/projects/{project_id}/organizations/{link_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE,
+    "/projects/{project_id}/organizations/{link_id}", status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(403, 404, CONTRACTOR_REQUIRED),
     description="Unlink an organisation. From construction on, the project's last contractor cannot be "
     "unlinked (409 `contractor_required`): link the new contractor first.",
 )
@@ -136,7 +149,9 @@ async def list_project_items(project: ProjectForRead, session: SessionDep):
 
 
 @router.put(
-    "/projects/{project_id}/items", response_model=ProjectItems, responses=WRITE,
+    "/projects/{project_id}/items", response_model=ProjectItems,
+    responses=responses(403, 404, PROJECT_ITEMS_LOCKED, PROJECT_ITEM_HAS_PROGRESS, RENOVATION_ITEM_UNKNOWN,
+                        RENOVATION_ITEM_DUPLICATE),
     description="Replace the selection. Only while surveying, designing or rejected (else 409 "
     "`project_items_locked`); an item with progress cannot be removed (409); unknown codes are 422.",
 )
@@ -149,7 +164,7 @@ async def replace_project_items(
 
 @router.post(
     "/projects/{project_id}/items/{item_id}/progress", response_model=ItemProgressPublic,
-    status_code=status.HTTP_201_CREATED, responses=WRITE,
+    status_code=status.HTTP_201_CREATED, responses=responses(403, 404, PROJECT_NOT_CONSTRUCTING, FILE_NOT_USABLE),
     description="Report an item's progress while the project is constructing (else 409 "
     "`project_not_constructing`). `file_ids` are the caller's own uploads (422 `file_not_usable`).",
 )

@@ -12,7 +12,7 @@ from app.projects.models import (
     ProjectStatus,
     RenovationCategory,
 )
-from app.registry.models import OrganizationKind
+from app.registry.reads import OrganizationKind
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]

@@ -12,11 +12,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import audit, clock
-from app.core.errors import AppError, Conflict, NotFound
+from app.core.errors import VALIDATION_ERROR, NotFound
 from app.core.pagination import PageParams, paginate
 from app.files import access as file_access
 from app.files import service as files
 from app.projects import access, guards, lifecycle  # noqa: F401  (guards: registers this domain's guards)
+from app.projects.errors import (
+    CONTRACTOR_REQUIRED,
+    ORGANIZATION_ALREADY_LINKED,
+    ORGANIZATION_UNKNOWN,
+    PROJECT_ITEM_HAS_PROGRESS,
+    PROJECT_ITEMS_LOCKED,
+    PROJECT_NOT_CONSTRUCTING,
+    RENOVATION_ITEM_DUPLICATE,
+    RENOVATION_ITEM_UNKNOWN,
+    TRANSITION_NOT_ALLOWED,
+)
 from app.projects.models import (
     ItemProgress,
     Project,
@@ -29,6 +40,7 @@ from app.projects.models import (
     RenovationItem,
 )
 from app.projects.progress import percent_string, weighted_progress
+from app.projects.reads import project_ref
 from app.projects.schemas import (
     ItemProgressCreate,
     OverallProgress,
@@ -41,7 +53,7 @@ from app.projects.schemas import (
     ProjectPublic,
     ProjectUpdate,
 )
-from app.registry.models import Community, Estate, Organization
+from app.registry import reads as registry
 
 # The selection is the substance of the plan residents are shown and vote on: once it is published it
 # changes only by going back to design (rejected -> designing).
@@ -49,7 +61,7 @@ ITEMS_EDITABLE = frozenset({ProjectStatus.surveying, ProjectStatus.designing, Pr
 ITEM_PROGRESS_KIND = "item_progress"
 # approved -> constructing needs a contractor (the ``contractor_assigned`` guard); from then on the
 # project keeps one: it is who builds, rectifies and signs the acceptance.
-CONTRACTOR_REQUIRED = frozenset({ProjectStatus.constructing, ProjectStatus.accepting, ProjectStatus.accepted,
+STATES_NEEDING_CONTRACTOR = frozenset({ProjectStatus.constructing, ProjectStatus.accepting, ProjectStatus.accepted,
                                  ProjectStatus.maintaining})
 
 
@@ -112,7 +124,7 @@ async def create_project(session: AsyncSession, p: Principal, data: ProjectCreat
 async def update_project(session: AsyncSession, p: Principal, project: Project, data: ProjectUpdate) -> Project:
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
-        raise AppError("validation_error", 422, details=[{"loc": ["body", "name"], "msg": "name cannot be null"}])
+        raise VALIDATION_ERROR(details=[{"loc": ["body", "name"], "msg": "name cannot be null"}])
     project = await _lock(session, project)  # so that the audit's "before" is what this change replaced
     before = audit.snapshot(project)
     for key, value in changes.items():
@@ -128,7 +140,8 @@ async def update_project(session: AsyncSession, p: Principal, project: Project, 
 async def transition(
     session: AsyncSession, p: Principal, project: Project, target: ProjectStatus, note: str | None, english: bool
 ) -> Project:
-    """Move the project along one edge of the lifecycle if every guard of that edge is met.
+    """Move the project along one edge of the lifecycle if every guard of that edge is met, then run the
+    reactions other domains registered for entering the new state (same transaction).
 
     Every guard is evaluated (not just up to the first failure) so that the refusal names everything
     still missing, and the user can fix it all in one go.
@@ -136,13 +149,13 @@ async def transition(
     project = await _lock(session, project)
     current = project.status
     if not lifecycle.is_edge(current, target):
-        raise Conflict("transition_not_allowed", details={
+        raise TRANSITION_NOT_ALLOWED(details={
             "from": current, "to": target, "allowed": lifecycle.targets(current), "unmet_guards": [],
         })
     results = {g.name: await g.check(session, project) for g in lifecycle.registry.for_edge(current, target)}
     decision = lifecycle.decide(current, target, results)
     if not decision.allowed:
-        raise Conflict("transition_not_allowed", details={
+        raise TRANSITION_NOT_ALLOWED(details={
             "from": current, "to": target,
             "unmet_guards": [{"name": g.name, "message": g.message(english)} for g in decision.unmet],
         })
@@ -155,6 +168,9 @@ async def transition(
     await audit.record(session, actor_id=p.id, action="project.transition", entity_type="project",
                        entity_id=project.id, before=before, after=audit.snapshot(project),
                        estate_id=project.estate_id)
+    entered = lifecycle.Entered(project_ref(project), current, target, p.id)
+    for reaction in lifecycle.reactions.for_edge(current, target):
+        await reaction.fn(session, entered)
     return project
 
 
@@ -166,7 +182,7 @@ async def timeline(session: AsyncSession, project: Project, page: PageParams):
 # --- organisations -----------------------------------------------------------------------------------
 
 
-def _link_public(link: ProjectOrganization, organization: Organization) -> ProjectOrganizationPublic:
+def _link_public(link: ProjectOrganization, organization: registry.OrganizationRef) -> ProjectOrganizationPublic:
     return ProjectOrganizationPublic(
         id=link.id, organization_id=organization.id, organization_name=organization.name,
         organization_kind=organization.kind, role=link.role, created_at=link.created_at,
@@ -176,8 +192,7 @@ def _link_public(link: ProjectOrganization, organization: Organization) -> Proje
 async def list_organizations(session: AsyncSession, project: Project, page: PageParams):
     stmt = select(ProjectOrganization).where(ProjectOrganization.project_id == project.id)
     links, cursor = await paginate(session, stmt, [col(ProjectOrganization.created_at), col(ProjectOrganization.id)], page)
-    ids = {link.organization_id for link in links}
-    organizations = {o.id: o for o in (await session.exec(select(Organization).where(col(Organization.id).in_(ids)))).all()}
+    organizations = await registry.organizations(session, {link.organization_id for link in links})
     return [_link_public(link, organizations[link.organization_id]) for link in links], cursor
 
 
@@ -185,9 +200,9 @@ async def link_organization(
     session: AsyncSession, p: Principal, project: Project, data: ProjectOrganizationCreate
 ) -> ProjectOrganizationPublic:
     project = await _lock(session, project)
-    organization = await session.get(Organization, data.organization_id)
+    organization = (await registry.organizations(session, [data.organization_id])).get(data.organization_id)
     if organization is None:
-        raise AppError("organization_unknown", 422, details={"organization_id": str(data.organization_id)})
+        raise ORGANIZATION_UNKNOWN(details={"organization_id": str(data.organization_id)})
     duplicate = (
         await session.exec(
             select(ProjectOrganization.id).where(
@@ -198,7 +213,7 @@ async def link_organization(
         )
     ).first()
     if duplicate is not None:
-        raise Conflict("organization_already_linked")
+        raise ORGANIZATION_ALREADY_LINKED()
     link = ProjectOrganization(project_id=project.id, organization_id=organization.id, role=data.role)
     session.add(link)
     await session.flush()
@@ -222,7 +237,7 @@ async def unlink_organization(session: AsyncSession, p: Principal, project: Proj
     ).first()
     if link is None:
         raise NotFound()
-    if link.role == ProjectOrganizationRole.contractor and project.status in CONTRACTOR_REQUIRED:
+    if link.role == ProjectOrganizationRole.contractor and project.status in STATES_NEEDING_CONTRACTOR:
         others = (
             await session.exec(
                 select(ProjectOrganization.id).where(
@@ -233,9 +248,9 @@ async def unlink_organization(session: AsyncSession, p: Principal, project: Proj
             )
         ).first()
         if others is None:
-            raise Conflict("contractor_required", details={"status": project.status})
+            raise CONTRACTOR_REQUIRED(details={"status": project.status})
     before = audit.snapshot(link)
-    organization = await session.get(Organization, link.organization_id)
+    organization = (await registry.organizations(session, [link.organization_id])).get(link.organization_id)
     await session.delete(link)
     await session.flush()
     await _event(session, project, "organization_unlinked", p.id,
@@ -296,15 +311,15 @@ async def replace_items(
     """Make the project's selection exactly ``selection``: items kept by code keep their id and history."""
     project = await _lock(session, project)
     if project.status not in ITEMS_EDITABLE:
-        raise Conflict("project_items_locked", details={"status": project.status})
+        raise PROJECT_ITEMS_LOCKED(details={"status": project.status})
     codes = [entry.item_code for entry in selection]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        raise AppError("renovation_item_duplicate", 422, details={"item_codes": duplicates})
+        raise RENOVATION_ITEM_DUPLICATE(details={"item_codes": duplicates})
     known = set((await session.exec(select(RenovationItem.code).where(col(RenovationItem.code).in_(codes)))).all())
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise AppError("renovation_item_unknown", 422, details={"item_codes": unknown})
+        raise RENOVATION_ITEM_UNKNOWN(details={"item_codes": unknown})
 
     existing = {item.item_code: item for item in
                 (await session.exec(select(ProjectItem).where(ProjectItem.project_id == project.id))).all()}
@@ -318,7 +333,7 @@ async def replace_items(
         )
         blocked = sorted(i.item_code for i in removed if i.progress_percent > 0 or i.id in with_history)
         if blocked:
-            raise Conflict("project_item_has_progress", details={"item_codes": blocked})
+            raise PROJECT_ITEM_HAS_PROGRESS(details={"item_codes": blocked})
 
     before = {"items": [_item_snapshot(i) for i in sorted(existing.values(), key=lambda i: i.item_code)]}
     now = clock.now()
@@ -348,7 +363,7 @@ async def report_progress(
 ) -> ItemProgress:
     project = await _lock(session, project)
     if project.status != ProjectStatus.constructing:
-        raise Conflict("project_not_constructing", details={"status": project.status})
+        raise PROJECT_NOT_CONSTRUCTING(details={"status": project.status})
     # Re-read under the lock: a report that committed while this one waited changed the item.
     item = (
         await session.exec(select(ProjectItem).where(ProjectItem.id == item.id)
@@ -392,37 +407,3 @@ async def _can_read_progress_files(session: AsyncSession, p: Principal, progress
 
 
 file_access.register_attachment_kind(ITEM_PROGRESS_KIND, _can_read_progress_files)
-
-
-# ---- where a project sits, for other domains (role assignment) --------------------------------------
-
-
-async def locate(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """(street id, community id) of a project the principal can read, else None (as if missing)."""
-    row = (
-        await session.exec(
-            select(Community.street_id, Community.id)
-            .join(Estate, Estate.community_id == Community.id)
-            .join(Project, Project.estate_id == Estate.id)
-            .where(Project.id == project_id, access.project_condition(p))
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
-def managed_project_ids(p: Principal):
-    """Subquery of the ids of the projects a principal manages."""
-    return select(Project.id).where(access.project_condition(p, "manage"))
-
-
-async def organization_streets(session: AsyncSession, organization_id: uuid.UUID) -> frozenset[uuid.UUID]:
-    """The streets of every project an organisation is linked to."""
-    rows = await session.exec(
-        select(Community.street_id)
-        .join(Estate, Estate.community_id == Community.id)
-        .join(Project, Project.estate_id == Estate.id)
-        .join(ProjectOrganization, ProjectOrganization.project_id == Project.id)
-        .where(ProjectOrganization.organization_id == organization_id)
-        .distinct()
-    )
-    return frozenset(rows.all())

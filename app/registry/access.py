@@ -14,11 +14,12 @@ Levels:
 
 from typing import Literal
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.auth.models import Role
 from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.authz import in_ids as _in
 from app.registry.models import (
     Building,
     Community,
@@ -30,10 +31,6 @@ from app.registry.models import (
 )
 
 Level = Literal["manage", "contact", "read"]
-
-
-def _in(column, ids) -> ColumnElement[bool]:
-    return column.in_(list(ids)) if ids else false()
 
 
 def _managed_community_ids(p: Principal):

@@ -6,23 +6,32 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
-from app.auth.deps import CurrentPrincipal
-from app.auth.models import Role
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.config import get_settings
 from app.core.db import SessionDep
-from app.core.errors import AppError, Forbidden, responses
+from app.core.errors import PAYLOAD_TOO_LARGE, responses
 from app.core.pagination import Page, PageDep, page_of
 from app.registry import service
 from app.registry.deps import (
+    Admin,
     BuildingForManage,
     BuildingForRead,
     EstateForManage,
     EstateForRead,
     GridForManage,
+    OrganizationCreator,
     UnitForContact,
     UnitForRead,
     community_for,
     street_for,
+)
+from app.registry.errors import (
+    DUPLICATE_NAME,
+    ENTRANCE_OUTSIDE_BUILDING,
+    GRID_BUILDING_OUTSIDE,
+    IMPORT_FILE_INVALID,
+    IMPORT_HEADER_MISSING,
+    UNIT_EXISTS,
 )
 from app.registry.exporter import export_ledger
 from app.registry.importer import import_ledger
@@ -51,10 +60,10 @@ from app.registry.schemas import (
     UnitUpdate,
 )
 
-router = APIRouter(tags=["registry"], responses=responses(401, 422))
+router = APIRouter(tags=["registry"], responses=responses(*AUTHENTICATED, 422))
 
 READ = responses(404)
-WRITE = responses(403, 404, 409)
+WRITE = responses(403, 404, DUPLICATE_NAME)
 
 
 # --- streets, communities, estates -------------------------------------------------------------------
@@ -66,9 +75,7 @@ async def list_streets(session: SessionDep, principal: CurrentPrincipal, page: P
 
 
 @router.post("/streets", response_model=StreetPublic, status_code=status.HTTP_201_CREATED, responses=WRITE)
-async def create_street(data: StreetCreate, session: SessionDep, principal: CurrentPrincipal):
-    if not principal.is_admin:
-        raise Forbidden()
+async def create_street(data: StreetCreate, session: SessionDep, principal: Admin):
     return await service.create_street(session, data, actor_id=principal.id)
 
 
@@ -113,7 +120,7 @@ async def list_buildings(estate: EstateForRead, session: SessionDep, principal: 
 
 @router.post(
     "/estates/{estate_id}/buildings", response_model=BuildingPublic, status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=responses(403, 404, DUPLICATE_NAME, GRID_BUILDING_OUTSIDE),
 )
 async def create_building(
     data: BuildingCreate, estate: EstateForManage, session: SessionDep, principal: CurrentPrincipal
@@ -144,7 +151,7 @@ async def list_units(building: BuildingForRead, session: SessionDep, principal: 
 
 @router.post(
     "/buildings/{building_id}/units", response_model=UnitPublic, status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=responses(403, 404, UNIT_EXISTS, ENTRANCE_OUTSIDE_BUILDING),
 )
 async def create_unit(data: UnitCreate, building: BuildingForManage, session: SessionDep, principal: CurrentPrincipal):
     return service.unit_public(await service.create_unit(session, building, data, actor_id=principal.id))
@@ -166,7 +173,8 @@ async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDe
 
 
 @router.post(
-    "/estates/{estate_id}/registry-imports", response_model=ImportReport, responses=responses(403, 404, 413)
+    "/estates/{estate_id}/registry-imports", response_model=ImportReport,
+    responses=responses(403, 404, PAYLOAD_TOO_LARGE, IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING)
 )
 async def import_registry(
     estate: EstateForManage,
@@ -178,7 +186,7 @@ async def import_registry(
     limit = get_settings().import_max_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
-        raise AppError("payload_too_large", 413, details={"max_bytes": limit})
+        raise PAYLOAD_TOO_LARGE(details={"max_bytes": limit})
     return await import_ledger(session, estate.id, file.filename or "", content, actor_id=principal.id)
 
 
@@ -220,7 +228,8 @@ async def create_grid(data: GridCreate, session: SessionDep, principal: CurrentP
     return await service.create_grid(session, data, actor_id=principal.id)
 
 
-@router.put("/grids/{grid_id}/buildings", response_model=GridWithBuildings, responses=responses(403, 404))
+@router.put("/grids/{grid_id}/buildings", response_model=GridWithBuildings,
+            responses=responses(403, 404, GRID_BUILDING_OUTSIDE))
 async def set_grid_buildings(
     data: GridBuildingsUpdate, grid: GridForManage, session: SessionDep, principal: CurrentPrincipal
 ):
@@ -236,7 +245,5 @@ async def list_organizations(session: SessionDep, principal: CurrentPrincipal, p
 @router.post(
     "/organizations", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED, responses=WRITE
 )
-async def create_organization(data: OrganizationCreate, session: SessionDep, principal: CurrentPrincipal):
-    if not principal.roles & {Role.admin, Role.street_staff}:
-        raise Forbidden()
+async def create_organization(data: OrganizationCreate, session: SessionDep, principal: OrganizationCreator):
     return await service.create_organization(session, data, actor_id=principal.id)

@@ -10,10 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import audit, clock
-from app.core.errors import AppError, Conflict
 from app.core.pagination import PageParams, paginate
 from app.registry import access
 from app.registry.areas import format_area, parse_area
+from app.registry.errors import DUPLICATE_NAME, ENTRANCE_OUTSIDE_BUILDING, GRID_BUILDING_OUTSIDE, UNIT_EXISTS
 from app.registry.masking import mask_name, mask_phone
 from app.registry.models import (
     Building,
@@ -79,7 +79,7 @@ async def list_streets(session: AsyncSession, p: Principal, page: PageParams):
 
 async def create_street(session: AsyncSession, data: StreetCreate, *, actor_id: uuid.UUID | None) -> Street:
     if await _exists(session, select(Street.id).where(Street.district == data.district, Street.name == data.name)):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     return await _created(session, actor_id, "street", Street(district=data.district, name=data.name))
 
 
@@ -94,7 +94,7 @@ async def create_community(session: AsyncSession, data: CommunityCreate, *, acto
     if await _exists(
         session, select(Community.id).where(Community.street_id == data.street_id, Community.name == data.name)
     ):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     return await _created(session, actor_id, "community", Community(street_id=data.street_id, name=data.name))
 
 
@@ -109,7 +109,7 @@ async def create_estate(session: AsyncSession, data: EstateCreate, *, actor_id: 
     if await _exists(
         session, select(Estate.id).where(Estate.community_id == data.community_id, Estate.name == data.name)
     ):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     estate = Estate(**data.model_dump())
     return await _created(session, actor_id, "estate", estate, estate_id=estate.id)
 
@@ -156,7 +156,7 @@ async def estate_detail(session: AsyncSession, estate: Estate) -> EstateDetail:
 async def _check_grid_for_estate(session: AsyncSession, estate: Estate, grid_id: uuid.UUID) -> None:
     grid = await session.get(Grid, grid_id)
     if grid is None or grid.community_id != estate.community_id:
-        raise AppError("grid_building_outside", 422, details={"grid_id": str(grid_id)})
+        raise GRID_BUILDING_OUTSIDE(details={"grid_id": str(grid_id)})
 
 
 async def list_buildings(session: AsyncSession, p: Principal, estate: Estate, page: PageParams):
@@ -169,7 +169,7 @@ async def create_building(
     session: AsyncSession, estate: Estate, data: BuildingCreate, *, actor_id: uuid.UUID | None
 ) -> Building:
     if await _exists(session, select(Building.id).where(Building.estate_id == estate.id, Building.name == data.name)):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     if data.grid_id is not None:
         await _check_grid_for_estate(session, estate, data.grid_id)
     building = Building(estate_id=estate.id, name=data.name, grid_id=data.grid_id)
@@ -187,7 +187,7 @@ async def create_entrance(
     if await _exists(
         session, select(Entrance.id).where(Entrance.building_id == building.id, Entrance.name == data.name)
     ):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     entrance = Entrance(building_id=building.id, name=data.name)
     return await _created(session, actor_id, "entrance", entrance, estate_id=building.estate_id)
 
@@ -213,14 +213,14 @@ async def create_unit(
 ) -> PropertyUnit:
     entrance = await session.get(Entrance, data.entrance_id)
     if entrance is None or entrance.building_id != building.id:
-        raise AppError("entrance_outside_building", 422, details={"entrance_id": str(data.entrance_id)})
+        raise ENTRANCE_OUTSIDE_BUILDING(details={"entrance_id": str(data.entrance_id)})
     if await _exists(
         session,
         select(PropertyUnit.id).where(
             PropertyUnit.entrance_id == entrance.id, PropertyUnit.room_number == data.room_number
         ),
     ):
-        raise Conflict("unit_exists")
+        raise UNIT_EXISTS()
     now = clock.now()
     return await _created(
         session, actor_id, "unit",
@@ -332,7 +332,7 @@ async def list_grids(session: AsyncSession, p: Principal, page: PageParams, comm
 
 async def create_grid(session: AsyncSession, data: GridCreate, *, actor_id: uuid.UUID | None) -> Grid:
     if await _exists(session, select(Grid.id).where(Grid.community_id == data.community_id, Grid.name == data.name)):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     return await _created(session, actor_id, "grid", Grid(community_id=data.community_id, name=data.name))
 
 
@@ -353,7 +353,7 @@ async def set_grid_buildings(
         )
         outside = sorted(str(i) for i in wanted - inside)
         if outside:
-            raise AppError("grid_building_outside", 422, details={"building_ids": outside})
+            raise GRID_BUILDING_OUTSIDE(details={"building_ids": outside})
     current_or_wanted = col(Building.grid_id) == grid.id
     if wanted:
         current_or_wanted = current_or_wanted | col(Building.id).in_(wanted)
@@ -385,5 +385,5 @@ async def create_organization(
     session: AsyncSession, data: OrganizationCreate, *, actor_id: uuid.UUID | None
 ) -> Organization:
     if await _exists(session, select(Organization.id).where(Organization.name == data.name)):
-        raise Conflict("duplicate_name")
+        raise DUPLICATE_NAME()
     return await _created(session, actor_id, "organization", Organization(**data.model_dump()))

@@ -83,7 +83,7 @@ async def _login(client, phone=PHONE, password=PASSWORD, **kw):
 
 
 async def test_password_login_success_and_failures(client, db, tree):
-    from app.auth.models import Role
+    from app.auth.roles import Role
 
     await f.user(db, (Role.community_staff, tree.community.id), password=PASSWORD, phone=PHONE)
     r = await _login(client)
@@ -260,7 +260,7 @@ async def test_english_messages(client):
 
 
 async def test_one_phone_rule_for_logins_and_accounts(client, db, tree):
-    from app.auth.models import Role
+    from app.auth.roles import Role
     from tests.auth.conftest import staff_headers
 
     for phone in ("12345678901", "1380013800x", "+8613800138000", "138001380001"):
@@ -276,7 +276,7 @@ async def test_password_hashing_runs_off_the_event_loop(client, db, tree, monkey
     import threading
 
     from app.auth import service, users
-    from app.auth.models import Role
+    from app.auth.roles import Role
     from tests.auth.conftest import staff_headers
 
     threads: list[str] = []

@@ -5,7 +5,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.auth.rules import Ancestry, Assigner, may_assign
 
 S1, S2, C1, C2 = (uuid.uuid4() for _ in range(4))

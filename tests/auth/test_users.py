@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from tests import factories as f
 from tests.auth.conftest import API, staff_headers
 

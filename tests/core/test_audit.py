@@ -5,7 +5,7 @@ import asyncio
 from sqlalchemy import text
 
 from app.__main__ import audit_verify
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.core import audit
 from tests import factories
 

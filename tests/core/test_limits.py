@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.core.config import get_settings
 from tests import factories
 

@@ -6,7 +6,7 @@ import asyncio
 import httpx
 from sqlmodel import select
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.projects.models import Project, ProjectEvent, ProjectOrganization, ProjectOrganizationRole, ProjectStatus
 from tests import factories
 

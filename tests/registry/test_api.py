@@ -7,10 +7,10 @@ import uuid
 
 from openpyxl import load_workbook
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.core.config import get_settings
 from app.registry.importer import import_ledger
-from app.registry.models import OccupantRelation
+from app.registry.models import Building, OccupantRelation
 from tests import factories as f
 from tests.fixtures import DEMO_LEDGER
 
@@ -111,12 +111,11 @@ async def test_grid_buildings_must_be_in_the_grids_community(client, db, world):
     other = await f.building(db, world.a.estate.id)
     headers = await _staff(db, world.a)
     url, grid_id, other_id = f"{API}/grids/{world.a.grid.id}/buildings", world.a.grid.id, other.id
-    building_a = world.a.building
     r = await client.put(url, headers=headers, json={"building_ids": [str(world.b.building.id)]})
     assert r.status_code == 422 and r.json()["error"]["code"] == "grid_building_outside"
     r = await client.put(url, headers=headers, json={"building_ids": [str(other_id)]})
     assert r.status_code == 200 and r.json()["building_ids"] == [str(other_id)]
-    await db.refresh(building_a)
+    building_a = await db.get(Building, world.a.building.id, populate_existing=True)
     assert building_a.grid_id is None  # left the grid: membership is exactly the list
     await db.refresh(other)
     assert other.grid_id == grid_id

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import select
 
-from app.auth.models import Role
+from app.auth.roles import Role
 from app.core import audit
 from app.core.models import AuditEntry
 from tests import factories as f

@@ -1,0 +1,88 @@
+"""The authorization kit every domain builds on (DESIGN.md §2).
+
+A domain states *who may see or change what* once, in its ``access.py``, as **conditions**: functions
+``(principal, level) -> SQL condition`` selecting the rows of one table a principal may touch at a level
+("read", "manage", or a level of the domain's own such as "progress"). Its ``deps.py`` then turns each
+condition into Annotated loaders with ``loader``::
+
+    ProjectForRead = loader(Project, access.project_condition, "read", param="project_id")
+
+A loader fetches the object named by the path parameter with the condition in the query: an object
+outside the caller's *read* scope is simply not found (404), so ids of other estates leak nothing; an
+object the caller can read but not touch at the route's level answers 403.
+
+Role checks that are not about one object (creating a street, reading the audit log) are dependencies
+too: ``Annotated[Principal, require_roles(Role.admin)]``.
+"""
+
+import inspect
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends
+from sqlalchemy import false
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.deps import CurrentPrincipal
+from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, NotFound
+
+M = TypeVar("M", bound=SQLModel)
+# A level is a domain's word for what the caller wants to do; "read" is the one every domain has.
+Level = str
+Condition = Callable[[Principal, Any], ColumnElement[bool]]
+
+
+def in_ids(column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
+    """``column IN ids``, or plain false for no ids (an empty IN is not portable SQL)."""
+    ids = list(ids)
+    return column.in_(ids) if ids else false()
+
+
+async def load_scoped(
+    session: AsyncSession, model: type[M], obj_id: uuid.UUID, condition: Condition, principal: Principal,
+    level: Level = "read",
+) -> M:
+    """The object, if the principal may read it (else 404) and act on it at ``level`` (else 403)."""
+    obj = (await session.exec(select(model).where(model.id == obj_id, condition(principal, "read")))).first()
+    if obj is None:
+        raise NotFound()
+    if level != "read":
+        allowed = (
+            await session.exec(select(model.id).where(model.id == obj_id, condition(principal, level)))
+        ).first()
+        if allowed is None:
+            raise Forbidden()
+    return obj
+
+
+def loader(model: type[M], condition: Condition, level: Level, *, param: str) -> Any:
+    """An Annotated dependency loading ``model`` by the path parameter ``param`` at ``level``."""
+
+    async def load(session: AsyncSession, principal: Principal, **path: uuid.UUID) -> M:
+        return await load_scoped(session, model, path[param], condition, principal, level)
+
+    # FastAPI reads the parameters from the signature: the path parameter by its route's name.
+    load.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=uuid.UUID),
+        inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
+        inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentPrincipal),
+    ])
+    load.__name__ = f"{model.__name__.lower()}_for_{level}"
+    return Annotated[model, Depends(load)]
+
+
+def require_roles(*roles: Role):
+    """Dependency refusing callers who hold none of ``roles`` (403; scope is checked by loaders)."""
+
+    async def _check(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & set(roles):
+            raise Forbidden()
+        return principal
+
+    return Depends(_check)

@@ -1,0 +1,108 @@
+"""The projects domain's read API: what supervision, acceptance and the other participation domains may
+know of a project, as plain values. They never import the projects' tables.
+
+- Scope: ``project_ids`` (subquery of the projects a principal may touch at a level) and
+  ``require_project`` (404 outside read scope, 403 below the level).
+- The project: ``project``, its selected renovation ``items`` with progress, its linked ``organizations``.
+
+What happens to a project's lifecycle is registered through ``app.projects.lifecycle``
+(``register_guard``, ``register_on_enter``), the other public module of this domain.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Select
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.authz import load_scoped
+from app.projects import access
+from app.projects.access import ProjectLevel
+from app.projects.models import (
+    Project,
+    ProjectItem,
+    ProjectOrganization,
+    ProjectOrganizationRole,
+    ProjectStatus,
+    RenovationItem,
+)
+from app.registry import reads as registry
+
+__all__ = [
+    "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
+    "organizations", "project", "project_ids", "require_project",
+]
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    name: str
+    year: int
+    status: ProjectStatus
+
+
+def project_ref(p: Project) -> ProjectRef:
+    return ProjectRef(p.id, p.estate_id, p.name, p.year, ProjectStatus(p.status))
+
+
+def project_ids(p: Principal, level: ProjectLevel = "read") -> Select:
+    """Subquery of the ids of the projects ``p`` may touch at ``level``."""
+    return select(Project.id).where(access.project_condition(p, level))
+
+
+async def project(session: AsyncSession, project_id: uuid.UUID) -> ProjectRef | None:
+    found = await session.get(Project, project_id)
+    return project_ref(found) if found else None
+
+
+async def require_project(session: AsyncSession, p: Principal, project_id: uuid.UUID, level: ProjectLevel) -> ProjectRef:
+    """The project if ``p`` may touch it at ``level``: 404 outside their read scope, 403 below ``level``."""
+    return project_ref(await load_scoped(session, Project, project_id, access.project_condition, p, level))
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    id: uuid.UUID
+    item_code: str
+    name: str
+    estimated_cost_fen: int
+    progress_percent: int
+
+
+async def items(session: AsyncSession, project_id: uuid.UUID) -> list[ItemRef]:
+    """The project's selected renovation items in menu order."""
+    rows = await session.exec(
+        select(ProjectItem, RenovationItem.name)
+        .join(RenovationItem, RenovationItem.code == ProjectItem.item_code)
+        .where(ProjectItem.project_id == project_id)
+        .order_by(RenovationItem.sort_order)
+    )
+    return [ItemRef(i.id, i.item_code, name, i.estimated_cost_fen, i.progress_percent) for i, name in rows.all()]
+
+
+@dataclass(frozen=True)
+class LinkedOrganization:
+    organization_id: uuid.UUID
+    name: str
+    kind: registry.OrganizationKind
+    role: ProjectOrganizationRole
+
+
+async def organizations(
+    session: AsyncSession, project_id: uuid.UUID, role: ProjectOrganizationRole | None = None
+) -> list[LinkedOrganization]:
+    """The organisations linked to the project (optionally in one role), in the order they were linked."""
+    stmt = select(ProjectOrganization).where(ProjectOrganization.project_id == project_id)
+    if role is not None:
+        stmt = stmt.where(ProjectOrganization.role == role)
+    links = (await session.exec(stmt.order_by(ProjectOrganization.created_at, ProjectOrganization.id))).all()
+    names = await registry.organizations(session, {link.organization_id for link in links})
+    return [
+        LinkedOrganization(link.organization_id, names[link.organization_id].name, names[link.organization_id].kind,
+                           ProjectOrganizationRole(link.role))
+        for link in links
+    ]

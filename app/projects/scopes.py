@@ -1,0 +1,53 @@
+"""The projects domain's scope kinds for role assignment (``app.auth.scopes``): projects (supervisors)
+and organisations (contractor accounts), whose place is the streets of the projects they work on."""
+
+import uuid
+from collections.abc import Collection
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.roles import ScopeType
+from app.auth.rules import Ancestry
+from app.auth.scopes import ScopeKind, register_scope_kind
+from app.projects import access
+from app.projects.models import Project, ProjectOrganization
+from app.registry import reads as registry
+
+
+async def _project_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    return dict((await session.exec(select(Project.id, Project.name).where(Project.id.in_(list(ids))))).all())
+
+
+async def _locate_project(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> Ancestry | None:
+    """The street and community of a project the principal can read."""
+    estate_id = (
+        await session.exec(select(Project.estate_id).where(Project.id == project_id, access.project_condition(p)))
+    ).first()
+    estate = await registry.estate(session, estate_id) if estate_id else None
+    return Ancestry(street_id=estate.street_id, community_id=estate.community_id) if estate else None
+
+
+def _managed_projects(p: Principal):
+    return select(Project.id).where(access.project_condition(p, "manage"))
+
+
+async def _organization_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    return {i: o.name for i, o in (await registry.organizations(session, ids)).items()}
+
+
+async def _locate_organization(session: AsyncSession, p: Principal, organization_id: uuid.UUID) -> Ancestry | None:
+    """An organisation sits in the streets of every project it is linked to."""
+    if not await registry.organization_readable(session, p, organization_id):
+        return None
+    estates = (
+        select(Project.estate_id)
+        .join(ProjectOrganization, ProjectOrganization.project_id == Project.id)
+        .where(ProjectOrganization.organization_id == organization_id)
+    )
+    return Ancestry(project_street_ids=await registry.streets_of_estates(session, estates))
+
+
+register_scope_kind(ScopeType.project, ScopeKind(_project_names, _locate_project, _managed_projects))
+register_scope_kind(ScopeType.organization, ScopeKind(_organization_names, _locate_organization))

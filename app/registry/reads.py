@@ -1,0 +1,307 @@
+"""The registry's read API: everything other domains may know of the ledger, as plain values.
+
+Other domains never import the registry's tables; they call these functions (or put the subqueries
+below into their own conditions). What comes back is frozen dataclasses, so nothing outside the registry
+can change a ledger row by accident, and the registry can change its tables without breaking them.
+
+- Scope: ``estate_ids`` / ``unit_ids`` (subqueries of what a principal may touch at a level) and
+  ``require_estate`` (404 outside read scope, 403 below the level).
+- Places: ``estate``, ``streets_of_estates``, ``unit_labels``, ``unit_refs``, ``unit_in_scope``, ``units``
+  (the units of an estate or of some of its buildings or entrances).
+- People on record: ``owners`` (each owner with their units and areas in a scope: the electorate of a
+  ballot), ``person_on_record`` (a phone on a unit's record, for binding by phone match).
+- Organisations: ``organizations`` (names and kinds), ``organization_ids`` (what a principal may read).
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.registry import access
+from app.registry.access import Level
+from app.registry.deps import estate_for
+from app.registry.models import (
+    Building,
+    Community,
+    Entrance,
+    Estate,
+    OccupantRelation,
+    Organization,
+    OrganizationKind,
+    Person,
+    PersonKind,
+    PropertyUnit,
+    Street,
+    UnitOccupant,
+)
+
+__all__ = [
+    "EstateRef", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "organization_ids", "organization_readable", "organizations", "owners",
+    "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
+]
+
+OWNER_RELATIONS = (OccupantRelation.owner, OccupantRelation.co_owner)
+
+
+# ---- scope ------------------------------------------------------------------------------------------
+
+
+def estate_ids(p: Principal, level: Level = "read") -> Select:
+    """Subquery of the ids of the estates ``p`` may touch at ``level``."""
+    return select(Estate.id).where(access.estate_condition(p, level))
+
+
+def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None = None) -> Select:
+    """Subquery of the ids of the units ``p`` may touch at ``level`` (optionally of one estate)."""
+    stmt = select(PropertyUnit.id).where(access.unit_condition(p, level))
+    return stmt if estate_id is None else stmt.where(PropertyUnit.estate_id == estate_id)
+
+
+def organization_ids(p: Principal) -> Select:
+    """Subquery of the ids of the organisations ``p`` may read."""
+    return select(Organization.id).where(access.organization_condition(p))
+
+
+async def organization_readable(session: AsyncSession, p: Principal, organization_id: uuid.UUID) -> bool:
+    stmt = select(Organization.id).where(Organization.id == organization_id, access.organization_condition(p))
+    return (await session.exec(stmt)).first() is not None
+
+
+# ---- places -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EstateRef:
+    id: uuid.UUID
+    name: str
+    address: str | None
+    community_id: uuid.UUID
+    community_name: str
+    street_id: uuid.UUID
+    street_name: str
+    district: str
+
+
+async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | None:
+    """An estate with the names of its community, street and district."""
+    row = (
+        await session.exec(
+            select(Estate, Community, Street)
+            .join(Community, Community.id == Estate.community_id)
+            .join(Street, Street.id == Community.street_id)
+            .where(Estate.id == estate_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    e, c, s = row
+    return EstateRef(e.id, e.name, e.address, c.id, c.name, s.id, s.name, s.district)
+
+
+async def require_estate(session: AsyncSession, p: Principal, estate_id: uuid.UUID, level: Level) -> EstateRef:
+    """The estate if ``p`` may touch it at ``level``: 404 outside their read scope, 403 below ``level``."""
+    await estate_for(session, p, estate_id, level)
+    found = await estate(session, estate_id)
+    assert found is not None  # just loaded in the same transaction
+    return found
+
+
+async def streets_of_estates(session: AsyncSession, ids: Collection[uuid.UUID] | Select) -> frozenset[uuid.UUID]:
+    """The streets the given estates lie in (``ids`` may be a subquery)."""
+    ids = ids if isinstance(ids, Select) else list(ids)
+    rows = await session.exec(
+        select(Community.street_id).join(Estate, Estate.community_id == Community.id)
+        .where(Estate.id.in_(ids)).distinct()
+    )
+    return frozenset(rows.all())
+
+
+@dataclass(frozen=True)
+class UnitLabel:
+    label: str  # "1栋1单元101"
+    estate_id: uuid.UUID
+    estate_name: str
+
+
+async def unit_labels(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UnitLabel]:
+    """Human labels of units, in one query."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(PropertyUnit.id, Building.name, Entrance.name, PropertyUnit.room_number, Estate.id, Estate.name)
+        .join(Building, Building.id == PropertyUnit.building_id)
+        .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
+        .join(Estate, Estate.id == PropertyUnit.estate_id)
+        .where(PropertyUnit.id.in_(ids))
+    )
+    return {uid: UnitLabel(f"{b}{e}{room}", eid, ename) for uid, b, e, room, eid, ename in rows.all()}
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    building_id: uuid.UUID
+    building_name: str
+    entrance_id: uuid.UUID
+    entrance_name: str
+    room_number: str
+    area_centi: int  # registered floor area in 0.01 m²
+
+    @property
+    def label(self) -> str:
+        return f"{self.building_name}{self.entrance_name}{self.room_number}"
+
+
+def _units_query():
+    return (
+        select(PropertyUnit, Building.name, Entrance.name)
+        .join(Building, Building.id == PropertyUnit.building_id)
+        .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
+    )
+
+
+def _unit_ref(u: PropertyUnit, building_name: str, entrance_name: str) -> UnitRef:
+    return UnitRef(u.id, u.estate_id, u.building_id, building_name, u.entrance_id, entrance_name, u.room_number,
+                   u.area_centi)
+
+
+async def unit_refs(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UnitRef]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = await session.exec(_units_query().where(PropertyUnit.id.in_(ids)))
+    return {u.id: _unit_ref(u, b, e) for u, b, e in rows.all()}
+
+
+async def unit_in_scope(session: AsyncSession, p: Principal, unit_id: uuid.UUID, level: Level) -> UnitRef | None:
+    """The unit if ``p`` may touch it at ``level``, else None."""
+    row = (await session.exec(_units_query().where(PropertyUnit.id == unit_id, access.unit_condition(p, level)))).first()
+    return _unit_ref(*row) if row else None
+
+
+def _in_scope(stmt, estate_id: uuid.UUID, building_ids: Collection[uuid.UUID] | None,
+              entrance_ids: Collection[uuid.UUID] | None):
+    """Units of the estate, narrowed to the given buildings and/or entrances (either matching)."""
+    stmt = stmt.where(PropertyUnit.estate_id == estate_id)
+    narrowing = []
+    if building_ids:
+        narrowing.append(PropertyUnit.building_id.in_(list(building_ids)))
+    if entrance_ids:
+        narrowing.append(PropertyUnit.entrance_id.in_(list(entrance_ids)))
+    if narrowing:
+        stmt = stmt.where(or_(*narrowing))
+    return stmt
+
+
+async def units(
+    session: AsyncSession, estate_id: uuid.UUID, *, building_ids: Collection[uuid.UUID] | None = None,
+    entrance_ids: Collection[uuid.UUID] | None = None,
+) -> list[UnitRef]:
+    """The units of an estate, or of some of its buildings or entrances, in building/entrance/room order."""
+    stmt = _in_scope(_units_query(), estate_id, building_ids, entrance_ids)
+    rows = await session.exec(stmt.order_by(Building.name, Entrance.name, PropertyUnit.room_number))
+    return [_unit_ref(u, b, e) for u, b, e in rows.all()]
+
+
+# ---- people on record -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnedUnit:
+    unit_id: uuid.UUID
+    building_id: uuid.UUID
+    entrance_id: uuid.UUID
+    area_centi: int
+    relation: OccupantRelation  # owner or co_owner
+
+
+@dataclass(frozen=True)
+class OwnerRecord:
+    """A person owning units in the scope, with each of those units (and its area)."""
+
+    person_id: uuid.UUID
+    name: str
+    kind: PersonKind  # an organisation that owns units (原产权单位) is one owner
+    phone: str | None
+    units: tuple[OwnedUnit, ...]
+
+    @property
+    def area_centi(self) -> int:
+        return sum(u.area_centi for u in self.units)
+
+
+async def owners(
+    session: AsyncSession, estate_id: uuid.UUID, *, building_ids: Collection[uuid.UUID] | None = None,
+    entrance_ids: Collection[uuid.UUID] | None = None,
+) -> list[OwnerRecord]:
+    """Every owner and co-owner on record of the units in scope, once per person, with their units there.
+
+    Ordered by person id, units by unit id, so that a snapshot taken twice of an unchanged ledger is equal.
+    """
+    stmt = (
+        select(Person, PropertyUnit.id, PropertyUnit.building_id, PropertyUnit.entrance_id, PropertyUnit.area_centi,
+               UnitOccupant.relation)
+        .join(UnitOccupant, UnitOccupant.person_id == Person.id)
+        .join(PropertyUnit, PropertyUnit.id == UnitOccupant.unit_id)
+        .where(UnitOccupant.relation.in_(OWNER_RELATIONS))
+    )
+    rows = (await session.exec(_in_scope(stmt, estate_id, building_ids, entrance_ids))).all()
+    people: dict[uuid.UUID, Person] = {}
+    held: dict[uuid.UUID, list[OwnedUnit]] = defaultdict(list)
+    for person, unit_id, building_id, entrance_id, area, relation in rows:
+        people[person.id] = person
+        held[person.id].append(OwnedUnit(unit_id, building_id, entrance_id, area, relation))
+    return [
+        OwnerRecord(pid, people[pid].name, people[pid].kind, people[pid].phone,
+                    tuple(sorted(held[pid], key=lambda u: u.unit_id)))
+        for pid in sorted(people)
+    ]
+
+
+@dataclass(frozen=True)
+class PersonOnRecord:
+    person_id: uuid.UUID
+    relation: OccupantRelation
+
+
+async def person_on_record(
+    session: AsyncSession, unit_id: uuid.UUID, phone: str, relations: Collection[OccupantRelation] = OWNER_RELATIONS
+) -> PersonOnRecord | None:
+    """The person of the unit's record with this phone and one of ``relations``."""
+    row = (
+        await session.exec(
+            select(UnitOccupant.person_id, UnitOccupant.relation)
+            .join(Person, Person.id == UnitOccupant.person_id)
+            .where(UnitOccupant.unit_id == unit_id, UnitOccupant.relation.in_(list(relations)), Person.phone == phone)
+            .order_by(UnitOccupant.relation)
+            .limit(1)
+        )
+    ).first()
+    return PersonOnRecord(row[0], row[1]) if row else None
+
+
+# ---- organisations ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganizationRef:
+    id: uuid.UUID
+    name: str
+    kind: OrganizationKind
+
+
+async def organizations(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrganizationRef]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = await session.exec(select(Organization).where(Organization.id.in_(ids)))
+    return {o.id: OrganizationRef(o.id, o.name, o.kind) for o in rows.all()}

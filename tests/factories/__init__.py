@@ -1,0 +1,22 @@
+"""Factories for test data, one module per domain; ``from tests import factories as f`` gives them all."""
+
+from tests.factories.auth import bind, headers, user
+from tests.factories.projects import project, project_item, project_organization
+from tests.factories.registry import (
+    Tree,
+    building,
+    community,
+    entrance,
+    estate,
+    grid,
+    organization,
+    owner,
+    street,
+    tree,
+    unit,
+)
+
+__all__ = [
+    "Tree", "bind", "building", "community", "entrance", "estate", "grid", "headers", "organization", "owner",
+    "project", "project_item", "project_organization", "street", "tree", "unit", "user",
+]

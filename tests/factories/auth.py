@@ -1,0 +1,44 @@
+"""Auth factories: users with roles, approved unit bindings, bearer headers."""
+
+import uuid
+
+from app.auth.models import (
+    AuthSession,
+    BindingMethod,
+    BindingRelation,
+    BindingStatus,
+    RoleAssignment,
+    UnitBinding,
+    User,
+)
+from app.auth.roles import ROLE_SCOPE, Role
+from app.core.security import create_access_token, hash_password
+from tests.factories._base import add as _add
+from tests.factories._base import n as _n
+
+
+async def user(db, *roles: tuple[Role, uuid.UUID | None], password: str | None = None, **kw) -> User:
+    """A user holding ``roles`` given as (role, scope_id) pairs."""
+    values = {"display_name": f"用户{_n()}", **kw}
+    if password is not None:
+        values["password_hash"] = hash_password(password)
+    u = await _add(db, User(**values))
+    for role, scope_id in roles:
+        await _add(db, RoleAssignment(user_id=u.id, role=role, scope_type=ROLE_SCOPE[role], scope_id=scope_id))
+    return u
+
+
+async def bind(db, u: User, unit_obj, relation=BindingRelation.owner) -> UnitBinding:
+    """An approved binding: ``u`` becomes a resident of ``unit_obj``."""
+    return await _add(
+        db,
+        UnitBinding(user_id=u.id, unit_id=unit_obj.id, relation=relation, status=BindingStatus.approved,
+                    method=BindingMethod.invite_code),
+    )
+
+
+async def headers(db, u: User) -> dict[str, str]:
+    """Bearer headers for ``u`` (a fresh login session)."""
+    login = await _add(db, AuthSession(user_id=u.id, channel="password"))
+    token, _ = create_access_token(u.id, login.id)
+    return {"Authorization": f"Bearer {token}"}
