@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, bindparam, tuple_
+from sqlalchemy import Select, String, TypeDecorator, bindparam, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,9 +60,24 @@ def _decode(cursor: str, columns: Sequence[ColumnElement]) -> list[Any]:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(columns):
             raise ValueError
-        return [_decode_value(value, column.type.python_type) for value, column in zip(raw, columns, strict=True)]
+        return [_decode_value(value, _key_type(column)) for value, column in zip(raw, columns, strict=True)]
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise INVALID_CURSOR() from None
+
+
+def _key_type(column: ColumnElement) -> type:
+    """The Python type a sort key of ``column`` must have. SQLModel's text columns report ``object``,
+    which would let a forged list or object through to the database: they are ``str``."""
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        kind = object
+    if kind is object:
+        sql_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+        if not isinstance(sql_type, String):
+            raise ValueError  # a key whose values we cannot check is never taken from a client
+        kind = str
+    return kind
 
 
 def _decode_value(value: Any, kind: type) -> Any:

@@ -82,3 +82,25 @@ async def test_descending_walk_is_newest_first_and_complete(db):
         if cursor is None:
             break
     assert seen == ["e", "d", "c", "b", "a"]
+
+
+@pytest.mark.parametrize("forged", [["a", "list"], {"an": "object"}, 5, None, True])
+async def test_a_text_key_must_be_text(db, forged):
+    """Text columns report ``object`` as their Python type: a list or object there reached the database."""
+    with pytest.raises(AppError) as err:
+        await paginate(db, select(Street), [Street.name, Street.id],
+                       PageParams(cursor=_cursor([forged, "6f1c1d7e-2a43-4f55-9d7e-0c3b0b8f1a11"])))
+    assert err.value.code == "invalid_cursor"
+
+
+async def test_a_tampered_cursor_on_an_api_list_is_a_400_not_a_500(client, db):
+    from app.auth.roles import Role
+
+    headers = await factories.headers(db, await factories.user(db, (Role.admin, None)))
+    r = await client.get("/api/v1/renovation-items", params={"cursor": _cursor([1, {"code": ["x"]}])},
+                         headers=headers)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
+    r = await client.get("/api/v1/renovation-items", params={"limit": 2}, headers=headers)
+    following = await client.get("/api/v1/renovation-items", params={"cursor": r.json()["next_cursor"]},
+                                 headers=headers)
+    assert following.status_code == 200 and following.json()["items"][0] != r.json()["items"][0]
