@@ -6,7 +6,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
-from app.auth.errors import ACCOUNT_DISABLED, TOKEN_INVALID
+from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
 from app.auth.models import (
     AuthSession,
     BindingStatus,
@@ -30,7 +30,8 @@ async def get_principal(
         raise NOT_AUTHENTICATED(headers={"WWW-Authenticate": "Bearer"})
     claims = decode_access_token(credentials.credentials)
     if claims is None:
-        raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
+        expired = decode_access_token(credentials.credentials, allow_expired=True) is not None
+        raise (TOKEN_EXPIRED if expired else TOKEN_INVALID)(headers={"WWW-Authenticate": "Bearer"})
     user = await session.get(User, claims.user_id)
     login = await session.get(AuthSession, claims.session_id)
     # A logout or a detected refresh-token reuse revokes the login, and with it its access tokens.
@@ -53,4 +54,4 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 # The 401 codes of every authenticated route, for its ``responses(...)`` (a disabled account answers 403
 # ``account_disabled`` on every route too; the API description says so once).
-AUTHENTICATED = (NOT_AUTHENTICATED, TOKEN_INVALID)
+AUTHENTICATED = (NOT_AUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED)

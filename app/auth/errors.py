@@ -3,6 +3,7 @@
 from app.core.errors import define
 
 TOKEN_INVALID = define("token_invalid", 401, "登录凭证无效或已过期，请重新登录", "The token is invalid or expired")
+TOKEN_EXPIRED = define("token_expired", 401, "登录凭证已过期，请刷新后重试", "The access token has expired; refresh it")
 REFRESH_TOKEN_INVALID = define("refresh_token_invalid", 401, "刷新凭证无效或已过期，请重新登录",
                                "The refresh token is invalid or expired")
 REFRESH_TOKEN_REUSED = define("refresh_token_reused", 401, "刷新凭证已被使用，出于安全考虑已退出所有相关登录",

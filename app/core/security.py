@@ -52,8 +52,11 @@ def create_access_token(user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str,
     return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm), ttl
 
 
-def decode_access_token(token: str) -> AccessClaims | None:
-    """Claims of a valid access token, or None. Only the configured algorithm is accepted."""
+def decode_access_token(token: str, *, allow_expired: bool = False) -> AccessClaims | None:
+    """Claims of a valid access token, or None. Only the configured algorithm is accepted.
+
+    With ``allow_expired`` an expired but otherwise valid token is accepted too: to tell a client that
+    refreshing will help (``token_expired``) rather than that it must log in again."""
     settings = get_settings()
     try:
         claims = jwt.decode(
@@ -66,10 +69,11 @@ def decode_access_token(token: str) -> AccessClaims | None:
         if claims.get("typ") != "access" or "exp" not in claims:
             return None
         expires_at = datetime.fromtimestamp(int(claims["exp"]), clock.now().tzinfo)
-        if expires_at <= clock.now():
+        if expires_at <= clock.now() and not allow_expired:
             return None
         return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), uuid.UUID(claims["jti"]), expires_at)
-    except (JWTError, KeyError, ValueError, TypeError):
+    # An expiry far outside the calendar (exp=1e20) overflows datetime: as undecodable as any forgery.
+    except (JWTError, KeyError, ValueError, TypeError, OverflowError, OSError):
         return None
 
 

@@ -234,10 +234,31 @@ async def test_refresh_invalid_and_expired(client):
     assert r.status_code == 401 and r.json()["error"]["code"] == "refresh_token_invalid"
 
 
-async def test_expired_access_token_is_refused(client):
+async def test_expired_access_token_says_so_so_that_the_client_refreshes(client):
     tokens = await wechat_login(client, "gina")
     with clock.freeze(clock.now() + timedelta(seconds=get_settings().access_token_ttl_seconds + 1)):
         r = await client.get(f"{API}/me", headers=bearer(tokens))
+        assert r.status_code == 401 and r.json()["error"]["code"] == "token_expired"
+        assert r.headers["www-authenticate"] == "Bearer"
+        refreshed = await _refresh(client, tokens["refresh_token"])
+        assert (await client.get(f"{API}/me", headers=bearer(refreshed.json()))).status_code == 200
+
+
+def _signed(claims: dict) -> str:
+    from jose import jwt
+
+    settings = get_settings()
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+
+
+@pytest.mark.parametrize("exp", [1e20, 10**30, -(10**20), "soon", None])
+async def test_an_undecodable_expiry_is_token_invalid_not_a_500(client, exp):
+    """exp=1e20 overflowed datetime and answered 500."""
+    import uuid
+
+    claims = {"sub": str(uuid.uuid4()), "sid": str(uuid.uuid4()), "jti": str(uuid.uuid4()), "typ": "access",
+              "exp": exp}
+    r = await client.get(f"{API}/me", headers={"Authorization": f"Bearer {_signed(claims)}"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "token_invalid"
 
 
