@@ -21,6 +21,8 @@ PHONE_UNSUPPORTED = define("phone_unsupported", 400, "仅支持中国大陆手�
 # roles and users
 ROLE_NOT_ASSIGNABLE = define("role_not_assignable", 403, "无权分配该角色或范围", "You may not assign this role or scope")
 ROLE_SCOPE_INVALID = define("role_scope_invalid", 422, "角色范围无效", "The role scope is invalid")
+ROLE_SELF_ASSIGNMENT = define("role_self_assignment", 403, "不能给自己分配角色，请由其他工作人员分配",
+                              "You cannot assign a role to yourself; another staff member must")
 ROLE_EXISTS = define("role_exists", 409, "该用户已有此角色", "The user already holds this role")
 ROLE_NOT_FOUND = define("role_not_found", 404, "角色分配不存在", "Role assignment not found")
 

@@ -28,6 +28,7 @@ from app.auth.errors import (
     ROLE_NOT_ASSIGNABLE,
     ROLE_NOT_FOUND,
     ROLE_SCOPE_INVALID,
+    ROLE_SELF_ASSIGNMENT,
     WECHAT_NOT_LOGGED_IN,
 )
 from app.auth.models import BindingStatus, Role
@@ -226,7 +227,8 @@ async def get_staff_user(user_id: uuid.UUID, principal: StaffAdmin, session: Ses
     "/users/{user_id}/roles",
     response_model=RoleAssignmentPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*AUTHENTICATED, 403, 404, 422, ROLE_SCOPE_INVALID, ROLE_NOT_ASSIGNABLE, ROLE_EXISTS),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, ROLE_SCOPE_INVALID, ROLE_NOT_ASSIGNABLE, ROLE_EXISTS,
+                        ROLE_SELF_ASSIGNMENT),
 )
 async def assign_user_role(user_id: uuid.UUID, body: RoleAssign, principal: StaffAdmin, session: SessionDep) -> RoleAssignmentPublic:
     """Give a role with its scope; allowed to admins and to staff strictly above the scope."""

@@ -13,7 +13,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.bindings import my_bindings
-from app.auth.errors import PHONE_IN_USE, ROLE_EXISTS, ROLE_NOT_ASSIGNABLE, ROLE_NOT_FOUND, ROLE_SCOPE_INVALID
+from app.auth.errors import (
+    PHONE_IN_USE,
+    ROLE_EXISTS,
+    ROLE_NOT_ASSIGNABLE,
+    ROLE_NOT_FOUND,
+    ROLE_SCOPE_INVALID,
+    ROLE_SELF_ASSIGNMENT,
+)
 from app.auth.models import (
     BindingStatus,
     Role,
@@ -215,6 +222,10 @@ def _scope_estate(assignment: RoleAssignment) -> uuid.UUID | None:
 
 async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, body: RoleAssign) -> RoleAssignmentPublic:
     await _target_user(session, principal, user_id)
+    if user_id == principal.id:
+        # Oversight (supervisor, committee member) and contractor roles above all: whoever holds a role
+        # was given it by someone else, so that no one appoints themselves to check their own work.
+        raise ROLE_SELF_ASSIGNMENT()
     scope_type = await _checked_scope(session, principal, body.role, body.scope_id)
     duplicate = (
         await session.exec(

@@ -187,3 +187,28 @@ async def test_users_outside_the_assigners_view_are_not_found(client, db, tree):
     listed = (await client.get(f"{API}/users/{peer_id}", headers=h)).json()
     r = await client.delete(f"{API}/users/{peer_id}/roles/{listed['roles'][0]['id']}", headers=h)
     assert r.status_code == 403 and r.json()["error"]["code"] == "role_not_assignable"
+
+
+@pytest.mark.parametrize("holder, role, scope", [
+    ((Role.admin, None), "supervisor", "project"),
+    ((Role.admin, None), "admin", None),
+    ((Role.community_staff, "community"), "committee_member", "estate"),
+    ((Role.community_staff, "community"), "grid_worker", "grid"),
+    ((Role.street_staff, "street"), "contractor", "organization"),
+])
+async def test_nobody_assigns_a_role_to_themselves(client, db, tree, holder, role, scope):
+    """Oversight and contractor roles above all: the assignee is never the assigner."""
+    organization = await f.organization(db)
+    project = await f.project(db, tree.estate.id)
+    await f.project_organization(db, project.id, organization.id)
+    ids = {"community": tree.community.id, "street": tree.street.id, "estate": tree.estate.id, "grid": tree.grid.id,
+           "project": project.id, "organization": organization.id, None: None}
+    me = await f.user(db, (holder[0], ids[holder[1]]))
+    h = await f.headers(db, me)
+    await db.commit()
+    r = await _assign(client, h, me.id, role, ids[scope])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "role_self_assignment"
+    # The same assignment to someone else goes through: only the self-assignment was refused.
+    other = await f.user(db)
+    await db.commit()
+    assert (await _assign(client, h, other.id, role, ids[scope])).status_code == 201
