@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz every operation of the OpenAPI document against a live demo service, once anonymously and once as
-# the demo admin, failing on any 5xx response. The database is a fresh SQLite file, or the PostgreSQL
+# Fuzz every operation of the OpenAPI document against a live demo service, anonymously and as the demo
+# admin, grid worker and a resident (bound by the demo invitation code), failing on any 5xx response. The database is a fresh SQLite file, or the PostgreSQL
 # database named by SCHEMATHESIS_DATABASE_URL (dropped and re-created).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +18,17 @@ server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
-token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"phone": "13900000001", "password": "Demo@2026"}' | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+access_token() { .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'; }
+staff_token() {
+  curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"phone\": \"$1\", \"password\": \"Demo@2026\"}" | access_token
+}
+admin=$(staff_token 13900000001)
+grid_worker=$(staff_token 13900000004)
+resident=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/wechat/login" -H 'Content-Type: application/json' \
+  -d '{"code": "schemathesis-resident"}' | access_token)
+curl -sf -X POST "http://127.0.0.1:$port/api/v1/me/unit-bindings" -H "Authorization: Bearer $resident" \
+  -H 'Content-Type: application/json' -d '{"invite_code": "DEMO2026"}' >/dev/null
 
 run() {
   .venv/bin/schemathesis run "http://127.0.0.1:$port/openapi.json" --checks not_a_server_error \
@@ -27,5 +36,7 @@ run() {
 }
 echo "-- anonymous"
 run
-echo "-- as the demo admin"
-run -H "Authorization: Bearer $token"
+for who in admin grid_worker resident; do
+  echo "-- as the demo $who"
+  run -H "Authorization: Bearer ${!who}"
+done

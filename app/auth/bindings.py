@@ -13,7 +13,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
@@ -22,10 +22,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.errors import (
     BINDING_ALREADY_DECIDED,
     BINDING_EXISTS,
+    BINDING_PERSON_NOT_ON_RECORD,
+    BINDING_PERSON_REQUIRED,
+    BINDING_SELF_BENEFIT,
     BINDING_SELF_DECISION,
     BINDING_TARGET_REQUIRED,
     INVITE_CODE_INVALID,
+    INVITE_CODE_THROTTLED,
     INVITE_CODE_UNAVAILABLE,
+    PERSON_ALREADY_BOUND,
 )
 from app.auth.models import (
     BindingMethod,
@@ -36,6 +41,7 @@ from app.auth.models import (
     User,
 )
 from app.auth.principal import Principal
+from app.auth.rules import Account, benefits_self
 from app.auth.schemas import (
     Applicant,
     InviteCodeCreate,
@@ -43,9 +49,10 @@ from app.auth.schemas import (
     UnitBindingCreate,
     UnitBindingPublic,
 )
-from app.core import audit, clock
-from app.core.errors import NotFound
+from app.core import audit, clock, throttle
+from app.core.errors import AppError, ErrorCode, NotFound
 from app.core.pagination import PageParams, paginate
+from app.registry import hooks as registry_hooks
 from app.registry import reads as registry
 
 # No 0/O, 1/I/L: codes are read off paper and typed on a phone.
@@ -84,6 +91,7 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
             UnitBindingPublic(
                 **_my_public(b, labels).model_dump(),
                 applicant=Applicant(id=applicant.id, display_name=applicant.display_name, phone=applicant.phone),
+                person_id=b.person_id,
                 note=b.note,
                 decided_at=b.decided_at,
             )
@@ -94,17 +102,51 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
 # ---- requesting -------------------------------------------------------------------------------------
 
 
-async def _owner_on_record(session: AsyncSession, user: User, unit_id: uuid.UUID) -> registry.PersonOnRecord | None:
-    # Only a WeChat user's phone came through getPhoneNumber (staff accounts' phones are typed in by
-    # whoever created them), so only theirs proves anything.
-    if user.phone is None or user.wechat_openid is None:
-        return None
-    return await registry.person_on_record(session, unit_id, user.phone)
+async def _accounts_of(session: AsyncSession, user_ids: list[uuid.UUID | None]) -> list[Account]:
+    """The accounts of these people: their own and every account they created (``User.created_by``)."""
+    ids = [i for i in user_ids if i is not None]
+    if not ids:
+        return []
+    rows = await session.exec(select(User.id, User.phone).where(or_(User.id.in_(ids), User.created_by.in_(ids))))
+    return [Account(uid, phone) for uid, phone in rows.all()]
 
 
-def _approve(binding: UnitBinding, method: BindingMethod, decided_by: uuid.UUID | None) -> None:
+async def _refuse_self_benefit(
+    session: AsyncSession, beneficiary: User, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
+    error: ErrorCode = BINDING_SELF_BENEFIT,
+) -> None:
+    """Whoever issued the code, corrected the person's record (``recorded_by``) or decides may not be,
+    under any of their accounts, the one bound: ``error`` for the ``actor_ids``, ``binding_self_benefit``
+    for the one who corrected the record."""
+    me = Account(beneficiary.id, beneficiary.phone)
+    if actor_ids and benefits_self(me, occupant.phone, await _accounts_of(session, actor_ids)):
+        raise error()
+    if benefits_self(me, occupant.phone, await _accounts_of(session, [occupant.recorded_by])):
+        raise BINDING_SELF_BENEFIT()
+
+
+async def _occupant(session: AsyncSession, unit_id: uuid.UUID, person_id: uuid.UUID) -> registry.Occupant:
+    found = next((o for o in await registry.occupants(session, unit_id) if o.person_id == person_id), None)
+    if found is None:
+        raise BINDING_PERSON_NOT_ON_RECORD(details={"person_id": str(person_id)})
+    return found
+
+
+async def _bound_elsewhere(session: AsyncSession, binding: UnitBinding, person_id: uuid.UUID) -> bool:
+    """Whether another account's approved binding already names this person on this unit."""
+    stmt = select(UnitBinding.id).where(
+        UnitBinding.unit_id == binding.unit_id, UnitBinding.person_id == person_id,
+        UnitBinding.status == BindingStatus.approved, UnitBinding.user_id != binding.user_id,
+    )
+    return (await session.exec(stmt.limit(1))).first() is not None
+
+
+def _approve(binding: UnitBinding, method: BindingMethod, decided_by: uuid.UUID | None,
+             occupant: registry.Occupant) -> None:
+    """Approve as the person on record: the record, not the claim, says owner, co-owner or tenant."""
     binding.status, binding.method = BindingStatus.approved, method
     binding.decided_by, binding.decided_at, binding.reject_reason = decided_by, clock.now(), None
+    binding.person_id, binding.relation = occupant.person_id, BindingRelation(occupant.relation.value)
 
 
 async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUID) -> UnitBinding | None:
@@ -122,11 +164,15 @@ async def _record(
                        estate_id=unit.estate_id if unit else None)
 
 
-async def request_binding(session: AsyncSession, user: User, body: UnitBindingCreate) -> UnitBinding:
+async def request_binding(session: AsyncSession, user: User, body: UnitBindingCreate, source: str) -> UnitBinding | AppError:
+    """A request by unit (approved at once by phone match, else pending) or a redemption of a code.
+
+    A refused code is *returned*, not raised, so that the request's transaction commits its count
+    towards the throttle and its audit entry (see ``app.auth.service``)."""
     if (body.unit_id is None) == (body.invite_code is None):
         raise BINDING_TARGET_REQUIRED(details={"give_exactly_one_of": ["unit_id", "invite_code"]})
     if body.invite_code is not None:
-        return await _bind_by_invite(session, user, body.invite_code)
+        return await _bind_by_invite(session, user, body.invite_code, source)
     unit_id = body.unit_id
     assert unit_id is not None
     # The applicant is not in the unit's scope yet: check existence only, reveal nothing else.
@@ -144,26 +190,77 @@ async def request_binding(session: AsyncSession, user: User, body: UnitBindingCr
     binding.note = body.note
     binding.decided_by = binding.decided_at = binding.reject_reason = None
     binding.person_id = None
-    match = await _owner_on_record(session, user, unit_id)
-    if match is not None:
-        _approve(binding, BindingMethod.phone_match, None)
-        binding.person_id = match.person_id
-        binding.relation = BindingRelation(match.relation.value)  # the record, not the claim, says owner or co-owner
+    await _match_by_phone(session, user, binding)
     session.add(binding)
     await session.flush()
     await _record(session, user.id, "binding.request", binding, before)
     return binding
 
 
-async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> UnitBinding:
+async def _match_by_phone(session: AsyncSession, user: User, binding: UnitBinding) -> None:
+    """A WeChat-verified phone equal to an owner's on record approves at once - unless the applicant put
+    that phone there themselves, or another account is already bound as that person: then the request
+    names the person and waits for a decider."""
+    # Only a WeChat user's phone came through getPhoneNumber (staff accounts' phones are typed in by
+    # whoever created them), so only theirs proves anything.
+    if user.phone is None or user.wechat_openid is None:
+        return
+    match = await registry.person_on_record(session, binding.unit_id, user.phone)
+    if match is None:
+        return
+    occupant = await _occupant(session, binding.unit_id, match.person_id)
+    binding.person_id = occupant.person_id
+    try:
+        await _refuse_self_benefit(session, user, occupant, [])
+    except AppError:
+        return
+    if not await _bound_elsewhere(session, binding, occupant.person_id):
+        _approve(binding, BindingMethod.phone_match, None, occupant)
+
+
+# Wrong invitation codes allowed in a window per account, and per source address (more: a building's
+# WiFi or a carrier's NAT puts many households behind one address).
+INVITE_FAILURES_PER_ACCOUNT = 10
+INVITE_FAILURES_PER_SOURCE = 30
+INVITE_FAILURE_WINDOW = timedelta(hours=1)
+
+
+async def _refused_code(session: AsyncSession, user: User, keys: list[str], source: str, reason: str) -> AppError:
+    for key in keys:
+        await throttle.hit(session, key, INVITE_FAILURE_WINDOW)
+    await audit.record(session, actor_id=user.id, action="binding.code_refused", entity_type="user",
+                       entity_id=user.id, after={"reason": reason, "source": source})
+    return INVITE_CODE_INVALID()
+
+
+async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str, source: str) -> UnitBinding | AppError:
+    account_key, source_key = f"invite:user:{user.id}", f"invite:source:{source}"
+    keys = [account_key, source_key]
+    waits = [w for w in (
+        await throttle.retry_after(session, account_key, INVITE_FAILURES_PER_ACCOUNT, INVITE_FAILURE_WINDOW),
+        await throttle.retry_after(session, source_key, INVITE_FAILURES_PER_SOURCE, INVITE_FAILURE_WINDOW),
+    ) if w is not None]
+    if waits:
+        wait = max(waits)
+        await audit.record(session, actor_id=user.id, action="binding.code_refused", entity_type="user",
+                           entity_id=user.id, after={"reason": "throttled", "source": source})
+        return INVITE_CODE_THROTTLED(details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
     code = raw_code.strip().upper()
     invite = (await session.exec(select(InviteCode).where(InviteCode.code == code))).first()
     now = clock.now()
-    if invite is None or invite.used_at is not None or invite.expires_at <= now:
-        raise INVITE_CODE_INVALID()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now or invite.person_id is None:
+        return await _refused_code(session, user, keys, source, "invalid")
     binding = await _existing(session, user.id, invite.unit_id)
     if binding is not None and binding.status == BindingStatus.approved:
         raise BINDING_EXISTS()  # the code stays unused for another household member
+    occupants = {o.person_id: o for o in await registry.occupants(session, invite.unit_id)}
+    occupant = occupants.get(invite.person_id)
+    if occupant is None:  # taken off the record since the code was printed
+        return await _refused_code(session, user, keys, source, "person_not_on_record")
+    await _refuse_self_benefit(session, user, occupant, [invite.created_by])
+    probe = binding or UnitBinding(user_id=user.id, unit_id=invite.unit_id)
+    if await _bound_elsewhere(session, probe, occupant.person_id):
+        raise PERSON_ALREADY_BOUND()
     # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row.
     consumed = await session.exec(
         update(InviteCode)
@@ -172,7 +269,7 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
         .execution_options(synchronize_session=False)
     )
     if consumed.rowcount != 1:
-        raise INVITE_CODE_INVALID()
+        return await _refused_code(session, user, keys, source, "used")
     set_committed_value(invite, "used_at", now)
     set_committed_value(invite, "used_by", user.id)
     before = audit.snapshot(binding)
@@ -180,8 +277,7 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str) -> U
         binding = UnitBinding(user_id=user.id, unit_id=invite.unit_id, relation=invite.relation,
                               method=BindingMethod.invite_code)
     # A pending or rejected request for the same unit is settled by the code.
-    binding.relation = invite.relation
-    _approve(binding, BindingMethod.invite_code, None)
+    _approve(binding, BindingMethod.invite_code, None, occupant)
     session.add(binding)
     await session.flush()
     await _record(session, user.id, "binding.request", binding, before, invite_code_id=str(invite.id))
@@ -229,7 +325,9 @@ async def pending_for_decider(session: AsyncSession, principal: Principal) -> li
 
 
 async def _load_for_decider(session: AsyncSession, principal: Principal, binding_id: uuid.UUID) -> UnitBinding:
-    binding = (await session.exec(_decidable(principal).where(UnitBinding.id == binding_id))).first()
+    binding = (
+        await session.exec(_decidable(principal).where(UnitBinding.id == binding_id).with_for_update())
+    ).first()
     if binding is None:
         raise NotFound()  # outside the decider's scope looks the same as absent
     if binding.user_id == principal.id:
@@ -240,10 +338,25 @@ async def _load_for_decider(session: AsyncSession, principal: Principal, binding
     return binding
 
 
-async def approve_binding(session: AsyncSession, principal: Principal, binding_id: uuid.UUID) -> UnitBinding:
+async def approve_binding(
+    session: AsyncSession, principal: Principal, binding_id: uuid.UUID, person_id: uuid.UUID | None = None
+) -> UnitBinding:
+    """Approve the applicant as one person on the unit's record: ``person_id``, or the person their
+    request already names (a phone match that waits for a decider)."""
     binding = await _load_for_decider(session, principal, binding_id)
+    person_id = person_id or binding.person_id
+    if person_id is None:
+        raise BINDING_PERSON_REQUIRED()
+    occupant = await _occupant(session, binding.unit_id, person_id)
+    applicant = await session.get(User, binding.user_id)
+    assert applicant is not None  # bindings cascade with their user
+    # Not an account of the decider's own (nor one they created), and not a person whose record they or
+    # the applicant corrected.
+    await _refuse_self_benefit(session, applicant, occupant, [principal.id], error=BINDING_SELF_DECISION)
+    if await _bound_elsewhere(session, binding, occupant.person_id):
+        raise PERSON_ALREADY_BOUND()
     before = audit.snapshot(binding)
-    binding.status, binding.decided_by, binding.decided_at = BindingStatus.approved, principal.id, clock.now()
+    _approve(binding, binding.method, principal.id, occupant)
     session.add(binding)
     await session.flush()
     await _record(session, principal.id, "binding.approve", binding, before)
@@ -261,7 +374,41 @@ async def reject_binding(session: AsyncSession, principal: Principal, binding_id
     return binding
 
 
+async def _recheck_removed_persons(
+    session: AsyncSession, unit_id: uuid.UUID, person_ids, actor_id: uuid.UUID | None
+) -> None:
+    """A correction took these persons off the unit's record (or changed their relation): their approved
+    bindings go back to pending, to be checked again by a decider. Nothing moves to the new person."""
+    bindings = (
+        await session.exec(
+            select(UnitBinding).where(UnitBinding.unit_id == unit_id, UnitBinding.person_id.in_(list(person_ids)),
+                                      UnitBinding.status == BindingStatus.approved)
+        )
+    ).all()
+    for binding in bindings:
+        before = audit.snapshot(binding)
+        binding.status, binding.decided_by, binding.decided_at = BindingStatus.pending, None, None
+        binding.note = RECHECK_NOTE
+        session.add(binding)
+        await session.flush()
+        await _record(session, actor_id, "binding.recheck", binding, before)
+
+
+RECHECK_NOTE = "房屋登记信息已更正，需重新核实"
+registry_hooks.on_persons_removed(_recheck_removed_persons)
+
+
 # ---- invitation codes -------------------------------------------------------------------------------
+
+
+async def _invitee(session: AsyncSession, unit_id: uuid.UUID, body: InviteCodeCreate) -> registry.Occupant:
+    """The person the code is for: ``person_id``, or else the unit's only person in ``relation``."""
+    if body.person_id is not None:
+        return await _occupant(session, unit_id, body.person_id)
+    candidates = [o for o in await registry.occupants(session, unit_id) if o.relation.value == body.relation.value]
+    if len(candidates) != 1:
+        raise BINDING_PERSON_REQUIRED(details={"relation": body.relation.value, "candidates": len(candidates)})
+    return candidates[0]
 
 
 def new_invite_code() -> str:
@@ -274,11 +421,17 @@ async def create_invite_code(
     unit = await registry.unit_in_scope(session, principal, unit_id, "contact")
     if unit is None:
         raise NotFound()
+    occupant = await _invitee(session, unit_id, body)
+    # The issuer may not print a code for a person carrying their own phone.
+    actors = await _accounts_of(session, [principal.id])
+    if benefits_self(None, occupant.phone, actors):
+        raise BINDING_SELF_BENEFIT()
     # 31^8 ≈ 8.5e11 codes: a collision is rare, but the unique column must never turn it into a 500. Each
     # attempt inserts in a savepoint, so that a code taken meanwhile by a concurrent request is retried too.
     for _ in range(INVITE_ATTEMPTS):
         invite = InviteCode(
-            code=new_invite_code(), unit_id=unit.id, relation=body.relation, created_by=principal.id,
+            code=new_invite_code(), unit_id=unit.id, person_id=occupant.person_id,
+            relation=BindingRelation(occupant.relation.value), created_by=principal.id,
             expires_at=clock.now() + timedelta(days=body.valid_days),
         )
         try:

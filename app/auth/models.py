@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.auth.roles import Role, ScopeType
@@ -24,6 +24,9 @@ class User(SQLModel, table=True):
     # Kept server-side only: never serialised to a client or a log.
     wechat_session_key: str | None = Field(default=None, max_length=128)
     is_active: bool = True
+    # The staff member who created this account (POST /users): their accounts are theirs in the binding
+    # rules, so that nobody makes a resident of a second account of their own.
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     failed_logins: int = 0
     locked_until: datetime | None = dt_field()
     last_login_at: datetime | None = dt_field()
@@ -64,6 +67,9 @@ class RefreshToken(SQLModel, table=True):
     used_at: datetime | None = dt_field()  # set when rotated; presenting it again is reuse
 
 
+APPROVED_WITH_PERSON = "status = 'approved' AND person_id IS NOT NULL"
+
+
 class BindingStatus(StrEnum):
     pending = "pending"
     approved = "approved"
@@ -84,10 +90,15 @@ class BindingRelation(StrEnum):
 
 
 class UnitBinding(SQLModel, table=True):
-    """A user's claim to live in or own a unit; residents act only for approved bindings."""
+    """A user's claim to be one person on a unit's record (owner, co-owner or tenant); residents act only
+    for approved bindings. An approved binding names its person, and a person has at most one."""
 
     __tablename__ = "unit_binding"
-    __table_args__ = (UniqueConstraint("user_id", "unit_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "unit_id"),
+        Index("uq_unit_binding_approved_person", "unit_id", "person_id", unique=True,
+              postgresql_where=text(APPROVED_WITH_PERSON), sqlite_where=text(APPROVED_WITH_PERSON)),
+    )
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
     unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
@@ -103,12 +114,13 @@ class UnitBinding(SQLModel, table=True):
 
 
 class InviteCode(SQLModel, table=True):
-    """邀请码 printed on a notice delivered to one unit; single use."""
+    """邀请码 printed on a notice delivered to one person of a unit's record; single use."""
 
     __tablename__ = "invite_code"
     id: uuid.UUID = id_field()
     code: str = Field(max_length=16, unique=True)
     unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")  # None: issued before persons
     relation: BindingRelation = enum_field(BindingRelation, default=BindingRelation.owner)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = created_at_field()

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth import bindings as binding_service
@@ -14,11 +14,16 @@ from app.auth.errors import (
     ACCOUNT_LOCKED,
     BINDING_ALREADY_DECIDED,
     BINDING_EXISTS,
+    BINDING_PERSON_NOT_ON_RECORD,
+    BINDING_PERSON_REQUIRED,
+    BINDING_SELF_BENEFIT,
     BINDING_SELF_DECISION,
     BINDING_TARGET_REQUIRED,
     INVALID_CREDENTIALS,
     INVITE_CODE_INVALID,
+    INVITE_CODE_THROTTLED,
     INVITE_CODE_UNAVAILABLE,
+    PERSON_ALREADY_BOUND,
     PHONE_IN_USE,
     PHONE_IN_USE_STAFF,
     PHONE_UNSUPPORTED,
@@ -34,6 +39,7 @@ from app.auth.errors import (
 from app.auth.models import BindingStatus, Role
 from app.auth.principal import Principal
 from app.auth.schemas import (
+    BindingDecisionApprove,
     BindingDecisionReject,
     InviteCodeCreate,
     InviteCodePublic,
@@ -140,12 +146,19 @@ async def list_my_unit_bindings(principal: CurrentPrincipal, session: SessionDep
     "/me/unit-bindings",
     response_model=MyBindingPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_TARGET_REQUIRED, INVITE_CODE_INVALID, BINDING_EXISTS),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_TARGET_REQUIRED, INVITE_CODE_INVALID, BINDING_EXISTS,
+                        BINDING_SELF_BENEFIT, PERSON_ALREADY_BOUND, INVITE_CODE_THROTTLED),
 )
-async def request_unit_binding(body: UnitBindingCreate, principal: CurrentPrincipal, session: SessionDep) -> MyBindingPublic:
+async def request_unit_binding(
+    body: UnitBindingCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> MyBindingPublic | JSONResponse:
     """Bind to a unit by invitation code (approved at once) or by unit id (approved at once when the
-    caller's WeChat-verified phone is an owner's on record, else pending a decider)."""
-    binding = await binding_service.request_binding(session, principal.user, body)
+    caller's WeChat-verified phone is an owner's on record, else pending a decider). Ten wrong codes
+    an hour, per account and per source address, and codes are refused for the rest of the hour (429)."""
+    source = request.client.host if request.client else "unknown"
+    binding = await binding_service.request_binding(session, principal.user, body, source)
+    if isinstance(binding, AppError):  # answered, not raised: the refusal's count and audit entry commit
+        return error_json(request, binding.code, binding.status, binding.details, binding.headers)
     mine = await binding_service.my_bindings(session, principal.id)
     return next(b for b in mine if b.id == binding.id)
 
@@ -171,9 +184,16 @@ async def _decided(session, binding) -> UnitBindingPublic:
 
 
 @router.post("/unit-bindings/{binding_id}/approve", response_model=UnitBindingPublic,
-             responses=responses(*AUTHENTICATED, 403, 404, BINDING_SELF_DECISION, BINDING_ALREADY_DECIDED))
-async def approve_unit_binding(binding_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> UnitBindingPublic:
-    binding = await binding_service.approve_binding(session, principal, binding_id)
+             responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_SELF_DECISION, BINDING_ALREADY_DECIDED,
+                                 BINDING_PERSON_REQUIRED, BINDING_PERSON_NOT_ON_RECORD, PERSON_ALREADY_BOUND))
+async def approve_unit_binding(
+    binding_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep,
+    body: Annotated[BindingDecisionApprove | None, Body()] = None,
+) -> UnitBindingPublic:
+    """Approve the applicant as one person on the unit's record (``person_id``; may be omitted when the
+    request already names one). Nobody approves an account of their own, nor a person whose record
+    they corrected; a person has at most one approved binding per unit."""
+    binding = await binding_service.approve_binding(session, principal, binding_id, body.person_id if body else None)
     return await _decided(session, binding)
 
 
@@ -192,14 +212,18 @@ async def reject_unit_binding(
     "/units/{unit_id}/invite-codes",
     response_model=InviteCodePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*AUTHENTICATED, 403, 404, 422, INVITE_CODE_UNAVAILABLE),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, INVITE_CODE_UNAVAILABLE, BINDING_PERSON_REQUIRED,
+                        BINDING_PERSON_NOT_ON_RECORD, BINDING_SELF_BENEFIT),
 )
 async def create_unit_invite_code(
     unit_id: uuid.UUID, body: InviteCodeCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> InviteCodePublic:
-    """An invitation code for a notice delivered to the unit (single use); staff at contact level."""
+    """An invitation code for one person on the unit's record, printed on a notice delivered to them
+    (single use); staff at contact level, never for a person carrying their own phone."""
     invite = await binding_service.create_invite_code(session, principal, unit_id, body)
-    return InviteCodePublic(code=invite.code, unit_id=invite.unit_id, relation=invite.relation, expires_at=invite.expires_at)
+    assert invite.person_id is not None
+    return InviteCodePublic(code=invite.code, unit_id=invite.unit_id, person_id=invite.person_id,
+                            relation=invite.relation, expires_at=invite.expires_at)
 
 
 # ---- staff accounts and roles -----------------------------------------------------------------------

@@ -101,6 +101,12 @@ class UnitBindingCreate(BaseModel):
     invite_code: str | None = Field(default=None, min_length=1, max_length=16)
 
 
+class BindingDecisionApprove(BaseModel):
+    """The person on the unit's record the applicant is; may be omitted when the request names one."""
+
+    person_id: uuid.UUID | None = None
+
+
 class BindingDecisionReject(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
 
@@ -115,11 +121,16 @@ class UnitBindingPublic(MyBindingPublic):
     """A binding as its decider sees it: with the applicant."""
 
     applicant: Applicant
+    person_id: uuid.UUID | None = Field(default=None, description="the person on the unit's record it names")
     note: str | None = None
     decided_at: datetime | None = None
 
 
 class InviteCodeCreate(BaseModel):
+    """A code for one person on the unit's record: ``person_id``, or else the unit's only person in
+    ``relation`` (422 ``binding_person_required`` when there is none or several)."""
+
+    person_id: uuid.UUID | None = None
     relation: BindingRelation = BindingRelation.owner
     valid_days: int = Field(default=30, ge=1, le=365)
 
@@ -127,6 +138,7 @@ class InviteCodeCreate(BaseModel):
 class InviteCodePublic(BaseModel):
     code: str
     unit_id: uuid.UUID
+    person_id: uuid.UUID
     relation: BindingRelation
     expires_at: datetime
 

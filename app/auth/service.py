@@ -6,7 +6,6 @@ back when an exception escapes the route, so these functions *return* the ``AppE
 it, and the router answers it as a plain response, letting the transaction commit.
 """
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +37,7 @@ from app.auth.models import (
     User,
 )
 from app.auth.rules import is_mobile_phone
-from app.core import audit, clock
+from app.core import audit, clock, pools
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.errors import AppError
@@ -218,10 +217,18 @@ async def password_login(session: AsyncSession, phone: str, password: str) -> To
         # While locked the password is not even checked: guesses during the lock teach nothing.
         return _locked(int((user.locked_until - now).total_seconds() + 0.999))
     # argon2 takes tens of milliseconds of CPU: in a thread, so that other requests keep being served.
-    ok, new_hash = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
+    ok, new_hash = await pools.run_in(pools.PASSWORDS, verify_password, password,
+                                         user.password_hash if user else None)
     if user is None or not ok:
         if user is not None:
             await _count_failure(session, user, now)
+            locked = user.locked_until is not None and user.locked_until > now
+            # Failures of a known account and the lock they cause leave a trace (unknown phones have no
+            # account to attach it to; refusals during a lock are not logged, so hammering cannot flood it).
+            await audit.record(session, actor_id=None, action="login.locked" if locked else "login.failed",
+                               entity_type="user", entity_id=user.id,
+                               after={"failed_logins": user.failed_logins,
+                                      "locked_until": user.locked_until.isoformat() if locked else None})
         # The same answer for an unknown phone and a wrong password: phones are not enumerable.
         return INVALID_CREDENTIALS()
     # Checked only after the password, so that guessers learn nothing about the account's state.

@@ -4,7 +4,6 @@ Which role may be given where is decided by the pure rule in ``app.auth.rules``;
 up where a scope object sits (its street and community) and applies the answer.
 """
 
-import asyncio
 import uuid
 from collections import defaultdict
 
@@ -40,7 +39,7 @@ from app.auth.schemas import (
     UserPublic,
 )
 from app.auth.scopes import registered, scope_kind
-from app.core import audit
+from app.core import audit, pools
 from app.core.errors import AppError, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
@@ -146,8 +145,8 @@ async def create_user(session: AsyncSession, principal: Principal, body: UserCre
     if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
         raise PHONE_IN_USE()
     # argon2 is CPU work: in a thread, so that it does not stall the event loop.
-    password_hash = await asyncio.to_thread(hash_password, body.password)
-    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash)
+    password_hash = await pools.run_in(pools.PASSWORDS, hash_password, body.password)
+    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash, created_by=principal.id)
     session.add(user)
     await session.flush()
     await audit.record(session, actor_id=principal.id, action="user.create", entity_type="user", entity_id=user.id,

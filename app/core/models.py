@@ -65,3 +65,12 @@ class ScheduledJob(SQLModel, table=True):
     locked_until: datetime | None = dt_field()
     last_run_at: datetime | None = dt_field()
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class ThrottleCounter(SQLModel, table=True):
+    """Failures counted per key (an account, a source address) in a fixed window (app.core.throttle)."""
+
+    __tablename__ = "throttle_counter"
+    key: str = Field(primary_key=True, max_length=120)
+    window_started_at: datetime = dt_field(nullable=False)
+    count: int = 0

@@ -17,6 +17,7 @@ from app.core import clock
 from app.core.db import dispose_engine, get_sessionmaker
 from app.core.security import hash_password
 from app.projects.models import FundingSource, Project, ProjectItem, ProjectOrganization, ProjectOrganizationRole
+from app.registry import reads as registry_reads
 from app.registry.importer import import_ledger
 from app.registry.models import (
     Building,
@@ -119,9 +120,11 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
                    PropertyUnit.room_number == "101")
         )
     ).one()
+    owner = next(o for o in await registry_reads.occupants(session, invited_unit.id) if o.relation == "owner")
     await _get_or_create(
         session, InviteCode, code=DEMO_INVITE_CODE,
-        defaults={"unit_id": invited_unit.id, "expires_at": clock.now() + timedelta(days=365)},
+        defaults={"unit_id": invited_unit.id, "person_id": owner.person_id,
+                  "expires_at": clock.now() + timedelta(days=365)},
     )
     await session.flush()
     return {

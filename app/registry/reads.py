@@ -9,7 +9,8 @@ can change a ledger row by accident, and the registry can change its tables with
 - Places: ``estate``, ``streets_of_estates``, ``unit_labels``, ``unit_refs``, ``unit_in_scope``, ``units``
   (the units of an estate or of some of its buildings or entrances).
 - People on record: ``owners`` (each owner with their units and areas in a scope: the electorate of a
-  ballot), ``person_on_record`` (a phone on a unit's record, for binding by phone match).
+  ballot), ``occupants`` (everyone on one unit's record), ``person_on_record`` (a phone on a unit's
+  record, for binding by phone match).
 - Organisations: ``organizations`` (names and kinds), ``organization_ids`` (what a principal may read).
 """
 
@@ -42,8 +43,8 @@ from app.registry.models import (
 )
 
 __all__ = [
-    "EstateRef", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "organization_ids", "organization_readable", "organizations", "owners",
+    "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "occupants", "organization_ids", "organization_readable", "organizations", "owners",
     "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
 ]
 
@@ -265,6 +266,28 @@ async def owners(
                     tuple(sorted(held[pid], key=lambda u: u.unit_id)))
         for pid in sorted(people)
     ]
+
+
+@dataclass(frozen=True)
+class Occupant:
+    """A person on a unit's record, as the binding rules need them."""
+
+    person_id: uuid.UUID
+    name: str
+    phone: str | None
+    relation: OccupantRelation
+    recorded_by: uuid.UUID | None  # who put them there by a correction; None for the imported ledger
+
+
+async def occupants(session: AsyncSession, unit_id: uuid.UUID) -> list[Occupant]:
+    """Everyone on the unit's record (owners, co-owners, tenants), in relation then name order."""
+    rows = await session.exec(
+        select(Person.id, Person.name, Person.phone, UnitOccupant.relation, UnitOccupant.recorded_by)
+        .join(UnitOccupant, UnitOccupant.person_id == Person.id)
+        .where(UnitOccupant.unit_id == unit_id)
+        .order_by(UnitOccupant.relation, Person.name, Person.id)
+    )
+    return [Occupant(*row) for row in rows.all()]
 
 
 @dataclass(frozen=True)

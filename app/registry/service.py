@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.pagination import PageParams, paginate
-from app.registry import access
+from app.registry import access, hooks
 from app.registry.areas import format_area, parse_area
 from app.registry.errors import DUPLICATE_NAME, ENTRANCE_OUTSIDE_BUILDING, GRID_BUILDING_OUTSIDE, UNIT_EXISTS
 from app.registry.masking import mask_name, mask_phone
@@ -285,7 +285,7 @@ async def update_unit(
     if "note" in fields:
         unit.note = fields["note"] or None
     if data.occupants is not None:
-        await _replace_occupants(session, unit, data)
+        await _replace_occupants(session, unit, data, actor_id)
     unit.updated_at = clock.now()
     session.add(unit)
     await session.flush()
@@ -296,28 +296,39 @@ async def update_unit(
     return unit
 
 
-async def _replace_occupants(session: AsyncSession, unit: PropertyUnit, data: UnitUpdate) -> None:
+async def _replace_occupants(
+    session: AsyncSession, unit: PropertyUnit, data: UnitUpdate, actor_id: uuid.UUID | None
+) -> None:
     """The sent list becomes the unit's people, matched to persons on record by the rule of
-    app.registry.people (a name without a phone never reaches a person with one, nor another estate)."""
+    app.registry.people (a name without a phone never reaches a person with one, nor another estate).
+
+    A person kept in the same relation keeps their record (and who recorded it); a new or changed one is
+    recorded by ``actor_id``. Whoever was taken off the record, or changed relation, is reported to the
+    hooks (bindings naming them go back to be checked): a binding never follows a unit to a new person.
+    """
     assert data.occupants is not None
     # Read the estate's people before unlinking this unit's, so that re-sent people keep their record.
     people = PersonMatcher(
         await estate_persons(session, unit.estate_id),
         await persons_with_phones(session, {item.phone for item in data.occupants if item.phone}),
     )
-    current = (await session.exec(select(UnitOccupant).where(UnitOccupant.unit_id == unit.id))).all()
-    for link in current:
-        await session.delete(link)
-    await session.flush()
-    links: dict[uuid.UUID, UnitOccupant] = {}
+    desired: dict[uuid.UUID, OccupantRelation] = {}
     for item in data.occupants:
-        person = people.get(item.name, item.phone, item.kind)
-        links.setdefault(person.id, UnitOccupant(unit_id=unit.id, person_id=person.id, relation=item.relation))
+        desired.setdefault(people.get(item.name, item.phone, item.kind).id, item.relation)
     if people.new:
         session.add_all(people.new)
         await session.flush()
-    session.add_all(links.values())
+    current = (await session.exec(select(UnitOccupant).where(UnitOccupant.unit_id == unit.id))).all()
+    removed = [link.person_id for link in current if desired.get(link.person_id) != link.relation]
+    kept = {link.person_id for link in current if desired.get(link.person_id) == link.relation}
+    for link in current:
+        if link.person_id not in kept:
+            await session.delete(link)
     await session.flush()
+    session.add_all([UnitOccupant(unit_id=unit.id, person_id=pid, relation=rel, recorded_by=actor_id)
+                     for pid, rel in desired.items() if pid not in kept])
+    await session.flush()
+    await hooks.persons_removed(session, unit.id, removed, actor_id)
 
 
 # --- grids -----------------------------------------------------------------------------------------------

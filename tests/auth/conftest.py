@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import db as core_db
-from app.registry.models import Community, Estate, Grid, PropertyUnit, Street
+from app.registry.models import Community, Estate, Grid, OccupantRelation, PropertyUnit, Street
 from app.wechat import client as wechat_client
 from tests import factories as f
 
@@ -31,6 +31,9 @@ class Tree:
     other_community: Community  # in other_street
     other_estate: Estate
     other_unit: PropertyUnit
+    owner: object  # the people on `unit`'s record: its owner, a co-owner and a tenant
+    co_owner: object
+    tenant: object
 
 
 @pytest.fixture
@@ -49,8 +52,13 @@ async def tree(db) -> Tree:
     other_estate = await f.estate(db, other_community.id)
     ob = await f.building(db, other_estate.id)
     other_unit = await f.unit(db, await f.entrance(db, ob.id), other_estate.id)
+    people = [await f.owner(db, unit, name="张三", phone="13800138000"),
+              await f.owner(db, unit, name="王芳", phone=None, relation=OccupantRelation.co_owner),
+              await f.owner(db, unit, name="赵六", phone=None, relation=OccupantRelation.tenant)]
+    await f.owner(db, unit2, name="孙七", phone="13800138001")
+    await f.owner(db, other_unit, name="周八", phone="13800138002")
     objs = [street, community, estate, grid, other_grid, unit, unit2, other_street, other_community, other_estate,
-            other_unit]
+            other_unit, *people]
     await db.commit()
     # Plain snapshots: an error answer rolls the session back and expires ORM objects, whose lazy reload
     # would then fail outside a greenlet.

@@ -40,7 +40,8 @@ async def test_auth_state_changes_are_audited_without_secrets(client, db, tree):
     assert (await client.post(f"{API}/me/phone", json={"code": "phone:13500000078"}, headers=bearer(resident))).status_code == 200
     asked = (await client.post(f"{API}/me/unit-bindings", json={"unit_id": str(tree.unit.id)}, headers=bearer(resident))).json()
     other = (await client.post(f"{API}/me/unit-bindings", json={"unit_id": str(tree.unit.id)}, headers=bearer(neighbour))).json()
-    assert (await client.post(f"{API}/unit-bindings/{asked['id']}/approve", headers=worker_h)).status_code == 200
+    assert (await client.post(f"{API}/unit-bindings/{asked['id']}/approve", json={"person_id": str(tree.owner.id)},
+                              headers=worker_h)).status_code == 200
     assert (await client.post(f"{API}/unit-bindings/{other['id']}/reject", json={"reason": "查无此人"},
                               headers=worker_h)).status_code == 200
     invite = (await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=worker_h)).json()

@@ -33,7 +33,12 @@ async def test_request_then_approve_by_grid_worker(client, db, tree):
     # Not a resident yet: /me has no resident role.
     assert all(r["role"] != "resident" for r in (await client.get(f"{API}/me", headers=bearer(me))).json()["roles"])
     r = await client.post(f"{API}/unit-bindings/{binding['id']}/approve", headers=wh)
-    assert r.status_code == 200 and r.json()["status"] == "approved"
+    assert r.status_code == 422 and r.json()["error"]["code"] == "binding_person_required"
+    # The grid worker, who knows the household, names the person on record the applicant is.
+    r = await client.post(f"{API}/unit-bindings/{binding['id']}/approve", json={"person_id": str(tree.tenant.id)},
+                          headers=wh)
+    assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["relation"] == "tenant"
+    assert r.json()["person_id"] == str(tree.tenant.id)
     roles = (await client.get(f"{API}/me", headers=bearer(me))).json()["roles"]
     assert {"role": "resident", "scope_type": "unit", "scope_id": str(tree.unit.id)}.items() <= roles[0].items()
 
@@ -98,7 +103,9 @@ async def test_duplicates_and_reopening(client, db, tree):
     assert reopened.status_code == 201
     assert reopened.json()["id"] == first["id"] and reopened.json()["status"] == "pending"
     assert reopened.json()["relation"] == "family" and reopened.json()["reject_reason"] is None
-    await client.post(f"{API}/unit-bindings/{first['id']}/approve", headers=sh)
+    r = await client.post(f"{API}/unit-bindings/{first['id']}/approve", json={"person_id": str(tree.co_owner.id)},
+                          headers=sh)
+    assert r.json()["relation"] == "co_owner"  # the record, not the claim ("family")
     assert (await _request(client, me, unit_id=tree.unit.id)).status_code == 409
 
 
@@ -206,7 +213,8 @@ async def test_deciders_never_decide_their_own_request(client, db, tree):
     assert [b["id"] for b in (await client.get(f"{API}/unit-bindings", headers=sh)).json()["items"]] == [
         mine.json()["id"], theirs["id"]
     ]
-    r = await client.post(f"{API}/unit-bindings/{mine.json()['id']}/approve", headers=sh)
+    r = await client.post(f"{API}/unit-bindings/{mine.json()['id']}/approve", json={"person_id": str(tree.owner.id)},
+                          headers=sh)
     assert r.status_code == 200 and r.json()["status"] == "approved"
 
 

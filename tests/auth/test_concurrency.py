@@ -55,8 +55,9 @@ async def _unit(s):
 async def test_concurrent_redemptions_of_one_invite_code_bind_one_user(live):
     async with live.sessions() as s:
         unit = await _unit(s)
+        owner = await f.owner(s, unit)
         code = new_invite_code()
-        s.add(InviteCode(code=code, unit_id=unit.id, expires_at=clock.now() + timedelta(days=1)))
+        s.add(InviteCode(code=code, unit_id=unit.id, person_id=owner.id, expires_at=clock.now() + timedelta(days=1)))
         unit_id = unit.id
         await s.commit()
     logins = []

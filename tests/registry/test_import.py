@@ -281,8 +281,8 @@ async def test_a_name_without_phone_never_becomes_the_namesake_with_a_phone(db):
         u.room_number: u for u in (await db.exec(select(PropertyUnit).where(PropertyUnit.estate_id == estate.id))).all()
     }
     user = await f.user(db, phone="13711112222", wechat_openid="openid-zhangwei")
-    assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["202"].id))).status == BindingStatus.pending
-    assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["101"].id))).status == BindingStatus.approved
+    assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["202"].id), "test")).status == BindingStatus.pending
+    assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["101"].id), "test")).status == BindingStatus.approved
 
 
 async def test_phone_less_namesakes_of_other_estates_are_other_people(db):
