@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
 from app.auth.models import (
@@ -17,9 +18,28 @@ from app.auth.models import (
 from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import NOT_AUTHENTICATED
-from app.core.security import decode_access_token
+from app.core.idempotency import register_login_check
+from app.core.security import AccessClaims, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/wechat/login")
+
+
+async def _live_user(session: AsyncSession, claims: AccessClaims) -> User | None:
+    """The token's user while its login lives: a logout or a detected refresh-token reuse revokes the
+    login, and with it its access tokens."""
+    user = await session.get(User, claims.user_id)
+    login = await session.get(AuthSession, claims.session_id)
+    if user is None or login is None or login.user_id != user.id or login.revoked_at is not None:
+        return None
+    return user
+
+
+async def _login_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
+    user = await _live_user(session, claims)
+    return user is not None and user.is_active
+
+
+register_login_check(_login_is_live)
 
 
 async def get_principal(
@@ -32,10 +52,8 @@ async def get_principal(
     if claims is None:
         expired = decode_access_token(credentials.credentials, allow_expired=True) is not None
         raise (TOKEN_EXPIRED if expired else TOKEN_INVALID)(headers={"WWW-Authenticate": "Bearer"})
-    user = await session.get(User, claims.user_id)
-    login = await session.get(AuthSession, claims.session_id)
-    # A logout or a detected refresh-token reuse revokes the login, and with it its access tokens.
-    if user is None or login is None or login.user_id != user.id or login.revoked_at is not None:
+    user = await _live_user(session, claims)
+    if user is None:
         raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
     if not user.is_active:
         raise ACCOUNT_DISABLED()

@@ -61,7 +61,7 @@ NOT_AUTHENTICATED = define("not_authenticated", 401, "请先登录", "Authentica
 FORBIDDEN = define("forbidden", 403, "无权执行此操作", "You are not allowed to do this")
 CONFLICT = define("conflict", 409, "数据冲突", "Conflict")
 INVALID_CURSOR = define("invalid_cursor", 400, "分页游标无效", "Invalid pagination cursor")
-PAYLOAD_TOO_LARGE = define("payload_too_large", 413, "上传文件过大", "The upload is too large")
+PAYLOAD_TOO_LARGE = define("payload_too_large", 413, "请求内容过大", "The request body is too large")
 IDEMPOTENCY_KEY_INVALID = define("idempotency_key_invalid", 422, "Idempotency-Key 格式无效",
                                  "The Idempotency-Key header is malformed")
 IDEMPOTENCY_KEY_REUSED = define("idempotency_key_reused", 422, "该 Idempotency-Key 已用于内容不同的请求",

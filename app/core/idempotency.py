@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -39,7 +39,7 @@ from app.core.db import SHARED_SESSION_STATE, get_sessionmaker
 from app.core.errors import accept_language_is_english, error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
-from app.core.security import decode_access_token
+from app.core.security import AccessClaims, decode_access_token
 
 log = get_logger(__name__)
 HEADER = b"idempotency-key"
@@ -77,12 +77,30 @@ def fingerprint(method: str, path: str, query: bytes, content_type: str, body: b
     return digest.hexdigest()
 
 
-def _bearer_user(headers: dict[bytes, bytes]) -> uuid.UUID | None:
+def _bearer_claims(headers: dict[bytes, bytes]) -> AccessClaims | None:
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if not auth.lower().startswith("bearer "):
         return None
-    claims = decode_access_token(auth[7:].strip())
-    return claims.user_id if claims else None
+    return decode_access_token(auth[7:].strip())
+
+
+# Whether a token's login is still live (not logged out or revoked, the account active): auth registers
+# it, as core knows no accounts. A stored response is replayed only to a live login, so that a replay
+# after logout cannot hand out what the first answer held (an invitation code, say).
+LoginCheck = Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
+_login_check: LoginCheck | None = None
+
+
+def register_login_check(check: LoginCheck) -> None:
+    global _login_check
+    _login_check = check
+
+
+async def _login_is_live(claims: AccessClaims) -> bool:
+    if _login_check is None:
+        return False
+    async with session_scope() as session:
+        return await _login_check(session, claims)
 
 
 class _RollBack(Exception):
@@ -100,10 +118,11 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         key = headers.get(HEADER)
-        user_id = _bearer_user(headers) if key is not None else None
-        if user_id is None:
+        claims = _bearer_claims(headers) if key is not None else None
+        if claims is None:
             await self.app(scope, receive, send)
             return
+        user_id = claims.user_id
         english = accept_language_is_english(headers.get(b"accept-language", b"").decode("latin-1"))
         key_text = key.decode("latin-1")
         if not _VALID_KEY.match(key_text):
@@ -119,7 +138,10 @@ class IdempotencyMiddleware:
         )
         outcome = await _begin(user_id, key_text, fp)
         if isinstance(outcome, IdempotencyRecord):
-            await _replay(send, outcome)
+            if await _login_is_live(claims):
+                await _replay(send, outcome)
+            else:  # answered as any request of a dead login is (401)
+                await self.app(scope, _replaying(body, receive), send)
             return
         if isinstance(outcome, tuple):
             await _send_error(send, *outcome, english)

@@ -1,7 +1,9 @@
 """The request-size limit, enforced before anything reads a body into memory or onto disk.
 
 A declared ``Content-Length`` over the limit is refused at once; a body without one (chunked) is counted
-as it arrives and cut off at the limit. Either way the client gets 413 ``payload_too_large``.
+as it arrives and cut off at the limit: the 413 is answered there and then, the application is told the
+client went away, and whatever it answers after that is dropped (it would otherwise turn the broken body
+into a 400). Either way the client gets 413 ``payload_too_large``.
 """
 
 import json
@@ -9,10 +11,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import accept_language_is_english, error_body
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodySizeLimitMiddleware:
@@ -32,28 +30,34 @@ class BodySizeLimitMiddleware:
             return
 
         received = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(send, english)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 has been answered
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if started:
+        except Exception:
+            if not refused:
                 raise
-            await self._refuse(send, english)
 
     async def _refuse(self, send: Send, english: bool) -> None:
         body = json.dumps(error_body("payload_too_large", english, {"max_bytes": self.max_bytes}),

@@ -5,7 +5,6 @@ Other domains attach files to their objects with ``attach`` and decide who may r
 kind they registered in ``app.files.access``.
 """
 
-import asyncio
 import hashlib
 import unicodedata
 import uuid
@@ -18,15 +17,17 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
-from app.core import audit
+from app.core import audit, pools
 from app.core.errors import NotFound
 from app.files import access
 from app.files.errors import FILE_NOT_USABLE, FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED
 from app.files.models import FileAttachment, FileBlob, StoredFile
-from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, content_type_of
+from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, JPEG, PDF, PNG, WEBP, content_type_of
 from app.files.storage import Storage, blob_key
 
 FILENAME_MAX = 255
+# The extensions each type is known by; the first is given to a name that has none of them.
+ALIASES = {JPEG: (".jpg", ".jpeg"), PNG: (".png",), WEBP: (".webp",), PDF: (".pdf",)}
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,17 @@ class Upload:
 
 
 def sanitize_filename(name: str | None, content_type: str) -> str:
-    """The client's name for display only: last path component, no control characters, at most 255."""
+    """The client's name for display only: last path component, no control characters, at most 255, and
+    an extension of the detected type (``evil.html`` stored as a PDF is served as ``evil.html.pdf``)."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    if not name:
-        name = "file" + EXTENSIONS.get(content_type, "")
-    return name[:FILENAME_MAX]
+    base, dot, extension = name.rpartition(".")
+    if dot and f".{extension.lower()}" in ALIASES.get(content_type, ()):
+        suffix = f".{extension}"
+    else:
+        base, suffix = name, EXTENSIONS.get(content_type, "")
+    base = base.strip().strip(".") or "file"
+    return base[: FILENAME_MAX - len(suffix)] + suffix
 
 
 async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
@@ -81,7 +87,7 @@ async def upload(
     session: AsyncSession, storage: Storage, principal: Principal, data: bytes, filename: str | None
 ) -> Upload:
     # Decoding an image and hashing 10 MB take tens of milliseconds: not on the event loop.
-    content_type, digest = await asyncio.to_thread(inspect_content, data)
+    content_type, digest = await pools.run_in(pools.UPLOADS, inspect_content, data)
     if content_type is None:
         raise FILE_TYPE_NOT_ALLOWED(details={"allowed": list(ALLOWED_TYPES)})
     blob = await _blob_for(session, storage, data, digest, content_type)

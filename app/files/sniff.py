@@ -18,8 +18,10 @@ PDF = "application/pdf"
 ALLOWED_TYPES = (JPEG, PNG, WEBP, PDF)
 EXTENSIONS = {JPEG: ".jpg", PNG: ".png", WEBP: ".webp", PDF: ".pdf"}
 
-# Larger images are refused rather than decoded (memory); 50 megapixels holds any phone photo.
-MAX_PIXELS = 50_000_000
+# Larger images are refused from their header, before anything is decoded: a tiny lossless WebP can
+# declare 7000x7000 and decode to ~200 MB. 25 megapixels holds a phone's photo (its 48-200 MP modes are
+# opt-in) and decodes to at most 100 MB, in a pool of two (app.core.pools).
+MAX_PIXELS = 25_000_000
 # Where readers look for the trailer: the last KiB (after it, only whitespace may follow).
 PDF_TRAILER_WINDOW = 1024
 _PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
@@ -48,6 +50,8 @@ def is_valid_image(data: bytes, content_type: str) -> bool:
         with Image.open(io.BytesIO(data), formats=[fmt]) as img:
             width, height = img.size
             if img.format != fmt or width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+                return False
+            if getattr(img, "n_frames", 1) != 1:  # an animation multiplies what decoding costs
                 return False
             img.verify()
         if content_type != PNG:

@@ -226,3 +226,21 @@ async def test_the_worker_purges_expired_keys(db):
     await JOBS["idempotency.purge_expired"].fn(db)
     keys = (await db.exec(select(IdempotencyRecord.key).where(IdempotencyRecord.user_id == user.id))).all()
     assert keys == ["fresh"]
+
+
+async def test_a_replay_needs_a_live_login(client, db):
+    """After logout the stored answer (an invitation code, say) is not handed out again."""
+    from app.auth.models import AuthSession
+
+    user = await factories.user(db, (Role.admin, None))
+    headers = {**await factories.headers(db, user), "Idempotency-Key": "after-logout"}
+    body = {"district": "幂等区", "name": "注销后重放"}
+    first = await client.post("/api/v1/streets", json=body, headers=headers)
+    assert first.status_code == 201
+    login = (await db.exec(select(AuthSession).where(AuthSession.user_id == user.id))).one()
+    login.revoked_at = clock.now()
+    db.add(login)
+    await db.flush()
+    again = await client.post("/api/v1/streets", json=body, headers=headers)
+    assert again.status_code == 401 and again.json()["error"]["code"] == "token_invalid"
+    assert "idempotent-replayed" not in again.headers and first.json()["id"] not in again.text

@@ -42,13 +42,20 @@ def test_sniffing_never_accepts_without_a_signature(data):
 
 
 def test_filename_sanitising():
-    assert sanitize_filename("../../etc/passwd", PNG) == "passwd"
+    assert sanitize_filename("../../etc/passwd", PNG) == "passwd.png"
     assert sanitize_filename("C:\\Users\\a\\照片.jpg", JPEG) == "照片.jpg"
     assert sanitize_filename("a\x00b\nc\u202e.png", PNG) == "abc.png"
     assert sanitize_filename("", PDF) == "file.pdf"
     assert sanitize_filename(None, PNG) == "file.png"
     assert sanitize_filename("..", PNG) == "file.png"
+    # The served name's extension follows the detected type, never the client's claim.
+    assert sanitize_filename("evil.html", PDF) == "evil.html.pdf"
+    assert sanitize_filename("invoice.PDF", PDF) == "invoice.PDF"
+    assert sanitize_filename("photo.jpeg", JPEG) == "photo.jpeg"
+    assert sanitize_filename("photo.png", JPEG) == "photo.png.jpg"
+    assert sanitize_filename("报告", PDF) == "报告.pdf"
     assert len(sanitize_filename("长" * 400 + ".png", PNG)) == 255
+    assert sanitize_filename("长" * 400 + ".png", PNG).endswith(".png")
 
 
 @given(st.text(max_size=600))
@@ -82,3 +89,38 @@ def test_images_over_the_pixel_limit_are_refused(monkeypatch):
     assert sniff.content_type_of(big) == PNG
     monkeypatch.setattr(sniff, "MAX_PIXELS", 100 * 100 - 1)
     assert sniff.content_type_of(big) is None
+
+
+def test_a_tiny_webp_declaring_7000x7000_is_refused_before_decoding():
+    """2 KB that decode to ~200 MB: eight in parallel took the server to 889 MB."""
+    import io
+    import tracemalloc
+
+    from PIL import Image
+
+    from app.files import sniff
+
+    out = io.BytesIO()
+    Image.new("RGB", (7000, 7000), (10, 20, 30)).save(out, "WEBP", lossless=True)
+    bomb = out.getvalue()
+    assert len(bomb) < 4096
+    tracemalloc.start()
+    try:
+        assert sniff.content_type_of(bomb) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # refused from the header: nothing was decoded
+
+
+def test_animated_images_are_refused():
+    import io
+
+    from PIL import Image
+
+    from app.files import sniff
+
+    frames = [Image.new("RGB", (8, 8), color) for color in ((255, 0, 0), (0, 255, 0))]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    assert sniff.sniff_content_type(out.getvalue()[:16]) == WEBP and sniff.content_type_of(out.getvalue()) is None
