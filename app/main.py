@@ -65,6 +65,10 @@ def create_app() -> FastAPI:
         "authenticated operation answers 403 `account_disabled` for a disabled account.",
         lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
+        # The document is generated either way (export-openapi); serving it and the docs is a setting.
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)

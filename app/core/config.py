@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-insecure-secret-change-me"}
@@ -53,7 +53,14 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     s3_prefix: str = "files/"
     upload_max_bytes: int = 10 * 1024 * 1024
+    # How long a write waits for a lock another transaction holds (SQLite's write lock, PostgreSQL row and
+    # table locks) before the request answers 503 with Retry-After.
+    db_lock_timeout_ms: int = Field(default=15_000, ge=1)
     import_max_bytes: int = 5 * 1024 * 1024
+    # A ledger is one estate: a few thousand units. Larger files are split (and would hold SQLite's write
+    # lock for a minute); an XLSX is refused before parsing when its parts unpack to more than this.
+    import_max_rows: int = 20_000
+    import_max_unpacked_bytes: int = 64 * 1024 * 1024
 
     # Idempotency-Key: how long a stored response is replayed.
     idempotency_ttl_hours: int = 24
@@ -74,10 +81,18 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # /docs, /redoc and /openapi.json: on outside prod unless set. /metrics: open outside prod; with a
+    # token set, only to "Authorization: Bearer <token>" (a Prometheus scrape config); in prod without
+    # one it is not served at all.
+    docs_enabled: bool | None = None
+    metrics_token: str | None = None
+
     @model_validator(mode="after")
     def _resolve(self) -> "Settings":
         if self.wechat_fake is None:
             self.wechat_fake = self.env != "prod"
+        if self.docs_enabled is None:
+            self.docs_enabled = self.env != "prod"
         if self.env == "prod":
             if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.jwt_secret) < 32:
                 raise ValueError("APP_JWT_SECRET must be set to a random value of 32+ characters in prod")
@@ -90,6 +105,11 @@ class Settings(BaseSettings):
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("APP_S3_BUCKET is required when APP_STORAGE_BACKEND=s3")
         return self
+
+    @property
+    def metrics_open(self) -> bool:
+        """Whether /metrics answers without a token."""
+        return self.metrics_token is None and self.env != "prod"
 
     @property
     def is_sqlite(self) -> bool:

@@ -79,14 +79,17 @@ _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, issue BEGIN, so that SAVEPOINTs and rollbacks work.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.close()
+def _sqlite_connect(lock_timeout_ms: int):
+    def connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, issue BEGIN, so that SAVEPOINTs and rollbacks work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
+        cursor.close()
+
+    return connect
 
 
 def _sqlite_begin(conn) -> None:
@@ -104,16 +107,20 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None) -> AsyncEngine:
+    """An engine whose writes wait at most ``lock_timeout_ms`` for a lock (default: the setting); past
+    it the database raises, and the request answers 503 with Retry-After (app.core.errors)."""
+    lock_timeout_ms = get_settings().db_lock_timeout_ms if lock_timeout_ms is None else lock_timeout_ms
     # hide_parameters: SQL errors would otherwise put names, notes and hashes into the logs.
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_async_engine(url, echo=echo, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect(lock_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
+        connect_args={"server_settings": {"lock_timeout": str(int(lock_timeout_ms))}},
     )
 
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -163,6 +164,20 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+# How long a client waits before retrying a request that met a busy database.
+BUSY_RETRY_AFTER_SECONDS = 2
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """The database could not take the request in time: SQLite's write lock still held after the busy
+    timeout, a PostgreSQL lock or deadlock, or no pooled connection free. Retrying later will do."""
+    if isinstance(exc, SQLAlchemyTimeoutError):  # the connection pool stayed empty
+        return True
+    cause = getattr(getattr(exc, "orig", None), "__cause__", None) or getattr(exc, "orig", None)
+    return ("database is locked" in str(cause) or type(cause).__name__ in {
+        "LockNotAvailableError", "DeadlockDetectedError", "TooManyConnectionsError", "QueryCanceledError"})
+
+
 def _is_refused_value(exc: DBAPIError) -> bool:
     """Values the database cannot store (NUL in text on PostgreSQL, numbers out of range): client errors."""
     cause = getattr(exc.orig, "__cause__", None) or exc.orig
@@ -193,7 +208,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _refused_value(request: Request, exc: DBAPIError):
         if _is_refused_value(exc):
             return error_json(request, "validation_error", 422)
+        if _is_busy(exc):
+            return error_json(request, "service_unavailable", 503,
+                              headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         raise exc  # a real fault: the request middleware answers 500
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeoutError):
+        return error_json(request, "service_unavailable", 503, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
 
     # Unexpected exceptions are turned into a bare 500 by RequestContextMiddleware (app.core.observability),
     # which sits outside these handlers and so can still attach the request id.

@@ -1,10 +1,14 @@
 """Operational endpoints outside /api/v1: liveness, readiness (database) and Prometheus metrics."""
 
-from fastapi import APIRouter, Response
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 from sqlalchemy import text
 
+from app.core.config import get_settings
 from app.core.db import get_engine
-from app.core.errors import SERVICE_UNAVAILABLE, responses
+from app.core.errors import NOT_FOUND, SERVICE_UNAVAILABLE, responses
 from app.core.observability import metrics_payload
 
 router = APIRouter(tags=["operations"])
@@ -25,7 +29,14 @@ async def readyz() -> dict[str, str]:
     return {"status": "ok", "database": "ok"}
 
 
-@router.get("/metrics", operation_id="metrics", response_class=Response)
-async def metrics() -> Response:
+@router.get("/metrics", operation_id="metrics", response_class=Response, responses=responses(404))
+async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+    """Prometheus metrics: open outside prod, else only with ``APP_METRICS_TOKEN`` as a bearer token
+    (not found otherwise, so that nothing tells it is there)."""
+    settings = get_settings()
+    if not settings.metrics_open:
+        presented = (authorization or "").removeprefix("Bearer ").strip()
+        if settings.metrics_token is None or not secrets.compare_digest(presented.encode(), settings.metrics_token.encode()):
+            raise NOT_FOUND()
     body, content_type = metrics_payload()
     return Response(body, media_type=content_type)

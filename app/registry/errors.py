@@ -10,3 +10,5 @@ IMPORT_HEADER_MISSING = define("import_header_missing", 422, "台账缺少必需
 UNIT_EXISTS = define("unit_exists", 409, "该房屋已存在", "This unit already exists")
 ENTRANCE_OUTSIDE_BUILDING = define("entrance_outside_building", 422, "该单元不属于此楼栋",
                                    "The entrance is not in this building")
+IMPORT_TOO_LARGE = define("import_too_large", 413, "台账内容过大，请拆分后分批导入",
+                          "The ledger is too large; split it and import the parts")

@@ -13,16 +13,19 @@ import csv
 import io
 import re
 import uuid
+import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import audit, clock
+from app.core.config import get_settings
 from app.core.errors import AppError, NotFound
 from app.registry.areas import AreaError, parse_area
-from app.registry.errors import IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING
+from app.registry.errors import IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE
 from app.registry.ledger import (
     AREA,
     BUILDING,
@@ -93,9 +96,40 @@ def _invalid(reason: str) -> AppError:
     return IMPORT_FILE_INVALID(details={"reason": reason})
 
 
-def _read_xlsx(content: bytes) -> list[list[str]]:
+@dataclass(frozen=True)
+class ReadLimits:
+    max_rows: int
+    max_unpacked_bytes: int
+
+
+def _too_large(**details) -> AppError:
+    return IMPORT_TOO_LARGE(details=details)
+
+
+def _capped(rows: Iterator[list[str]], limits: ReadLimits) -> list[list[str]]:
+    """The rows, refusing a table longer than the limit while it streams (blank rows count too)."""
+    table = []
+    for row in rows:
+        if len(table) > limits.max_rows:
+            raise _too_large(max_rows=limits.max_rows)
+        table.append(row)
+    return table
+
+
+def _check_unpacked_size(content: bytes, limits: ReadLimits) -> None:
+    """A zip declares its parts' sizes: a 287 KB workbook unpacking to 700 MB is refused unread."""
+    try:
+        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(content)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _invalid("not a readable XLSX workbook") from exc
+    if unpacked > limits.max_unpacked_bytes:
+        raise _too_large(max_unpacked_bytes=limits.max_unpacked_bytes)
+
+
+def _read_xlsx(content: bytes, limits: ReadLimits) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(content, limits)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # BadZipFile, KeyError, InvalidFileException...: openpyxl has no common base
@@ -105,7 +139,7 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
         if sheet is None:
             raise _invalid("the workbook has no sheet")
         # Read-only mode parses the sheet XML lazily: a broken sheet fails here (ParseError, ValueError...).
-        return [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return _capped(([cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)), limits)
     except AppError:
         raise
     except Exception as exc:
@@ -133,23 +167,26 @@ def _decode_csv(content: bytes) -> str:
         raise _invalid("neither UTF-8 nor GB18030") from None
 
 
-def _read_csv(content: bytes) -> list[list[str]]:
+def _read_csv(content: bytes, limits: ReadLimits) -> list[list[str]]:
     text = _decode_csv(content)
     try:
         # Our export quotes cells that a spreadsheet would run as formulas ("'=..."): undo that here.
         rows = csv.reader(io.StringIO(text, newline=""))
-        return [[unescape_formula(cell_text(v)) for v in row] for row in rows]
+        return _capped(([unescape_formula(cell_text(v)) for v in row] for row in rows), limits)
     except csv.Error as exc:
         raise _invalid("malformed CSV") from exc
 
 
-def read_table(filename: str, content: bytes) -> list[list[str]]:
+def read_table(filename: str, content: bytes, limits: ReadLimits | None = None) -> list[list[str]]:
     """The file's first sheet as rows of cell texts. XLSX is recognised by its zip signature."""
+    if limits is None:
+        settings = get_settings()
+        limits = ReadLimits(settings.import_max_rows, settings.import_max_unpacked_bytes)
     if content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content)
+        return _read_xlsx(content, limits)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise _invalid("legacy .xls is not supported; save as .xlsx or CSV")
-    return _read_csv(content)
+    return _read_csv(content, limits)
 
 
 # --- checking rows (pure) ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from app.registry.errors import (
     GRID_BUILDING_OUTSIDE,
     IMPORT_FILE_INVALID,
     IMPORT_HEADER_MISSING,
+    IMPORT_TOO_LARGE,
     UNIT_EXISTS,
 )
 from app.registry.exporter import export_ledger
@@ -174,7 +175,7 @@ async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDe
 
 @router.post(
     "/estates/{estate_id}/registry-imports", response_model=ImportReport,
-    responses=responses(403, 404, PAYLOAD_TOO_LARGE, IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING)
+    responses=responses(403, 404, PAYLOAD_TOO_LARGE, IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE)
 )
 async def import_registry(
     estate: EstateForManage,

@@ -38,3 +38,33 @@ def test_prod_needs_its_own_audit_key():
         Settings(_env_file=None, env="prod", jwt_secret=STRONG, wechat_app_secret="real-secret")
     with pytest.raises(ValidationError, match="APP_AUDIT_KEY"):
         Settings(_env_file=None, env="prod", jwt_secret=STRONG, audit_key=STRONG, wechat_app_secret="real-secret")
+
+
+def test_prod_serves_no_docs_unless_asked():
+    prod = {"env": "prod", "jwt_secret": STRONG, "audit_key": "a" * 40, "wechat_app_secret": "real-secret"}
+    assert Settings(_env_file=None, **prod).docs_enabled is False
+    assert Settings(_env_file=None, **prod, docs_enabled=True).docs_enabled is True
+    assert Settings(_env_file=None, env="dev").docs_enabled is True
+
+
+async def test_docs_and_metrics_in_production(monkeypatch):
+    import httpx
+
+    from app.core.config import get_settings
+    from app.main import create_app
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "env", "prod")
+    monkeypatch.setattr(settings, "docs_enabled", False)
+    monkeypatch.setattr(settings, "metrics_token", None)
+    app = create_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        for path in ("/docs", "/redoc", "/openapi.json", "/metrics"):
+            assert (await c.get(path)).status_code == 404, path
+        monkeypatch.setattr(settings, "metrics_token", "scrape-" + "s" * 30)
+        assert (await c.get("/metrics")).status_code == 404
+        assert (await c.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 404
+        ok = await c.get("/metrics", headers={"Authorization": "Bearer scrape-" + "s" * 30})
+        assert ok.status_code == 200 and b"# TYPE" in ok.content
+        assert (await c.get("/healthz")).status_code == 200
+    assert app.openapi()["paths"]  # export-openapi still works

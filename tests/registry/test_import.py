@@ -306,3 +306,64 @@ def test_csv_formula_quote_is_stripped_on_import():
     text = "楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,备注\n1栋,1单元,1,101,50,'=甲,'''+1\n2栋,1单元,1,101,50,'乙,'-x\n"
     rows = read_ledger("x.csv", text.encode()).rows
     assert [(r.owner, r.note) for r in rows] == [("=甲", "''+1"), ("'乙", "-x")]
+
+
+def _rows(n: int) -> bytes:
+    lines = ["楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名"]
+    lines += [f"{i // 1000 + 1}栋,1单元,{i % 1000 // 10 + 1},{i % 1000 + 1},60.00,业主{i}" for i in range(n)]
+    return "\n".join(lines).encode()
+
+
+def test_a_ledger_over_the_row_limit_is_refused_while_it_streams():
+    from app.core.config import get_settings
+
+    limit = get_settings().import_max_rows
+    assert len(read_ledger("ok.csv", _rows(limit - 10)).rows) == limit - 10
+    with pytest.raises(AppError) as err:
+        read_ledger("big.csv", _rows(95_000))
+    assert err.value.code == "import_too_large" and err.value.status == 413
+    assert err.value.details == {"max_rows": limit}
+
+
+def test_an_xlsx_bomb_is_refused_before_it_is_parsed():
+    """A workbook of a few hundred KB whose sheet unpacks to more than the limit is never opened."""
+    import zipfile
+
+    from app.core.config import get_settings
+
+    limit = get_settings().import_max_unpacked_bytes
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
+    sheet = b"<worksheet><sheetData>" + row * (limit // len(row) + 1) + b"</sheetData></worksheet>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    bomb = out.getvalue()
+    assert len(bomb) < 1_000_000
+    with pytest.raises(AppError) as err:
+        read_ledger("bomb.xlsx", bomb)
+    assert err.value.code == "import_too_large" and err.value.details == {"max_unpacked_bytes": limit}
+
+
+async def test_a_huge_ledger_beside_twenty_writes_answers_no_5xx(live_app):
+    """95k rows held SQLite's write lock for 48 s while other writes answered 500 "database is locked"."""
+    import asyncio
+
+    import httpx
+
+    from app.auth.roles import Role
+    from app.core.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session, session.begin():
+        admin = await f.user(session, (Role.admin, None))
+        headers = await f.headers(session, admin)
+        estate = await f.estate(session)
+        estate_id = estate.id
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://t", timeout=60) as c:
+        big = c.post(f"/api/v1/estates/{estate_id}/registry-imports", headers=headers,
+                     files={"file": ("big.csv", _rows(95_000), "text/csv")})
+        writes = [c.post("/api/v1/streets", headers=headers, json={"district": "并发区", "name": f"街道{i}-{estate_id}"})
+                  for i in range(20)]
+        answers = await asyncio.gather(big, *writes)
+    assert answers[0].status_code == 413 and answers[0].json()["error"]["code"] == "import_too_large"
+    assert [r.status_code for r in answers[1:]] == [201] * 20
