@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     s3_prefix: str = "files/"
     upload_max_bytes: int = 10 * 1024 * 1024
+    # Per account: uploads an hour (a supervisor's inspection has a dozen photos) and bytes kept in all.
+    upload_max_per_hour: int = 120
+    upload_quota_bytes: int = 1024 * 1024 * 1024
     # How long a write waits for a lock another transaction holds (SQLite's write lock, PostgreSQL row and
     # table locks) before the request answers 503 with Retry-After.
     db_lock_timeout_ms: int = Field(default=15_000, ge=1)

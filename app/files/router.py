@@ -12,7 +12,7 @@ from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.files import service
-from app.files.errors import FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED
+from app.files.errors import FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED, UPLOAD_QUOTA_EXCEEDED, UPLOAD_RATE_LIMITED
 from app.files.schemas import FilePublic
 from app.files.sniff import ALLOWED_TYPES
 from app.files.storage import Storage, get_storage
@@ -36,7 +36,8 @@ def _public(upload: service.Upload) -> FilePublic:
     "/files",
     response_model=FilePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*AUTHENTICATED, 403, 422, FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED),
+    responses=responses(*AUTHENTICATED, 403, 422, FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED, UPLOAD_RATE_LIMITED,
+                        UPLOAD_QUOTA_EXCEEDED),
 )
 async def upload_file(
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or PDF; the type is read from the content")],

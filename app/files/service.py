@@ -10,17 +10,25 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import UploadFile
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
-from app.core import audit, pools
+from app.core import audit, pools, throttle
+from app.core.config import get_settings
 from app.core.errors import NotFound
 from app.files import access
-from app.files.errors import FILE_NOT_USABLE, FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED
+from app.files.errors import (
+    FILE_NOT_USABLE,
+    FILE_TOO_LARGE,
+    FILE_TYPE_NOT_ALLOWED,
+    UPLOAD_QUOTA_EXCEEDED,
+    UPLOAD_RATE_LIMITED,
+)
 from app.files.models import FileAttachment, FileBlob, StoredFile
 from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, JPEG, PDF, PNG, WEBP, content_type_of
 from app.files.storage import Storage, blob_key
@@ -83,9 +91,32 @@ async def _blob_for(
     return blob
 
 
+UPLOAD_WINDOW = timedelta(hours=1)
+
+
+async def _within_allowance(session: AsyncSession, principal: Principal, size: int) -> str:
+    """Refuse an account over its uploads an hour (429) or its bytes kept (413); its throttle key."""
+    settings = get_settings()
+    key = f"upload:user:{principal.id}"
+    wait = await throttle.retry_after(session, key, settings.upload_max_per_hour, UPLOAD_WINDOW)
+    if wait is not None:
+        raise UPLOAD_RATE_LIMITED(details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
+    kept = (
+        await session.exec(
+            select(func.coalesce(func.sum(FileBlob.size), 0))
+            .join(StoredFile, StoredFile.blob_id == FileBlob.id)
+            .where(StoredFile.uploaded_by == principal.id)
+        )
+    ).one()
+    if kept + size > settings.upload_quota_bytes:
+        raise UPLOAD_QUOTA_EXCEEDED(details={"quota_bytes": settings.upload_quota_bytes})
+    return key
+
+
 async def upload(
     session: AsyncSession, storage: Storage, principal: Principal, data: bytes, filename: str | None
 ) -> Upload:
+    throttle_key = await _within_allowance(session, principal, len(data))
     # Decoding an image and hashing 10 MB take tens of milliseconds: not on the event loop.
     content_type, digest = await pools.run_in(pools.UPLOADS, inspect_content, data)
     if content_type is None:
@@ -94,6 +125,7 @@ async def upload(
     stored = StoredFile(blob_id=blob.id, uploaded_by=principal.id, filename=sanitize_filename(filename, content_type))
     session.add(stored)
     await session.flush()
+    await throttle.hit(session, throttle_key, UPLOAD_WINDOW)
     await audit.record(
         session,
         actor_id=principal.id,

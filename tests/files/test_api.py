@@ -272,3 +272,38 @@ async def test_attach_refuses_files_of_others_and_unknown_ids(client, db, scene)
     with pytest.raises(LookupError):
         await service.attach(db, resident, [mine], "not_registered", unit_a)
     assert author_id  # silence
+
+
+async def test_uploads_per_hour_are_limited_per_account(client, db, uploader, monkeypatch):
+    from datetime import timedelta
+
+    from app.core import clock
+    from app.core.config import get_settings
+    from tests.files.conftest import image
+
+    monkeypatch.setattr(get_settings(), "upload_max_per_hour", 3)
+    _, h = uploader
+    for i in range(3):
+        assert (await upload(client, h, image("PNG", color=(i, 0, 0)))).status_code == 201
+    r = await upload(client, h, image("PNG", color=(9, 9, 9)))
+    assert r.status_code == 429 and r.json()["error"]["code"] == "upload_rate_limited"
+    assert 0 < int(r.headers["retry-after"]) <= 3600
+    other = await f.headers(db, await f.user(db))
+    assert (await upload(client, other, image("PNG", color=(9, 9, 9)))).status_code == 201
+    with clock.freeze(clock.now() + timedelta(hours=1, seconds=1)):
+        from app.auth.models import User
+
+        fresh = await f.headers(db, await db.get(User, uploader[0]))  # the same account, a live token
+        assert (await upload(client, fresh, image("PNG", color=(9, 9, 9)))).status_code == 201
+
+
+async def test_bytes_kept_are_limited_per_account(client, db, uploader, monkeypatch):
+    from app.core.config import get_settings
+
+    _, h = uploader
+    first = await upload(client, h, PNG)
+    size = first.json()["size"]
+    monkeypatch.setattr(get_settings(), "upload_quota_bytes", size + len(JPEG) - 1)
+    r = await upload(client, h, JPEG)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "upload_quota_exceeded"
+    assert r.json()["error"]["details"] == {"quota_bytes": size + len(JPEG) - 1}
