@@ -19,6 +19,10 @@ PHONE_UNSUPPORTED = define("phone_unsupported", 400, "仅支持中国大陆手�
                            "Only mainland China mobile numbers are supported")
 
 # roles and users
+ACCOUNT_SELF_CHANGE = define("account_self_change", 403, "不能停用、启用或重置自己的账号",
+                             "You cannot disable, enable or reset your own account")
+ACCOUNT_NOT_STAFF = define("account_not_staff", 409, "该账号不是工作人员账号，不能重置密码",
+                           "This is not a staff account; it has no password to reset")
 ROLE_NOT_ASSIGNABLE = define("role_not_assignable", 403, "无权分配该角色或范围", "You may not assign this role or scope")
 ROLE_SCOPE_INVALID = define("role_scope_invalid", 422, "角色范围无效", "The role scope is invalid")
 ROLE_SELF_ASSIGNMENT = define("role_self_assignment", 403, "不能给自己分配角色，请由其他工作人员分配",

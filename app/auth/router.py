@@ -12,6 +12,8 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.auth.errors import (
     ACCOUNT_DISABLED,
     ACCOUNT_LOCKED,
+    ACCOUNT_NOT_STAFF,
+    ACCOUNT_SELF_CHANGE,
     BINDING_ALREADY_DECIDED,
     BINDING_EXISTS,
     BINDING_PERSON_NOT_ON_RECORD,
@@ -46,6 +48,7 @@ from app.auth.schemas import (
     MePublic,
     MyBindingPublic,
     PasswordLogin,
+    PasswordReset,
     PhoneBind,
     RefreshRequest,
     RoleAssign,
@@ -234,6 +237,32 @@ async def create_unit_invite_code(
 async def create_staff_user(body: UserCreate, principal: StaffAdmin, session: SessionDep) -> UserPublic:
     """A staff account with phone and password; give it roles with POST /users/{id}/roles."""
     return await users.create_user(session, principal, body)
+
+
+@router.post("/users/{user_id}/disable", response_model=UserPublic,
+             responses=responses(*AUTHENTICATED, 403, 404, ACCOUNT_SELF_CHANGE))
+async def disable_user(user_id: uuid.UUID, principal: StaffAdmin, session: SessionDep) -> UserPublic:
+    """Disable an account the caller manages (a role in their scope, or created by them): every login of
+    it ends at once. Audited."""
+    return await users.set_active(session, principal, user_id, False)
+
+
+@router.post("/users/{user_id}/enable", response_model=UserPublic,
+             responses=responses(*AUTHENTICATED, 403, 404, ACCOUNT_SELF_CHANGE))
+async def enable_user(user_id: uuid.UUID, principal: StaffAdmin, session: SessionDep) -> UserPublic:
+    """Enable it again (and lift a login lockout). Audited."""
+    return await users.set_active(session, principal, user_id, True)
+
+
+@router.post("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT,
+             responses=responses(*AUTHENTICATED, 403, 404, 422, ACCOUNT_SELF_CHANGE, ACCOUNT_NOT_STAFF))
+async def reset_user_password(
+    user_id: uuid.UUID, body: PasswordReset, principal: StaffAdmin, session: SessionDep
+) -> Response:
+    """Set a new password for a staff account the caller manages; its logins end. Audited, without the
+    password. One's own password is changed by someone else too."""
+    await users.reset_password(session, principal, user_id, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/users", response_model=Page[UserPublic], responses=responses(400, *AUTHENTICATED, 403))

@@ -163,6 +163,10 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=128)
 
 
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=8, max_length=128)
+
+
 class UserPublic(BaseModel):
     id: uuid.UUID
     display_name: str

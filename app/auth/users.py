@@ -7,12 +7,14 @@ up where a scope object sits (its street and community) and applies the answer.
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import exists, false, or_
+from sqlalchemy import exists, false, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.bindings import my_bindings
 from app.auth.errors import (
+    ACCOUNT_NOT_STAFF,
+    ACCOUNT_SELF_CHANGE,
     PHONE_IN_USE,
     ROLE_EXISTS,
     ROLE_NOT_ASSIGNABLE,
@@ -21,6 +23,7 @@ from app.auth.errors import (
     ROLE_SELF_ASSIGNMENT,
 )
 from app.auth.models import (
+    AuthSession,
     BindingStatus,
     Role,
     RoleAssignment,
@@ -39,7 +42,7 @@ from app.auth.schemas import (
     UserPublic,
 )
 from app.auth.scopes import registered, scope_kind
-from app.core import audit, pools
+from app.core import audit, clock, pools
 from app.core.errors import AppError, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
@@ -263,3 +266,64 @@ async def revoke_role(session: AsyncSession, principal: Principal, user_id: uuid
     await audit.record(session, actor_id=principal.id, action="role.revoke", entity_type="role_assignment",
                        entity_id=assignment.id, before=before, estate_id=_scope_estate(assignment))
 
+
+
+# ---- account management -----------------------------------------------------------------------------
+
+
+async def _managed_account(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """An account the caller manages: one holding a role in their scope, or one they created. Others are
+    not found; one's own account is refused (someone else must act on it)."""
+    user = (
+        await session.exec(
+            select(User).where(User.id == user_id, or_(_visible_users(principal), User.created_by == principal.id))
+            .with_for_update()
+        )
+    ).first()
+    if user is None:
+        raise NotFound()
+    if user.id == principal.id:
+        raise ACCOUNT_SELF_CHANGE()
+    return user
+
+
+async def _end_logins(session: AsyncSession, user: User, reason: str) -> int:
+    """Revoke every live login of the account (their access tokens die with them)."""
+    ended = await session.exec(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now(), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return ended.rowcount
+
+
+async def set_active(session: AsyncSession, principal: Principal, user_id: uuid.UUID, active: bool) -> UserPublic:
+    """Disable (ending every login at once) or enable an account; enabling also lifts a login lockout."""
+    user = await _managed_account(session, principal, user_id)
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    if active:
+        user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    await session.flush()
+    ended = 0 if active else await _end_logins(session, user, "disabled")
+    await audit.record(session, actor_id=principal.id, action="user.enable" if active else "user.disable",
+                       entity_type="user", entity_id=user.id, before=before,
+                       after={"is_active": active, "logins_ended": ended})
+    return (await _users_public(session, [user]))[0]
+
+
+async def reset_password(session: AsyncSession, principal: Principal, user_id: uuid.UUID, password: str) -> None:
+    """Give a staff account a new password (to hand over in person); its logins end and a lockout lifts."""
+    user = await _managed_account(session, principal, user_id)
+    if user.password_hash is None:  # a WeChat account: a password would make it a staff login
+        raise ACCOUNT_NOT_STAFF()
+    user.password_hash = await pools.run_in(pools.PASSWORDS, hash_password, password)
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    await session.flush()
+    ended = await _end_logins(session, user, "password_reset")
+    # Neither password nor hash in the log: that it happened, by whom, and what it ended.
+    await audit.record(session, actor_id=principal.id, action="user.password_reset", entity_type="user",
+                       entity_id=user.id, after={"logins_ended": ended})
