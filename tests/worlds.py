@@ -70,8 +70,9 @@ class Side:
 async def make_side(db) -> Side:
     t = await f.tree(db)
     await f.owner(db, t.unit, name="黄军强", phone="13184986729")
-    organization = await f.organization(db)
-    designer = await f.organization(db, kind=OrganizationKind.designer)
+    # The side's street registered both: they serve its projects, and its staff manage their accounts.
+    organization = await f.organization(db, street_id=t.street.id)
+    designer = await f.organization(db, kind=OrganizationKind.designer, street_id=t.street.id)
     project = await f.project(db, t.estate.id)
     objs = (t.street, t.community, t.estate, t.grid, t.building, t.entrance, t.unit, organization, designer, project)
     return Side(*[_snapshot(o) for o in objs])

@@ -2,9 +2,9 @@
 
 A role is assignable by an admin, or by staff *strictly above* its scope: street staff hand out
 community, grid, estate and project (supervisor) roles inside their street; community staff hand out
-grid, estate and project roles inside their community. A contractor account sees every project of its
-organisation, so street staff may create one only for an organisation that works on projects of their
-street alone. Admin and street staff are made by admins only. The service looks up the scope's
+grid, estate and project roles inside their community. A contractor account belongs to an organisation,
+whose accounts the street that registered it manages (a city-level organisation's, admins). Admin and
+street staff are made by admins only. The service looks up the scope's
 ancestry and asks here.
 """
 
@@ -33,12 +33,11 @@ class Assigner:
 
 @dataclass(frozen=True)
 class Ancestry:
-    """Where a scope object sits: the street and community containing it (or being it)."""
+    """Where a scope object sits: the street and community containing it (or being it); an organisation's
+    street is the one that registered it."""
 
     street_id: uuid.UUID | None = None
     community_id: uuid.UUID | None = None
-    # For an organisation: the streets of the projects it is linked to.
-    project_street_ids: frozenset[uuid.UUID] = frozenset()
 
 
 # Residents come from approved unit bindings, never from an assignment.
@@ -74,7 +73,8 @@ def may_assign(assigner: Assigner, role: Role, ancestry: Ancestry) -> bool:
         return False
     in_street = ancestry.street_id is not None and ancestry.street_id in assigner.street_ids
     if role is Role.contractor:
-        return bool(ancestry.project_street_ids) and ancestry.project_street_ids <= assigner.street_ids
+        # An organisation's accounts are managed by the street that registered it (city-level ones by admins).
+        return in_street
     if role is Role.community_staff:
         # Community staff are peers of each other, not above: only the street (or an admin) appoints them.
         return in_street

@@ -7,7 +7,7 @@ up where a scope object sits (its street and community) and applies the answer.
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import exists, false, or_, update
+from sqlalchemy import exists, false, or_, true, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,29 +93,37 @@ async def me(session: AsyncSession, principal: Principal) -> MePublic:
 # ---- visibility of users ----------------------------------------------------------------------------
 
 
+def _visible_assignments(principal: Principal):
+    """Condition on ``RoleAssignment``: the roles scoped inside what the principal manages (all, for an
+    admin). Others' roles elsewhere are none of their business, in lists as in a user's detail."""
+    if principal.is_admin:
+        return true()
+    inside = [(t, kind.managed_ids(principal)) for t, kind in registered().items() if kind.managed_ids]
+    return or_(false(), *[(RoleAssignment.scope_type == t) & RoleAssignment.scope_id.in_(ids) for t, ids in inside])
+
+
 def _visible_users(principal: Principal):
     """Condition on ``User``: admins see every staff-like account (a password or a role); street and
-    community staff see the holders of roles scoped inside what they manage."""
+    community staff see the holders of roles scoped inside what they manage (contractor accounts of their
+    streets' organisations included)."""
     if principal.is_admin:
         has_role = exists().where(RoleAssignment.user_id == User.id)
         return or_(User.password_hash.is_not(None), has_role)
-    inside = [(t, kind.managed_ids(principal)) for t, kind in registered().items() if kind.managed_ids]
-    scoped = [(RoleAssignment.scope_type == t) & RoleAssignment.scope_id.in_(ids) for t, ids in inside]
-    # Street staff appoint contractor accounts (organisations belong to no street), so they see them.
-    contractors = RoleAssignment.role == Role.contractor if principal.scope_ids(Role.street_staff) else false()
-    return exists().where(RoleAssignment.user_id == User.id, or_(*scoped, contractors))
+    return exists().where(RoleAssignment.user_id == User.id, _visible_assignments(principal))
 
 
 async def _users_public(
-    session: AsyncSession, users: list[User], assignments: list[RoleAssignment] | None = None
+    session: AsyncSession, principal: Principal, users: list[User], assignments: list[RoleAssignment] | None = None
 ) -> list[UserPublic]:
-    """Users with their roles; ``assignments`` are loaded in one query unless given."""
+    """Users with the roles the principal may see; ``assignments`` are loaded in one query unless given."""
     if assignments is None:
         ids = [u.id for u in users]
         assignments = list(
             (
                 await session.exec(
-                    select(RoleAssignment).where(RoleAssignment.user_id.in_(ids)).order_by(RoleAssignment.created_at, RoleAssignment.id)
+                    select(RoleAssignment)
+                    .where(RoleAssignment.user_id.in_(ids), _visible_assignments(principal))
+                    .order_by(RoleAssignment.created_at, RoleAssignment.id)
                 )
             ).all()
         ) if ids else []
@@ -134,14 +142,14 @@ async def _users_public(
 async def list_users(session: AsyncSession, principal: Principal, params: PageParams) -> tuple[list[UserPublic], str | None]:
     stmt = select(User).where(_visible_users(principal))
     rows, cursor = await paginate(session, stmt, [User.created_at, User.id], params)
-    return await _users_public(session, rows), cursor
+    return await _users_public(session, principal, rows), cursor
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserPublic:
     user = (await session.exec(select(User).where(User.id == user_id, _visible_users(principal)))).first()
     if user is None:
         raise NotFound()
-    return (await _users_public(session, [user]))[0]
+    return (await _users_public(session, principal, [user]))[0]
 
 
 async def create_user(session: AsyncSession, principal: Principal, body: UserCreate) -> UserPublic:
@@ -154,7 +162,7 @@ async def create_user(session: AsyncSession, principal: Principal, body: UserCre
     await session.flush()
     await audit.record(session, actor_id=principal.id, action="user.create", entity_type="user", entity_id=user.id,
                        after=audit.snapshot(user))
-    return (await _users_public(session, [user], []))[0]
+    return (await _users_public(session, principal, [user], []))[0]
 
 
 # ---- role assignment --------------------------------------------------------------------------------
@@ -311,7 +319,7 @@ async def set_active(session: AsyncSession, principal: Principal, user_id: uuid.
     await audit.record(session, actor_id=principal.id, action="user.enable" if active else "user.disable",
                        entity_type="user", entity_id=user.id, before=before,
                        after={"is_active": active, "logins_ended": ended})
-    return (await _users_public(session, [user]))[0]
+    return (await _users_public(session, principal, [user]))[0]
 
 
 async def reset_password(session: AsyncSession, principal: Principal, user_id: uuid.UUID, password: str) -> None:

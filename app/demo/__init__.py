@@ -80,9 +80,11 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         session.add(buildings[name])
 
     contractor = await _get_or_create(
-        session, Organization, name="永定城建工程有限公司", defaults={"kind": OrganizationKind.contractor}
+        session, Organization, name="永定城建工程有限公司",
+        defaults={"kind": OrganizationKind.contractor, "street_id": street.id},  # a contractor of the street
     )
-    await _get_or_create(session, Organization, name="张家界诚信建设监理有限公司", defaults={"kind": OrganizationKind.supervision})
+    await _get_or_create(session, Organization, name="张家界诚信建设监理有限公司",
+                         defaults={"kind": OrganizationKind.supervision, "street_id": street.id})
     await _get_or_create(session, Organization, name="湘西规划设计院", defaults={"kind": OrganizationKind.designer})
 
     project = await _get_or_create(

@@ -19,3 +19,5 @@ ORGANIZATION_ALREADY_LINKED = define("organization_already_linked", 409, "该单
 CONTRACTOR_REQUIRED = define("contractor_required", 409,
                              "项目开工后必须保留施工单位：请先关联新的施工单位，再移除原单位",
                              "Once construction has started the project must keep a contractor: link the new one first")
+ORGANIZATION_OUTSIDE_STREET = define("organization_outside_street", 422, "该单位属于其他街道，不能参与本街道的项目",
+                                     "The organisation belongs to another street and cannot work on this project")

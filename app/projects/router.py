@@ -22,6 +22,7 @@ from app.projects.deps import (
 from app.projects.errors import (
     CONTRACTOR_REQUIRED,
     ORGANIZATION_ALREADY_LINKED,
+    ORGANIZATION_OUTSIDE_STREET,
     ORGANIZATION_UNKNOWN,
     PROJECT_ITEM_HAS_PROGRESS,
     PROJECT_ITEMS_LOCKED,
@@ -115,7 +116,7 @@ async def list_project_organizations(project: ProjectForRead, session: SessionDe
 @router.post(
     "/projects/{project_id}/organizations", response_model=ProjectOrganizationPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(403, 404, ORGANIZATION_UNKNOWN, ORGANIZATION_ALREADY_LINKED),
+    responses=responses(403, 404, ORGANIZATION_UNKNOWN, ORGANIZATION_ALREADY_LINKED, ORGANIZATION_OUTSIDE_STREET),
 )
 async def link_project_organization(data: ProjectOrganizationCreate, project: ProjectForManage, session: SessionDep,
                                     principal: CurrentPrincipal):

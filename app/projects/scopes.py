@@ -1,5 +1,4 @@
-"""The projects domain's scope kinds for role assignment (``app.auth.scopes``): projects (supervisors)
-and organisations (contractor accounts), whose place is the streets of the projects they work on."""
+"""The projects domain's scope kind for role assignment (``app.auth.scopes``): projects (supervisors)."""
 
 import uuid
 from collections.abc import Collection
@@ -12,7 +11,7 @@ from app.auth.roles import ScopeType
 from app.auth.rules import Ancestry
 from app.auth.scopes import ScopeKind, register_scope_kind
 from app.projects import access
-from app.projects.models import Project, ProjectOrganization
+from app.projects.models import Project
 from app.registry import reads as registry
 
 
@@ -33,21 +32,4 @@ def _managed_projects(p: Principal):
     return select(Project.id).where(access.project_condition(p, "manage"))
 
 
-async def _organization_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return {i: o.name for i, o in (await registry.organizations(session, ids)).items()}
-
-
-async def _locate_organization(session: AsyncSession, p: Principal, organization_id: uuid.UUID) -> Ancestry | None:
-    """An organisation sits in the streets of every project it is linked to."""
-    if not await registry.organization_readable(session, p, organization_id):
-        return None
-    estates = (
-        select(Project.estate_id)
-        .join(ProjectOrganization, ProjectOrganization.project_id == Project.id)
-        .where(ProjectOrganization.organization_id == organization_id)
-    )
-    return Ancestry(project_street_ids=await registry.streets_of_estates(session, estates))
-
-
 register_scope_kind(ScopeType.project, ScopeKind(_project_names, _locate_project, _managed_projects))
-register_scope_kind(ScopeType.organization, ScopeKind(_organization_names, _locate_organization))

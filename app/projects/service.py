@@ -20,6 +20,7 @@ from app.projects import access, guards, lifecycle  # noqa: F401  (guards: regis
 from app.projects.errors import (
     CONTRACTOR_REQUIRED,
     ORGANIZATION_ALREADY_LINKED,
+    ORGANIZATION_OUTSIDE_STREET,
     ORGANIZATION_UNKNOWN,
     PROJECT_ITEM_HAS_PROGRESS,
     PROJECT_ITEMS_LOCKED,
@@ -203,6 +204,12 @@ async def link_organization(
     organization = (await registry.organizations(session, [data.organization_id])).get(data.organization_id)
     if organization is None:
         raise ORGANIZATION_UNKNOWN(details={"organization_id": str(data.organization_id)})
+    # Another street's organisation works for that street: linking it here would let this street's staff
+    # reach into its accounts.
+    estate = await registry.estate(session, project.estate_id)
+    assert estate is not None  # foreign key
+    if not organization.serves(estate.street_id):
+        raise ORGANIZATION_OUTSIDE_STREET(details={"organization_id": str(organization.id)})
     duplicate = (
         await session.exec(
             select(ProjectOrganization.id).where(

@@ -12,3 +12,5 @@ ENTRANCE_OUTSIDE_BUILDING = define("entrance_outside_building", 422, "该单元�
                                    "The entrance is not in this building")
 IMPORT_TOO_LARGE = define("import_too_large", 413, "台账内容过大，请拆分后分批导入",
                           "The ledger is too large; split it and import the parts")
+ORGANIZATION_STREET_REQUIRED = define("organization_street_required", 422, "请指定单位所属的街道（须为您所在的街道）",
+                                      "Give the organisation's street (one of yours)")

@@ -138,7 +138,12 @@ class OrganizationKind(StrEnum):
 
 
 class Organization(SQLModel, table=True):
+    """A contractor, designer, supervision company... ``street_id`` is the street that registered it: it
+    serves that street's projects only, and that street manages its accounts. Without one it is a
+    city-level organisation (registered by an admin): it may serve any street, and admins manage it."""
+
     id: uuid.UUID = id_field()
+    street_id: uuid.UUID | None = Field(default=None, foreign_key="street.id", index=True)
     name: str = Field(max_length=200, unique=True)
     kind: OrganizationKind = enum_field(OrganizationKind)
     credit_code: str | None = Field(default=None, max_length=18, description="统一社会信用代码")

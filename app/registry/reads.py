@@ -320,6 +320,10 @@ class OrganizationRef:
     id: uuid.UUID
     name: str
     kind: OrganizationKind
+    street_id: uuid.UUID | None  # the street it serves (None: a city-level organisation, serving all)
+
+    def serves(self, street_id: uuid.UUID) -> bool:
+        return self.street_id is None or self.street_id == street_id
 
 
 async def organizations(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrganizationRef]:
@@ -327,4 +331,4 @@ async def organizations(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict
     if not ids:
         return {}
     rows = await session.exec(select(Organization).where(Organization.id.in_(ids)))
-    return {o.id: OrganizationRef(o.id, o.name, o.kind) for o in rows.all()}
+    return {o.id: OrganizationRef(o.id, o.name, o.kind, o.street_id) for o in rows.all()}

@@ -32,6 +32,7 @@ from app.registry.errors import (
     IMPORT_FILE_INVALID,
     IMPORT_HEADER_MISSING,
     IMPORT_TOO_LARGE,
+    ORGANIZATION_STREET_REQUIRED,
     UNIT_EXISTS,
 )
 from app.registry.exporter import export_ledger
@@ -244,7 +245,8 @@ async def list_organizations(session: SessionDep, principal: CurrentPrincipal, p
 
 
 @router.post(
-    "/organizations", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED, responses=WRITE
+    "/organizations", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED,
+    responses=responses(403, 404, DUPLICATE_NAME, ORGANIZATION_STREET_REQUIRED),
 )
 async def create_organization(data: OrganizationCreate, session: SessionDep, principal: OrganizationCreator):
-    return await service.create_organization(session, data, actor_id=principal.id)
+    return await service.create_organization(session, principal, data)

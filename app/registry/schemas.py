@@ -205,7 +205,11 @@ class GridWithBuildings(GridPublic):
 
 
 class OrganizationCreate(BaseModel):
+    """``street_id``: the street it serves and that manages its accounts. Street staff register for their
+    own street (the only one, if they serve one); an admin may leave it out for a city-level one."""
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    street_id: uuid.UUID | None = None
     kind: OrganizationKind
     credit_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] | None = None
     contact_phone: Annotated[str, StringConstraints(max_length=20)] | None = None
@@ -213,6 +217,7 @@ class OrganizationCreate(BaseModel):
 
 class OrganizationPublic(_Public):
     id: uuid.UUID
+    street_id: uuid.UUID | None
     name: str
     kind: OrganizationKind
     credit_code: str | None

@@ -1,5 +1,5 @@
 """The registry's scope kinds for role assignment (``app.auth.scopes``): streets, communities, estates,
-grids, and units (residents' scopes, which are never assigned)."""
+grids, organisations (contractor accounts), and units (residents' scopes, which are never assigned)."""
 
 import uuid
 from collections.abc import Collection
@@ -8,11 +8,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
-from app.auth.roles import ScopeType
+from app.auth.roles import Role, ScopeType
 from app.auth.rules import Ancestry
 from app.auth.scopes import ScopeKind, register_scope_kind
+from app.authz import in_ids
 from app.registry import access
-from app.registry.models import Community, Estate, Grid, Street
+from app.registry.models import Community, Estate, Grid, Organization, Street
 from app.registry.reads import unit_labels
 
 
@@ -59,6 +60,22 @@ def _locate_in_community(table, condition):
     return locate
 
 
+async def _locate_organization(session: AsyncSession, p: Principal, organization_id: uuid.UUID) -> Ancestry | None:
+    """An organisation sits in the street that registered it (none: city-level, admins' alone)."""
+    row = (
+        await session.exec(
+            select(Organization.id, Organization.street_id)
+            .where(Organization.id == organization_id, access.organization_condition(p))
+        )
+    ).first()
+    return Ancestry(street_id=row[1]) if row else None
+
+
+def _organizations_of_streets(p: Principal):
+    """Street staff manage the accounts of their streets' organisations."""
+    return select(Organization.id).where(in_ids(Organization.street_id, p.scope_ids(Role.street_staff)))
+
+
 async def _unit_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
     return {uid: f"{lab.estate_name}{lab.label}" for uid, lab in (await unit_labels(session, ids)).items()}
 
@@ -71,4 +88,6 @@ register_scope_kind(ScopeType.estate, ScopeKind(
     _names_of(Estate), _locate_in_community(Estate, access.estate_condition), _managed(Estate, access.estate_condition)))
 register_scope_kind(ScopeType.grid, ScopeKind(
     _names_of(Grid), _locate_in_community(Grid, access.grid_condition), _managed(Grid, access.grid_condition)))
+register_scope_kind(ScopeType.organization, ScopeKind(
+    _names_of(Organization), _locate_organization, _organizations_of_streets))
 register_scope_kind(ScopeType.unit, ScopeKind(_unit_names))

@@ -9,11 +9,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.core import audit, clock
 from app.core.pagination import PageParams, paginate
 from app.registry import access, hooks
 from app.registry.areas import format_area, parse_area
-from app.registry.errors import DUPLICATE_NAME, ENTRANCE_OUTSIDE_BUILDING, GRID_BUILDING_OUTSIDE, UNIT_EXISTS
+from app.registry.errors import (
+    DUPLICATE_NAME,
+    ENTRANCE_OUTSIDE_BUILDING,
+    GRID_BUILDING_OUTSIDE,
+    ORGANIZATION_STREET_REQUIRED,
+    UNIT_EXISTS,
+)
 from app.registry.masking import mask_name, mask_phone
 from app.registry.models import (
     Building,
@@ -392,9 +399,17 @@ async def list_organizations(session: AsyncSession, p: Principal, page: PagePara
     return await paginate(session, stmt, [col(Organization.name), col(Organization.id)], page)
 
 
-async def create_organization(
-    session: AsyncSession, data: OrganizationCreate, *, actor_id: uuid.UUID | None
-) -> Organization:
+async def create_organization(session: AsyncSession, p: Principal, data: OrganizationCreate) -> Organization:
+    street_id = data.street_id
+    if not p.is_admin:
+        own = p.scope_ids(Role.street_staff)
+        if street_id is None and len(own) == 1:
+            street_id = next(iter(own))
+        if street_id not in own:
+            raise ORGANIZATION_STREET_REQUIRED(details={"street_ids": sorted(str(s) for s in own)})
+    elif street_id is not None and await session.get(Street, street_id) is None:
+        raise ORGANIZATION_STREET_REQUIRED(details={"street_id": str(street_id)})
     if await _exists(session, select(Organization.id).where(Organization.name == data.name)):
         raise DUPLICATE_NAME()
-    return await _created(session, actor_id, "organization", Organization(**data.model_dump()))
+    organization = Organization(**data.model_dump(exclude={"street_id"}), street_id=street_id)
+    return await _created(session, p.id, "organization", organization)

@@ -43,10 +43,11 @@ async def test_create_user_then_login(client, db, tree):
         ("street", "community_staff", "community", 201),
         ("street", "grid_worker", "grid", 201),
         ("street", "committee_member", "estate", 201),
-        ("street", "contractor", "organization", 201),  # works on projects of this street only
-        ("street", "contractor", "lone_organization", 403),  # no project yet: nobody's street
-        ("street", "contractor", "shared_organization", 403),  # also works in another street
-        ("admin", "contractor", "shared_organization", 201),
+        ("street", "contractor", "organization", 201),  # registered by this street
+        ("street", "contractor", "city_organization", 403),  # city-level: admins' alone
+        ("street", "contractor", "other_street_organization", 403),  # another street's
+        ("admin", "contractor", "city_organization", 201),
+        ("admin", "contractor", "other_street_organization", 201),
         ("street", "supervisor", "project", 201),
         ("community", "supervisor", "project", 201),
         ("community", "supervisor", "other_project", 422),  # another community's project: unseen
@@ -66,18 +67,17 @@ async def test_create_user_then_login(client, db, tree):
     ],
 )
 async def test_assignment_matrix(client, db, tree, assigner, role, target, status):
-    orgs = {name: await f.organization(db) for name in ("organization", "lone_organization", "shared_organization")}
+    orgs = {"organization": await f.organization(db, street_id=tree.street.id),
+            "city_organization": await f.organization(db),
+            "other_street_organization": await f.organization(db, street_id=tree.other_street.id)}
     project = await f.project(db, tree.estate.id)
     other_project = await f.project(db, tree.other_estate.id)
-    elsewhere = await f.project(db, (await f.estate(db)).id)  # another street
-    for org, on in (("organization", project), ("shared_organization", project), ("shared_organization", elsewhere)):
-        await f.project_organization(db, on.id, orgs[org].id)
     org = orgs["organization"]
     scopes = {
         "street": tree.street.id, "community": tree.community.id, "other_community": tree.other_community.id,
         "grid": tree.grid.id, "estate": tree.estate.id, "other_estate": tree.other_estate.id,
-        "organization": org.id, "lone_organization": orgs["lone_organization"].id,
-        "shared_organization": orgs["shared_organization"].id, "project": project.id,
+        "organization": org.id, "city_organization": orgs["city_organization"].id,
+        "other_street_organization": orgs["other_street_organization"].id, "project": project.id,
         "other_project": other_project.id, "unit": tree.unit.id, "nothing": uuid.uuid4(), None: None,
     }
     assigner_roles = {
@@ -198,9 +198,8 @@ async def test_users_outside_the_assigners_view_are_not_found(client, db, tree):
 ])
 async def test_nobody_assigns_a_role_to_themselves(client, db, tree, holder, role, scope):
     """Oversight and contractor roles above all: the assignee is never the assigner."""
-    organization = await f.organization(db)
+    organization = await f.organization(db, street_id=tree.street.id)
     project = await f.project(db, tree.estate.id)
-    await f.project_organization(db, project.id, organization.id)
     ids = {"community": tree.community.id, "street": tree.street.id, "estate": tree.estate.id, "grid": tree.grid.id,
            "project": project.id, "organization": organization.id, None: None}
     me = await f.user(db, (holder[0], ids[holder[1]]))
@@ -212,3 +211,24 @@ async def test_nobody_assigns_a_role_to_themselves(client, db, tree, holder, rol
     other = await f.user(db)
     await db.commit()
     assert (await _assign(client, h, other.id, role, ids[scope])).status_code == 201
+
+
+async def test_street_staff_see_their_streets_contractors_and_only_the_roles_in_their_scope(client, db, tree):
+    """Street staff listing /users saw every street's contractor accounts, and a user's roles everywhere."""
+    street_h = await staff_headers(db, (Role.street_staff, tree.street.id))
+    ours = await f.organization(db, street_id=tree.street.id)
+    theirs = await f.organization(db, street_id=tree.other_street.id)
+    our_contractor = await f.user(db, (Role.contractor, ours.id))
+    their_contractor = await f.user(db, (Role.contractor, theirs.id))
+    # A grid worker here who is also community staff in another street.
+    both = await f.user(db, (Role.grid_worker, tree.grid.id), (Role.community_staff, tree.other_community.id))
+    ids = {k: str(v.id) for k, v in dict(ours=our_contractor, theirs=their_contractor, both=both).items()}
+    await db.commit()
+    listed = {u["id"]: u for u in (await client.get(f"{API}/users", params={"limit": 100}, headers=street_h)).json()["items"]}
+    assert ids["ours"] in listed and ids["theirs"] not in listed
+    assert (await client.get(f"{API}/users/{ids['theirs']}", headers=street_h)).status_code == 404
+    detail = (await client.get(f"{API}/users/{ids['both']}", headers=street_h)).json()
+    assert [(r["role"], r["scope_id"]) for r in detail["roles"]] == [("grid_worker", str(tree.grid.id))]
+    assert [r["role"] for r in listed[ids["both"]]["roles"]] == ["grid_worker"]
+    admin_h = await staff_headers(db, (Role.admin, None))
+    assert len((await client.get(f"{API}/users/{ids['both']}", headers=admin_h)).json()["roles"]) == 2

@@ -235,7 +235,8 @@ async def test_organization_links(client, db, world):
     assert r.status_code == 409 and r.json()["error"]["code"] == "organization_already_linked"
     r = await client.post(url, headers=staff, json={"organization_id": str(pid), "role": "contractor"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "organization_unknown"
-    r = await client.post(url, headers=staff, json={"organization_id": str(world.b.organization_id), "role": "supervision"})
+    city_level = (await f.organization(db)).id  # serves every street
+    r = await client.post(url, headers=staff, json={"organization_id": str(city_level), "role": "supervision"})
     assert r.status_code == 201 and r.json()["role"] == "supervision"
     link_id = r.json()["id"]
     assert (await client.delete(f"{url}/{link_id}", headers=staff)).status_code == 204

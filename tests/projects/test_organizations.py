@@ -51,3 +51,23 @@ async def test_before_construction_the_contractor_may_be_unlinked(client, db, wo
     pid, link_id = project.id, link.id
     assert (await client.delete(f"{API}/projects/{pid}/organizations/{link_id}", headers=staff)).status_code == 204
     assert await _links(client, staff, pid) == {}
+
+
+async def test_another_streets_organisation_cannot_be_linked(client, db, world):
+    """Linking B's contractor to A's project would let A's staff reach into B's contractor accounts."""
+    staff = await world.headers_for(db, "street_staff:in")
+    r = await client.post(f"{API}/projects/{world.a.project_id}/organizations", headers=staff,
+                          json={"organization_id": str(world.b.organization_id), "role": "contractor"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "organization_outside_street"
+    city_level = await f.organization(db)  # registered by an admin for every street
+    r = await client.post(f"{API}/projects/{world.a.project_id}/organizations", headers=staff,
+                          json={"organization_id": str(city_level.id), "role": "supervision"})
+    assert r.status_code == 201
+    # And B's street still alone manages B's contractor accounts.
+    target = await f.user(db)
+    r = await client.post(f"/api/v1/users/{target.id}/roles", headers=staff,
+                          json={"role": "contractor", "scope_id": str(world.b.organization_id)})
+    assert r.status_code in (403, 422)
+    r = await client.post(f"/api/v1/users/{target.id}/roles", headers=await world.headers_for(db, "street_staff:out"),
+                          json={"role": "contractor", "scope_id": str(world.b.organization_id)})
+    assert r.status_code == 201
