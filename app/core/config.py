@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # A ledger is one estate: a few thousand units. Larger files are split (and would hold SQLite's write
     # lock for a minute); an XLSX is refused before parsing when its parts unpack to more than this.
     import_max_rows: int = 20_000
+    # Up to this many rows a ledger is imported within the request; a larger one is queued for the worker,
+    # which applies it this many rows per transaction.
+    import_sync_max_rows: int = 2_000
+    import_chunk_rows: int = 500
     import_max_unpacked_bytes: int = 64 * 1024 * 1024
 
     # Idempotency-Key: how long a stored response is replayed.

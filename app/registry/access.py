@@ -27,6 +27,7 @@ from app.registry.models import (
     Grid,
     Organization,
     PropertyUnit,
+    RegistryImport,
     Street,
 )
 
@@ -118,3 +119,10 @@ def organization_condition(p: Principal, level: Level = "read") -> ColumnElement
     if p.roles & {Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker}:
         return true()
     return _in(Organization.id, p.scope_ids(Role.contractor))
+
+
+def import_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    """A ledger import is its estate's managers' business, to read as to make."""
+    if p.is_admin:
+        return true()
+    return RegistryImport.estate_id.in_(select(Estate.id).where(estate_condition(p, "manage")))

@@ -14,7 +14,7 @@ from app.auth.roles import Role
 from app.authz import load_scoped, loader, require_roles
 from app.registry import access
 from app.registry.access import Level
-from app.registry.models import Building, Community, Estate, Grid, PropertyUnit, Street
+from app.registry.models import Building, Community, Estate, Grid, PropertyUnit, RegistryImport, Street
 
 EstateForRead = loader(Estate, access.estate_condition, "read", param="estate_id")
 EstateForManage = loader(Estate, access.estate_condition, "manage", param="estate_id")
@@ -24,6 +24,7 @@ UnitForRead = loader(PropertyUnit, access.unit_condition, "read", param="unit_id
 # PATCH of a unit: grid workers may correct the units of their grid.
 UnitForContact = loader(PropertyUnit, access.unit_condition, "contact", param="unit_id")
 GridForManage = loader(Grid, access.grid_condition, "manage", param="grid_id")
+ImportForManage = loader(RegistryImport, access.import_condition, "read", param="import_id")
 
 # Creating what has no parent in the registry: streets (admins), organisations (the clients of the works).
 Admin = Annotated[Principal, require_roles(Role.admin)]

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.errors import AppError, NotFound
+from app.registry import hooks
 from app.registry.areas import AreaError, parse_area
 from app.registry.errors import IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE
 from app.registry.ledger import (
@@ -282,32 +283,46 @@ def read_ledger(filename: str, content: bytes) -> ParsedLedger:
 # --- applying to the estate --------------------------------------------------------------------------
 
 
+async def parse_ledger(filename: str, content: bytes) -> ParsedLedger:
+    """Read and check a ledger file (openpyxl and the row checks are CPU work: in a thread)."""
+    return await asyncio.to_thread(read_ledger, filename, content)
+
+
 async def import_ledger(
-    session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes, *, actor_id: uuid.UUID | None = None
+    session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes, *, actor_id: uuid.UUID | None = None,
+    parsed: ParsedLedger | None = None,
 ) -> ImportReport:
-    """Import a ledger file into the estate. Flushes, never commits: the caller owns the transaction.
+    """Import a ledger file into the estate in the caller's transaction (flushes, never commits).
 
     One audit entry per import, with its counts (not one per row: a ledger is thousands of rows)."""
-    report = await _import(session, estate_id, filename, content)
+    if await session.get(Estate, estate_id) is None:
+        raise NotFound()
+    parsed = parsed or await parse_ledger(filename, content)
+    report = ImportReport(errors=parsed.errors)
+    await apply_rows(session, estate_id, parsed.rows, report, actor_id=actor_id)
+    await record_import(session, estate_id, filename, report, actor_id)
+    return report
+
+
+async def record_import(
+    session: AsyncSession, estate_id: uuid.UUID, filename: str, report: ImportReport, actor_id: uuid.UUID | None
+) -> None:
     await audit.record(
         session, actor_id=actor_id, action="registry.import", entity_type="estate", entity_id=estate_id,
         after={"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
                "errors": len(report.errors), "filename": filename},
         estate_id=estate_id,
     )
-    return report
 
 
-async def _import(session: AsyncSession, estate_id: uuid.UUID, filename: str, content: bytes) -> ImportReport:
-    estate = await session.get(Estate, estate_id)
-    if estate is None:
-        raise NotFound()
-    # openpyxl and the row checks are CPU work: keep them off the event loop.
-    parsed = await asyncio.to_thread(read_ledger, filename, content)
-    report = ImportReport(errors=parsed.errors)
-    if not parsed.rows:
-        return report
-
+async def apply_rows(
+    session: AsyncSession, estate_id: uuid.UUID, rows: list[LedgerRow], report: ImportReport, *,
+    actor_id: uuid.UUID | None = None,
+) -> None:
+    """Make the estate's record say what ``rows`` say, counting into ``report``. Owners the rows replace
+    are reported to the registry's hooks (their bindings are checked again)."""
+    if not rows:
+        return
     buildings = {
         b.name: b for b in (await session.exec(select(Building).where(Building.estate_id == estate_id))).all()
     }
@@ -338,8 +353,8 @@ async def _import(session: AsyncSession, estate_id: uuid.UUID, filename: str, co
         links[link.unit_id].append(link)
         estate_persons[person.id] = person
     # Owners already on record elsewhere with the same name and phone are the same person.
-    phones = {r.phone for r in parsed.rows if r.owner and r.phone}
-    phones.update(p for r in parsed.rows for _, p in r.co_owners if p)
+    phones = {r.phone for r in rows if r.owner and r.phone}
+    phones.update(p for r in rows for _, p in r.co_owners if p)
     people = PersonMatcher(estate_persons.values(), await persons_with_phones(session, phones))
 
     now = clock.now()
@@ -349,7 +364,8 @@ async def _import(session: AsyncSession, estate_id: uuid.UUID, filename: str, co
     new_links: list[UnitOccupant] = []
     stale_links: list[UnitOccupant] = []
 
-    for row in parsed.rows:
+    removed: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)  # unit -> persons off its owners
+    for row in rows:
         building = buildings.get(row.building)
         if building is None:
             building = buildings[row.building] = Building(estate_id=estate_id, name=row.building)
@@ -385,9 +401,12 @@ async def _import(session: AsyncSession, estate_id: uuid.UUID, filename: str, co
         # The ledger is the record of ownership: its owners replace the unit's; tenants stay.
         for pid, link in current.items():
             if pid in desired:
+                if link.relation != desired[pid]:
+                    removed[unit.id].append(pid)  # owner <-> co-owner: a binding as the old one is checked again
                 link.relation = desired[pid]
             elif link.relation in OWNER_RELATIONS:
                 stale_links.append(link)
+                removed[unit.id].append(pid)
         new_links.extend(
             UnitOccupant(unit_id=unit.id, person_id=pid, relation=rel) for pid, rel in desired.items() if pid not in current
         )
@@ -404,7 +423,9 @@ async def _import(session: AsyncSession, estate_id: uuid.UUID, filename: str, co
     if new_links:
         session.add_all(new_links)
         await session.flush()
-    return report
+    for unit_id, person_ids in removed.items():
+        await hooks.persons_removed(session, unit_id, person_ids, actor_id)
 
 
-__all__ = ["ImportReport", "LedgerRow", "import_ledger", "parse_table", "read_ledger", "read_table"]
+__all__ = ["ImportReport", "LedgerRow", "apply_rows", "import_ledger", "parse_ledger", "parse_table", "read_ledger",
+           "read_table", "record_import"]

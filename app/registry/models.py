@@ -3,11 +3,12 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.db import created_at_field, enum_field, id_field
+from app.core.db import created_at_field, dt_field, enum_field, id_field
 
 
 class Street(SQLModel, table=True):
@@ -150,3 +151,32 @@ class Organization(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, max_length=20)
     created_at: datetime = created_at_field()
 
+
+
+class ImportStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class RegistryImport(SQLModel, table=True):
+    """A ledger too large to import within one request: the worker applies its checked rows in chunks,
+    each in a transaction of its own, so that no import holds the database for long."""
+
+    __tablename__ = "registry_import"
+    id: uuid.UUID = id_field()
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True)
+    filename: str = Field(default="", max_length=255)
+    status: ImportStatus = enum_field(ImportStatus, default=ImportStatus.queued, index=True)
+    rows: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # emptied once applied
+    rows_total: int = 0
+    rows_done: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # the file's row errors
+    failure: str | None = Field(default=None, max_length=500)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+    finished_at: datetime | None = dt_field()

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.config import get_settings
@@ -19,6 +20,7 @@ from app.registry.deps import (
     EstateForManage,
     EstateForRead,
     GridForManage,
+    ImportForManage,
     OrganizationCreator,
     UnitForContact,
     UnitForRead,
@@ -36,7 +38,8 @@ from app.registry.errors import (
     UNIT_EXISTS,
 )
 from app.registry.exporter import export_ledger
-from app.registry.importer import import_ledger
+from app.registry.importer import import_ledger, parse_ledger
+from app.registry.imports import import_public, queue_import
 from app.registry.schemas import (
     BuildingCreate,
     BuildingPublic,
@@ -54,6 +57,7 @@ from app.registry.schemas import (
     ImportReport,
     OrganizationCreate,
     OrganizationPublic,
+    RegistryImportPublic,
     StreetCreate,
     StreetPublic,
     UnitCreate,
@@ -176,7 +180,8 @@ async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDe
 
 @router.post(
     "/estates/{estate_id}/registry-imports", response_model=ImportReport,
-    responses=responses(403, 404, PAYLOAD_TOO_LARGE, IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE)
+    responses={**responses(403, 404, PAYLOAD_TOO_LARGE, IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE),
+               202: {"model": RegistryImportPublic, "description": "Queued: a large ledger the worker applies"}},
 )
 async def import_registry(
     estate: EstateForManage,
@@ -184,12 +189,26 @@ async def import_registry(
     principal: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="XLSX or CSV ledger")],
 ):
-    """Row errors are reported and skipped; the other rows are imported. Re-import updates in place."""
+    """Row errors are reported and skipped; the other rows are imported. Re-import updates in place.
+
+    A ledger of up to ``APP_IMPORT_SYNC_MAX_ROWS`` rows is imported at once (200, the report); a larger one
+    is checked now and applied by the worker in chunks (202; follow ``GET /registry-imports/{id}``)."""
     limit = get_settings().import_max_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise PAYLOAD_TOO_LARGE(details={"max_bytes": limit})
-    return await import_ledger(session, estate.id, file.filename or "", content, actor_id=principal.id)
+    filename = file.filename or ""
+    parsed = await parse_ledger(filename, content)
+    if len(parsed.rows) > get_settings().import_sync_max_rows:
+        job = await queue_import(session, estate.id, filename, parsed, principal.id)
+        return JSONResponse(import_public(job).model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
+    return await import_ledger(session, estate.id, filename, content, actor_id=principal.id, parsed=parsed)
+
+
+@router.get("/registry-imports/{import_id}", response_model=RegistryImportPublic, responses=READ)
+async def get_registry_import(registry_import: ImportForManage):
+    """A queued ledger import: its progress, and its report once done."""
+    return import_public(registry_import)
 
 
 _MEDIA = {

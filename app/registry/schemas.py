@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.registry.areas import AreaError, format_area, parse_area
 from app.registry.ledger import PHONE_RE
-from app.registry.models import OccupantRelation, OrganizationKind, PersonKind
+from app.registry.models import ImportStatus, OccupantRelation, OrganizationKind, PersonKind
 
 
 def _area(value: str) -> str:
@@ -182,6 +182,21 @@ class ImportReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     errors: list[ImportRowError] = []
+
+
+class RegistryImportPublic(_Public):
+    """A ledger import running in the background: ``GET /registry-imports/{id}`` until ``done``."""
+
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    filename: str
+    status: ImportStatus
+    rows_total: int
+    rows_done: int
+    report: ImportReport
+    failure: str | None
+    created_at: datetime
+    finished_at: datetime | None
 
 
 class GridCreate(BaseModel):

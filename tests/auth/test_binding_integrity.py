@@ -217,3 +217,16 @@ async def test_failed_logins_and_the_lockout_are_audited(client, db, tree):
                              .order_by(AuditEntry.seq))).all()
     assert [e.action for e in entries] == ["login.failed"] * (get_settings().login_max_failures - 1) + ["login.locked"]
     assert entries[-1].after["locked_until"] and entries[0].after == {"failed_logins": 1, "locked_until": None}
+
+
+async def test_a_ledger_import_that_replaces_the_owner_puts_the_binding_back_to_pending(client, db, tree):
+    from app.registry.importer import import_ledger
+
+    wh = await staff_headers(db, (Role.grid_worker, tree.grid.id))
+    owner = await wechat_login(client, "integrity-import")
+    assert (await _redeem(client, bearer(owner), await _code(client, wh, tree.unit.id))).json()["status"] == "approved"
+    ledger = "楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,联系电话\n1栋,1单元,1,101,86.50,李新业主,13900001111\n"
+    report = await import_ledger(db, tree.estate.id, "new-owner.csv", ledger.encode())
+    assert report.updated == 1
+    mine = (await client.get(f"{API}/me/unit-bindings", headers=bearer(owner))).json()
+    assert [b["status"] for b in mine] == ["pending"]  # not moved to 李新业主, not kept as owner either
