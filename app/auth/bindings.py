@@ -111,18 +111,27 @@ async def _accounts_of(session: AsyncSession, user_ids: list[uuid.UUID | None]) 
     return [Account(uid, phone) for uid, phone in rows.all()]
 
 
+async def _self_benefit(
+    session: AsyncSession, beneficiary: User, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
+    error: ErrorCode = BINDING_SELF_BENEFIT,
+) -> ErrorCode | None:
+    """Whoever issued the code, corrected the person's record (``recorded_by``) or decides may not be,
+    under any of their accounts, the one bound: ``error`` for the ``actor_ids``, ``binding_self_benefit``
+    for the one who corrected the record; None when neither."""
+    me = Account(beneficiary.id, beneficiary.phone)
+    if actor_ids and benefits_self(me, occupant.phone, await _accounts_of(session, actor_ids)):
+        return error
+    if benefits_self(me, occupant.phone, await _accounts_of(session, [occupant.recorded_by])):
+        return BINDING_SELF_BENEFIT
+    return None
+
+
 async def _refuse_self_benefit(
     session: AsyncSession, beneficiary: User, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
     error: ErrorCode = BINDING_SELF_BENEFIT,
 ) -> None:
-    """Whoever issued the code, corrected the person's record (``recorded_by``) or decides may not be,
-    under any of their accounts, the one bound: ``error`` for the ``actor_ids``, ``binding_self_benefit``
-    for the one who corrected the record."""
-    me = Account(beneficiary.id, beneficiary.phone)
-    if actor_ids and benefits_self(me, occupant.phone, await _accounts_of(session, actor_ids)):
-        raise error()
-    if benefits_self(me, occupant.phone, await _accounts_of(session, [occupant.recorded_by])):
-        raise BINDING_SELF_BENEFIT()
+    if (refusal := await _self_benefit(session, beneficiary, occupant, actor_ids, error)) is not None:
+        raise refusal()
 
 
 async def _occupant(session: AsyncSession, unit_id: uuid.UUID, person_id: uuid.UUID) -> registry.Occupant:
@@ -210,11 +219,9 @@ async def _match_by_phone(session: AsyncSession, user: User, binding: UnitBindin
         return
     occupant = await _occupant(session, binding.unit_id, match.person_id)
     binding.person_id = occupant.person_id
-    try:
-        await _refuse_self_benefit(session, user, occupant, [])
-    except AppError:
-        return
-    if not await _bound_elsewhere(session, binding, occupant.person_id):
+    if await _self_benefit(session, user, occupant, []) is None and not await _bound_elsewhere(
+        session, binding, occupant.person_id
+    ):
         _approve(binding, BindingMethod.phone_match, None, occupant)
 
 
