@@ -46,12 +46,14 @@ from app.auth.schemas import (
     Applicant,
     InviteCodeCreate,
     MyBindingPublic,
+    OnRecord,
     UnitBindingCreate,
     UnitBindingPublic,
 )
 from app.core import audit, clock, throttle
 from app.core.errors import AppError, ErrorCode, NotFound
 from app.core.pagination import PageParams, paginate
+from app.notifications.events import Notice, notify
 from app.registry import hooks as registry_hooks
 from app.registry import reads as registry
 
@@ -79,9 +81,15 @@ async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindi
     return [_my_public(b, labels) for b in bindings]
 
 
+def _last_four(phone: str | None) -> str | None:
+    return None if phone is None else "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
 async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) -> list[UnitBindingPublic]:
-    """Bindings as deciders see them, with labels and applicants fetched in two queries."""
+    """Bindings as deciders see them - what to check: the applicant's nickname and verified phone (its last
+    four digits), the unit's people on record, when it was asked - in three queries."""
     labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
+    people = await registry.occupants_of_units(session, {b.unit_id for b in bindings})
     user_ids = list({b.user_id for b in bindings})
     users = {u.id: u for u in (await session.exec(select(User).where(User.id.in_(user_ids)))).all()} if user_ids else {}
     out = []
@@ -90,8 +98,12 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
         out.append(
             UnitBindingPublic(
                 **_my_public(b, labels).model_dump(),
-                applicant=Applicant(id=applicant.id, display_name=applicant.display_name, phone=applicant.phone),
+                applicant=Applicant(id=applicant.id, display_name=applicant.display_name,
+                                    phone=_last_four(applicant.phone)),
                 person_id=b.person_id,
+                on_record=[OnRecord(person_id=o.person_id, name=o.name, relation=o.relation.value,
+                                    phone_last4=o.phone[-4:] if o.phone else None)
+                           for o in people.get(b.unit_id, [])],
                 note=b.note,
                 decided_at=b.decided_at,
             )
@@ -367,7 +379,21 @@ async def approve_binding(
     session.add(binding)
     await session.flush()
     await _record(session, principal.id, "binding.approve", binding, before)
+    await _tell_applicant(session, binding, "已通过", "您的房屋绑定申请已通过，可以参与小区改造事项了。")
     return binding
+
+
+async def _tell_applicant(
+    session: AsyncSession, binding: UnitBinding, outcome: str, body: str, remark: str = "如有疑问请联系网格员"
+) -> None:
+    """The applicant learns a decision on their binding (inbox; WeChat if they subscribed)."""
+    label = (await registry.unit_labels(session, [binding.unit_id]))[binding.unit_id]
+    await notify(session, Notice(
+        template="binding_decided", title=f"房屋绑定{outcome}：{label.estate_name}{label.label}", body=body,
+        data={"thing1": f"{label.estate_name}{label.label}", "phrase2": outcome, "thing3": remark,
+              "time4": clock.now()},
+        page="pages/me/bindings",
+    ), [binding.user_id])
 
 
 async def reject_binding(session: AsyncSession, principal: Principal, binding_id: uuid.UUID, reason: str) -> UnitBinding:
@@ -378,6 +404,7 @@ async def reject_binding(session: AsyncSession, principal: Principal, binding_id
     session.add(binding)
     await session.flush()
     await _record(session, principal.id, "binding.reject", binding, before)
+    await _tell_applicant(session, binding, "未通过", f"您的房屋绑定申请未通过：{reason}", remark=reason)
     return binding
 
 
@@ -399,6 +426,8 @@ async def _recheck_removed_persons(
         session.add(binding)
         await session.flush()
         await _record(session, actor_id, "binding.recheck", binding, before)
+        await _tell_applicant(session, binding, "待核实", f"{RECHECK_NOTE}，网格员核实前暂不能以住户身份参与。",
+                              remark=RECHECK_NOTE)
 
 
 RECHECK_NOTE = "房屋登记信息已更正，需重新核实"

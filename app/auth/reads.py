@@ -2,19 +2,21 @@
 
 - ``wechat_openids``: where a WeChat subscribe message for a user goes (notifications).
 - ``residents``: the accounts with an approved binding to some units - who to tell about their estate.
-- ``display_names``: the "who did it" of timelines and lists.
+- ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
 """
 
 import uuid
 from collections.abc import Collection, Iterable
 
+from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import BindingRelation, BindingStatus, UnitBinding, User
+from app.auth.models import BindingRelation, BindingStatus, RoleAssignment, UnitBinding, User
+from app.auth.roles import Role
 
-__all__ = ["BindingRelation", "display_names", "residents", "wechat_openids"]
+__all__ = ["ActorPublic", "BindingRelation", "actors", "display_names", "residents", "wechat_openids"]
 
 
 async def wechat_openids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -51,3 +53,30 @@ async def display_names(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
     if not ids:
         return {}
     return dict((await session.exec(select(User.id, User.display_name).where(User.id.in_(ids)))).all())
+
+
+class ActorPublic(BaseModel):
+    """Who did something, as a timeline shows them: name and the role they act in (their highest)."""
+
+    id: uuid.UUID
+    display_name: str
+    role: Role | None
+
+
+async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, ActorPublic]:
+    """Each user's name and highest role (admin first, resident last), in two queries."""
+    ids = list({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    names = await display_names(session, ids)
+    held: dict[uuid.UUID, set[Role]] = {i: set() for i in names}
+    for user_id, role in (await session.exec(
+            select(RoleAssignment.user_id, RoleAssignment.role).where(RoleAssignment.user_id.in_(ids)))).all():
+        held[user_id].add(role)
+    bound = await session.exec(select(UnitBinding.user_id).where(
+        UnitBinding.user_id.in_(ids), UnitBinding.status == BindingStatus.approved).distinct())
+    for user_id in bound.all():
+        held[user_id].add(Role.resident)
+    order = list(Role)
+    return {i: ActorPublic(id=i, display_name=names[i], role=min(held[i], key=order.index) if held[i] else None)
+            for i in names}

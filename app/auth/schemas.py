@@ -113,8 +113,17 @@ class BindingDecisionReject(BaseModel):
 
 class Applicant(BaseModel):
     id: uuid.UUID
-    display_name: str
-    phone: str | None = Field(description="WeChat-verified phone; deciders are at contact level")
+    display_name: str = Field(description="the WeChat nickname")
+    phone: str | None = Field(description="WeChat-verified phone, all but its last four digits masked")
+
+
+class OnRecord(BaseModel):
+    """A person on the unit's record, to compare the applicant with."""
+
+    person_id: uuid.UUID
+    name: str
+    relation: str
+    phone_last4: str | None
 
 
 class UnitBindingPublic(MyBindingPublic):
@@ -122,6 +131,7 @@ class UnitBindingPublic(MyBindingPublic):
 
     applicant: Applicant
     person_id: uuid.UUID | None = Field(default=None, description="the person on the unit's record it names")
+    on_record: list[OnRecord] = Field(default_factory=list, description="the unit's people on record")
     note: str | None = None
     decided_at: datetime | None = None
 

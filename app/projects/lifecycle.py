@@ -46,6 +46,20 @@ STATES: tuple[str, ...] = (
 )
 INITIAL = "surveying"
 
+# What residents are told a stage is called (at most five characters: a WeChat "phrase").
+STATE_NAMES: dict[str, str] = {
+    "surveying": "摸底调查",
+    "designing": "方案设计",
+    "publicizing": "方案公示",
+    "voting": "居民表决",
+    "approved": "表决通过",
+    "rejected": "表决未通过",
+    "constructing": "施工中",
+    "accepting": "竣工验收",
+    "accepted": "验收通过",
+    "maintaining": "长效管理",
+}
+
 EDGES: frozenset[tuple[str, str]] = frozenset({
     ("surveying", "designing"),
     ("designing", "publicizing"),

@@ -101,7 +101,8 @@ async def transition_project(data: TransitionCreate, project: ProjectForManage, 
 
 @router.get("/projects/{project_id}/timeline", response_model=Page[ProjectEventPublic], responses=READ)
 async def get_project_timeline(project: ProjectForRead, session: SessionDep, page: PageDep):
-    return page_of(ProjectEventPublic, *await service.timeline(session, project, page))
+    items, cursor = await service.timeline(session, project, page)
+    return Page[ProjectEventPublic](items=items, next_cursor=cursor)
 
 
 # --- organisations -----------------------------------------------------------------------------------

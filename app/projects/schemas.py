@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.auth.reads import ActorPublic
 from app.projects.models import (
     FundingSource,
     ProjectOrganizationRole,
@@ -78,6 +79,7 @@ class ProjectEventPublic(_Public):
     from_status: str | None
     to_status: str | None
     actor_id: uuid.UUID | None
+    actor: ActorPublic | None = Field(default=None, description="who: name and role")
     note: str | None
     data: dict[str, Any] | None
     created_at: datetime

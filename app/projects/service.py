@@ -10,6 +10,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.errors import VALIDATION_ERROR, NotFound
@@ -46,6 +47,7 @@ from app.projects.schemas import (
     ItemProgressCreate,
     OverallProgress,
     ProjectCreate,
+    ProjectEventPublic,
     ProjectItemIn,
     ProjectItemPublic,
     ProjectItems,
@@ -175,9 +177,14 @@ async def transition(
     return project
 
 
-async def timeline(session: AsyncSession, project: Project, page: PageParams):
+async def timeline(
+    session: AsyncSession, project: Project, page: PageParams
+) -> tuple[list[ProjectEventPublic], str | None]:
+    """The project's events, each with who did it (name and role)."""
     stmt = select(ProjectEvent).where(ProjectEvent.project_id == project.id)
-    return await paginate(session, stmt, [col(ProjectEvent.created_at), col(ProjectEvent.id)], page)
+    events, cursor = await paginate(session, stmt, [col(ProjectEvent.created_at), col(ProjectEvent.id)], page)
+    who = await accounts.actors(session, [e.actor_id for e in events])
+    return [ProjectEventPublic.model_validate(e.model_dump() | {"actor": who.get(e.actor_id)}) for e in events], cursor
 
 
 # --- organisations -----------------------------------------------------------------------------------

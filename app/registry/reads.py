@@ -44,7 +44,7 @@ from app.registry.models import (
 
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "occupants", "organization_ids", "organization_readable", "organizations", "owners",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organization_ids", "organization_readable", "organizations", "owners",
     "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
 ]
 
@@ -63,6 +63,11 @@ def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None
     """Subquery of the ids of the units ``p`` may touch at ``level`` (optionally of one estate)."""
     stmt = select(PropertyUnit.id).where(access.unit_condition(p, level))
     return stmt if estate_id is None else stmt.where(PropertyUnit.estate_id == estate_id)
+
+
+def estate_unit_ids(estate_id: uuid.UUID) -> Select:
+    """Subquery of the ids of an estate's units (whom to tell about the estate: their residents)."""
+    return select(PropertyUnit.id).where(PropertyUnit.estate_id == estate_id)
 
 
 def organization_ids(p: Principal) -> Select:
@@ -281,13 +286,25 @@ class Occupant:
 
 async def occupants(session: AsyncSession, unit_id: uuid.UUID) -> list[Occupant]:
     """Everyone on the unit's record (owners, co-owners, tenants), in relation then name order."""
+    return (await occupants_of_units(session, [unit_id])).get(unit_id, [])
+
+
+async def occupants_of_units(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Occupant]]:
+    """``occupants`` of many units in one query."""
+    ids = list(set(unit_ids))
+    if not ids:
+        return {}
     rows = await session.exec(
-        select(Person.id, Person.name, Person.phone, UnitOccupant.relation, UnitOccupant.recorded_by)
+        select(UnitOccupant.unit_id, Person.id, Person.name, Person.phone, UnitOccupant.relation,
+               UnitOccupant.recorded_by)
         .join(UnitOccupant, UnitOccupant.person_id == Person.id)
-        .where(UnitOccupant.unit_id == unit_id)
+        .where(UnitOccupant.unit_id.in_(ids))
         .order_by(UnitOccupant.relation, Person.name, Person.id)
     )
-    return [Occupant(*row) for row in rows.all()]
+    found: dict[uuid.UUID, list[Occupant]] = defaultdict(list)
+    for unit_id, *occupant in rows.all():
+        found[unit_id].append(Occupant(*occupant))
+    return dict(found)
 
 
 @dataclass(frozen=True)

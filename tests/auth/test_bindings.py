@@ -232,3 +232,16 @@ async def test_invite_code_collisions_are_retried_then_refused(client, db, tree,
     r = await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=wh)
     assert r.status_code == 503 and r.json()["error"]["code"] == "invite_code_unavailable"
     assert len((await db.exec(select(InviteCode).where(InviteCode.unit_id == tree.unit.id))).all()) == 2
+
+
+async def test_a_pending_binding_shows_the_decider_what_to_check(client, db, tree):
+    me = await wechat_login(client, "b-check")
+    await client.post(f"{API}/me/phone", json={"code": "phone:13611112222"}, headers=bearer(me))
+    asked = (await _request(client, me, unit_id=tree.unit.id)).json()
+    assert asked["status"] == "pending"  # the phone is on no record of this unit
+    wh = await staff_headers(db, (Role.grid_worker, tree.grid.id))
+    [pending] = (await client.get(f"{API}/me/tasks", headers=wh)).json()["unit_bindings"]
+    assert pending["applicant"]["phone"] == "*******2222" and pending["applicant"]["display_name"]
+    assert pending["created_at"] == asked["created_at"]
+    assert {(p["name"], p["relation"], p["phone_last4"]) for p in pending["on_record"]} == {
+        ("张三", "owner", "8000"), ("王芳", "co_owner", None), ("赵六", "tenant", None)}
