@@ -6,9 +6,9 @@ field here, so they cannot reach a client by accident.
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.auth.models import (
     BindingMethod,
@@ -18,6 +18,7 @@ from app.auth.models import (
     ScopeType,
 )
 from app.auth.rules import PHONE_PATTERN
+from app.core.phones import normalize_phone
 
 # ---- login and tokens -------------------------------------------------------------------------------
 
@@ -26,8 +27,12 @@ class WechatLogin(BaseModel):
     code: str = Field(min_length=1, max_length=128, description="code from wx.login")
 
 
+# A mainland mobile number; "+86 139 0000 0003" and "139-0000-0003" are taken as typed.
+MobilePhone = Annotated[str, BeforeValidator(normalize_phone), Field(pattern=PHONE_PATTERN)]
+
+
 class PasswordLogin(BaseModel):
-    phone: str = Field(pattern=PHONE_PATTERN)
+    phone: MobilePhone
     password: str = Field(min_length=1, max_length=128)
 
 
@@ -169,7 +174,7 @@ class TasksPublic(BaseModel):
 
 class UserCreate(BaseModel):
     display_name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(pattern=PHONE_PATTERN)
+    phone: MobilePhone
     password: str = Field(min_length=8, max_length=128)
 
 

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
+from app.core.phones import normalize_phone
 from app.registry.areas import AreaError, format_area, parse_area
 from app.registry.ledger import PHONE_RE
 from app.registry.models import ImportStatus, OccupantRelation, OrganizationKind, PersonKind
@@ -28,7 +29,7 @@ def _phone(value: str | None) -> str | None:
 AreaStr = Annotated[str, Field(examples=["86.50"]), AfterValidator(_area)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Phone = Annotated[str | None, AfterValidator(_phone)]
+Phone = Annotated[str | None, BeforeValidator(normalize_phone), AfterValidator(_phone)]
 
 
 class _Public(BaseModel):
