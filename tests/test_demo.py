@@ -17,13 +17,18 @@ async def _counts(db):
     ]
 
 
-async def test_seed_is_idempotent(db):
+async def test_seed_loads_once_and_keeps_what_users_changed(db):
     first = await _seed(db)
     assert first["ledger"] == {"created": 84, "updated": 0, "unchanged": 0, "errors": 0}
     counts = await _counts(db)
+    unit = (await db.exec(select(PropertyUnit).where(PropertyUnit.room_number == "101"))).first()
+    unit.note = "用户改过的备注"
+    db.add(unit)
+    await db.flush()
     second = await _seed(db)
-    assert second["ledger"] == {"created": 0, "updated": 0, "unchanged": 84, "errors": 0}
+    assert second["already_loaded"] is True and second["estate_id"] == first["estate_id"]
     assert await _counts(db) == counts
+    assert (await db.get(PropertyUnit, unit.id, populate_existing=True)).note == "用户改过的备注"
 
 
 async def test_seed_creates_one_login_per_role(db):

@@ -65,6 +65,13 @@ async def _get_or_create(session: AsyncSession, model, defaults: dict[str, Any] 
 
 
 async def _seed(session: AsyncSession) -> dict[str, Any]:
+    """Load the demo once. Run again, it changes nothing - not even what users changed since - and says so."""
+    loaded = (await session.exec(select(Estate.id).join(Community, Community.id == Estate.community_id)
+                                 .join(Street, Street.id == Community.street_id)
+                                 .where(Street.name == "西溪坪街道", Estate.name == "电力小区"))).first()
+    if loaded is not None:
+        return {"estate_id": str(loaded), "already_loaded": True,
+                "message": "演示数据已存在，未作任何改动 (the demo is already loaded; nothing was changed)"}
     street = await _get_or_create(session, Street, district="永定区", name="西溪坪街道")
     community = await _get_or_create(session, Community, street_id=street.id, name="官黎坪社区")
     estate = await _get_or_create(
