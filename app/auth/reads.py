@@ -2,6 +2,7 @@
 
 - ``wechat_openids``: where a WeChat subscribe message for a user goes (notifications).
 - ``residents``: the accounts with an approved binding to some units - who to tell about their estate.
+- ``bound_unit_ids``, ``binding_summary``: which units have bound accounts (grid rosters).
 - ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
 """
 
@@ -16,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.models import BindingRelation, BindingStatus, RoleAssignment, UnitBinding, User
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "BindingRelation", "actors", "display_names", "residents", "wechat_openids"]
+__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_summary", "bound_unit_ids", "display_names",
+           "residents", "wechat_openids"]
 
 
 async def wechat_openids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -80,3 +82,24 @@ async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) ->
     order = list(Role)
     return {i: ActorPublic(id=i, display_name=names[i], role=min(held[i], key=order.index) if held[i] else None)
             for i in names}
+
+
+def bound_unit_ids() -> Select:
+    """Subquery of the units that have an approved binding."""
+    return select(UnitBinding.unit_id).where(UnitBinding.status == BindingStatus.approved)
+
+
+async def binding_summary(session: AsyncSession, unit_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
+    """Per unit: how many accounts are bound to it (approved), and whether an owner or co-owner is."""
+    ids = list(unit_ids)
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(UnitBinding.unit_id, UnitBinding.relation)
+        .where(UnitBinding.unit_id.in_(ids), UnitBinding.status == BindingStatus.approved)
+    )
+    summary: dict[uuid.UUID, tuple[int, bool]] = {}
+    for unit_id, relation in rows.all():
+        count, owner = summary.get(unit_id, (0, False))
+        summary[unit_id] = (count + 1, owner or relation in (BindingRelation.owner, BindingRelation.co_owner))
+    return summary

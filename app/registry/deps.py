@@ -24,6 +24,7 @@ UnitForRead = loader(PropertyUnit, access.unit_condition, "read", param="unit_id
 # PATCH of a unit: grid workers may correct the units of their grid.
 UnitForContact = loader(PropertyUnit, access.unit_condition, "contact", param="unit_id")
 GridForManage = loader(Grid, access.grid_condition, "manage", param="grid_id")
+GridForContact = loader(Grid, access.grid_condition, "contact", param="grid_id")
 ImportForManage = loader(RegistryImport, access.import_condition, "read", param="import_id")
 
 # Creating what has no parent in the registry: streets (admins), organisations (the clients of the works).

@@ -19,6 +19,7 @@ from app.registry.deps import (
     BuildingForRead,
     EstateForManage,
     EstateForRead,
+    GridForContact,
     GridForManage,
     ImportForManage,
     OrganizationCreator,
@@ -58,6 +59,7 @@ from app.registry.schemas import (
     OrganizationCreate,
     OrganizationPublic,
     RegistryImportPublic,
+    RosterUnit,
     StreetCreate,
     StreetPublic,
     UnitCreate,
@@ -247,6 +249,18 @@ async def list_grids(
 async def create_grid(data: GridCreate, session: SessionDep, principal: CurrentPrincipal):
     await community_for(session, principal, data.community_id, "manage")
     return await service.create_grid(session, data, actor_id=principal.id)
+
+
+@router.get("/grids/{grid_id}/roster", response_model=Page[RosterUnit], responses=READ)
+async def get_grid_roster(
+    grid: GridForContact, session: SessionDep, page: PageDep, building_id: uuid.UUID | None = None,
+    unbound: bool = False, q: Annotated[str | None, Query(max_length=50, description="room or name contains")] = None,
+):
+    """The grid's units for the grid worker's tablet, in pages: building, entrance, room, the people on
+    record with their phones (in full: the grid worker visits them), how many accounts are bound and
+    whether the owner is. ``unbound=true`` lists only units nobody is bound to."""
+    items, cursor = await service.grid_roster(session, grid, page, building_id=building_id, unbound=unbound, q=q)
+    return Page[RosterUnit](items=items, next_cursor=cursor)
 
 
 @router.put("/grids/{grid_id}/buildings", response_model=GridWithBuildings,

@@ -212,6 +212,29 @@ class GridPublic(_Public):
     created_at: datetime
 
 
+class RosterPerson(BaseModel):
+    person_id: uuid.UUID
+    name: str
+    phone: str | None
+    relation: OccupantRelation
+
+
+class RosterUnit(BaseModel):
+    """A unit as the grid worker's tablet lists it: where, who is on record (in full), who is bound."""
+
+    unit_id: uuid.UUID
+    building_id: uuid.UUID
+    building_name: str
+    entrance_id: uuid.UUID
+    entrance_name: str
+    floor: int
+    room_number: str
+    area: str
+    occupants: list[RosterPerson]
+    bound_accounts: int = Field(description="accounts bound to the unit (approved)")
+    owner_bound: bool = Field(description="an owner or co-owner is among them")
+
+
 class GridBuildingsUpdate(BaseModel):
     building_ids: list[uuid.UUID] = Field(max_length=1000)
 
