@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
 from app.core import db as core_db  # noqa: E402
-from app.core import idempotency  # noqa: E402
+from app.core import idempotency, throttle  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
@@ -87,6 +87,7 @@ def app(db: AsyncSession, monkeypatch):
             yield db
 
     monkeypatch.setattr(idempotency, "session_scope", _idempotency_scope)
+    monkeypatch.setattr(throttle, "session_scope", _idempotency_scope)
 
     async def _session() -> AsyncIterator[AsyncSession]:
         # Each request is a SAVEPOINT inside the test's transaction: a failed request rolls back its own

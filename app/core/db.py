@@ -7,6 +7,7 @@ and the dependency commits when the route returns (before the response is sent) 
 import enum
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -169,3 +170,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@asynccontextmanager
+async def own_transaction() -> AsyncIterator[AsyncSession]:
+    """A short transaction of its own, committed on exit, beside the request's (idempotency records,
+    throttle counts of read-only requests)."""
+    async with get_sessionmaker()() as session, session.begin():
+        yield session

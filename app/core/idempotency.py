@@ -23,8 +23,8 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import SHARED_SESSION_STATE, get_sessionmaker
+from app.core.db import SHARED_SESSION_STATE, own_transaction
 from app.core.errors import accept_language_is_english, error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
@@ -47,14 +47,8 @@ _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _BOUNDARY = re.compile(rb"boundary=\"?([^\";]+)\"?")
 
 
-@asynccontextmanager
-async def _own_transaction() -> AsyncIterator[AsyncSession]:
-    async with get_sessionmaker()() as session, session.begin():
-        yield session
-
-
 # Tests replace this so the records live inside their rolled-back transaction.
-session_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]] = _own_transaction
+session_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]] = own_transaction
 
 
 def fingerprint(method: str, path: str, query: bytes, content_type: str, body: bytes) -> str:

@@ -8,6 +8,8 @@ caller returns such an error instead of raising it).
 """
 
 import math
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -15,7 +17,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
+from app.core.db import own_transaction
 from app.core.models import ThrottleCounter
+
+# A transaction of its own, for counting in a read-only request; tests keep it inside theirs.
+session_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]] = own_transaction
+
+
+async def allow(key: str, limit: int, window: timedelta) -> int | None:
+    """Count one event for ``key`` in a transaction of its own (read-only requests write nothing in
+    theirs); the seconds to wait instead when the allowance is used up."""
+    async with session_scope() as session:
+        wait = await retry_after(session, key, limit, window)
+        if wait is None:
+            await hit(session, key, window)
+        return wait
 
 
 async def retry_after(session: AsyncSession, key: str, limit: int, window: timedelta) -> int | None:

@@ -14,3 +14,4 @@ IMPORT_TOO_LARGE = define("import_too_large", 413, "台账内容过大，请拆�
                           "The ledger is too large; split it and import the parts")
 ORGANIZATION_STREET_REQUIRED = define("organization_street_required", 422, "请指定单位所属的街道（须为您所在的街道）",
                                       "Give the organisation's street (one of yours)")
+LOOKUP_RATE_LIMITED = define("lookup_rate_limited", 429, "查询过于频繁，请稍后再试", "Too many lookups; try again later")

@@ -1,5 +1,6 @@
 """Registry tables. Areas are integer hundredths of m² (``area_centi``); names are the ledger's Chinese names."""
 
+import secrets
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -31,13 +32,22 @@ class Community(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+# No 0/O, 1/I/L: short codes are read off a poster and typed on a phone.
+SHORT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(6))
+
+
 class Estate(SQLModel, table=True):
-    """小区."""
+    """小区. ``short_code`` opens the estate in the mini-program (printed as a QR code on its notices)."""
 
     __table_args__ = (UniqueConstraint("community_id", "name"),)
     id: uuid.UUID = id_field()
     community_id: uuid.UUID = Field(foreign_key="community.id", index=True)
     name: str = Field(max_length=100)
+    short_code: str = Field(default_factory=new_short_code, max_length=8, unique=True)
     address: str | None = Field(default=None, max_length=200)
     built_year: int | None = None
     created_at: datetime = created_at_field()

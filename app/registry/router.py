@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
@@ -12,7 +12,7 @@ from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import PAYLOAD_TOO_LARGE, responses
 from app.core.pagination import Page, PageDep, page_of
-from app.registry import service
+from app.registry import lookup, service
 from app.registry.deps import (
     Admin,
     BuildingForManage,
@@ -35,6 +35,7 @@ from app.registry.errors import (
     IMPORT_FILE_INVALID,
     IMPORT_HEADER_MISSING,
     IMPORT_TOO_LARGE,
+    LOOKUP_RATE_LIMITED,
     ORGANIZATION_STREET_REQUIRED,
     UNIT_EXISTS,
 )
@@ -50,6 +51,7 @@ from app.registry.schemas import (
     EntrancePublic,
     EstateCreate,
     EstateDetail,
+    EstateLookup,
     EstatePublic,
     GridBuildingsUpdate,
     GridCreate,
@@ -58,7 +60,9 @@ from app.registry.schemas import (
     ImportReport,
     OrganizationCreate,
     OrganizationPublic,
+    PlaceLookup,
     RegistryImportPublic,
+    RoomLookup,
     RosterUnit,
     StreetCreate,
     StreetPublic,
@@ -175,6 +179,50 @@ async def get_unit(unit: UnitForRead, session: SessionDep, principal: CurrentPri
 async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDep, principal: CurrentPrincipal):
     await service.update_unit(session, unit, data, actor_id=principal.id)
     return await service.unit_detail(session, principal, unit)
+
+
+# --- finding one's unit (any account, before any binding) ------------------------------------------
+
+LOOKUP = responses(404, LOOKUP_RATE_LIMITED)
+
+
+@router.get("/lookup/estates", response_model=list[EstateLookup], responses=LOOKUP)
+async def lookup_estates(
+    session: SessionDep, principal: CurrentPrincipal,
+    q: Annotated[str, Query(min_length=2, max_length=50, description="part of the estate's name, address or community")],
+    district: Annotated[str | None, Query(max_length=100)] = None,
+):
+    """Estates a resident can pick theirs from (at most 20; no people, no counts). Every lookup counts
+    towards 200 an hour per account."""
+    await lookup.count_lookup(principal)
+    return await lookup.find_estates(session, q, district)
+
+
+@router.get("/lookup/estates/by-code/{code}", response_model=EstateLookup, responses=LOOKUP)
+async def lookup_estate_by_code(code: Annotated[str, Path(min_length=4, max_length=8)], session: SessionDep,
+                                principal: CurrentPrincipal):
+    """The estate of a short code (the QR code on the estate's notices)."""
+    await lookup.count_lookup(principal)
+    return await lookup.estate_by_code(session, code)
+
+
+@router.get("/lookup/estates/{estate_id}/buildings", response_model=list[PlaceLookup], responses=LOOKUP)
+async def lookup_buildings(estate_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
+    await lookup.count_lookup(principal)
+    return await lookup.buildings(session, estate_id)
+
+
+@router.get("/lookup/buildings/{building_id}/entrances", response_model=list[PlaceLookup], responses=LOOKUP)
+async def lookup_entrances(building_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
+    await lookup.count_lookup(principal)
+    return await lookup.entrances(session, building_id)
+
+
+@router.get("/lookup/entrances/{entrance_id}/units", response_model=list[RoomLookup], responses=LOOKUP)
+async def lookup_rooms(entrance_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
+    """The rooms of an entrance (floor and room number only): ask to bind with ``POST /me/unit-bindings``."""
+    await lookup.count_lookup(principal)
+    return await lookup.rooms(session, entrance_id)
 
 
 # --- ledger import and export ------------------------------------------------------------------------

@@ -71,9 +71,33 @@ class EstatePublic(_Public):
     id: uuid.UUID
     community_id: uuid.UUID
     name: str
+    short_code: str = Field(description="opens the estate in the mini-program (GET /lookup/estates/by-code/{code})")
     address: str | None
     built_year: int | None
     created_at: datetime
+
+
+class EstateLookup(BaseModel):
+    """An estate as a resident finds it (no people, no counts)."""
+
+    id: uuid.UUID
+    name: str
+    address: str | None
+    community_name: str
+    street_name: str
+    district: str
+    short_code: str
+
+
+class PlaceLookup(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class RoomLookup(BaseModel):
+    unit_id: uuid.UUID
+    floor: int
+    room_number: str
 
 
 class EstateCounts(BaseModel):
