@@ -26,7 +26,7 @@ PUBLIC = {
     "authz": None,  # the authorization kit is one module
     "wechat": {"client", "errors"},
     "auth": {"principal", "deps", "roles", "rules", "scopes", "reads", "errors"},
-    "registry": {"reads", "hooks", "errors"},
+    "registry": {"reads", "hooks", "occupants", "errors"},
     "files": {"access", "service", "errors"},  # register_attachment_kind, attach
     "notifications": {"events", "errors"},
     "projects": {"reads", "lifecycle", "errors"},

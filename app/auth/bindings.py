@@ -27,6 +27,7 @@ from app.auth.errors import (
     BINDING_SELF_BENEFIT,
     BINDING_SELF_DECISION,
     BINDING_TARGET_REQUIRED,
+    FAMILY_INVITE_NOT_ALLOWED,
     INVITE_CODE_INVALID,
     INVITE_CODE_THROTTLED,
     INVITE_CODE_UNAVAILABLE,
@@ -44,6 +45,7 @@ from app.auth.principal import Principal
 from app.auth.rules import Account, benefits_self
 from app.auth.schemas import (
     Applicant,
+    FamilyInvitationCreate,
     InviteCodeCreate,
     MyBindingPublic,
     OnRecord,
@@ -55,6 +57,7 @@ from app.core.errors import AppError, ErrorCode, NotFound
 from app.core.pagination import PageParams, paginate
 from app.notifications.events import Notice, notify
 from app.registry import hooks as registry_hooks
+from app.registry import occupants as registry_occupants
 from app.registry import reads as registry
 
 # No 0/O, 1/I/L: codes are read off paper and typed on a phone.
@@ -458,17 +461,47 @@ async def create_invite_code(
     if unit is None:
         raise NotFound()
     occupant = await _invitee(session, unit_id, body)
+    return await _issue_code(session, principal.id, unit_id, unit.estate_id, occupant, body.valid_days)
+
+
+async def invite_family(
+    session: AsyncSession, principal: Principal, binding_id: uuid.UUID, body: FamilyInvitationCreate
+) -> InviteCode:
+    """A bound owner or co-owner invites a co-owner on record, or a tenant (on record, or added now as their
+    tenant). The code names that person, so the invitee is bound in the record's relation - a tenant as
+    tenant - and the inviter, who issued it, can never redeem it themselves."""
+    binding = await session.get(UnitBinding, binding_id)
+    if binding is None or binding.user_id != principal.id:
+        raise NotFound()
+    if binding.status != BindingStatus.approved or binding.relation not in (BindingRelation.owner,
+                                                                             BindingRelation.co_owner):
+        raise FAMILY_INVITE_NOT_ALLOWED()
+    if body.person_id is not None:
+        occupant = await _occupant(session, binding.unit_id, body.person_id)
+        if occupant.relation.value != body.relation:
+            raise BINDING_PERSON_NOT_ON_RECORD(details={"person_id": str(body.person_id), "relation": body.relation})
+    elif body.relation == "tenant" and body.name:
+        occupant = await registry_occupants.add_tenant(session, binding.unit_id, body.name, body.phone, principal.id)
+    else:  # co-owners come from the ledger: they carry votes
+        raise BINDING_PERSON_REQUIRED(details={"relation": body.relation})
+    unit = (await registry.unit_refs(session, [binding.unit_id]))[binding.unit_id]
+    return await _issue_code(session, principal.id, binding.unit_id, unit.estate_id, occupant, body.valid_days)
+
+
+async def _issue_code(
+    session: AsyncSession, issuer_id: uuid.UUID, unit_id: uuid.UUID, estate_id: uuid.UUID,
+    occupant: registry.Occupant, valid_days: int,
+) -> InviteCode:
     # The issuer may not print a code for a person carrying their own phone.
-    actors = await _accounts_of(session, [principal.id])
-    if benefits_self(None, occupant.phone, actors):
+    if benefits_self(None, occupant.phone, await _accounts_of(session, [issuer_id])):
         raise BINDING_SELF_BENEFIT()
     # 31^8 ≈ 8.5e11 codes: a collision is rare, but the unique column must never turn it into a 500. Each
     # attempt inserts in a savepoint, so that a code taken meanwhile by a concurrent request is retried too.
     for _ in range(INVITE_ATTEMPTS):
         invite = InviteCode(
-            code=new_invite_code(), unit_id=unit.id, person_id=occupant.person_id,
-            relation=BindingRelation(occupant.relation.value), created_by=principal.id,
-            expires_at=clock.now() + timedelta(days=body.valid_days),
+            code=new_invite_code(), unit_id=unit_id, person_id=occupant.person_id,
+            relation=BindingRelation(occupant.relation.value), created_by=issuer_id,
+            expires_at=clock.now() + timedelta(days=valid_days),
         )
         try:
             async with session.begin_nested():
@@ -478,7 +511,7 @@ async def create_invite_code(
             continue
         # The code itself stays out of the log: whoever reads the log could redeem it.
         after = {k: v for k, v in audit.snapshot(invite).items() if k != "code"}
-        await audit.record(session, actor_id=principal.id, action="invite_code.create", entity_type="invite_code",
-                           entity_id=invite.id, after=after, estate_id=unit.estate_id)
+        await audit.record(session, actor_id=issuer_id, action="invite_code.create", entity_type="invite_code",
+                           entity_id=invite.id, after=after, estate_id=estate_id)
         return invite
     raise INVITE_CODE_UNAVAILABLE()

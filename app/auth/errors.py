@@ -48,5 +48,7 @@ BINDING_PERSON_NOT_ON_RECORD = define("binding_person_not_on_record", 422, "该�
                                       "That person is not on this unit's record")
 INVITE_CODE_THROTTLED = define("invite_code_throttled", 429, "邀请码输入错误次数过多，请稍后再试",
                                "Too many wrong invitation codes; try again later")
+FAMILY_INVITE_NOT_ALLOWED = define("family_invite_not_allowed", 403, "只有已绑定的业主或共有人可以邀请家人",
+                                   "Only a bound owner or co-owner may invite family")
 INVITE_CODE_UNAVAILABLE = define("invite_code_unavailable", 503, "暂时无法生成邀请码，请稍后再试",
                                  "No invitation code could be generated; try again")

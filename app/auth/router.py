@@ -21,6 +21,7 @@ from app.auth.errors import (
     BINDING_SELF_BENEFIT,
     BINDING_SELF_DECISION,
     BINDING_TARGET_REQUIRED,
+    FAMILY_INVITE_NOT_ALLOWED,
     INVALID_CREDENTIALS,
     INVITE_CODE_INVALID,
     INVITE_CODE_THROTTLED,
@@ -43,6 +44,7 @@ from app.auth.principal import Principal
 from app.auth.schemas import (
     BindingDecisionApprove,
     BindingDecisionReject,
+    FamilyInvitationCreate,
     InviteCodeCreate,
     InviteCodePublic,
     MePublic,
@@ -209,6 +211,25 @@ async def reject_unit_binding(
 ) -> UnitBindingPublic:
     binding = await binding_service.reject_binding(session, principal, binding_id, body.reason)
     return await _decided(session, binding)
+
+
+@router.post(
+    "/me/unit-bindings/{binding_id}/invitations",
+    response_model=InviteCodePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(*AUTHENTICATED, 403, 404, 422, FAMILY_INVITE_NOT_ALLOWED, BINDING_PERSON_REQUIRED,
+                        BINDING_PERSON_NOT_ON_RECORD, BINDING_SELF_BENEFIT, INVITE_CODE_UNAVAILABLE),
+)
+async def invite_family(
+    binding_id: uuid.UUID, body: FamilyInvitationCreate, principal: CurrentPrincipal, session: SessionDep
+) -> InviteCodePublic:
+    """A bound owner or co-owner invites family to their unit: a co-owner on record, or a tenant (on
+    record, or added now by name as their tenant). The code binds that person in that relation - a tenant
+    never gets an owner's rights - and never the inviter themselves."""
+    invite = await binding_service.invite_family(session, principal, binding_id, body)
+    assert invite.person_id is not None
+    return InviteCodePublic(code=invite.code, unit_id=invite.unit_id, person_id=invite.person_id,
+                            relation=invite.relation, expires_at=invite.expires_at)
 
 
 @router.post(

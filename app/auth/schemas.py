@@ -150,6 +150,17 @@ class InviteCodeCreate(BaseModel):
     valid_days: int = Field(default=30, ge=1, le=365)
 
 
+class FamilyInvitationCreate(BaseModel):
+    """An owner invites family to their unit: a co-owner or tenant already on the record (``person_id``),
+    or a new tenant by name (put on the record as the owner's tenant). A tenant never gets owner's rights."""
+
+    relation: Literal["co_owner", "tenant"]
+    person_id: uuid.UUID | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: Annotated[str | None, BeforeValidator(normalize_phone), Field(pattern=PHONE_PATTERN)] = None
+    valid_days: int = Field(default=7, ge=1, le=30)
+
+
 class InviteCodePublic(BaseModel):
     code: str
     unit_id: uuid.UUID

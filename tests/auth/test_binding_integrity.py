@@ -230,3 +230,28 @@ async def test_a_ledger_import_that_replaces_the_owner_puts_the_binding_back_to_
     assert report.updated == 1
     mine = (await client.get(f"{API}/me/unit-bindings", headers=bearer(owner))).json()
     assert [b["status"] for b in mine] == ["pending"]  # not moved to 李新业主, not kept as owner either
+
+
+async def test_a_bound_owner_invites_a_tenant_who_is_bound_as_tenant(client, db, tree):
+    wh = await staff_headers(db, (Role.grid_worker, tree.grid.id))
+    owner = await wechat_login(client, "family-owner")
+    mine = (await _redeem(client, bearer(owner), await _code(client, wh, tree.unit.id))).json()
+    url = f"{API}/me/unit-bindings/{mine['id']}/invitations"
+
+    r = await client.post(url, json={"relation": "tenant", "name": "新租客", "phone": "139 0000 7777"},
+                          headers=bearer(owner))
+    assert r.status_code == 201 and r.json()["relation"] == "tenant"
+    tenant = await wechat_login(client, "family-tenant")
+    bound = (await _redeem(client, bearer(tenant), r.json()["code"])).json()
+    assert (bound["status"], bound["relation"]) == ("approved", "tenant")
+
+    # The tenant, bound as tenant, invites nobody; co-owners come from the ledger, not from owners.
+    r = await client.post(f"{API}/me/unit-bindings/{bound['id']}/invitations",
+                          json={"relation": "tenant", "name": "转租"}, headers=bearer(tenant))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "family_invite_not_allowed"
+    r = await client.post(url, json={"relation": "co_owner", "name": "不在台账的人"}, headers=bearer(owner))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "binding_person_required"
+    # The co-owner on record can be invited; another account's binding is not found.
+    r = await client.post(url, json={"relation": "co_owner", "person_id": str(tree.co_owner.id)}, headers=bearer(owner))
+    assert r.status_code == 201 and r.json()["person_id"] == str(tree.co_owner.id)
+    assert (await client.post(url, json={"relation": "tenant", "name": "x"}, headers=bearer(tenant))).status_code == 404
