@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Response, status
+from pydantic import Field
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
@@ -39,6 +40,7 @@ from app.projects.schemas import (
     ProjectEventPublic,
     ProjectItemIn,
     ProjectItems,
+    ProjectItemsIn,
     ProjectOrganizationCreate,
     ProjectOrganizationPublic,
     ProjectPublic,
@@ -158,10 +160,12 @@ async def list_project_items(project: ProjectForRead, session: SessionDep):
     "`project_items_locked`); an item with progress cannot be removed (409); unknown codes are 422.",
 )
 async def replace_project_items(
-    selection: Annotated[list[ProjectItemIn], Body(max_length=100)], project: ProjectForManage, session: SessionDep,
-    principal: CurrentPrincipal,
+    selection: Annotated[Annotated[list[ProjectItemIn], Field(max_length=100)] | ProjectItemsIn, Body()],
+    project: ProjectForManage, session: SessionDep, principal: CurrentPrincipal,
 ):
-    return await service.replace_items(session, principal, project, selection)
+    """The selection as a list of items, or as the very object GET answers (with ``items``)."""
+    items = selection.items if isinstance(selection, ProjectItemsIn) else selection
+    return await service.replace_items(session, principal, project, items)
 
 
 @router.post(

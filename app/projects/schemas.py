@@ -120,6 +120,13 @@ class ProjectItemIn(_Request):
     estimated_cost_fen: int = Field(ge=0, le=10**12, description="Estimated cost in fen (分)")
     funding_source: FundingSource
     scope_note: Note | None = None
+    # What GET returns besides: taken, so that a client can send back the object it read, and ignored
+    # (items are matched by code; the name, category and progress are not the client's to set).
+    id: uuid.UUID | None = None
+    name: str | None = None
+    category: RenovationCategory | None = None
+    progress_percent: int | None = None
+    updated_at: datetime | None = None
 
 
 class ProjectItemPublic(BaseModel):
@@ -150,6 +157,14 @@ class ProjectItems(BaseModel):
     items: list[ProjectItemPublic]
     total_estimated_cost_fen: int
     progress: OverallProgress
+
+
+class ProjectItemsIn(_Request):
+    """The shape ``GET /projects/{id}/items`` answers; only ``items`` counts."""
+
+    items: list[ProjectItemIn] = Field(max_length=100)
+    total_estimated_cost_fen: int | None = None
+    progress: OverallProgress | None = None
 
 
 class ItemProgressCreate(_Request):

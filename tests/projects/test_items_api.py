@@ -103,7 +103,8 @@ async def test_replace_items_rules(client, db, world):
                       ([_item("basic.roads", -1)], "validation_error"),
                       ([_item("basic.roads", 1.5)], "validation_error"),
                       ([_item("basic.roads", funding="lottery")], "validation_error"),
-                      ({"items": []}, "validation_error")):
+                      ({"selection": []}, "validation_error"),  # neither a list nor the GET shape
+                      ({"items": [_item("basic.roads", -1)]}, "validation_error")):
         r = await client.put(url, headers=staff, json=bad)
         assert r.status_code == 422 and r.json()["error"]["code"] == code, (bad, r.text)
     r = await client.put(url, headers=staff, json=[_item("basic.teleporter")])
@@ -259,3 +260,18 @@ async def test_item_costs_beyond_32_bits_are_kept_exactly(client, db, world):
     assert sorted(i["estimated_cost_fen"] for i in r.json()["items"]) == [big, big + 1]
     r = await client.put(url, headers=staff, json=[_item("basic.gas", 10**12 + 1)])
     assert r.status_code == 422
+
+
+async def test_put_takes_back_the_object_get_answers(client, db, world):
+    staff = await world.headers_for(db, "community_staff:in")
+    url = f"{API}/projects/{world.a.project_id}/items"
+    assert (await client.put(url, headers=staff, json=[_item("basic.roads", 100_00)])).status_code == 200
+    got = (await client.get(url, headers=staff)).json()
+    got["items"][0]["estimated_cost_fen"] = 250_00
+    got["items"][0]["name"] = "客户端改的名字"  # read-only fields are taken and ignored
+    r = await client.put(url, headers=staff, json=got)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"][0]["estimated_cost_fen"] == 250_00 and r.json()["items"][0]["name"] != "客户端改的名字"
+    assert r.json()["total_estimated_cost_fen"] == 250_00
+    unknown = await client.put(url, headers=staff, json={"items": [{**got["items"][0], "status": "done"}]})
+    assert unknown.status_code == 422  # anything else unknown is still refused
