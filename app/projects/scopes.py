@@ -1,4 +1,5 @@
-"""The projects domain's scope kind for role assignment (``app.auth.scopes``): projects (supervisors)."""
+"""The projects domain's scope kind for role assignment (``app.auth.scopes``): projects (supervisors); and
+the estates supervisors may read (``app.registry.hooks``)."""
 
 import uuid
 from collections.abc import Collection
@@ -7,11 +8,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
-from app.auth.roles import ScopeType
+from app.auth.roles import Role, ScopeType
 from app.auth.rules import Ancestry
 from app.auth.scopes import ScopeKind, register_scope_kind
+from app.authz import in_ids
 from app.projects import access
 from app.projects.models import Project
+from app.registry import hooks as registry_hooks
 from app.registry import reads as registry
 
 
@@ -33,3 +36,11 @@ def _managed_projects(p: Principal):
 
 
 register_scope_kind(ScopeType.project, ScopeKind(_project_names, _locate_project, _managed_projects))
+
+
+def _supervised_estates(p: Principal):
+    """A supervisor reads the estate (and its buildings) of the projects they supervise."""
+    return select(Project.estate_id).where(in_ids(Project.id, p.scope_ids(Role.supervisor)))
+
+
+registry_hooks.register_estate_readers(_supervised_estates)

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.authz import in_ids as _in
+from app.registry import hooks
 from app.registry.models import (
     Building,
     Community,
@@ -71,7 +72,7 @@ def estate_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
         return or_(managed, grid)
     committee = _in(Estate.id, p.scope_ids(Role.committee_member))
     resident = Estate.id.in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
-    return or_(managed, grid, committee, resident)
+    return or_(managed, grid, committee, resident, *[Estate.id.in_(fn(p)) for fn in hooks.estate_readers()])
 
 
 def building_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
@@ -85,7 +86,8 @@ def building_condition(p: Principal, level: Level = "read") -> ColumnElement[boo
         return or_(managed, grid)
     committee = _in(Building.estate_id, p.scope_ids(Role.committee_member))
     resident = Building.estate_id.in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
-    return or_(managed, grid, committee, resident)
+    others = [Building.estate_id.in_(fn(p)) for fn in hooks.estate_readers()]
+    return or_(managed, grid, committee, resident, *others)
 
 
 def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:

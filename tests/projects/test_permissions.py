@@ -24,8 +24,9 @@ VARIANTS = [
     "contractor:in", "contractor:designer", "contractor:out",
 ]
 MANAGE = {"admin", "street_staff:in", "community_staff:in"}
-ESTATE_READ = MANAGE | {"grid_worker:in", "committee_member:in", "resident:in"}
-READ = ESTATE_READ | {"supervisor:in", "contractor:in", "contractor:designer"}
+# Who reads A's estate: its registry readers and the supervisor of its project.
+ESTATE_READ = MANAGE | {"grid_worker:in", "committee_member:in", "resident:in", "supervisor:in"}
+READ = ESTATE_READ | {"contractor:in", "contractor:designer"}
 PROGRESS = MANAGE | {"contractor:in"}
 
 

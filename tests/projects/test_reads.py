@@ -46,3 +46,15 @@ async def test_every_role_scope_kind_is_registered_once(client):
     assert {t for t in ScopeType if scope_kind(t) is not None} == set(ScopeType) - {ScopeType.global_}
     with pytest.raises(ValueError, match="already registered"):
         register_scope_kind(ScopeType.project, ScopeKind(names=None))
+
+
+async def test_a_supervisor_sees_the_estate_of_their_project_but_nobody_in_it(client, db, world):
+    h = await world.headers_for(db, "supervisor:in")
+    estate = await client.get(f"/api/v1/estates/{world.a.estate_id}", headers=h)
+    assert estate.status_code == 200 and estate.json()["name"] == world.a.estate.name
+    buildings = (await client.get(f"/api/v1/estates/{world.a.estate_id}/buildings", headers=h)).json()["items"]
+    assert [b["id"] for b in buildings] == [str(world.a.building.id)]
+    assert (await client.get(f"/api/v1/units/{world.a.unit.id}", headers=h)).status_code == 404  # no people
+    assert (await client.get(f"/api/v1/estates/{world.b.estate_id}", headers=h)).status_code == 404
+    me = (await client.get("/api/v1/me", headers=h)).json()
+    assert [(r["role"], r["scope_name"]) for r in me["roles"]] == [("supervisor", world.a.project.name)]

@@ -28,44 +28,49 @@ STAFF = {"admin", "street_staff:in", "street_staff:out", "community_staff:in", "
 
 _matrix = Matrix(VARIANTS, manage=MANAGE, read=READ)
 expect, read, write, listed = _matrix.expect, _matrix.read, _matrix.write, _matrix.listed
+# Places without people (streets, communities, estates, buildings, entrances): a supervisor reads those of
+# the project they supervise (its estate and what contains it), and changes nothing.
+_places = Matrix(VARIANTS, manage=MANAGE, read=READ | {"supervisor"})
+place_read, place_write, place_listed = _places.read, _places.write, _places.listed
 
 
 LEDGER = "楼栋,单元,楼层,房号,建筑面积(㎡)\n9栋,1单元,1,101,50.00\n".encode()
 
 # name: (method, path, request kwargs, object in A a list must show, expected per variant)
 ENDPOINTS = {
-    "list_streets": ("GET", "/streets", lambda a: {}, lambda a: a.street.id, listed(READ)),
+    "list_streets": ("GET", "/streets", lambda a: {}, lambda a: a.street.id, place_listed(READ | {"supervisor"})),
     "create_street": ("POST", "/streets", lambda a: {"json": {"district": "区", "name": "新街道"}}, None,
                       expect(default=403, rules=[(201, {"admin"})])),
     "list_communities": ("GET", "/communities", lambda a: {"params": {"street_id": str(a.street.id)}},
-                         lambda a: a.community.id, listed(READ)),
+                         lambda a: a.community.id, place_listed(READ | {"supervisor"})),
     "create_community": ("POST", "/communities", lambda a: {"json": {"street_id": str(a.street.id), "name": "新社区"}},
-                         None, write(201, allowed={"admin", "street_staff:in"})),
+                         None, place_write(201, allowed={"admin", "street_staff:in"})),
     "list_estates": ("GET", "/estates", lambda a: {"params": {"community_id": str(a.community.id)}},
-                     lambda a: a.estate.id, listed(READ)),
+                     lambda a: a.estate.id, place_listed(READ | {"supervisor"})),
     "create_estate": ("POST", "/estates", lambda a: {"json": {"community_id": str(a.community.id), "name": "新小区"}},
-                      None, write(201)),
-    "get_estate": ("GET", "/estates/{estate}", lambda a: {}, None, read()),
-    "list_buildings": ("GET", "/estates/{estate}/buildings", lambda a: {}, None, read()),
-    "create_building": ("POST", "/estates/{estate}/buildings", lambda a: {"json": {"name": "新楼"}}, None, write(201)),
-    "list_entrances": ("GET", "/buildings/{building}/entrances", lambda a: {}, None, read()),
+                      None, place_write(201)),
+    "get_estate": ("GET", "/estates/{estate}", lambda a: {}, None, place_read()),
+    "list_buildings": ("GET", "/estates/{estate}/buildings", lambda a: {}, None, place_read()),
+    "create_building": ("POST", "/estates/{estate}/buildings", lambda a: {"json": {"name": "新楼"}}, None,
+                        place_write(201)),
+    "list_entrances": ("GET", "/buildings/{building}/entrances", lambda a: {}, None, place_read()),
     "create_entrance": ("POST", "/buildings/{building}/entrances", lambda a: {"json": {"name": "新单元"}}, None,
-                        write(201)),
-    "list_units": ("GET", "/buildings/{building}/units", lambda a: {}, None, read()),
+                        place_write(201)),
+    "list_units": ("GET", "/buildings/{building}/units", lambda a: {}, None, place_read()),  # its units: none
     "create_unit": ("POST", "/buildings/{building}/units",
                     lambda a: {"json": {"entrance_id": str(a.entrance.id), "floor": 9, "room_number": "901",
-                                        "area": "86.50"}}, None, write(201)),
+                                        "area": "86.50"}}, None, place_write(201)),
     "get_unit": ("GET", "/units/{unit}", lambda a: {}, None, read()),
     "update_unit": ("PATCH", "/units/{unit}", lambda a: {"json": {"note": "已核实"}}, None,
                     write(200, allowed=CONTACT)),
     "import_registry": ("POST", "/estates/{estate}/registry-imports",
-                        lambda a: {"files": {"file": ("ledger.csv", LEDGER, "text/csv")}}, None, write(200)),
+                        lambda a: {"files": {"file": ("ledger.csv", LEDGER, "text/csv")}}, None, place_write(200)),
     "export_registry": ("GET", "/estates/{estate}/registry-export", lambda a: {"params": {"format": "csv"}}, None,
-                        write(200)),
+                        place_write(200)),
     "list_grids": ("GET", "/grids", lambda a: {"params": {"community_id": str(a.community.id)}},
                    lambda a: a.grid.id, listed(CONTACT)),
     "create_grid": ("POST", "/grids", lambda a: {"json": {"community_id": str(a.community.id), "name": "新网格"}},
-                    None, write(201)),
+                    None, place_write(201)),
     "set_grid_buildings": ("PUT", "/grids/{grid}/buildings", lambda a: {"json": {"building_ids": [str(a.building.id)]}},
                            None, write(200, visible={"grid_worker:in"})),
     "list_organizations": ("GET", "/organizations", lambda a: {}, lambda a: a.organization.id,
