@@ -157,7 +157,7 @@ class FamilyInvitationCreate(BaseModel):
     relation: Literal["co_owner", "tenant"]
     person_id: uuid.UUID | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: Annotated[str | None, BeforeValidator(normalize_phone), Field(pattern=PHONE_PATTERN)] = None
+    phone: MobilePhone | None = None
     valid_days: int = Field(default=7, ge=1, le=30)
 
 

@@ -255,3 +255,17 @@ async def test_a_bound_owner_invites_a_tenant_who_is_bound_as_tenant(client, db,
     r = await client.post(url, json={"relation": "co_owner", "person_id": str(tree.co_owner.id)}, headers=bearer(owner))
     assert r.status_code == 201 and r.json()["person_id"] == str(tree.co_owner.id)
     assert (await client.post(url, json={"relation": "tenant", "name": "x"}, headers=bearer(tenant))).status_code == 404
+
+
+async def test_a_family_invitation_with_no_phone_or_an_unknown_binding_is_not_a_500(client, db, tree):
+    """Schemathesis: a null phone met the phone pattern and answered 500."""
+    import uuid as _uuid
+
+    me = await wechat_login(client, "family-nobody")
+    r = await client.post(f"{API}/me/unit-bindings/{_uuid.uuid4()}/invitations",
+                          json={"relation": "co_owner", "person_id": str(_uuid.uuid4()), "phone": None},
+                          headers=bearer(me))
+    assert r.status_code == 404
+    r = await client.post(f"{API}/me/unit-bindings/{_uuid.uuid4()}/invitations",
+                          json={"relation": "tenant", "name": "x", "phone": "12345"}, headers=bearer(me))
+    assert r.status_code == 422
