@@ -11,7 +11,7 @@ can change a ledger row by accident, and the registry can change its tables with
 - People on record: ``owners`` (each owner with their units and areas in a scope: the electorate of a
   ballot), ``occupants`` (everyone on one unit's record), ``person_on_record`` (a phone on a unit's
   record, for binding by phone match).
-- Organisations: ``organizations`` (names and kinds), ``organization_ids`` (what a principal may read).
+- Organisations: ``organizations`` (names, kinds and streets).
 """
 
 import uuid
@@ -44,7 +44,7 @@ from app.registry.models import (
 
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organization_ids", "organization_readable", "organizations", "owners",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
     "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
 ]
 
@@ -68,16 +68,6 @@ def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None
 def estate_unit_ids(estate_id: uuid.UUID) -> Select:
     """Subquery of the ids of an estate's units (whom to tell about the estate: their residents)."""
     return select(PropertyUnit.id).where(PropertyUnit.estate_id == estate_id)
-
-
-def organization_ids(p: Principal) -> Select:
-    """Subquery of the ids of the organisations ``p`` may read."""
-    return select(Organization.id).where(access.organization_condition(p))
-
-
-async def organization_readable(session: AsyncSession, p: Principal, organization_id: uuid.UUID) -> bool:
-    stmt = select(Organization.id).where(Organization.id == organization_id, access.organization_condition(p))
-    return (await session.exec(stmt)).first() is not None
 
 
 # ---- places -----------------------------------------------------------------------------------------
