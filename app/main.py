@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from app import domains
 from app.core.config import get_settings
 from app.core.db import dispose_engine
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.limits import BodySizeLimitMiddleware
@@ -66,10 +67,13 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
         # The document is generated either way (export-openapi); serving it and the docs is a setting.
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        # Swagger UI and ReDoc come from app.core.docs (assets served locally, no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        install_docs(app)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
