@@ -8,20 +8,16 @@ street staff are made by admins only. The service looks up the scope's
 ancestry and asks here.
 """
 
-import re
 import uuid
 from dataclasses import dataclass
 
 from app.auth.roles import Role
-
-# The one rule for phone numbers in auth (staff accounts, password logins, WeChat-verified phones):
-# a mainland China mobile number, 11 digits.
-PHONE_PATTERN = r"^1[3-9]\d{9}$"
-_PHONE_RE = re.compile(PHONE_PATTERN)
+from app.core.phones import PHONE_RE
 
 
 def is_mobile_phone(value: str) -> bool:
-    return _PHONE_RE.fullmatch(value) is not None
+    """Staff accounts, password logins and WeChat-verified phones: a mainland mobile number."""
+    return PHONE_RE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

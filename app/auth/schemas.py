@@ -6,9 +6,9 @@ field here, so they cannot reach a client by accident.
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from app.auth.models import (
     BindingMethod,
@@ -17,18 +17,13 @@ from app.auth.models import (
     Role,
     ScopeType,
 )
-from app.auth.rules import PHONE_PATTERN
-from app.core.phones import normalize_phone
+from app.core.phones import MobilePhone
 
 # ---- login and tokens -------------------------------------------------------------------------------
 
 
 class WechatLogin(BaseModel):
     code: str = Field(min_length=1, max_length=128, description="code from wx.login")
-
-
-# A mainland mobile number; "+86 139 0000 0003" and "139-0000-0003" are taken as typed.
-MobilePhone = Annotated[str, BeforeValidator(normalize_phone), Field(pattern=PHONE_PATTERN)]
 
 
 class PasswordLogin(BaseModel):

@@ -1,7 +1,7 @@
 """The error shape of DESIGN.md §10 and the catalogue of stable error codes.
 
 Every error a client sees is ``{"error": {"code", "message", "details"}}``; the message is Chinese by
-default and English when the request says ``Accept-Language: en``. Core defines the generic codes; each
+default and English when the request says ``Accept-Language: en`` (``app.core.i18n``). Core defines the generic codes; each
 domain defines its own in its ``errors.py`` (``define``), into the one ``CATALOGUE``, and raises them
 (``raise SOME_CODE(details=...)``). Routes list the codes they can answer in ``responses(...)``.
 """
@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.i18n import accept_language_is_english, validation_message
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,6 @@ def wants_english(request: Request) -> bool:
     return accept_language_is_english(request.headers.get("accept-language", ""))
 
 
-def accept_language_is_english(header: str) -> bool:
-    return header.strip().lower().startswith("en")
-
-
 def error_body(code: str, english: bool, details: Any = None) -> dict[str, Any]:
     entry = CATALOGUE.get(code, INTERNAL_ERROR)
     return {"error": {"code": code, "message": entry.message(english), "details": details}}
@@ -157,9 +155,10 @@ _HTTP_CODES = {
 }
 
 
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _validation_details(exc: RequestValidationError, english: bool) -> list[dict[str, Any]]:
+    """Each problem with its location, its type (stable, for programs) and a message in the request's language."""
     return [
-        {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")}
+        {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": validation_message(err, english)}
         for err in exc.errors()
     ]
 
@@ -192,7 +191,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        return error_json(request, "validation_error", 422, _validation_details(exc))
+        return error_json(request, "validation_error", 422, _validation_details(exc, wants_english(request)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

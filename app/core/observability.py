@@ -16,7 +16,8 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import accept_language_is_english, error_body
+from app.core.errors import error_body
+from app.core.i18n import english, reset_language, set_language
 from app.core.logging import get_logger, request_id_var
 
 log = get_logger("app.access")
@@ -35,7 +36,8 @@ def metrics_payload() -> tuple[bytes, str]:
 
 
 class RequestContextMiddleware:
-    """Pure ASGI middleware: assigns the request id, echoes it, logs and measures the request."""
+    """Pure ASGI middleware: assigns the request id, echoes it, sets the request's language (zh-CN unless
+    ``Accept-Language: en``), logs and measures the request."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -47,6 +49,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        language = set_language(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
         started = time.perf_counter()
         status = 500
         started_response = False
@@ -66,8 +69,7 @@ class RequestContextMiddleware:
             log.exception("unhandled error", extra={"route": getattr(scope.get("route"), "path", None)})
             if started_response:
                 raise
-            english = accept_language_is_english(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
-            body = json.dumps(error_body("internal_error", english), ensure_ascii=False).encode()
+            body = json.dumps(error_body("internal_error", english()), ensure_ascii=False).encode()
             status = 500
             await send({"type": "http.response.start", "status": 500, "headers": [
                 (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
@@ -85,3 +87,4 @@ class RequestContextMiddleware:
                 extra={"method": scope["method"], "route": template, "status": status, "ms": round(elapsed * 1000, 1)},
             )
             request_id_var.reset(token)
+            reset_language(language)

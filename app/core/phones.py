@@ -1,6 +1,17 @@
 """Phone numbers as people type them: "+86 139 0000 0003", "139-0000-0003", "(139)00000003". Pure."""
 
 import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+from app.core.i18n import define_pattern
+
+# A mainland mobile number: 11 digits, 1 then 3-9.
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+PHONE_RE = re.compile(PHONE_PATTERN)
+define_pattern(PHONE_PATTERN, "手机号须为11位手机号码（1开头，第二位3-9）",
+               "The phone must be an 11-digit mainland mobile number (1, then 3-9)")
 
 _SEPARATORS = re.compile(r"[\s\-()（）.]")
 _COUNTRY = re.compile(r"^(?:\+?86|0086)(?=1\d{10}$)")
@@ -13,3 +24,7 @@ def normalize_phone(value: object) -> object:
         return value
     digits = _SEPARATORS.sub("", value.strip())
     return _COUNTRY.sub("", digits)
+
+
+# A phone field of a request: "+86 139 0000 0003" and "139-0000-0003" are taken as typed.
+MobilePhone = Annotated[str, BeforeValidator(normalize_phone), Field(pattern=PHONE_PATTERN)]

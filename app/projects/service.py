@@ -14,6 +14,7 @@ from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.errors import VALIDATION_ERROR, NotFound
+from app.core.i18n import validation_message
 from app.core.pagination import PageParams, paginate
 from app.files import access as file_access
 from app.files import service as files
@@ -127,7 +128,8 @@ async def create_project(session: AsyncSession, p: Principal, data: ProjectCreat
 async def update_project(session: AsyncSession, p: Principal, project: Project, data: ProjectUpdate) -> Project:
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
-        raise VALIDATION_ERROR(details=[{"loc": ["body", "name"], "msg": "name cannot be null"}])
+        raise VALIDATION_ERROR(details=[{"loc": ["body", "name"], "type": "string_type",
+                                         "msg": validation_message({"type": "string_type"})}])
     project = await _lock(session, project)  # so that the audit's "before" is what this change replaced
     before = audit.snapshot(project)
     for key, value in changes.items():

@@ -24,6 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.errors import AppError, NotFound
+from app.core.i18n import Text, english
+from app.core.phones import PHONE_RE
 from app.registry import hooks
 from app.registry.areas import AreaError, parse_area
 from app.registry.errors import IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE
@@ -37,7 +39,6 @@ from app.registry.ledger import (
     NOTE,
     OWNER,
     PHONE,
-    PHONE_RE,
     REQUIRED_COLUMNS,
     ROOM,
     canonical_header,
@@ -87,7 +88,7 @@ class LedgerRow:
 @dataclass
 class ParsedLedger:
     rows: list[LedgerRow] = field(default_factory=list)
-    errors: list[ImportRowError] = field(default_factory=list)
+    errors: list["RowError"] = field(default_factory=list)
 
 
 # --- reading the file (runs in a thread) -------------------------------------------------------------
@@ -193,8 +194,43 @@ def read_table(filename: str, content: bytes, limits: ReadLimits | None = None) 
 # --- checking rows (pure) ------------------------------------------------------------------------------
 
 
-def _error(row: int, column: str, code: str, message: str) -> ImportRowError:
-    return ImportRowError(row=row, column=column, code=code, message=message)
+ROW_TEXTS = {
+    "required": Text("{column}不能为空", "{column} is required"),
+    "too_long": Text("{column}不能超过{limit}个字符", "{column} cannot exceed {limit} characters"),
+    "floor_invalid": Text("楼层必须是整数", "The floor must be a whole number"),
+    "phone_invalid": Text("联系电话须为11位手机号码（1开头，第二位3-9）",
+                          "The phone must be an 11-digit mainland mobile number (1, then 3-9)"),
+    "co_owner_phone_invalid": Text("共有人{name}的电话不是有效的手机号码",
+                                   "The phone of co-owner {name} is not a valid mobile number"),
+    "owner_required": Text("填写了联系电话或共有人时，业主姓名不能为空",
+                           "The owner's name is required when a phone or co-owners are given"),
+    "duplicate_row": Text("与第{first_row}行是同一户，已跳过", "The same unit as row {first_row}: skipped"),
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row's problem in both languages: a queued import's report is read later, maybe in the other one."""
+
+    row: int
+    column: str
+    code: str
+    message: str
+    message_en: str = ""  # reports stored before imports spoke English have only the Chinese
+
+    @classmethod
+    def of(cls, row: int, column: str, code: str, text: Text, **params) -> "RowError":
+        return cls(row, column, code, text.render(False, column=column, **params),
+                   text.render(True, column=column, **params))
+
+    def public(self) -> ImportRowError:
+        """In the request's language."""
+        return ImportRowError(row=self.row, column=self.column, code=self.code,
+                              message=(self.message_en or self.message) if english() else self.message)
+
+
+def _error(row: int, column: str, code: str, text_key: str | None = None, **params) -> RowError:
+    return RowError.of(row, column, code, ROW_TEXTS[text_key or code], **params)
 
 
 def parse_table(table: list[list[str]]) -> ParsedLedger:
@@ -218,46 +254,46 @@ def parse_table(table: list[list[str]]) -> ParsedLedger:
         if not any(cells):
             continue
         values = {name: (cells[i] if i < len(cells) else "") for name, i in columns.items()}
-        errors: list[ImportRowError] = []
+        errors: list[RowError] = []
 
         for name in REQUIRED_COLUMNS:
             if not values[name]:
-                errors.append(_error(row_number, name, "required", f"{name}不能为空"))
+                errors.append(_error(row_number, name, "required"))
         for name, limit in MAX_LENGTH.items():
             if len(values.get(name, "")) > limit:
-                errors.append(_error(row_number, name, "too_long", f"{name}不能超过{limit}个字符"))
+                errors.append(_error(row_number, name, "too_long", limit=limit))
 
         floor = None
         if values[FLOOR]:
             if FLOOR_RE.match(values[FLOOR]):
                 floor = int(values[FLOOR])
             else:
-                errors.append(_error(row_number, FLOOR, "floor_invalid", "楼层必须是整数"))
+                errors.append(_error(row_number, FLOOR, "floor_invalid"))
         area_centi = None
         if values[AREA]:
             try:
                 area_centi = parse_area(values[AREA])
             except AreaError as exc:
-                errors.append(_error(row_number, AREA, exc.code, str(exc)))
+                errors.append(RowError.of(row_number, AREA, exc.code, exc.text))
 
         owner = values.get(OWNER) or None
         phone = re.sub(r"[\s-]", "", values.get(PHONE, "")) or None
         if phone is not None and not PHONE_RE.fullmatch(phone):
-            errors.append(_error(row_number, PHONE, "phone_invalid", "联系电话须为11位手机号码（1开头，第二位3-9）"))
+            errors.append(_error(row_number, PHONE, "phone_invalid"))
         co_owners: dict[str, str | None] = {}
         for name, co_phone in split_co_owners(values.get(CO_OWNERS, "")):
             if co_phone is not None and not PHONE_RE.fullmatch(co_phone):
-                errors.append(_error(row_number, CO_OWNERS, "phone_invalid", f"共有人{name}的电话不是有效的手机号码"))
+                errors.append(_error(row_number, CO_OWNERS, "phone_invalid", "co_owner_phone_invalid", name=name))
             if name != owner:
                 co_owners.setdefault(name, co_phone)
         if owner is None and (phone or co_owners):
-            errors.append(_error(row_number, OWNER, "required", "填写了联系电话或共有人时，业主姓名不能为空"))
+            errors.append(_error(row_number, OWNER, "required", "owner_required"))
 
         if not errors:
             key = (values[BUILDING], values[ENTRANCE], values[ROOM])
             if key in first_row_of_key:
                 errors.append(
-                    _error(row_number, ROOM, "duplicate_row", f"与第{first_row_of_key[key]}行是同一户，已跳过")
+                    _error(row_number, ROOM, "duplicate_row", first_row=first_row_of_key[key])
                 )
             else:
                 first_row_of_key[key] = row_number
@@ -298,7 +334,7 @@ async def import_ledger(
     if await session.get(Estate, estate_id) is None:
         raise NotFound()
     parsed = parsed or await parse_ledger(filename, content)
-    report = ImportReport(errors=parsed.errors)
+    report = ImportReport(errors=[e.public() for e in parsed.errors])
     await apply_rows(session, estate_id, parsed.rows, report, actor_id=actor_id)
     await record_import(session, estate_id, filename, report, actor_id)
     return report

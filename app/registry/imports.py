@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import audit, clock
 from app.core.config import get_settings
-from app.registry.importer import LedgerRow, ParsedLedger, apply_rows, record_import
+from app.registry.importer import LedgerRow, ParsedLedger, RowError, apply_rows, record_import
 from app.registry.models import ImportStatus, RegistryImport
-from app.registry.schemas import ImportReport, ImportRowError, RegistryImportPublic
+from app.registry.schemas import ImportReport, RegistryImportPublic
 
 
 def _row_json(row: LedgerRow) -> dict:
@@ -30,7 +30,7 @@ def _row_of(data: dict) -> LedgerRow:
 
 def report_of(job: RegistryImport) -> ImportReport:
     return ImportReport(created=job.created, updated=job.updated, unchanged=job.unchanged,
-                        errors=[ImportRowError(**e) for e in job.errors])
+                        errors=[RowError(**e).public() for e in job.errors])
 
 
 def import_public(job: RegistryImport) -> RegistryImportPublic:
@@ -46,7 +46,7 @@ async def queue_import(
 ) -> RegistryImport:
     job = RegistryImport(
         estate_id=estate_id, filename=filename, rows=[_row_json(r) for r in parsed.rows], rows_total=len(parsed.rows),
-        errors=[e.model_dump() for e in parsed.errors], created_by=actor_id,
+        errors=[dataclasses.asdict(e) for e in parsed.errors], created_by=actor_id,
     )
     session.add(job)
     await session.flush()

@@ -16,9 +16,6 @@ PHONE = "联系电话"
 CO_OWNERS = "共有人"
 NOTE = "备注"
 
-# Mainland mobile numbers (the only phones a WeChat login can verify): 1, then 3-9, then nine digits.
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-
 HEADERS = [BUILDING, ENTRANCE, FLOOR, ROOM, AREA, OWNER, PHONE, CO_OWNERS, NOTE]
 REQUIRED_COLUMNS = [BUILDING, ENTRANCE, FLOOR, ROOM, AREA]
 

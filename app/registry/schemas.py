@@ -4,32 +4,31 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.core.phones import normalize_phone
-from app.registry.areas import AreaError, format_area, parse_area
-from app.registry.ledger import PHONE_RE
+from app.core.i18n import define_validation, invalid
+from app.core.phones import MobilePhone
+from app.registry.areas import AREA_TEXTS, AreaError, format_area, parse_area
 from app.registry.models import ImportStatus, OccupantRelation, OrganizationKind, PersonKind
+
+for _code, _text in AREA_TEXTS.items():
+    define_validation(_code, _text.zh, _text.en)
+define_validation("owner_multiple", "每户只能登记一位业主，其他产权人请登记为共有人",
+                  "A unit has one owner on record; record the other title holders as co-owners")
 
 
 def _area(value: str) -> str:
     try:
         return format_area(parse_area(value))
     except AreaError as exc:
-        raise ValueError(f"{exc.code}: {exc}") from None
-
-
-def _phone(value: str | None) -> str | None:
-    if value is not None and not PHONE_RE.fullmatch(value):
-        raise ValueError("phone_invalid: 手机号须为11位手机号码（1开头，第二位3-9）")
-    return value
+        raise invalid(exc.code) from None
 
 
 # A string like "86.50": strictly a string (a JSON number would already have been rounded by a float).
 AreaStr = Annotated[str, Field(examples=["86.50"]), AfterValidator(_area)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Phone = Annotated[str | None, BeforeValidator(normalize_phone), AfterValidator(_phone)]
+Phone = MobilePhone | None
 
 
 class _Public(BaseModel):
@@ -164,7 +163,7 @@ class UnitUpdate(BaseModel):
     def _one_owner(cls, occupants: list[OccupantIn] | None) -> list[OccupantIn] | None:
         # The ledger has one 业主 per unit; everyone else who holds title is a 共有人.
         if occupants and sum(o.relation == OccupantRelation.owner for o in occupants) > 1:
-            raise ValueError("owner_multiple: 每户只能登记一位业主，其他产权人请登记为共有人")
+            raise invalid("owner_multiple")
         return occupants
 
 

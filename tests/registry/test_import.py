@@ -367,3 +367,38 @@ async def test_a_huge_ledger_beside_twenty_writes_answers_no_5xx(live_app):
         answers = await asyncio.gather(big, *writes)
     assert answers[0].status_code == 413 and answers[0].json()["error"]["code"] == "import_too_large"
     assert [r.status_code for r in answers[1:]] == [201] * 20
+
+
+async def test_row_messages_follow_the_request_language(client, db, world):
+    """The report of an import speaks the request's language; stored reports keep both."""
+    from tests.registry.test_api import API, _staff
+
+    headers = await _staff(db, world.a)
+    ledger = ("楼栋,单元,楼层,房号,建筑面积(㎡),业主姓名,联系电话,共有人\n"
+              "1栋,1单元,1,101,50,,,\n"
+              "1栋,1单元,1,102,50,乙,12800138000,\n"
+              "1栋,1单元,1,103,50,丙,,李四(1234)\n"
+              "1栋,1单元,1,101,50,甲,,\n").encode()
+    url = f"{API}/estates/{world.a.estate.id}/registry-imports"
+    zh = await client.post(url, headers=headers, files={"file": ("l.csv", ledger, "text/csv")})
+    en = await client.post(url, headers=headers | {"Accept-Language": "en"}, files={"file": ("l.csv", ledger)})
+    assert [(e["row"], e["code"], e["message"]) for e in zh.json()["errors"]] == [
+        (3, "phone_invalid", "联系电话须为11位手机号码（1开头，第二位3-9）"),
+        (4, "phone_invalid", "共有人李四的电话不是有效的手机号码"),
+        (5, "duplicate_row", "与第2行是同一户，已跳过"),
+    ]
+    assert [e["message"] for e in en.json()["errors"]] == [
+        "The phone must be an 11-digit mainland mobile number (1, then 3-9)",
+        "The phone of co-owner 李四 is not a valid mobile number",
+        "The same unit as row 2: skipped",
+    ]
+
+
+def test_every_row_message_exists_in_both_languages_with_the_same_placeholders():
+    import re
+
+    from app.registry.importer import ROW_TEXTS
+
+    for text in ROW_TEXTS.values():
+        assert set(re.findall(r"{(\w+)}", text.zh)) == set(re.findall(r"{(\w+)}", text.en))
+        assert not text.zh.isascii() and text.en.isascii()
