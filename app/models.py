@@ -6,4 +6,5 @@ from app.files import models as files_models  # noqa: F401
 from app.notifications import models as notifications_models  # noqa: F401
 from app.projects import models as projects_models  # noqa: F401
 from app.registry import models as registry_models  # noqa: F401
+from app.surveys import models as surveys_models  # noqa: F401
 from app.wechat import models as wechat_models  # noqa: F401

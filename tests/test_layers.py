@@ -25,12 +25,13 @@ PUBLIC = {
     "core": None,  # everything: the platform
     "authz": None,  # the authorization kit is one module
     "wechat": {"client", "errors"},
-    "auth": {"principal", "deps", "roles", "rules", "scopes", "reads", "errors"},
+    "auth": {"principal", "deps", "roles", "rules", "scopes", "reads", "todo", "errors"},
     "registry": {"reads", "hooks", "occupants", "errors"},
     "files": {"access", "service", "errors"},  # register_attachment_kind, attach
     "notifications": {"events", "errors"},
     "projects": {"reads", "lifecycle", "errors"},
     "audit": set(),
+    "surveys": set(),
 }
 
 # The composition root and tools that assemble every domain.

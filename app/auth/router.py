@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth import bindings as binding_service
-from app.auth import service, users
+from app.auth import service, todo, users
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.auth.errors import (
     ACCOUNT_DISABLED,
@@ -138,8 +138,11 @@ async def bind_my_phone(body: PhoneBind, principal: CurrentPrincipal, session: S
 
 @router.get("/me/tasks", response_model=TasksPublic, responses=responses(*AUTHENTICATED, 403))
 async def get_my_tasks(principal: CurrentPrincipal, session: SessionDep) -> TasksPublic:
-    """What waits for the caller; for deciders, the binding requests they may approve."""
-    return TasksPublic(unit_bindings=await binding_service.pending_for_decider(session, principal))
+    """What waits for the caller: open questionnaires their unit has not answered (and, as the later
+    domains arrive, plans, ballots, signatures, rectifications); for deciders, the binding requests they
+    may approve."""
+    return TasksPublic(unit_bindings=await binding_service.pending_for_decider(session, principal),
+                       **await todo.collect(session, principal))
 
 
 @router.get("/me/unit-bindings", response_model=list[MyBindingPublic], responses=responses(*AUTHENTICATED, 403))

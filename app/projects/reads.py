@@ -20,6 +20,7 @@ from app.auth.principal import Principal
 from app.authz import load_scoped
 from app.projects import access
 from app.projects.access import ProjectLevel
+from app.projects.catalog import MENU
 from app.projects.models import (
     Project,
     ProjectItem,
@@ -31,7 +32,7 @@ from app.projects.models import (
 from app.registry import reads as registry
 
 __all__ = [
-    "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
+    "MenuItem", "menu", "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
     "organizations", "project", "project_ids", "require_project",
 ]
 
@@ -62,6 +63,18 @@ async def project(session: AsyncSession, project_id: uuid.UUID) -> ProjectRef | 
 async def require_project(session: AsyncSession, p: Principal, project_id: uuid.UUID, level: ProjectLevel) -> ProjectRef:
     """The project if ``p`` may touch it at ``level``: 404 outside their read scope, 403 below ``level``."""
     return project_ref(await load_scoped(session, Project, project_id, access.project_condition, p, level))
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    code: str
+    category: str  # basic, improvement, upgrade
+    name: str
+
+
+def menu() -> list[MenuItem]:
+    """The national renovation menu in its order (the same rows as the renovation_item table)."""
+    return [MenuItem(code, category.value, name) for code, category, name, _ in MENU]
 
 
 @dataclass(frozen=True)

@@ -200,10 +200,16 @@ def _in_scope(stmt, estate_id: uuid.UUID, building_ids: Collection[uuid.UUID] | 
 
 async def units(
     session: AsyncSession, estate_id: uuid.UUID, *, building_ids: Collection[uuid.UUID] | None = None,
-    entrance_ids: Collection[uuid.UUID] | None = None,
+    entrance_ids: Collection[uuid.UUID] | None = None, grid_id: uuid.UUID | None = None,
+    visible_to: tuple[Principal, Level] | None = None,
 ) -> list[UnitRef]:
-    """The units of an estate, or of some of its buildings or entrances, in building/entrance/room order."""
+    """The units of an estate, or of some of its buildings or entrances, in building/entrance/room order;
+    optionally only those of one grid, or only those a principal may touch at a level."""
     stmt = _in_scope(_units_query(), estate_id, building_ids, entrance_ids)
+    if grid_id is not None:
+        stmt = stmt.where(Building.grid_id == grid_id)
+    if visible_to is not None:
+        stmt = stmt.where(access.unit_condition(*visible_to))
     rows = await session.exec(stmt.order_by(Building.name, Entrance.name, PropertyUnit.room_number))
     return [_unit_ref(u, b, e) for u, b, e in rows.all()]
 

@@ -1,0 +1,1 @@
+"""Questionnaires (问卷调查): DESIGN.md §5."""

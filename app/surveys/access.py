@@ -1,0 +1,33 @@
+"""Object-level access to questionnaires, in one place (DESIGN.md §2).
+
+Levels:
+- ``read``: see the questionnaire - its project's managers (drafts too), and once published everyone who
+  may read the project (residents of the estate, grid workers, committee members, ...).
+- ``manage``: write, publish, close, export - those who manage the project's estate.
+- ``collect``: answer for households (proxy), follow results and non-respondents while open - managers
+  and the estate's grid workers (who answer only within their grids: the unit is checked on its own).
+"""
+
+from typing import Literal
+
+from sqlalchemy import and_, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.projects import reads as projects
+from app.registry import reads as registry
+from app.surveys.models import Questionnaire, QuestionnaireStatus
+
+QuestionnaireLevel = Literal["read", "manage", "collect"]
+
+
+def questionnaire_condition(p: Principal, level: QuestionnaireLevel = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    manage = Questionnaire.project_id.in_(projects.project_ids(p, "manage"))
+    if level == "manage":
+        return manage
+    published = Questionnaire.status != QuestionnaireStatus.draft
+    if level == "collect":
+        return or_(manage, and_(published, Questionnaire.estate_id.in_(registry.estate_ids(p, "contact"))))
+    return or_(manage, and_(published, Questionnaire.project_id.in_(projects.project_ids(p, "read"))))

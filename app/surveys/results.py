@@ -1,0 +1,226 @@
+"""What the responses say: counts and percentages per question and per building, the response rate,
+the units still to visit, and the answers as a spreadsheet.
+
+Counts are taken in SQL over the current responses' answer rows (``QuestionnaireAnswer``), never by
+loading responses into Python, so that results over 100,000 responses stay quick. Percentages are exact
+fractions rounded half up to one decimal.
+"""
+
+import asyncio
+import csv
+import io
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import case, func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import SHANGHAI
+from app.registry import reads as registry
+from app.surveys import logic
+from app.surveys.flows import units_in_scope
+from app.surveys.models import Channel, Questionnaire, QuestionnaireAnswer, QuestionnaireResponse
+from app.surveys.schemas import (
+    BuildingResult,
+    NonRespondent,
+    NumberSummary,
+    OptionCount,
+    QuestionResult,
+    RankSummary,
+    Rate,
+    ResultsPublic,
+)
+from app.surveys.service import questions_of
+
+
+def percent(part: int, whole: int) -> str:
+    if whole == 0:
+        return "0.0"
+    exact = Fraction(part * 100, whole)
+    return str((Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _decimal(value: Any) -> str | None:
+    """An average with two decimals (a Fraction exactly; the database's average as it came)."""
+    if value is None:
+        return None
+    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else Decimal(str(value))
+    return str(exact.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def _rate(responded: int, units: int) -> Rate:
+    return Rate(responded=responded, units=units, percent=percent(responded, units))
+
+
+def _current(q: Questionnaire):
+    return (QuestionnaireResponse.questionnaire_id == q.id, QuestionnaireResponse.is_current.is_(True))
+
+
+def _question_results(questions: list[Any], answered: dict[str, int], choices: dict[tuple, tuple[int, int, int]],
+                      numbers: dict[str, tuple] | None) -> list[QuestionResult]:
+    out = []
+    for q in questions:
+        n = answered.get(q.id, 0)
+        result = QuestionResult(question_id=q.id, type=q.type.value, title=q.title, answered=n)
+        if q.type == logic.QuestionType.ranking:
+            result.ranking = []
+            for o in q.options:
+                ranked, first, rank_sum = choices.get((q.id, o.value), (0, 0, 0))
+                result.ranking.append(RankSummary(value=o.value, label=o.label, ranked=ranked, first=first,
+                                                  average_rank=_decimal(Fraction(rank_sum, ranked)) if ranked else None))
+        elif q.type in logic.CHOICE_TYPES or q.type == logic.QuestionType.rating:
+            options = ([(o.value, o.label) for o in q.options] if q.type != logic.QuestionType.rating
+                       else [(str(v), str(v)) for v in range(q.min, q.max + 1)])
+            counts = [(v, label, choices.get((q.id, v), (0, 0, 0))[0]) for v, label in options]
+            result.options = [OptionCount(value=v, label=label, count=c, percent=percent(c, n)) for v, label, c in counts]
+        if numbers is not None and q.type in (logic.QuestionType.number, logic.QuestionType.rating):
+            count, low, high, average = numbers.get(q.id, (0, None, None, None))
+            result.numbers = NumberSummary(count=count, min=_number(low), max=_number(high), average=_decimal(average))
+        out.append(result)
+    return out
+
+
+def _number(value: Any) -> str | None:
+    return None if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
+async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool = True) -> ResultsPublic:
+    questions = questions_of(q)
+    A = QuestionnaireAnswer
+    base = A.questionnaire_id == q.id
+    answered_rows = (await session.exec(select(A.building_id, A.question_id, func.count(func.distinct(A.response_id)))
+                                        .where(base).group_by(A.building_id, A.question_id))).all()
+    choice_rows = (await session.exec(
+        select(A.building_id, A.question_id, A.choice, func.count(), func.sum(case((A.rank == 1, 1), else_=0)),
+               func.sum(A.rank)).where(base, A.choice.is_not(None)).group_by(A.building_id, A.question_id, A.choice))).all()
+    number_rows = (await session.exec(
+        select(A.question_id, func.count(), func.min(A.number), func.max(A.number), func.avg(A.number))
+        .where(base, A.number.is_not(None)).group_by(A.question_id))).all()
+    responded_rows = (await session.exec(
+        select(QuestionnaireResponse.building_id, func.count(func.distinct(QuestionnaireResponse.unit_id)),
+               func.count()).where(*_current(q)).group_by(QuestionnaireResponse.building_id))).all()
+
+    answered: dict[str, int] = defaultdict(int)
+    answered_in: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for building, qid, n in answered_rows:
+        answered[qid] += n
+        answered_in[building][qid] += n
+    # (question, choice) -> (responses choosing it, ranked first, sum of ranks), overall and per building
+    choices: dict[tuple, tuple[int, int, int]] = {}
+    choices_in: dict[uuid.UUID, dict[tuple, tuple[int, int, int]]] = defaultdict(dict)
+    for building, qid, choice, n, first, rank_sum in choice_rows:
+        counts = (n, int(first or 0), int(rank_sum or 0))
+        choices_in[building][(qid, choice)] = counts
+        choices[(qid, choice)] = tuple(a + b for a, b in zip(choices.get((qid, choice), (0, 0, 0)), counts, strict=True))
+    numbers = {qid: (n, low, high, avg) for qid, n, low, high, avg in number_rows}
+
+    units = await units_in_scope(session, q)
+    units_per_building: dict[uuid.UUID, int] = defaultdict(int)
+    names: dict[uuid.UUID, str] = {}
+    for u in units:
+        units_per_building[u.building_id] += 1
+        names[u.building_id] = u.building_name
+    responded = {b: units_answered for b, units_answered, _ in responded_rows}
+    buildings = []
+    if per_building:
+        buildable = [qq for qq in questions if qq.type in logic.CHOICE_TYPES or qq.type == logic.QuestionType.rating]
+        buildings = [BuildingResult(
+            building_id=b, building_name=names[b], rate=_rate(responded.get(b, 0), units_per_building[b]),
+            questions=_question_results(buildable, answered_in[b], choices_in[b], None))
+            for b in sorted(names, key=lambda b: names[b])]
+    return ResultsPublic(
+        questionnaire_id=q.id, status=q.status, responses=sum(n for _, _, n in responded_rows),
+        rate=_rate(sum(responded.values()), len(units)),
+        questions=_question_results(questions, answered, choices, numbers), buildings=buildings)
+
+
+async def non_respondents(session: AsyncSession, p: Principal, q: Questionnaire,
+                          grid_id: uuid.UUID | None) -> list[NonRespondent]:
+    """The units in scope with no current response, that the caller may visit (a grid worker: their grid)."""
+    units = await registry.units(session, q.estate_id, building_ids=[uuid.UUID(b) for b in q.building_ids] or None,
+                                 grid_id=grid_id, visible_to=(p, "contact"))
+    answered = set((await session.exec(select(QuestionnaireResponse.unit_id).where(*_current(q)))).all())
+    return [NonRespondent(unit_id=u.id, building_name=u.building_name, entrance_name=u.entrance_name,
+                          room_number=u.room_number, label=u.label) for u in units if u.id not in answered]
+
+
+# ---- export --------------------------------------------------------------------------------------
+
+CHUNK = 1000
+CHANNELS = {Channel.self: "本人填写", Channel.proxy: "网格员代填"}
+
+
+def _cell(q: Any, value: Any) -> str | int:
+    if value is None:
+        return ""
+    labels = {o.value: o.label for o in getattr(q, "options", [])}
+    if q.type == logic.QuestionType.ranking:
+        return " ".join(f"{i}.{labels.get(v, v)}" for i, v in enumerate(value, start=1))
+    if isinstance(value, list):
+        return f"{len(value)}张照片" if q.type == logic.QuestionType.photo else "、".join(labels.get(v, v) for v in value)
+    if q.type == logic.QuestionType.single_choice:
+        return labels.get(value, value)
+    return value
+
+
+async def _rows(session: AsyncSession, q: Questionnaire) -> AsyncIterator[list]:
+    """The header, then one row per current response in building/room order, read a chunk at a time."""
+    questions = questions_of(q)
+    yield ["楼栋", "单元", "房号", "填写方式", "填写时间", *[f"{i}. {qq.title}" for i, qq in enumerate(questions, 1)]]
+    units = {u.id: u for u in await units_in_scope(session, q)}
+    after: uuid.UUID | None = None
+    while True:
+        stmt = select(QuestionnaireResponse).where(*_current(q)).order_by(QuestionnaireResponse.id).limit(CHUNK)
+        if after is not None:
+            stmt = stmt.where(QuestionnaireResponse.id > after)
+        chunk = (await session.exec(stmt)).all()
+        if not chunk:
+            return
+        for r in chunk:
+            u = units.get(r.unit_id)
+            yield [u.building_name if u else "", u.entrance_name if u else "", u.room_number if u else "",
+                   CHANNELS[r.channel], f"{r.answered_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+                   *[_cell(qq, r.answers.get(qq.id)) for qq in questions]]
+        after = chunk[-1].id
+
+
+def _spooled() -> tempfile.SpooledTemporaryFile:
+    # The export is written out inside the request's transaction, then streamed: past 8 MB it is on disk.
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+
+
+async def export_csv(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
+    out = _spooled()
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # Excel opens UTF-8 CSV with a BOM
+    writer = csv.writer(text)
+    async for row in _rows(session, q):
+        writer.writerow([_safe(v) for v in row])
+    text.flush()
+    text.detach()
+    out.seek(0)
+    return out
+
+
+def _safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is kept as text."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
+async def export_xlsx(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
+    """A write-only workbook (rows go to disk as they come, memory stays flat), in a spooled file."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("答卷")
+    async for row in _rows(session, q):
+        sheet.append([_safe(v) for v in row])
+    out = _spooled()
+    await asyncio.to_thread(workbook.save, out)
+    out.seek(0)
+    return out

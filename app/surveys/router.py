@@ -1,0 +1,195 @@
+"""Questionnaires (API.md "Questionnaires"): thin routes over ``service`` and ``results``."""
+
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlmodel import select
+
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.errors import NotFound, responses
+from app.files.errors import FILE_NOT_USABLE
+from app.projects import reads as projects
+from app.registry import reads as registry
+from app.surveys import access, results, service
+from app.surveys.deps import QuestionnaireForCollect, QuestionnaireForManage, QuestionnaireForRead
+from app.surveys.errors import (
+    ANSWERED_AT_INVALID,
+    ANSWERS_INVALID,
+    BUILDING_NOT_IN_ESTATE,
+    MENU_ITEM_UNKNOWN,
+    OWNERS_ONLY,
+    PROXY_NOT_ALLOWED,
+    QUESTIONNAIRE_CLOSES_IN_PAST,
+    QUESTIONNAIRE_INVALID,
+    QUESTIONNAIRE_NOT_DRAFT,
+    QUESTIONNAIRE_NOT_OPEN,
+    RESPONSE_CONFLICT,
+    RESULTS_NOT_PUBLIC,
+    UNIT_OUTSIDE_QUESTIONNAIRE,
+)
+from app.surveys.models import Questionnaire, QuestionnaireStatus
+from app.surveys.schemas import (
+    NonRespondent,
+    PublishIn,
+    QuestionnaireCreate,
+    QuestionnairePublic,
+    QuestionnaireUpdate,
+    ResponseIn,
+    ResponsePublic,
+    ResultsPublic,
+    SubmitResult,
+    SyncIn,
+    SyncOut,
+    TemplatePublic,
+)
+from app.surveys.templates import TEMPLATES
+
+router = APIRouter(tags=["questionnaires"], responses=responses(*AUTHENTICATED, 422))
+
+DEFINITION = (QUESTIONNAIRE_INVALID, MENU_ITEM_UNKNOWN, BUILDING_NOT_IN_ESTATE, QUESTIONNAIRE_CLOSES_IN_PAST)
+SUBMIT = (QUESTIONNAIRE_NOT_OPEN, ANSWERS_INVALID, RESPONSE_CONFLICT, OWNERS_ONLY, PROXY_NOT_ALLOWED,
+          UNIT_OUTSIDE_QUESTIONNAIRE, ANSWERED_AT_INVALID, FILE_NOT_USABLE)
+
+
+async def _one(session, q: Questionnaire) -> QuestionnairePublic:
+    return (await service.public(session, [q]))[0]
+
+
+@router.get("/questionnaire-templates", response_model=list[TemplatePublic])
+async def list_questionnaire_templates(_: CurrentPrincipal) -> list[TemplatePublic]:
+    """The templates staff start from: the renovation needs survey (from the renovation menu) and the
+    satisfaction survey. Create one with ``{"template": key}``."""
+    return [TemplatePublic(key=key, **build()) for key, build in TEMPLATES.items()]
+
+
+@router.get("/projects/{project_id}/questionnaires", response_model=list[QuestionnairePublic], responses=responses(404))
+async def list_questionnaires(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
+    """Every version; drafts only for those who manage the project."""
+    await projects.require_project(session, principal, project_id, "read")
+    return await service.public(session, await service.list_for_project(session, principal, project_id))
+
+
+@router.post("/projects/{project_id}/questionnaires", response_model=QuestionnairePublic,
+             status_code=status.HTTP_201_CREATED, responses=responses(403, 404, *DEFINITION))
+async def create_questionnaire(project_id: uuid.UUID, body: QuestionnaireCreate, principal: CurrentPrincipal,
+                               session: SessionDep):
+    project = await projects.require_project(session, principal, project_id, "manage")
+    return await _one(session, await service.create(session, principal, project, body))
+
+
+@router.get("/questionnaires/{questionnaire_id}", response_model=QuestionnairePublic, responses=responses(404))
+async def get_questionnaire(questionnaire: QuestionnaireForRead, session: SessionDep):
+    """The questionnaire with everything a client needs to render and pre-check it (question types,
+    options, bounds, ``show_if`` conditions)."""
+    return await _one(session, questionnaire)
+
+
+@router.patch("/questionnaires/{questionnaire_id}", response_model=QuestionnairePublic,
+              responses=responses(403, 404, QUESTIONNAIRE_NOT_DRAFT, *DEFINITION))
+async def update_questionnaire(questionnaire: QuestionnaireForManage, body: QuestionnaireUpdate,
+                               principal: CurrentPrincipal, session: SessionDep):
+    """Only while draft."""
+    return await _one(session, await service.update_draft(session, principal, questionnaire, body))
+
+
+@router.post("/questionnaires/{questionnaire_id}/publish", response_model=QuestionnairePublic,
+             responses=responses(403, 404, QUESTIONNAIRE_NOT_DRAFT, *DEFINITION))
+async def publish_questionnaire(questionnaire: QuestionnaireForManage, principal: CurrentPrincipal,
+                                session: SessionDep, body: PublishIn | None = None):
+    """Publish the draft (it never changes again) and tell the residents in scope. Another version of
+    the same questionnaire still open is closed."""
+    closes_at = body.closes_at if body else None
+    return await _one(session, await service.publish(session, principal, questionnaire, closes_at))
+
+
+@router.post("/questionnaires/{questionnaire_id}/close", response_model=QuestionnairePublic,
+             responses=responses(403, 404, QUESTIONNAIRE_NOT_OPEN))
+async def close_questionnaire(questionnaire: QuestionnaireForManage, principal: CurrentPrincipal, session: SessionDep):
+    return await _one(session, await service.close(session, questionnaire, principal.id))
+
+
+@router.post("/questionnaires/{questionnaire_id}/versions", response_model=QuestionnairePublic,
+             status_code=status.HTTP_201_CREATED, responses=responses(403, 404))
+async def new_questionnaire_version(questionnaire: QuestionnaireForManage, principal: CurrentPrincipal,
+                                    session: SessionDep):
+    """A draft copy as the next version: how a published questionnaire is edited."""
+    return await _one(session, await service.new_version(session, principal, questionnaire))
+
+
+@router.post("/questionnaires/{questionnaire_id}/responses", response_model=SubmitResult,
+             status_code=status.HTTP_201_CREATED,
+             responses={**responses(403, 404, *SUBMIT), 200: {"model": SubmitResult, "description": "duplicate"}})
+async def submit_response(questionnaire: QuestionnaireForRead, body: ResponseIn, principal: CurrentPrincipal,
+                          session: SessionDep):
+    """A resident answers for their unit (``channel: self``), or a grid worker for a unit of their grid
+    (``proxy``, with photos of the paper form). Answering again replaces the unit's answer until close;
+    sending the same ``response_id`` again answers 200 ``duplicate``."""
+    result = await service.submit(session, principal, questionnaire, body)
+    if result.status == "duplicate":
+        return JSONResponse(result.model_dump(mode="json"), status_code=status.HTTP_200_OK)
+    return result
+
+
+@router.post("/sync/questionnaire-responses", response_model=SyncOut)
+async def sync_questionnaire_responses(body: SyncIn, principal: CurrentPrincipal, session: SessionDep) -> SyncOut:
+    """Up to 500 responses collected offline, each with its ``questionnaire_id``. Each is answered on its
+    own: ``created``, ``duplicate`` (sent before: nothing changes), ``conflict`` (its id was used for other
+    content) or ``rejected`` (with the error); a bad item never rejects the others."""
+    return SyncOut(results=await service.sync(session, principal, body.items))
+
+
+@router.get("/questionnaires/{questionnaire_id}/my-responses", response_model=list[ResponsePublic],
+            responses=responses(404))
+async def my_responses(questionnaire: QuestionnaireForRead, principal: CurrentPrincipal, session: SessionDep):
+    """The answers that count for the caller's units (or the caller, per person)."""
+    return await service.responses_public(session, await service.my_responses(session, principal, questionnaire))
+
+
+@router.get("/questionnaires/{questionnaire_id}/units/{unit_id}/responses", response_model=list[ResponsePublic],
+            responses=responses(403, 404))
+async def unit_responses(questionnaire: QuestionnaireForCollect, unit_id: uuid.UUID, principal: CurrentPrincipal,
+                         session: SessionDep):
+    """Every answer sent for the unit, newest first: the history behind the one that counts."""
+    if await registry.unit_in_scope(session, principal, unit_id, "contact") is None:
+        raise NotFound()
+    return await service.responses_public(session, await service.unit_history(session, questionnaire, unit_id))
+
+
+@router.get("/questionnaires/{questionnaire_id}/results", response_model=ResultsPublic,
+            responses=responses(403, 404, RESULTS_NOT_PUBLIC))
+async def questionnaire_results(questionnaire: QuestionnaireForRead, principal: CurrentPrincipal, session: SessionDep):
+    """Counts and percentages per question and per building, and the response rate. Staff and grid workers
+    follow them while open; residents see the totals after close (never who answered what)."""
+    collector = (await session.exec(select(Questionnaire.id).where(
+        Questionnaire.id == questionnaire.id, access.questionnaire_condition(principal, "collect")))).first()
+    if collector is None and questionnaire.status != QuestionnaireStatus.closed:
+        raise RESULTS_NOT_PUBLIC()
+    return await results.results(session, questionnaire, per_building=collector is not None)
+
+
+@router.get("/questionnaires/{questionnaire_id}/non-respondents", response_model=list[NonRespondent],
+            responses=responses(403, 404))
+async def questionnaire_non_respondents(questionnaire: QuestionnaireForCollect, principal: CurrentPrincipal,
+                                        session: SessionDep, grid_id: uuid.UUID | None = None):
+    """The units that have not answered, in building and room order: the grid worker's door-knocking list
+    (their own grid's units only)."""
+    return await results.non_respondents(session, principal, questionnaire, grid_id)
+
+
+_MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/questionnaires/{questionnaire_id}/export", response_class=StreamingResponse,
+            responses={**responses(403, 404), 200: {"content": {_MEDIA["xlsx"]: {}, "text/csv": {}}}})
+async def export_questionnaire(questionnaire: QuestionnaireForManage, session: SessionDep,
+                               format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx"):
+    """One row per answer that counts, one column per question, Chinese headers."""
+    filename = quote(f"{questionnaire.title}.{format}")
+    headers = {"Content-Disposition": f"attachment; filename=answers.{format}; filename*=UTF-8''{filename}"}
+    export = results.export_csv if format == "csv" else results.export_xlsx
+    spooled = await export(session, questionnaire)
+    return StreamingResponse(iter(lambda: spooled.read(64 * 1024), b""), media_type=_MEDIA[format], headers=headers)

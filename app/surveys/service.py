@@ -1,0 +1,482 @@
+"""Questionnaires: writing and publishing them, taking responses (one at a time or synced in batches).
+
+Results, non-respondents and exports are in ``results.py``; what happens on publish and close is in
+``flows.py``.
+"""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, func, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth import reads as accounts
+from app.auth import todo
+from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.core import audit, clock
+from app.core.errors import VALIDATION_ERROR, AppError, NotFound, error_body
+from app.core.i18n import english, validation_message
+from app.files import access as file_access
+from app.files import service as files
+from app.projects import reads as projects
+from app.projects.reads import ProjectRef
+from app.registry import reads as registry
+from app.surveys import access, flows, logic
+from app.surveys.errors import (
+    ANSWERED_AT_INVALID,
+    ANSWERS_INVALID,
+    BUILDING_NOT_IN_ESTATE,
+    MENU_ITEM_UNKNOWN,
+    OWNERS_ONLY,
+    PROBLEM_TEXTS,
+    PROXY_NOT_ALLOWED,
+    QUESTIONNAIRE_CLOSES_IN_PAST,
+    QUESTIONNAIRE_INVALID,
+    QUESTIONNAIRE_NOT_DRAFT,
+    QUESTIONNAIRE_NOT_OPEN,
+    RESPONSE_CONFLICT,
+    UNIT_OUTSIDE_QUESTIONNAIRE,
+)
+from app.surveys.models import (
+    Audience,
+    Channel,
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireResponse,
+    QuestionnaireStatus,
+    ResponseUnit,
+)
+from app.surveys.schemas import (
+    QuestionnaireCreate,
+    QuestionnairePublic,
+    QuestionnaireUpdate,
+    ResponseIn,
+    ResponsePublic,
+    SubmitResult,
+    SyncItem,
+)
+from app.surveys.templates import TEMPLATES
+
+RESPONSE_KIND = "questionnaire_response"  # files attached to a response: photo answers, paper forms
+CLOCK_SKEW = timedelta(minutes=5)  # a tablet's clock may run a little ahead
+_QUESTIONS = TypeAdapter(list[logic.Question])
+OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
+
+
+def questions_of(q: Questionnaire) -> list[Any]:
+    return _QUESTIONS.validate_python(q.questions)
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+async def _check_definition(session: AsyncSession, estate_id: uuid.UUID, questions: list[Any],
+                            building_ids: list[uuid.UUID]) -> None:
+    problems = logic.definition_problems(questions)
+    if problems:
+        raise QUESTIONNAIRE_INVALID(details={"problems": problems})
+    menu = {m.code for m in projects.menu()}
+    unknown = sorted({o.value for q in questions if q.type == logic.QuestionType.renovation_items
+                      for o in q.options} - menu)
+    if unknown:
+        raise MENU_ITEM_UNKNOWN(details={"values": unknown})
+    if building_ids:
+        known = {u.building_id for u in await registry.units(session, estate_id, building_ids=building_ids)}
+        outside = sorted(str(b) for b in set(building_ids) - known)
+        if outside:
+            raise BUILDING_NOT_IN_ESTATE(details={"building_ids": outside})
+
+
+def _dump(questions: list[Any]) -> list[dict[str, Any]]:
+    return [q.model_dump(mode="json", exclude_none=True) for q in questions]
+
+
+def _closing_time(closes_at):
+    if closes_at is not None and closes_at <= clock.now():
+        raise QUESTIONNAIRE_CLOSES_IN_PAST()
+    return closes_at
+
+
+async def create(session: AsyncSession, p: Principal, project: ProjectRef, data: QuestionnaireCreate) -> Questionnaire:
+    base = TEMPLATES[data.template]() if data.template else {}
+    title = data.title or base.get("title")
+    questions = data.questions or (_QUESTIONS.validate_python(base["questions"]) if base else None)
+    if title is None or questions is None:
+        raise VALIDATION_ERROR(details=[
+            {"loc": ["body", field], "type": "missing", "msg": validation_message({"type": "missing"})}
+            for field, value in (("title", title), ("questions", questions)) if value is None])
+    await _check_definition(session, project.estate_id, questions, data.building_ids)
+    q = Questionnaire(
+        project_id=project.id, estate_id=project.estate_id, title=title,
+        description=data.description if data.description is not None else base.get("description"),
+        audience=data.audience or Audience(base.get("audience", Audience.residents)),
+        response_unit=data.response_unit, building_ids=[str(b) for b in dict.fromkeys(data.building_ids)],
+        questions=_dump(questions), closes_at=_closing_time(data.closes_at), template=data.template,
+        created_by=p.id,
+    )
+    q.series_id = q.id
+    session.add(q)
+    await session.flush()
+    await audit.record(session, actor_id=p.id, action="questionnaire.create", entity_type="questionnaire",
+                       entity_id=q.id, after=audit.snapshot(q), estate_id=q.estate_id)
+    return q
+
+
+async def _locked(session: AsyncSession, q: Questionnaire) -> Questionnaire:
+    """The questionnaire row locked for the rest of the transaction (state changes and responses queue)."""
+    locked = (await session.exec(select(Questionnaire).where(Questionnaire.id == q.id).with_for_update())).one()
+    await session.refresh(locked)
+    return locked
+
+
+async def update_draft(session: AsyncSession, p: Principal, q: Questionnaire, data: QuestionnaireUpdate) -> Questionnaire:
+    q = await _locked(session, q)
+    if q.status != QuestionnaireStatus.draft:
+        raise QUESTIONNAIRE_NOT_DRAFT()
+    before = audit.snapshot(q)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("title", "audience", "response_unit", "questions"):
+        if name in changes and changes[name] is None:
+            changes.pop(name)
+    questions = data.questions if "questions" in changes else questions_of(q)
+    building_ids = data.building_ids if data.building_ids is not None else [uuid.UUID(b) for b in q.building_ids]
+    await _check_definition(session, q.estate_id, questions, building_ids)
+    if "questions" in changes:
+        changes["questions"] = _dump(questions)
+    if "building_ids" in changes:
+        changes["building_ids"] = [str(b) for b in dict.fromkeys(building_ids)]
+    if "closes_at" in changes:
+        changes["closes_at"] = _closing_time(data.closes_at)
+    for name, value in changes.items():
+        setattr(q, name, value)
+    q.updated_at = clock.now()
+    session.add(q)
+    await session.flush()
+    await audit.record(session, actor_id=p.id, action="questionnaire.update", entity_type="questionnaire",
+                       entity_id=q.id, before=before, after=audit.snapshot(q), estate_id=q.estate_id)
+    return q
+
+
+async def new_version(session: AsyncSession, p: Principal, q: Questionnaire) -> Questionnaire:
+    """A draft copy of ``q`` as the next version of its series (a published questionnaire never changes)."""
+    latest = (await session.exec(select(func.max(Questionnaire.version)).where(Questionnaire.series_id == q.series_id))).one()
+    copy = Questionnaire(
+        project_id=q.project_id, estate_id=q.estate_id, series_id=q.series_id, version=(latest or 0) + 1,
+        title=q.title, description=q.description, audience=q.audience, response_unit=q.response_unit,
+        building_ids=list(q.building_ids), questions=list(q.questions), template=q.template, created_by=p.id,
+    )
+    session.add(copy)
+    await session.flush()
+    await audit.record(session, actor_id=p.id, action="questionnaire.new_version", entity_type="questionnaire",
+                       entity_id=copy.id, after=audit.snapshot(copy), estate_id=copy.estate_id)
+    return copy
+
+
+async def publish(session: AsyncSession, p: Principal, q: Questionnaire, closes_at) -> Questionnaire:
+    q = await _locked(session, q)
+    if q.status != QuestionnaireStatus.draft:
+        raise QUESTIONNAIRE_NOT_DRAFT()
+    before = audit.snapshot(q)
+    if closes_at is not None:
+        q.closes_at = _closing_time(closes_at)
+    elif q.closes_at is not None:
+        _closing_time(q.closes_at)
+    await _check_definition(session, q.estate_id, questions_of(q), [uuid.UUID(b) for b in q.building_ids])
+    # Another version of the series still open closes: residents answer one version at a time.
+    others = (await session.exec(select(Questionnaire).where(
+        Questionnaire.series_id == q.series_id, Questionnaire.id != q.id,
+        Questionnaire.status == QuestionnaireStatus.published))).all()
+    for other in others:
+        await close(session, other, p.id)
+    q.status = QuestionnaireStatus.published
+    q.published_at = q.updated_at = clock.now()
+    session.add(q)
+    await session.flush()
+    await audit.record(session, actor_id=p.id, action="questionnaire.publish", entity_type="questionnaire",
+                       entity_id=q.id, before=before, after=audit.snapshot(q), estate_id=q.estate_id)
+    await flows.published(session, q)
+    return q
+
+
+async def close(session: AsyncSession, q: Questionnaire, actor_id: uuid.UUID | None) -> Questionnaire:
+    """Close a published questionnaire (by staff, or by the worker at ``closes_at``: actor None)."""
+    q = await _locked(session, q)
+    if q.status != QuestionnaireStatus.published:
+        raise QUESTIONNAIRE_NOT_OPEN()
+    before = audit.snapshot(q)
+    q.status = QuestionnaireStatus.closed
+    q.closed_at = q.updated_at = clock.now()
+    session.add(q)
+    await session.flush()
+    await audit.record(session, actor_id=actor_id, action="questionnaire.close", entity_type="questionnaire",
+                       entity_id=q.id, before=before, after=audit.snapshot(q), estate_id=q.estate_id)
+    return q
+
+
+async def public(session: AsyncSession, questionnaires: list[Questionnaire]) -> list[QuestionnairePublic]:
+    actors = await accounts.actors(session, [q.created_by for q in questionnaires])
+    return [QuestionnairePublic.model_validate({
+        **q.model_dump(), "questions": q.questions, "building_ids": q.building_ids,
+        "created_by": actors.get(q.created_by) if q.created_by else None}) for q in questionnaires]
+
+
+async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Questionnaire]:
+    return list((await session.exec(
+        select(Questionnaire)
+        .where(Questionnaire.project_id == project_id, access.questionnaire_condition(p, "read"))
+        .order_by(Questionnaire.created_at, Questionnaire.version)
+    )).all())
+
+
+# ---- responses -----------------------------------------------------------------------------------
+
+
+def is_open(q: Questionnaire) -> bool:
+    return q.status == QuestionnaireStatus.published and (q.closes_at is None or q.closes_at > clock.now())
+
+
+def _problems(problems: list[logic.Problem]) -> list[dict[str, Any]]:
+    return [{"question_id": pr.question_id, "code": pr.code,
+             "message": PROBLEM_TEXTS[pr.code].render(**{k: "" if v is None else v for k, v in pr.params.items()})}
+            for pr in problems]
+
+
+async def _respondent(session: AsyncSession, p: Principal, q: Questionnaire, item: ResponseIn):
+    """The unit answered for, and the respondent key: checks who may answer for it."""
+    if item.channel == Channel.self:
+        if item.unit_id not in p.unit_ids:
+            raise NotFound()
+        if q.audience == Audience.owners:
+            relation = (await accounts.binding_relations(session, p.id)).get(item.unit_id)
+            if relation not in OWNER_RELATIONS:
+                raise OWNERS_ONLY()
+        unit = (await registry.unit_refs(session, [item.unit_id]))[item.unit_id]
+        key = str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}"
+    else:
+        if not p.roles & {Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker}:
+            raise PROXY_NOT_ALLOWED()
+        unit = await registry.unit_in_scope(session, p, item.unit_id, "contact")
+        if unit is None:
+            raise NotFound()
+        # Door to door, the household answers on paper: one entry for the unit however many live there.
+        key = str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:household"
+    if unit.estate_id != q.estate_id or (q.building_ids and str(unit.building_id) not in q.building_ids):
+        raise UNIT_OUTSIDE_QUESTIONNAIRE()
+    return unit, key
+
+
+def _answer_rows(response: QuestionnaireResponse, questions: list[Any]) -> list[QuestionnaireAnswer]:
+    rows = []
+    by_id = {q.id: q for q in questions}
+
+    def row(qid: str, **values: Any) -> QuestionnaireAnswer:
+        return QuestionnaireAnswer(response_id=response.id, questionnaire_id=response.questionnaire_id,
+                                   building_id=response.building_id, question_id=qid, **values)
+
+    for qid, value in response.answers.items():
+        t = by_id[qid].type
+        if t == logic.QuestionType.single_choice:
+            rows.append(row(qid, choice=value))
+        elif t in logic.MULTI_TYPES:
+            rows.extend(row(qid, choice=v) for v in value)
+        elif t == logic.QuestionType.ranking:
+            rows.extend(row(qid, choice=v, rank=i) for i, v in enumerate(value, start=1))
+        elif t == logic.QuestionType.rating:
+            rows.append(row(qid, choice=str(value), number=value))
+        elif t == logic.QuestionType.number:
+            rows.append(row(qid, number=value))
+        else:  # text, photo: answered
+            rows.append(row(qid))
+    return rows
+
+
+async def submit(session: AsyncSession, p: Principal, q: Questionnaire, item: ResponseIn) -> SubmitResult:
+    """Take one response. Sending the same response again answers ``duplicate`` with what was stored; the
+    same id with other content is a conflict (409). Raises AppError for a refused response."""
+    questions = questions_of(q)
+    normal, problems = logic.check_answers(questions, [a.model_dump() for a in item.answers])
+    existing = await session.get(QuestionnaireResponse, item.response_id)
+    if existing is not None:
+        same = (existing.questionnaire_id == q.id and not problems and existing.unit_id == item.unit_id
+                and existing.content_hash == logic.content_hash(item.unit_id, existing.respondent_key, normal)
+                and (existing.user_id == p.id or existing.recorded_by == p.id))
+        if not same:
+            raise RESPONSE_CONFLICT(details={"response_id": str(item.response_id)})
+        return SubmitResult(response_id=existing.id, status="duplicate",
+                            response=(await responses_public(session, [existing]))[0])
+    if not is_open(q):
+        raise QUESTIONNAIRE_NOT_OPEN()
+    unit, key = await _respondent(session, p, q, item)
+    now = clock.now()
+    answered_at = item.answered_at or now
+    if answered_at > now + CLOCK_SKEW or (q.published_at and answered_at < q.published_at - CLOCK_SKEW):
+        raise ANSWERED_AT_INVALID()
+    if problems:
+        raise ANSWERS_INVALID(details={"problems": _problems(problems)})
+    photos = {q.id for q in questions if q.type == logic.QuestionType.photo}
+    photo_ids = [uuid.UUID(f) for qid, files_ in normal.items() if qid in photos for f in files_]
+    response = QuestionnaireResponse(
+        id=item.response_id, questionnaire_id=q.id, unit_id=unit.id, building_id=unit.building_id,
+        respondent_key=key, user_id=p.id if item.channel == Channel.self else None, recorded_by=p.id,
+        channel=item.channel, answers=normal, content_hash=logic.content_hash(unit.id, key, normal),
+        evidence_file_ids=[str(f) for f in dict.fromkeys(item.evidence_file_ids)], answered_at=answered_at,
+        is_current=False,
+    )
+    await _make_current(session, response, questions)
+    await files.attach(session, p, [*photo_ids, *item.evidence_file_ids], RESPONSE_KIND, response.id)
+    return SubmitResult(response_id=response.id, status="created",
+                        response=(await responses_public(session, [response]))[0])
+
+
+async def _make_current(session: AsyncSession, response: QuestionnaireResponse, questions: list[Any]) -> None:
+    """Store the response; it counts if it was answered after the respondent's current one (the latest
+    answer counts, whenever a tablet syncs it), and the one it replaces keeps only its history."""
+    current = (await session.exec(select(QuestionnaireResponse).where(
+        QuestionnaireResponse.questionnaire_id == response.questionnaire_id,
+        QuestionnaireResponse.respondent_key == response.respondent_key,
+        QuestionnaireResponse.is_current.is_(True)).with_for_update())).first()
+    if current is not None and current.answered_at > response.answered_at:
+        session.add(response)
+        await session.flush()
+        return
+    if current is not None:
+        await session.exec(delete(QuestionnaireAnswer).where(QuestionnaireAnswer.response_id == current.id))
+        await session.exec(update(QuestionnaireResponse).where(QuestionnaireResponse.id == current.id)
+                           .values(is_current=False))
+        await session.refresh(current)
+    response.is_current = True
+    session.add(response)
+    await session.flush()
+    session.add_all(_answer_rows(response, questions))
+    await session.flush()
+
+
+async def responses_public(session: AsyncSession, rows: list[QuestionnaireResponse]) -> list[ResponsePublic]:
+    labels = await registry.unit_labels(session, [r.unit_id for r in rows])
+    actors = await accounts.actors(session, [r.recorded_by for r in rows])
+    return [ResponsePublic(
+        id=r.id, questionnaire_id=r.questionnaire_id, unit_id=r.unit_id, unit_label=labels[r.unit_id].label,
+        channel=r.channel, answers=r.answers, evidence_file_ids=r.evidence_file_ids, answered_at=r.answered_at,
+        is_current=r.is_current, recorded_by=actors.get(r.recorded_by), created_at=r.created_at) for r in rows]
+
+
+async def sync(session: AsyncSession, p: Principal, items: list[dict[str, Any]]) -> list[SubmitResult]:
+    """A batch from an offline tablet or phone: each item answered on its own (``created``, ``duplicate``,
+    ``conflict``, ``rejected``) in a savepoint, so that a bad item never takes the good ones with it."""
+    results: list[SubmitResult] = []
+    questionnaires: dict[uuid.UUID, Questionnaire | None] = {}
+    counts: dict[str, int] = {}
+    for raw in items:
+        result = await _sync_item(session, p, raw, questionnaires)
+        counts[result.status] = counts.get(result.status, 0) + 1
+        results.append(result)
+    await audit.record(session, actor_id=p.id, action="questionnaire.sync", entity_type="questionnaire_response",
+                       entity_id=None, after={"items": len(items), **counts})
+    return results
+
+
+async def _sync_item(session: AsyncSession, p: Principal, raw: dict[str, Any],
+                     questionnaires: dict[uuid.UUID, Questionnaire | None]) -> SubmitResult:
+    try:
+        item = SyncItem.model_validate(raw)
+    except ValidationError as exc:
+        response_id = _uuid_or_none(raw.get("response_id") if isinstance(raw, dict) else None)
+        details = [{"loc": list(e["loc"]), "type": e["type"], "msg": validation_message(e)} for e in exc.errors()]
+        return SubmitResult(response_id=response_id, status="rejected",
+                            error=error_body("validation_error", english(), details)["error"])
+    try:
+        async with session.begin_nested():
+            if item.questionnaire_id not in questionnaires:
+                found = await session.get(Questionnaire, item.questionnaire_id)
+                visible = found is not None and (await session.exec(select(Questionnaire.id).where(
+                    Questionnaire.id == found.id, access.questionnaire_condition(p, "read")))).first() is not None
+                questionnaires[item.questionnaire_id] = found if visible else None
+            q = questionnaires[item.questionnaire_id]
+            if q is None:
+                raise NotFound()
+            return await submit(session, p, q, item)
+    except AppError as exc:
+        status = "conflict" if exc.code == RESPONSE_CONFLICT.code else "rejected"
+        return SubmitResult(response_id=item.response_id, status=status,
+                            error=error_body(exc.code, english(), exc.details)["error"])
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def my_responses(session: AsyncSession, p: Principal, q: Questionnaire) -> list[QuestionnaireResponse]:
+    """The current responses of the caller's units (per unit) or the caller's own (per person)."""
+    stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == q.id,
+                                               QuestionnaireResponse.is_current.is_(True))
+    if q.response_unit == ResponseUnit.unit:
+        stmt = stmt.where(QuestionnaireResponse.unit_id.in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
+    else:
+        stmt = stmt.where(QuestionnaireResponse.user_id == p.id)
+    return list((await session.exec(stmt.order_by(QuestionnaireResponse.answered_at))).all())
+
+
+async def unit_history(session: AsyncSession, q: Questionnaire, unit_id: uuid.UUID) -> list[QuestionnaireResponse]:
+    """Every submission for a unit, newest answer first (staff: what changed and who entered it)."""
+    return list((await session.exec(select(QuestionnaireResponse).where(
+        QuestionnaireResponse.questionnaire_id == q.id, QuestionnaireResponse.unit_id == unit_id)
+        .order_by(QuestionnaireResponse.answered_at.desc(), QuestionnaireResponse.created_at.desc()))).all())
+
+
+async def _can_read_response_files(session: AsyncSession, p: Principal, response_id: uuid.UUID) -> bool:
+    response = await session.get(QuestionnaireResponse, response_id)
+    if response is None:
+        return False
+    if response.recorded_by == p.id or response.unit_id in p.unit_ids and response.user_id == p.id:
+        return True
+    return (await session.exec(select(Questionnaire.id).where(
+        Questionnaire.id == response.questionnaire_id, access.questionnaire_condition(p, "manage")))).first() is not None
+
+
+file_access.register_attachment_kind(RESPONSE_KIND, _can_read_response_files)
+
+
+# ---- what waits for a resident ---------------------------------------------------------------------
+
+
+async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
+    """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``)."""
+    if not p.unit_ids:
+        return []
+    units = await registry.unit_refs(session, p.unit_ids)
+    relations = await accounts.binding_relations(session, p.id)
+    candidates = (await session.exec(select(Questionnaire).where(
+        Questionnaire.status == QuestionnaireStatus.published,
+        Questionnaire.estate_id.in_({u.estate_id for u in units.values()}))
+        .order_by(Questionnaire.closes_at, Questionnaire.published_at))).all()
+    keys = {}
+    for q in candidates:
+        if not is_open(q):
+            continue
+        for unit in units.values():
+            if unit.estate_id != q.estate_id or (q.building_ids and str(unit.building_id) not in q.building_ids):
+                continue
+            if q.audience == Audience.owners and relations.get(unit.id) not in OWNER_RELATIONS:
+                continue
+            keys[(q.id, str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}")] = (q, unit)
+    if not keys:
+        return []
+    answered = set((await session.exec(select(QuestionnaireResponse.questionnaire_id,
+                                              QuestionnaireResponse.respondent_key).where(
+        QuestionnaireResponse.questionnaire_id.in_({qid for qid, _ in keys}),
+        QuestionnaireResponse.respondent_key.in_({key for _, key in keys}),
+        QuestionnaireResponse.is_current.is_(True)))).all())
+    return [{"questionnaire_id": str(q.id), "project_id": str(q.project_id), "title": q.title,
+             "unit_id": str(unit.id), "unit_label": unit.label,
+             "closes_at": q.closes_at.isoformat() if q.closes_at else None}
+            for key, (q, unit) in keys.items() if key not in answered]
+
+
+todo.register_task_source("questionnaires", open_for)

@@ -1,0 +1,36 @@
+"""The questionnaires' periodic work: remind non-respondents a day before the end, close on time."""
+
+from datetime import timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core import clock
+from app.core.jobs import register_job
+from app.surveys import flows, service
+from app.surveys.models import Questionnaire, QuestionnaireStatus
+
+REMIND_BEFORE = timedelta(hours=24)
+
+
+async def close_due(session: AsyncSession) -> None:
+    due = (await session.exec(select(Questionnaire).where(
+        Questionnaire.status == QuestionnaireStatus.published, Questionnaire.closes_at <= clock.now()))).all()
+    for q in due:
+        await service.close(session, q, None)
+
+
+async def remind_non_respondents(session: AsyncSession) -> None:
+    now = clock.now()
+    due = (await session.exec(select(Questionnaire).where(
+        Questionnaire.status == QuestionnaireStatus.published, Questionnaire.reminded_at.is_(None),
+        Questionnaire.closes_at > now, Questionnaire.closes_at <= now + REMIND_BEFORE))).all()
+    for q in due:
+        await flows.closing_soon(session, q)
+        q.reminded_at = now
+        session.add(q)
+    await session.flush()
+
+
+register_job("surveys.close_due", timedelta(minutes=1), close_due)
+register_job("surveys.remind", timedelta(minutes=10), remind_non_respondents)
