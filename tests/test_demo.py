@@ -57,3 +57,16 @@ async def test_demo_invitation_code_is_for_building_1_entrance_1_room_101(db):
     unit = await db.get(PropertyUnit, invite.unit_id)
     names = ((await db.get(Building, unit.building_id)).name, (await db.get(Entrance, unit.entrance_id)).name)
     assert names + (unit.room_number,) == ("1栋", "1单元", "101")
+
+
+async def test_seed_publishes_the_needs_survey_on_the_demo_project(db):
+    from app.surveys.models import Questionnaire
+
+    summary = await _seed(db)
+    survey = await db.get(Questionnaire, uuid.UUID(summary["questionnaire_id"]))
+    assert (survey.project_id, survey.status, survey.template) == (
+        uuid.UUID(summary["project_id"]), "published", "renovation_needs")
+    assert survey.closes_at is not None
+    again = await _seed(db)
+    assert again["already_loaded"] is True
+    assert (await db.exec(select(func.count()).select_from(Questionnaire))).one() == 1

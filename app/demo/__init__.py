@@ -12,11 +12,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import InviteCode, RoleAssignment, User
+from app.auth.principal import Principal
 from app.auth.roles import ROLE_SCOPE, Role
 from app.core import clock
 from app.core.db import dispose_engine, get_sessionmaker
 from app.core.security import hash_password
 from app.projects.models import FundingSource, Project, ProjectItem, ProjectOrganization, ProjectOrganizationRole
+from app.projects.reads import project_ref
 from app.registry import reads as registry_reads
 from app.registry.importer import import_ledger
 from app.registry.models import (
@@ -30,6 +32,8 @@ from app.registry.models import (
     PropertyUnit,
     Street,
 )
+from app.surveys import service as surveys
+from app.surveys.schemas import QuestionnaireCreate
 
 LEDGER = Path(__file__).with_name("registry_demo_estate.csv")
 DEMO_PASSWORD = "Demo@2026"
@@ -108,6 +112,7 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         role=ProjectOrganizationRole.contractor,
     )
 
+    staff_users: dict[Role, tuple[User, RoleAssignment]] = {}
     scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "estate": estate.id,
               "project": project.id, "contractor": contractor.id}
     for phone, name, role, scope_key in STAFF:
@@ -116,7 +121,7 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
             user.password_hash = hash_password(DEMO_PASSWORD)
             session.add(user)
         scope_id = scopes[scope_key] if scope_key else None
-        await _get_or_create(
+        staff_users[role] = user, await _get_or_create(
             session, RoleAssignment, user_id=user.id, role=role, scope_id=scope_id,
             defaults={"scope_type": ROLE_SCOPE[role]},
         )
@@ -135,10 +140,17 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         defaults={"unit_id": invited_unit.id, "person_id": owner.person_id,
                   "expires_at": clock.now() + timedelta(days=365)},
     )
+    # The community publishes the renovation needs survey (改造需求调查) for a month.
+    user, assignment = staff_users[Role.community_staff]
+    community_staff = Principal(user=user, assignments=(assignment,))
+    survey = await surveys.create(session, community_staff, project_ref(project),
+                                  QuestionnaireCreate(template="renovation_needs"))
+    await surveys.publish(session, community_staff, survey, clock.now() + timedelta(days=30))
     await session.flush()
     return {
         "estate_id": str(estate.id),
         "project_id": str(project.id),
+        "questionnaire_id": str(survey.id),
         "ledger": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
                    "errors": len(report.errors)},
         "staff_password": DEMO_PASSWORD,

@@ -46,6 +46,7 @@ __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
     "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
     "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
+    "units_in_scope",
 ]
 
 OWNER_RELATIONS = (OccupantRelation.owner, OccupantRelation.co_owner)
@@ -182,6 +183,17 @@ async def unit_in_scope(session: AsyncSession, p: Principal, unit_id: uuid.UUID,
     """The unit if ``p`` may touch it at ``level``, else None."""
     row = (await session.exec(_units_query().where(PropertyUnit.id == unit_id, access.unit_condition(p, level)))).first()
     return _unit_ref(*row) if row else None
+
+
+async def units_in_scope(
+    session: AsyncSession, p: Principal, ids: Iterable[uuid.UUID], level: Level
+) -> dict[uuid.UUID, UnitRef]:
+    """Those of the units that ``p`` may touch at ``level`` (one query for a batch)."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = await session.exec(_units_query().where(PropertyUnit.id.in_(ids), access.unit_condition(p, level)))
+    return {u.id: _unit_ref(u, b, e) for u, b, e in rows.all()}
 
 
 def _in_scope(stmt, estate_id: uuid.UUID, building_ids: Collection[uuid.UUID] | None,

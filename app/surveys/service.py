@@ -6,10 +6,11 @@ Results, non-respondents and exports are in ``results.py``; what happens on publ
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,8 +68,18 @@ _QUESTIONS = TypeAdapter(list[logic.Question])
 OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
 
 
+_PARSED: dict[tuple, list[Any]] = {}
+
+
 def questions_of(q: Questionnaire) -> list[Any]:
-    return _QUESTIONS.validate_python(q.questions)
+    """The questionnaire's questions as models, parsed once per version of its content (a sync batch
+    checks hundreds of responses against the same questions)."""
+    key = (q.id, q.updated_at)
+    if key not in _PARSED:
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[key] = _QUESTIONS.validate_python(q.questions)
+    return _PARSED[key]
 
 
 # ---- writing -------------------------------------------------------------------------------------
@@ -245,21 +256,57 @@ def _problems(problems: list[logic.Problem]) -> list[dict[str, Any]]:
             for pr in problems]
 
 
-async def _respondent(session: AsyncSession, p: Principal, q: Questionnaire, item: ResponseIn):
+class _Lookups:
+    """What a batch of responses needs from the database, read once for the batch rather than per item:
+    responses already stored under the batch's ids, the units the caller may answer for, and the current
+    responses of those units (locked, so that two devices replacing one answer queue)."""
+
+    def __init__(self) -> None:
+        self.existing: dict[uuid.UUID, QuestionnaireResponse] = {}
+        self.own_units: dict[uuid.UUID, registry.UnitRef] = {}
+        self.proxy_units: dict[uuid.UUID, registry.UnitRef] = {}
+        self.relations: dict[uuid.UUID, accounts.BindingRelation] = {}
+        self.current: dict[tuple[uuid.UUID, str], QuestionnaireResponse] = {}
+
+    @classmethod
+    async def load(cls, session: AsyncSession, p: Principal, items: list[SyncItem]) -> "_Lookups":
+        found = cls()
+        ids = [i.response_id for i in items]
+        found.existing = {r.id: r for r in (await session.exec(
+            select(QuestionnaireResponse).where(QuestionnaireResponse.id.in_(ids)))).all()} if ids else {}
+        own = {i.unit_id for i in items if i.channel == Channel.self and i.unit_id in p.unit_ids}
+        found.own_units = await registry.unit_refs(session, own)
+        if own:
+            found.relations = await accounts.binding_relations(session, p.id)
+        proxied = {i.unit_id for i in items if i.channel == Channel.proxy}
+        if proxied and p.roles & PROXY_ROLES:
+            found.proxy_units = await registry.units_in_scope(session, p, proxied, "contact")
+        units = {*found.own_units, *found.proxy_units}
+        if units:
+            rows = (await session.exec(select(QuestionnaireResponse).where(
+                QuestionnaireResponse.questionnaire_id.in_({i.questionnaire_id for i in items}),
+                QuestionnaireResponse.unit_id.in_(units), QuestionnaireResponse.is_current.is_(True))
+                .with_for_update())).all()
+            found.current = {(r.questionnaire_id, r.respondent_key): r for r in rows}
+        return found
+
+
+PROXY_ROLES = {Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker}
+
+
+def _respondent(p: Principal, q: Questionnaire, item: ResponseIn, found: _Lookups) -> tuple[registry.UnitRef, str]:
     """The unit answered for, and the respondent key: checks who may answer for it."""
     if item.channel == Channel.self:
-        if item.unit_id not in p.unit_ids:
+        unit = found.own_units.get(item.unit_id)
+        if unit is None:
             raise NotFound()
-        if q.audience == Audience.owners:
-            relation = (await accounts.binding_relations(session, p.id)).get(item.unit_id)
-            if relation not in OWNER_RELATIONS:
-                raise OWNERS_ONLY()
-        unit = (await registry.unit_refs(session, [item.unit_id]))[item.unit_id]
+        if q.audience == Audience.owners and found.relations.get(unit.id) not in OWNER_RELATIONS:
+            raise OWNERS_ONLY()
         key = str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}"
     else:
-        if not p.roles & {Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker}:
+        if not p.roles & PROXY_ROLES:
             raise PROXY_NOT_ALLOWED()
-        unit = await registry.unit_in_scope(session, p, item.unit_id, "contact")
+        unit = found.proxy_units.get(item.unit_id)
         if unit is None:
             raise NotFound()
         # Door to door, the household answers on paper: one entry for the unit however many live there.
@@ -269,13 +316,15 @@ async def _respondent(session: AsyncSession, p: Principal, q: Questionnaire, ite
     return unit, key
 
 
-def _answer_rows(response: QuestionnaireResponse, questions: list[Any]) -> list[QuestionnaireAnswer]:
+def _answer_rows(response: QuestionnaireResponse, questions: list[Any]) -> list[dict[str, Any]]:
+    """The response's answers as rows to count: one per chosen option, or one per answered question."""
     rows = []
     by_id = {q.id: q for q in questions}
 
-    def row(qid: str, **values: Any) -> QuestionnaireAnswer:
-        return QuestionnaireAnswer(response_id=response.id, questionnaire_id=response.questionnaire_id,
-                                   building_id=response.building_id, question_id=qid, **values)
+    def row(qid: str, choice: str | None = None, rank: int | None = None, number: Any = None) -> dict[str, Any]:
+        return {"id": uuid.uuid4(), "response_id": response.id, "questionnaire_id": response.questionnaire_id,
+                "building_id": response.building_id, "question_id": qid, "choice": choice, "rank": rank,
+                "number": number}
 
     for qid, value in response.answers.items():
         t = by_id[qid].type
@@ -288,36 +337,44 @@ def _answer_rows(response: QuestionnaireResponse, questions: list[Any]) -> list[
         elif t == logic.QuestionType.rating:
             rows.append(row(qid, choice=str(value), number=value))
         elif t == logic.QuestionType.number:
-            rows.append(row(qid, number=value))
+            rows.append(row(qid, number=Decimal(str(value))))
         else:  # text, photo: answered
             rows.append(row(qid))
     return rows
 
 
 async def submit(session: AsyncSession, p: Principal, q: Questionnaire, item: ResponseIn) -> SubmitResult:
-    """Take one response. Sending the same response again answers ``duplicate`` with what was stored; the
-    same id with other content is a conflict (409). Raises AppError for a refused response."""
+    """Take one response (the API's single POST): ``created`` or ``duplicate`` with the response stored;
+    raises AppError for a conflict or a refused response."""
+    sync_item = SyncItem(**item.model_dump(), questionnaire_id=q.id)
+    result = await _take(session, p, q, sync_item, await _Lookups.load(session, p, [sync_item]))
+    stored = result.response_id
+    response = await session.get(QuestionnaireResponse, stored)
+    result.response = (await responses_public(session, [response]))[0]
+    return result
+
+
+async def _take(session: AsyncSession, p: Principal, q: Questionnaire, item: SyncItem, found: _Lookups) -> SubmitResult:
     questions = questions_of(q)
     normal, problems = logic.check_answers(questions, [a.model_dump() for a in item.answers])
-    existing = await session.get(QuestionnaireResponse, item.response_id)
+    existing = found.existing.get(item.response_id)
     if existing is not None:
         same = (existing.questionnaire_id == q.id and not problems and existing.unit_id == item.unit_id
                 and existing.content_hash == logic.content_hash(item.unit_id, existing.respondent_key, normal)
                 and (existing.user_id == p.id or existing.recorded_by == p.id))
         if not same:
             raise RESPONSE_CONFLICT(details={"response_id": str(item.response_id)})
-        return SubmitResult(response_id=existing.id, status="duplicate",
-                            response=(await responses_public(session, [existing]))[0])
+        return SubmitResult(response_id=existing.id, status="duplicate")
     if not is_open(q):
         raise QUESTIONNAIRE_NOT_OPEN()
-    unit, key = await _respondent(session, p, q, item)
+    unit, key = _respondent(p, q, item, found)
     now = clock.now()
     answered_at = item.answered_at or now
     if answered_at > now + CLOCK_SKEW or (q.published_at and answered_at < q.published_at - CLOCK_SKEW):
         raise ANSWERED_AT_INVALID()
     if problems:
         raise ANSWERS_INVALID(details={"problems": _problems(problems)})
-    photos = {q.id for q in questions if q.type == logic.QuestionType.photo}
+    photos = {qq.id for qq in questions if qq.type == logic.QuestionType.photo}
     photo_ids = [uuid.UUID(f) for qid, files_ in normal.items() if qid in photos for f in files_]
     response = QuestionnaireResponse(
         id=item.response_id, questionnaire_id=q.id, unit_id=unit.id, building_id=unit.building_id,
@@ -326,33 +383,35 @@ async def submit(session: AsyncSession, p: Principal, q: Questionnaire, item: Re
         evidence_file_ids=[str(f) for f in dict.fromkeys(item.evidence_file_ids)], answered_at=answered_at,
         is_current=False,
     )
-    await _make_current(session, response, questions)
+    counts = await _store(session, response, questions, found)
     await files.attach(session, p, [*photo_ids, *item.evidence_file_ids], RESPONSE_KIND, response.id)
-    return SubmitResult(response_id=response.id, status="created",
-                        response=(await responses_public(session, [response]))[0])
+    # Only now, with nothing left to fail, does the batch see it (a failed item's savepoint undid it).
+    found.existing[response.id] = response
+    if counts:
+        found.current[(q.id, key)] = response
+    return SubmitResult(response_id=response.id, status="created")
 
 
-async def _make_current(session: AsyncSession, response: QuestionnaireResponse, questions: list[Any]) -> None:
+async def _store(session: AsyncSession, response: QuestionnaireResponse, questions: list[Any], found: _Lookups) -> bool:
     """Store the response; it counts if it was answered after the respondent's current one (the latest
-    answer counts, whenever a tablet syncs it), and the one it replaces keeps only its history."""
-    current = (await session.exec(select(QuestionnaireResponse).where(
-        QuestionnaireResponse.questionnaire_id == response.questionnaire_id,
-        QuestionnaireResponse.respondent_key == response.respondent_key,
-        QuestionnaireResponse.is_current.is_(True)).with_for_update())).first()
-    if current is not None and current.answered_at > response.answered_at:
-        session.add(response)
-        await session.flush()
-        return
-    if current is not None:
-        await session.exec(delete(QuestionnaireAnswer).where(QuestionnaireAnswer.response_id == current.id))
-        await session.exec(update(QuestionnaireResponse).where(QuestionnaireResponse.id == current.id)
+    answer counts, whenever a tablet syncs it), and the one it replaces keeps only its history. Whether
+    it counts."""
+    slot = (response.questionnaire_id, response.respondent_key)
+    current = found.current.get(slot)
+    replaces = current is None or current.answered_at <= response.answered_at
+    # Plain statements on the session's connection: a batch stores hundreds of rows, and the ORM's unit
+    # of work would only add time (nothing here is read back as objects).
+    conn = await session.connection()
+    if current is not None and replaces:
+        await conn.execute(delete(QuestionnaireAnswer).where(QuestionnaireAnswer.response_id == current.id))
+        await conn.execute(update(QuestionnaireResponse).where(QuestionnaireResponse.id == current.id)
                            .values(is_current=False))
-        await session.refresh(current)
-    response.is_current = True
-    session.add(response)
-    await session.flush()
-    session.add_all(_answer_rows(response, questions))
-    await session.flush()
+    response.is_current = replaces
+    await conn.execute(insert(QuestionnaireResponse).values(**response.model_dump()))
+    rows = _answer_rows(response, questions) if replaces else []
+    if rows:
+        await conn.execute(insert(QuestionnaireAnswer), rows)
+    return replaces
 
 
 async def responses_public(session: AsyncSession, rows: list[QuestionnaireResponse]) -> list[ResponsePublic]:
@@ -366,43 +425,54 @@ async def responses_public(session: AsyncSession, rows: list[QuestionnaireRespon
 
 async def sync(session: AsyncSession, p: Principal, items: list[dict[str, Any]]) -> list[SubmitResult]:
     """A batch from an offline tablet or phone: each item answered on its own (``created``, ``duplicate``,
-    ``conflict``, ``rejected``) in a savepoint, so that a bad item never takes the good ones with it."""
+    ``conflict``, ``rejected``), so that a bad item never takes the good ones with it."""
+    parsed: list[SyncItem | SubmitResult] = [_parse(raw) for raw in items]
+    valid = [i for i in parsed if isinstance(i, SyncItem)]
+    found = await _Lookups.load(session, p, valid)
+    questionnaires = {q.id: q for q in (await session.exec(select(Questionnaire).where(
+        Questionnaire.id.in_({i.questionnaire_id for i in valid}), access.questionnaire_condition(p, "read")))).all()}
     results: list[SubmitResult] = []
-    questionnaires: dict[uuid.UUID, Questionnaire | None] = {}
+    for item in parsed:
+        results.append(item if isinstance(item, SubmitResult) else await _sync_item(session, p, item, questionnaires, found))
     counts: dict[str, int] = {}
-    for raw in items:
-        result = await _sync_item(session, p, raw, questionnaires)
+    for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
-        results.append(result)
     await audit.record(session, actor_id=p.id, action="questionnaire.sync", entity_type="questionnaire_response",
                        entity_id=None, after={"items": len(items), **counts})
     return results
 
 
-async def _sync_item(session: AsyncSession, p: Principal, raw: dict[str, Any],
-                     questionnaires: dict[uuid.UUID, Questionnaire | None]) -> SubmitResult:
+def _parse(raw: Any) -> SyncItem | SubmitResult:
     try:
-        item = SyncItem.model_validate(raw)
+        return SyncItem.model_validate(raw)
     except ValidationError as exc:
         response_id = _uuid_or_none(raw.get("response_id") if isinstance(raw, dict) else None)
         details = [{"loc": list(e["loc"]), "type": e["type"], "msg": validation_message(e)} for e in exc.errors()]
         return SubmitResult(response_id=response_id, status="rejected",
                             error=error_body("validation_error", english(), details)["error"])
+
+
+async def _sync_item(session: AsyncSession, p: Principal, item: SyncItem, questionnaires: dict[uuid.UUID, Questionnaire],
+                     found: _Lookups) -> SubmitResult:
+    q = questionnaires.get(item.questionnaire_id)
     try:
+        if q is None:
+            raise NotFound()
+        # Every refusal is raised before anything is written, except a file that cannot be attached: only
+        # an item with files needs a savepoint to undo its rows (a savepoint per item costs a third).
+        if not item.evidence_file_ids and not _has_photos(q, item):
+            return await _take(session, p, q, item, found)
         async with session.begin_nested():
-            if item.questionnaire_id not in questionnaires:
-                found = await session.get(Questionnaire, item.questionnaire_id)
-                visible = found is not None and (await session.exec(select(Questionnaire.id).where(
-                    Questionnaire.id == found.id, access.questionnaire_condition(p, "read")))).first() is not None
-                questionnaires[item.questionnaire_id] = found if visible else None
-            q = questionnaires[item.questionnaire_id]
-            if q is None:
-                raise NotFound()
-            return await submit(session, p, q, item)
+            return await _take(session, p, q, item, found)
     except AppError as exc:
         status = "conflict" if exc.code == RESPONSE_CONFLICT.code else "rejected"
         return SubmitResult(response_id=item.response_id, status=status,
                             error=error_body(exc.code, english(), exc.details)["error"])
+
+
+def _has_photos(q: Questionnaire, item: SyncItem) -> bool:
+    photos = {qq.id for qq in questions_of(q) if qq.type == logic.QuestionType.photo}
+    return any(a.question_id in photos and a.value for a in item.answers)
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:

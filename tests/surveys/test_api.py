@@ -384,3 +384,42 @@ async def test_tasks_notices_reminder_and_closing(client, db, estate):
     assert closed.status == "closed" and closed.closed_at is not None
     r = await _answer(client, estate.owners["102"], q, estate.units["102"], repair=["roof"], elevator="no")
     assert r.json()["error"]["code"] == "questionnaire_not_open"
+
+
+async def test_a_sync_item_whose_files_cannot_be_attached_leaves_nothing_behind(client, db, estate):
+    q = await _published(client, estate)
+    good = {"questionnaire_id": q["id"], "response_id": str(uuid.uuid4()), "unit_id": str(estate.units["102"]),
+            "channel": "proxy", "answers": _answers(repair=["roof"], elevator="no")}
+    someone_elses = {**good, "response_id": str(uuid.uuid4()), "unit_id": str(estate.units["101"]),
+                     "evidence_file_ids": [str(uuid.uuid4())]}
+    r = (await client.post(f"{API}/sync/questionnaire-responses", headers=estate.grid,
+                           json={"items": [someone_elses, good]})).json()
+    assert [(x["status"], (x["error"] or {}).get("code")) for x in r["results"]] == [
+        ("rejected", "file_not_usable"), ("created", None)]
+    stored = (await db.exec(select(QuestionnaireResponse.unit_id).where(
+        QuestionnaireResponse.questionnaire_id == uuid.UUID(q["id"])))).all()
+    assert stored == [estate.units["102"]]
+    rows = (await db.exec(select(QuestionnaireAnswer.response_id).where(
+        QuestionnaireAnswer.questionnaire_id == uuid.UUID(q["id"])))).all()
+    assert set(rows) == {uuid.UUID(good["response_id"])}
+
+
+async def test_photo_answers_attach_the_residents_uploads(client, db, estate):
+    photo = {"id": "photo", "type": "photo", "title": "问题照片", "max_photos": 2}
+    q = await _published(client, estate, questions=[photo])
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    upload = await client.post(f"{API}/files", headers=estate.owners["101"],
+                               files={"file": ("leak.png", png.getvalue(), "image/png")})
+    assert upload.status_code == 201, upload.text
+    file_id = upload.json()["id"]
+    r = await _answer(client, estate.owners["101"], q, estate.units["101"], photo=[file_id])
+    assert r.status_code == 201 and r.json()["response"]["answers"] == {"photo": [file_id]}
+    # The staff of the estate see the photo; another resident does not.
+    assert (await client.get(f"{API}/files/{file_id}", headers=estate.staff)).status_code == 200
+    assert (await client.get(f"{API}/files/{file_id}", headers=estate.owners["102"])).status_code == 404
+    # Someone else's upload cannot be an answer.
+    r = await _answer(client, estate.owners["102"], q, estate.units["102"], photo=[file_id])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "file_not_usable"
