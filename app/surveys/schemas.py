@@ -102,7 +102,7 @@ class SyncItem(ResponseIn):
 class SyncIn(BaseModel):
     """Items are checked one by one: a malformed item is rejected alone."""
 
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    items: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class ResponsePublic(BaseModel):

@@ -423,7 +423,7 @@ async def responses_public(session: AsyncSession, rows: list[QuestionnaireRespon
         is_current=r.is_current, recorded_by=actors.get(r.recorded_by), created_at=r.created_at) for r in rows]
 
 
-async def sync(session: AsyncSession, p: Principal, items: list[dict[str, Any]]) -> list[SubmitResult]:
+async def sync(session: AsyncSession, p: Principal, items: list[Any]) -> list[SubmitResult]:
     """A batch from an offline tablet or phone: each item answered on its own (``created``, ``duplicate``,
     ``conflict``, ``rejected``), so that a bad item never takes the good ones with it."""
     parsed: list[SyncItem | SubmitResult] = [_parse(raw) for raw in items]

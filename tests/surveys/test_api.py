@@ -238,15 +238,16 @@ async def test_a_sync_batch_answers_each_item_and_stores_only_the_good(client, d
         ok("103", answers=_answers(repair=["roof"], elevator="maybe")),  # rejected: invalid option
         ok("201"),  # rejected: 2栋 is outside the grid worker's grid
         {"questionnaire_id": q["id"], "response_id": "not-a-uuid"},  # rejected: malformed
+        "not even an object",  # rejected: malformed
         ok("103", questionnaire_id=str(uuid.uuid4())),  # rejected: no such questionnaire
     ]
     r = await client.post(f"{API}/sync/questionnaire-responses", headers=estate.grid, json={"items": items})
     assert r.status_code == 200
     results = r.json()["results"]
     assert [x["status"] for x in results] == ["created", "duplicate", "conflict", "rejected", "rejected", "rejected",
-                                              "rejected"]
+                                              "rejected", "rejected"]
     assert [x["error"]["code"] for x in results[2:]] == ["response_conflict", "answers_invalid", "not_found",
-                                                        "validation_error", "not_found"]
+                                                        "validation_error", "validation_error", "not_found"]
     assert results[5]["response_id"] is None
     stored = (await db.exec(select(QuestionnaireResponse.unit_id).where(
         QuestionnaireResponse.questionnaire_id == uuid.UUID(q["id"])))).all()
@@ -254,7 +255,7 @@ async def test_a_sync_batch_answers_each_item_and_stores_only_the_good(client, d
     # The same batch again changes nothing.
     again = (await client.post(f"{API}/sync/questionnaire-responses", headers=estate.grid, json={"items": items})).json()
     assert [x["status"] for x in again["results"]] == ["duplicate", "duplicate", "conflict", "rejected", "rejected",
-                                                       "rejected", "rejected"]
+                                                       "rejected", "rejected", "rejected"]
     assert len((await db.exec(select(QuestionnaireResponse.id).where(
         QuestionnaireResponse.questionnaire_id == uuid.UUID(q["id"])))).all()) == 2
     r = await client.post(f"{API}/sync/questionnaire-responses", headers=estate.grid, json={"items": [{}] * 501})
@@ -423,3 +424,15 @@ async def test_photo_answers_attach_the_residents_uploads(client, db, estate):
     # Someone else's upload cannot be an answer.
     r = await _answer(client, estate.owners["102"], q, estate.units["102"], photo=[file_id])
     assert r.status_code == 422 and r.json()["error"]["code"] == "file_not_usable"
+
+
+async def test_per_person_questionnaires_take_one_answer_from_each_resident(client, estate):
+    q = await _published(client, estate, response_unit="person")
+    for headers in (estate.owners["101"], estate.tenant, estate.owners["101"]):  # the owner answers twice
+        r = await _answer(client, headers, q, estate.units["101"], repair=["roof"], elevator="no")
+        assert r.status_code == 201
+    r = (await client.get(f"{API}/questionnaires/{q['id']}/results", headers=estate.staff)).json()
+    assert r["responses"] == 2 and r["rate"]["responded"] == 1  # two people, one unit
+    assert (await client.get(f"{API}/me/tasks", headers=estate.tenant)).json()["questionnaires"] == []
+    mine = (await client.get(f"{API}/questionnaires/{q['id']}/my-responses", headers=estate.tenant)).json()
+    assert len(mine) == 1 and mine[0]["recorded_by"]["display_name"] == "租户101"
