@@ -65,7 +65,7 @@ from app.surveys.templates import TEMPLATES
 RESPONSE_KIND = "questionnaire_response"  # files attached to a response: photo answers, paper forms
 CLOCK_SKEW = timedelta(minutes=5)  # a tablet's clock may run a little ahead
 _QUESTIONS = TypeAdapter(list[logic.Question])
-OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
+OWNER_RELATIONS = set(flows.OWNERS)
 
 
 _PARSED: dict[tuple, list[Any]] = {}
