@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.spreadsheets import escape_formula
 from app.registry.areas import format_area
-from app.registry.ledger import AREA, HEADERS, escape_formula, format_co_owners
+from app.registry.ledger import AREA, HEADERS, format_co_owners
 from app.registry.models import (
     Building,
     Entrance,

@@ -26,6 +26,7 @@ from app.core.config import get_settings
 from app.core.errors import AppError, NotFound
 from app.core.i18n import Text, english
 from app.core.phones import PHONE_RE
+from app.core.spreadsheets import unescape_formula
 from app.registry import hooks
 from app.registry.areas import AreaError, parse_area
 from app.registry.errors import IMPORT_FILE_INVALID, IMPORT_HEADER_MISSING, IMPORT_TOO_LARGE
@@ -44,7 +45,6 @@ from app.registry.ledger import (
     canonical_header,
     cell_text,
     split_co_owners,
-    unescape_formula,
 )
 from app.registry.models import (
     Building,

@@ -71,18 +71,6 @@ def format_co_owners(pairs: list[tuple[str, str | None]]) -> str:
 
 
 # A CSV cell starting with one of these is a formula to Excel and LibreOffice (CSV injection, OWASP).
-_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
-
-
-def escape_formula(text: str) -> str:
-    """Prefix a quote so a spreadsheet shows the text instead of running it; ``unescape_formula`` undoes it.
-
-    Quotes already in front of a formula character get one more, so the round trip is exact."""
-    return "'" + text if _FORMULA_START.match(text) else text
-
-
-def unescape_formula(text: str) -> str:
-    return text[1:] if text.startswith("'") and _FORMULA_START.match(text[1:]) else text
 
 
 def cell_text(value: object) -> str:

@@ -2,7 +2,6 @@
 
 import uuid
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
@@ -12,6 +11,7 @@ from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import PAYLOAD_TOO_LARGE, responses
 from app.core.pagination import Page, PageDep, page_of
+from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.registry import lookup, service
 from app.registry.deps import (
     Admin,
@@ -261,26 +261,16 @@ async def get_registry_import(registry_import: ImportForManage):
     return import_public(registry_import)
 
 
-_MEDIA = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
-
-
 @router.get(
     "/estates/{estate_id}/registry-export",
     response_class=Response,
-    responses={**responses(403, 404), 200: {"content": {_MEDIA["xlsx"]: {}, "text/csv": {}}}},
+    responses={**responses(403, 404), **SPREADSHEET_RESPONSE},
 )
 async def export_registry(
     estate: EstateForManage, session: SessionDep, format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx"
 ):
     body = await export_ledger(session, estate.id, format)
-    filename = quote(f"{estate.name}台账.{format}")
-    return Response(
-        body, media_type=_MEDIA[format],
-        headers={"Content-Disposition": f"attachment; filename=ledger.{format}; filename*=UTF-8''{filename}"},
-    )
+    return Response(body, media_type=MEDIA[format], headers=attachment(f"ledger.{format}", f"{estate.name}台账.{format}"))
 
 
 # --- grids and organizations -------------------------------------------------------------------------

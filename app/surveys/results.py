@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.clock import SHANGHAI
+from app.core.spreadsheets import escape_formula
 from app.registry import reads as registry
 from app.surveys import logic
 from app.surveys.flows import units_in_scope
@@ -210,8 +211,7 @@ async def export_csv(session: AsyncSession, q: Questionnaire) -> tempfile.Spoole
 
 
 def _safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is kept as text."""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+    return escape_formula(value) if isinstance(value, str) else value
 
 
 async def export_xlsx(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:

@@ -2,7 +2,6 @@
 
 import uuid
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -11,6 +10,7 @@ from sqlmodel import select
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import NotFound, responses
+from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
 from app.registry import reads as registry
@@ -180,16 +180,12 @@ async def questionnaire_non_respondents(questionnaire: QuestionnaireForCollect, 
     return await results.non_respondents(session, principal, questionnaire, grid_id)
 
 
-_MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
-
-
 @router.get("/questionnaires/{questionnaire_id}/export", response_class=StreamingResponse,
-            responses={**responses(403, 404), 200: {"content": {_MEDIA["xlsx"]: {}, "text/csv": {}}}})
+            responses={**responses(403, 404), **SPREADSHEET_RESPONSE})
 async def export_questionnaire(questionnaire: QuestionnaireForManage, session: SessionDep,
                                format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx"):
     """One row per answer that counts, one column per question, Chinese headers."""
-    filename = quote(f"{questionnaire.title}.{format}")
-    headers = {"Content-Disposition": f"attachment; filename=answers.{format}; filename*=UTF-8''{filename}"}
     export = results.export_csv if format == "csv" else results.export_xlsx
     spooled = await export(session, questionnaire)
-    return StreamingResponse(iter(lambda: spooled.read(64 * 1024), b""), media_type=_MEDIA[format], headers=headers)
+    return StreamingResponse(iter(lambda: spooled.read(64 * 1024), b""), media_type=MEDIA[format],
+                             headers=attachment(f"answers.{format}", f"{questionnaire.title}.{format}"))
