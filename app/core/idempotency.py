@@ -34,9 +34,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import clock
+from app.core import i18n as language
 from app.core.config import get_settings
 from app.core.db import SHARED_SESSION_STATE, own_transaction
-from app.core.errors import accept_language_is_english, error_body
+from app.core.errors import error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
 from app.core.security import AccessClaims, decode_access_token
@@ -117,7 +118,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         user_id = claims.user_id
-        english = accept_language_is_english(headers.get(b"accept-language", b"").decode("latin-1"))
+        english = language.english()  # set by RequestContextMiddleware, the outermost
         key_text = key.decode("latin-1")
         if not _VALID_KEY.match(key_text):
             await _send_error(send, 400, "idempotency_key_invalid", english)

@@ -10,7 +10,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import accept_language_is_english, error_body
+from app.core import i18n as language
+from app.core.errors import error_body
 
 
 class BodySizeLimitMiddleware:
@@ -23,7 +24,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        english = accept_language_is_english(headers.get(b"accept-language", b"").decode("latin-1"))
+        english = language.english()  # set by RequestContextMiddleware, the outermost
         declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send, english)

@@ -185,6 +185,10 @@ async def test_malformed_key_is_a_400_and_anonymous_requests_are_untouched(clien
     r = await client.post("/api/v1/streets", json={"district": "x", "name": "y"},
                           headers={**await _admin(db), "Idempotency-Key": "has space"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "idempotency_key_invalid"
+    assert r.json()["error"]["message"] == "Idempotency-Key 格式无效"
+    r = await client.post("/api/v1/streets", json={"district": "x", "name": "y"},
+                          headers={**await _admin(db), "Idempotency-Key": "has space", "Accept-Language": "en"})
+    assert r.json()["error"]["message"] == "The Idempotency-Key header is malformed"
     r = await client.post("/api/v1/auth/login", json={"phone": "13900000999", "password": "wrong-pass"},
                           headers={"Idempotency-Key": "anon"})
     assert r.status_code == 401
