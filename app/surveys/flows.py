@@ -20,7 +20,7 @@ OWNERS = [accounts.BindingRelation.owner, accounts.BindingRelation.co_owner]
 
 
 async def units_in_scope(session: AsyncSession, q: Questionnaire) -> list[registry.UnitRef]:
-    return await registry.units(session, q.estate_id, building_ids=[uuid.UUID(b) for b in q.building_ids] or None)
+    return await registry.units(session, q.estate_id, building_ids=q.scope_buildings or None)
 
 
 async def _audience(session: AsyncSession, q: Questionnaire, unit_ids: list[uuid.UUID]) -> list[uuid.UUID]:

@@ -65,6 +65,15 @@ class Questionnaire(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
+    @property
+    def scope_buildings(self) -> list[uuid.UUID]:
+        """The buildings it asks; empty: the whole estate."""
+        return [uuid.UUID(b) for b in self.building_ids]
+
+    def covers(self, estate_id: uuid.UUID, building_id: uuid.UUID) -> bool:
+        """Whether a unit in this estate and building is in the questionnaire's scope."""
+        return estate_id == self.estate_id and (not self.building_ids or str(building_id) in self.building_ids)
+
 
 CURRENT = "is_current"
 

@@ -146,7 +146,7 @@ async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool
 async def non_respondents(session: AsyncSession, p: Principal, q: Questionnaire,
                           grid_id: uuid.UUID | None) -> list[NonRespondent]:
     """The units in scope with no current response, that the caller may visit (a grid worker: their grid)."""
-    units = await registry.units(session, q.estate_id, building_ids=[uuid.UUID(b) for b in q.building_ids] or None,
+    units = await registry.units(session, q.estate_id, building_ids=q.scope_buildings or None,
                                  grid_id=grid_id, visible_to=(p, "contact"))
     answered = set((await session.exec(select(QuestionnaireResponse.unit_id).where(*_current(q)))).all())
     return [NonRespondent(unit_id=u.id, building_name=u.building_name, entrance_name=u.entrance_name,

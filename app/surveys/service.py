@@ -154,7 +154,7 @@ async def update_draft(session: AsyncSession, p: Principal, q: Questionnaire, da
         if name in changes and changes[name] is None:
             changes.pop(name)
     questions = data.questions if "questions" in changes else questions_of(q)
-    building_ids = data.building_ids if data.building_ids is not None else [uuid.UUID(b) for b in q.building_ids]
+    building_ids = data.building_ids if data.building_ids is not None else q.scope_buildings
     await _check_definition(session, q.estate_id, questions, building_ids)
     if "questions" in changes:
         changes["questions"] = _dump(questions)
@@ -196,7 +196,7 @@ async def publish(session: AsyncSession, p: Principal, q: Questionnaire, closes_
         q.closes_at = _closing_time(closes_at)
     elif q.closes_at is not None:
         _closing_time(q.closes_at)
-    await _check_definition(session, q.estate_id, questions_of(q), [uuid.UUID(b) for b in q.building_ids])
+    await _check_definition(session, q.estate_id, questions_of(q), q.scope_buildings)
     # Another version of the series still open closes: residents answer one version at a time.
     others = (await session.exec(select(Questionnaire).where(
         Questionnaire.series_id == q.series_id, Questionnaire.id != q.id,
@@ -311,7 +311,7 @@ def _respondent(p: Principal, q: Questionnaire, item: ResponseIn, found: _Lookup
             raise NotFound()
         # Door to door, the household answers on paper: one entry for the unit however many live there.
         key = str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:household"
-    if unit.estate_id != q.estate_id or (q.building_ids and str(unit.building_id) not in q.building_ids):
+    if not q.covers(unit.estate_id, unit.building_id):
         raise UNIT_OUTSIDE_QUESTIONNAIRE()
     return unit, key
 
@@ -531,7 +531,7 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
         if not is_open(q):
             continue
         for unit in units.values():
-            if unit.estate_id != q.estate_id or (q.building_ids and str(unit.building_id) not in q.building_ids):
+            if not q.covers(unit.estate_id, unit.building_id):
                 continue
             if q.audience == Audience.owners and relations.get(unit.id) not in OWNER_RELATIONS:
                 continue
