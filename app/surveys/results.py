@@ -12,7 +12,7 @@ import io
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -172,10 +172,20 @@ def _cell(q: Any, value: Any) -> str | int:
     return value
 
 
-async def _rows(session: AsyncSession, q: Questionnaire) -> AsyncIterator[list]:
-    """The header, then one row per current response in building/room order, read a chunk at a time."""
+def _row(r: QuestionnaireResponse, units: dict[uuid.UUID, registry.UnitRef], questions: list[Any]) -> list:
+    u = units.get(r.unit_id)
+    row = [u.building_name if u else "", u.entrance_name if u else "", u.room_number if u else "",
+           CHANNELS[r.channel], f"{r.answered_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+           *[_cell(qq, r.answers.get(qq.id)) for qq in questions]]
+    return [escape_formula(v) if isinstance(v, str) else v for v in row]
+
+
+async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list[list]], None]) -> None:
+    """The header, then one row per current response (by id, read a chunk at a time). Making and writing
+    the rows is CPU work: each chunk's runs in a thread, off the event loop."""
     questions = questions_of(q)
-    yield ["楼栋", "单元", "房号", "填写方式", "填写时间", *[f"{i}. {qq.title}" for i, qq in enumerate(questions, 1)]]
+    header = ["楼栋", "单元", "房号", "填写方式", "填写时间", *[f"{i}. {qq.title}" for i, qq in enumerate(questions, 1)]]
+    await asyncio.to_thread(write, [header])
     units = {u.id: u for u in await units_in_scope(session, q)}
     after: uuid.UUID | None = None
     while True:
@@ -185,11 +195,7 @@ async def _rows(session: AsyncSession, q: Questionnaire) -> AsyncIterator[list]:
         chunk = (await session.exec(stmt)).all()
         if not chunk:
             return
-        for r in chunk:
-            u = units.get(r.unit_id)
-            yield [u.building_name if u else "", u.entrance_name if u else "", u.room_number if u else "",
-                   CHANNELS[r.channel], f"{r.answered_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
-                   *[_cell(qq, r.answers.get(qq.id)) for qq in questions]]
+        await asyncio.to_thread(lambda c=chunk: write([_row(r, units, questions) for r in c]))
         after = chunk[-1].id
 
 
@@ -201,25 +207,23 @@ def _spooled() -> tempfile.SpooledTemporaryFile:
 async def export_csv(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
     out = _spooled()
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # Excel opens UTF-8 CSV with a BOM
-    writer = csv.writer(text)
-    async for row in _rows(session, q):
-        writer.writerow([_safe(v) for v in row])
+    await _export(session, q, csv.writer(text).writerows)
     text.flush()
     text.detach()
     out.seek(0)
     return out
 
 
-def _safe(value: Any) -> Any:
-    return escape_formula(value) if isinstance(value, str) else value
-
-
 async def export_xlsx(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
     """A write-only workbook (rows go to disk as they come, memory stays flat), in a spooled file."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("答卷")
-    async for row in _rows(session, q):
-        sheet.append([_safe(v) for v in row])
+
+    def write(rows: list[list]) -> None:
+        for row in rows:
+            sheet.append(row)
+
+    await _export(session, q, write)
     out = _spooled()
     await asyncio.to_thread(workbook.save, out)
     out.seek(0)
