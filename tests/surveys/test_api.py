@@ -436,3 +436,41 @@ async def test_per_person_questionnaires_take_one_answer_from_each_resident(clie
     assert (await client.get(f"{API}/me/tasks", headers=estate.tenant)).json()["questionnaires"] == []
     mine = (await client.get(f"{API}/questionnaires/{q['id']}/my-responses", headers=estate.tenant)).json()
     assert len(mine) == 1 and mine[0]["recorded_by"]["display_name"] == "租户101"
+
+
+OUTSIDERS = ("community_staff:out", "street_staff:out", "grid_worker:out", "resident:out", "committee_member:out",
+             "contractor:out", "supervisor:out")
+
+
+@pytest.mark.parametrize("variant", OUTSIDERS)
+async def test_every_endpoint_answers_404_outside_the_scope(client, db, estate, world, variant):
+    """Every questionnaire route, called by someone of world B: nothing of A exists for them."""
+    q = await _published(client, estate)
+    await _answer(client, estate.owners["101"], q, estate.units["101"], repair=["roof"], elevator="no")
+    headers = await world.headers_for(db, variant)
+    qid, unit = q["id"], estate.units["101"]
+    body = {"response_id": str(uuid.uuid4()), "unit_id": str(unit), "answers": _answers(repair=["roof"], elevator="no")}
+    calls = [
+        ("GET", f"/projects/{estate.side.project_id}/questionnaires", None),
+        ("POST", f"/projects/{estate.side.project_id}/questionnaires", {"template": "satisfaction"}),
+        ("GET", f"/questionnaires/{qid}", None),
+        ("PATCH", f"/questionnaires/{qid}", {"title": "x"}),
+        ("POST", f"/questionnaires/{qid}/publish", {}),
+        ("POST", f"/questionnaires/{qid}/close", None),
+        ("POST", f"/questionnaires/{qid}/versions", None),
+        ("POST", f"/questionnaires/{qid}/responses", body),
+        ("POST", f"/questionnaires/{qid}/responses", {**body, "channel": "proxy"}),
+        ("GET", f"/questionnaires/{qid}/my-responses", None),
+        ("GET", f"/questionnaires/{qid}/units/{unit}/responses", None),
+        ("GET", f"/questionnaires/{qid}/results", None),
+        ("GET", f"/questionnaires/{qid}/non-respondents", None),
+        ("GET", f"/questionnaires/{qid}/export", None),
+    ]
+    for method, path, json in calls:
+        r = await client.request(method, f"{API}{path}", headers=headers, json=json)
+        assert r.status_code == 404, (variant, method, path, r.status_code)
+        assert r.json()["error"]["code"] == "not_found"
+    r = await client.post(f"{API}/sync/questionnaire-responses", headers=headers,
+                          json={"items": [{**body, "questionnaire_id": qid, "channel": "proxy"}]})
+    assert r.json()["results"][0]["error"]["code"] == "not_found"
+    assert (await client.get(f"{API}/me/tasks", headers=headers)).json()["questionnaires"] == []
