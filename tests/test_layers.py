@@ -27,11 +27,12 @@ PUBLIC = {
     "wechat": {"client", "errors"},
     "auth": {"principal", "deps", "roles", "rules", "scopes", "reads", "todo", "errors"},
     "registry": {"reads", "hooks", "occupants", "errors"},
-    "files": {"access", "service", "errors"},  # register_attachment_kind, attach
+    "files": {"access", "service", "errors", "storage"},  # register_attachment_kind, attach; the store to read
     "notifications": {"events", "errors"},
     "projects": {"reads", "lifecycle", "errors"},
     "audit": set(),
     "surveys": set(),
+    "plans": set(),
 }
 
 # The composition root and tools that assemble every domain.

@@ -13,6 +13,11 @@ def now() -> datetime:
     return _frozen if _frozen is not None else datetime.now(UTC)
 
 
+def shanghai_text(at: datetime) -> str:
+    """A time as residents read it: Asia/Shanghai, to the minute (``2026-11-28 18:00``)."""
+    return f"{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
 @contextmanager
 def freeze(at: datetime) -> Iterator[None]:
     global _frozen

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     notify_claim_timeout_seconds: int = 300
     worker_poll_seconds: float = 2.0
 
+    # Design plans: the notice period (公示期) a published version must stay open for, at least.
+    plan_notice_days: int = Field(default=7, ge=1, le=90)
+
     log_level: str = "INFO"
 
     # /docs, /redoc and /openapi.json: on outside prod unless set. /metrics: open outside prod; with a

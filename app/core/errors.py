@@ -25,7 +25,8 @@ from app.core.i18n import accept_language_is_english, validation_message
 class ErrorCode:
     """A stable machine code with the HTTP status it answers with and its zh-CN and English messages.
 
-    Calling one makes the exception to raise: ``raise TRANSITION_NOT_ALLOWED(details={...})``.
+    Calling one makes the exception to raise: ``raise TRANSITION_NOT_ALLOWED(details={...})``. A message
+    may name fields of the details (``"公示期已于{ends}结束"``): they are filled in when it is answered.
     """
 
     code: str
@@ -137,7 +138,17 @@ def wants_english(request: Request) -> bool:
 
 def error_body(code: str, english: bool, details: Any = None) -> dict[str, Any]:
     entry = CATALOGUE.get(code, INTERNAL_ERROR)
-    return {"error": {"code": code, "message": entry.message(english), "details": details}}
+    message = entry.message(english)
+    if isinstance(details, dict) and "{" in message:
+        message = message.format_map(_Fields(details))
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+class _Fields(dict):
+    """A message's ``{name}`` fields are filled from the error's details; a name not there stays as is."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def error_json(request: Request, code: str, status: int, details: Any = None, headers=None) -> JSONResponse:

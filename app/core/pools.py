@@ -1,7 +1,7 @@
 """Bounded thread pools for CPU work that must stay off the event loop, one per kind of work.
 
 ``asyncio.to_thread`` shares one default pool: two dozen image checks queued there made staff logins wait
-12 s behind them. Checking uploads and hashing passwords each get their own small pool, so that a burst of
+12 s behind them. Checking uploads, hashing passwords and making PDFs each get their own small pool, so that a burst of
 one queues behind itself only; file I/O and spreadsheets keep the default pool.
 """
 
@@ -15,6 +15,7 @@ T = TypeVar("T")
 
 UPLOADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="uploads")  # decoding, hashing
 PASSWORDS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="passwords")
+DOCUMENTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="documents")  # PDFs laid out and merged
 
 
 async def run_in(pool: ThreadPoolExecutor, fn: Callable[..., T], *args) -> T:

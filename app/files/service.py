@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import UploadFile
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -208,3 +209,60 @@ async def attach(
             entity_id=file_id,
             after={"object_type": object_type, "object_id": str(object_id)},
         )
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+
+
+async def describe(session: AsyncSession, file_ids: list[uuid.UUID]) -> dict[uuid.UUID, FileInfo]:
+    """Name, type and size of each existing file (for listing a domain object's attachments)."""
+    if not file_ids:
+        return {}
+    rows = await session.exec(select(StoredFile, FileBlob).join(FileBlob, FileBlob.id == StoredFile.blob_id)
+                              .where(StoredFile.id.in_(set(file_ids))))
+    return {f.id: FileInfo(f.id, f.filename, b.content_type, b.size) for f, b in rows.all()}
+
+
+async def attached_ids(session: AsyncSession, object_type: str, object_id: uuid.UUID) -> set[uuid.UUID]:
+    return set((await session.exec(select(FileAttachment.file_id).where(
+        FileAttachment.object_type == object_type, FileAttachment.object_id == object_id))).all())
+
+
+async def attach_for(
+    session: AsyncSession, principal: Principal, file_ids: list[uuid.UUID], object_type: str, object_id: uuid.UUID,
+    *, carried_from: uuid.UUID | None = None,
+) -> None:
+    """Make exactly ``file_ids`` the files attached to the object: files already attached stay, files no
+    longer named are detached, and new ones must be the caller's uploads (``attach``) or, with
+    ``carried_from``, attached to that object of the same kind (a new version keeps its predecessor's
+    files, whoever uploaded them)."""
+    wanted = list(dict.fromkeys(file_ids))
+    current = await attached_ids(session, object_type, object_id)
+    carried = await attached_ids(session, object_type, carried_from) if carried_from else set()
+    for file_id in current - set(wanted):
+        await (await session.connection()).execute(delete(FileAttachment).where(
+            FileAttachment.file_id == file_id, FileAttachment.object_type == object_type,
+            FileAttachment.object_id == object_id))
+        await audit.record(session, actor_id=principal.id, action="file.detach", entity_type="file",
+                           entity_id=file_id, before={"object_type": object_type, "object_id": str(object_id)})
+    for file_id in [f for f in wanted if f in carried and f not in current]:
+        session.add(FileAttachment(file_id=file_id, object_type=object_type, object_id=object_id))
+        await audit.record(session, actor_id=principal.id, action="file.attach", entity_type="file", entity_id=file_id,
+                           after={"object_type": object_type, "object_id": str(object_id), "from": str(carried_from)})
+    await session.flush()
+    await attach(session, principal, [f for f in wanted if f not in current and f not in carried],
+                 object_type, object_id)
+
+
+async def contents(session: AsyncSession, storage: Storage, file_ids: list[uuid.UUID]) -> list[tuple[FileInfo, bytes]]:
+    """The files' bytes, in the order given (for bundling a domain object's attachments into one document)."""
+    info = await describe(session, file_ids)
+    blobs = {f.id: b for f, b in (await session.exec(
+        select(StoredFile, FileBlob).join(FileBlob, FileBlob.id == StoredFile.blob_id)
+        .where(StoredFile.id.in_(list(info))))).all()} if info else {}
+    return [(info[i], await read_bytes(storage, blobs[i])) for i in file_ids if i in info]

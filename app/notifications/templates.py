@@ -112,6 +112,8 @@ TEMPLATES: dict[str, Template] = {
            ("time3", T.time, "截止时间"), ("thing4", T.thing, "温馨提示")),
         _t("questionnaire_closing", "问卷即将截止", ("thing1", T.thing, "问卷名称"), ("time2", T.time, "截止时间"),
            ("thing3", T.thing, "温馨提示")),
+        _t("opinion_replied", "意见答复", ("thing1", T.thing, "方案名称"), ("phrase2", T.phrase, "答复结果"),
+           ("thing3", T.thing, "答复内容"), ("time4", T.time, "答复时间")),
         _t("project_stage", "改造项目进展", ("thing1", T.thing, "项目名称"), ("phrase2", T.phrase, "当前阶段"),
            ("time3", T.time, "更新时间"), ("thing4", T.thing, "温馨提示")),
     )

@@ -116,9 +116,18 @@ FEATURES: dict[str, tuple[str, str]] = {
     "acceptance": ("竣工验收", "completion acceptance"),
 }
 
-# A guard's check is called as ``await check(session, project)``; it is typed loosely here because
-# this module must not know what a session or a project is.
-GuardCheck = Callable[[Any, Any], Awaitable[bool]]
+@dataclass(frozen=True)
+class Refusal:
+    """What a check may answer instead of ``False`` when the refusal has particulars to tell (the date a
+    notice period ends, how many orders are still open): it replaces the guard's fixed message."""
+
+    message_zh: str
+    message_en: str
+
+
+# A guard's check is called as ``await check(session, project)`` and answers True (met), False or a
+# ``Refusal``; it is typed loosely here because this module must not know what a session or a project is.
+GuardCheck = Callable[[Any, Any], Awaitable["bool | Refusal"]]
 
 
 @dataclass(frozen=True)
@@ -227,11 +236,12 @@ class GuardRegistry:
         """The registered guards of the edge (the checks to evaluate), in name order."""
         return [self._guards[n] for n in self.required(current, target) if n in self._guards]
 
-    def decide(self, current: str, target: str, results: Mapping[str, bool]) -> Decision:
+    def decide(self, current: str, target: str, results: Mapping[str, "bool | Refusal"]) -> Decision:
         """Allowed only along an edge of the table with every guard it requires registered and met.
 
         A required guard with no registered check is unmet (its domain does not exist or was not
         imported), and so is one missing from ``results``: forgetting to evaluate one must refuse, not allow.
+        A ``Refusal`` result is unmet with its own message.
         """
         if not is_edge(current, target):
             return Decision(allowed=False, edge_exists=False, unmet=[])
@@ -240,7 +250,9 @@ class GuardRegistry:
             guard = self._guards.get(name)
             if guard is None:
                 unmet.append(_not_enabled(name, self._providers.get(name)))
-            elif results.get(name) is not True:
+            elif isinstance(result := results.get(name), Refusal):
+                unmet.append(Unmet(name, result.message_zh, result.message_en, True))
+            elif result is not True:
                 unmet.append(Unmet(name, guard.message_zh, guard.message_en, True))
         return Decision(allowed=not unmet, edge_exists=True, unmet=unmet)
 
@@ -255,7 +267,7 @@ def register_guard(
     return registry.register(Guard(name, frozenset((str(a), str(b)) for a, b in edges), message_zh, message_en, check))
 
 
-def decide(current: str, target: str, results: Mapping[str, bool]) -> Decision:
+def decide(current: str, target: str, results: Mapping[str, "bool | Refusal"]) -> Decision:
     return registry.decide(current, target, results)
 
 

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.clock import SHANGHAI
+from app.core.numbers import percent
 from app.core.spreadsheets import escape_formula
 from app.registry import reads as registry
 from app.surveys import logic
@@ -40,13 +41,6 @@ from app.surveys.schemas import (
     ResultsPublic,
 )
 from app.surveys.service import questions_of
-
-
-def percent(part: int, whole: int) -> str:
-    if whole == 0:
-        return "0.0"
-    exact = Fraction(part * 100, whole)
-    return str((Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 def _decimal(value: Any) -> str | None:

@@ -170,8 +170,6 @@ async def test_a_refusal_names_every_unmet_guard(client, db, world, later_guards
 
 
 @pytest.mark.parametrize("start, target, guards, feature_zh, feature_en", [
-    ("designing", "publicizing", ["plan_published"], "方案公示", "plan publication"),
-    ("publicizing", "voting", ["notice_period_ended"], "方案公示", "plan publication"),
     ("voting", "approved", ["ballot_passed"], "居民表决", "residents' voting"),
     ("voting", "rejected", ["ballot_rejected"], "居民表决", "residents' voting"),
     ("constructing", "accepting", ["rectifications_closed"], "施工监督", "construction supervision"),

@@ -1,0 +1,46 @@
+"""Object-level access to plans and opinions, in one place (DESIGN.md §2).
+
+Levels of a plan version:
+- ``read``: see it - its project's managers (drafts too), and once published everyone who may read the
+  project (the estate's residents, grid workers, committee members, linked organisations, supervisors).
+- ``manage``: write, publish and revise it, answer and hide opinions - those who manage the project's
+  estate (admin, street and community staff).
+- ``collect``: enter opinions for households and follow who has not read it - managers and the estate's
+  grid workers (who act only within their grids: each unit is checked on its own).
+
+An opinion is read through its plan; a hidden one only by managers and by its own author.
+"""
+
+from typing import Literal
+
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.plans.models import PlanOpinion, PlanStatus, PlanVersion
+from app.projects import reads as projects
+from app.registry import reads as registry
+
+PlanLevel = Literal["read", "manage", "collect"]
+
+
+def plan_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    manage = PlanVersion.project_id.in_(projects.project_ids(p, "manage"))
+    if level == "manage":
+        return manage
+    published = PlanVersion.status != PlanStatus.draft
+    if level == "collect":
+        return or_(manage, and_(published, PlanVersion.estate_id.in_(registry.estate_ids(p, "contact"))))
+    return or_(manage, and_(published, PlanVersion.project_id.in_(projects.project_ids(p, "read"))))
+
+
+def opinion_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    on_plan = PlanOpinion.plan_id.in_(select(PlanVersion.id).where(plan_condition(p, level)))
+    if level != "read":
+        return on_plan
+    managed = PlanOpinion.project_id.in_(projects.project_ids(p, "manage"))
+    return and_(on_plan, or_(PlanOpinion.hidden.is_(False), managed, PlanOpinion.author_id == p.id))
