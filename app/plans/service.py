@@ -4,7 +4,7 @@ are in ``guards.py``; the PDF bundle in ``documents.py``.
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -24,7 +24,7 @@ from app.core.numbers import percent
 from app.core.pagination import PageParams, paginate
 from app.files import access as file_access
 from app.files import service as files
-from app.plans import access, flows
+from app.plans import access, flows, rules
 from app.plans.errors import (
     NOT_A_RESIDENT_HERE,
     NOTICE_NOT_STARTED,
@@ -69,7 +69,6 @@ from app.registry import reads as registry
 
 PLAN_KIND = "plan"  # drawings, renderings and PDFs of a version
 OPINION_KIND = "plan_opinion"  # a resident's photos
-CLOCK_SKEW = timedelta(minutes=5)
 # A plan may be drafted until the residents vote on it (and again after they reject it); it is published
 # for notice while being designed or already on notice (the next version).
 DRAFTING = {ProjectStatus.surveying, ProjectStatus.designing, ProjectStatus.publicizing, ProjectStatus.rejected}
@@ -199,16 +198,16 @@ async def revise(session: AsyncSession, p: Principal, plan: PlanVersion, data: P
                               "plan.revise")
 
 
-def _notice_period(body: PublishIn) -> tuple[datetime, datetime]:
-    now = clock.now()
+def _notice_period(body: PublishIn) -> rules.NoticePeriod:
     days = get_settings().plan_notice_days
-    starts = body.notice_starts_at or now
-    if starts < now - CLOCK_SKEW:
+    period = rules.notice_period(clock.now(), days, body.notice_starts_at, body.notice_ends_at)
+    if period == rules.PeriodProblem.starts_in_past:
         raise NOTICE_START_INVALID()
-    ends = body.notice_ends_at or starts + timedelta(days=days)
-    if ends - starts < timedelta(days=days):
-        raise NOTICE_PERIOD_TOO_SHORT(details={"days": days, "earliest_end": (starts + timedelta(days=days)).isoformat()})
-    return starts, ends
+    if period == rules.PeriodProblem.too_short:
+        earliest = (body.notice_starts_at or clock.now()) + timedelta(days=days)
+        raise NOTICE_PERIOD_TOO_SHORT(details={"days": days, "earliest_end": earliest.isoformat()})
+    assert isinstance(period, rules.NoticePeriod)
+    return period
 
 
 async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: PublishIn) -> PlanVersion:
@@ -224,7 +223,7 @@ async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: 
     gone = sorted({i["item_code"] for i in plan.items} - selected)
     if gone:
         raise PLAN_ITEM_NOT_SELECTED(details={"item_codes": gone})
-    starts, ends = _notice_period(body)
+    period = _notice_period(body)
     now = clock.now()
     for previous in (await session.exec(select(PlanVersion).where(
             PlanVersion.project_id == plan.project_id, PlanVersion.status == PlanStatus.published))).all():
@@ -236,7 +235,7 @@ async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: 
                            before=previous_before, after=audit.snapshot(previous), estate_id=previous.estate_id)
     before = audit.snapshot(plan)
     plan.status = PlanStatus.published
-    plan.notice_starts_at, plan.notice_ends_at = starts, ends
+    plan.notice_starts_at, plan.notice_ends_at = period.starts, period.ends
     plan.published_at = plan.updated_at = now
     plan.published_by = p.id
     session.add(plan)
@@ -248,9 +247,8 @@ async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: 
 
 
 def in_notice_period(plan: PlanVersion) -> bool:
-    now = clock.now()
-    return (plan.status == PlanStatus.published and plan.notice_starts_at is not None
-            and plan.notice_ends_at is not None and plan.notice_starts_at <= now < plan.notice_ends_at)
+    return (plan.status == PlanStatus.published and plan.notice_starts_at is not None and plan.notice_ends_at is not None
+            and rules.opinion_window(clock.now(), plan.notice_starts_at, plan.notice_ends_at) == rules.Window.open)
 
 
 async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[PlanVersion]:
@@ -293,11 +291,11 @@ def _check_open(plan: PlanVersion) -> None:
     if plan.status == PlanStatus.superseded:
         raise PLAN_SUPERSEDED()
     assert plan.notice_starts_at is not None and plan.notice_ends_at is not None  # published
-    now = clock.now()
-    if now < plan.notice_starts_at:
+    window = rules.opinion_window(clock.now(), plan.notice_starts_at, plan.notice_ends_at)
+    if window == rules.Window.not_started:
         raise NOTICE_NOT_STARTED(details={"notice_starts_at": plan.notice_starts_at.isoformat(),
                                           "starts": clock.shanghai_text(plan.notice_starts_at)})
-    if now >= plan.notice_ends_at:
+    if window == rules.Window.over:
         raise NOTICE_PERIOD_OVER(details={"notice_ends_at": plan.notice_ends_at.isoformat(),
                                           "ends": clock.shanghai_text(plan.notice_ends_at)})
 
