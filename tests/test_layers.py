@@ -33,6 +33,7 @@ PUBLIC = {
     "audit": set(),
     "surveys": set(),
     "plans": set(),
+    "voting": set(),
 }
 
 # The composition root and tools that assemble every domain.

@@ -32,11 +32,11 @@ def _summary_pages(plan: PlanPublic, estate: str, project: str, attachments: lis
                        [0.08, 0.27, 0.43, 0.22], align_right=(3,))]
     if plan.change_notes:
         flow += [pdf.text("本版修改说明", "heading"), pdf.text(plan.change_notes)]
-    if plan.answers_opinions:
-        flow += [pdf.text("本版答复的居民意见", "heading"),
-                 pdf.table(["版本", "意见", "答复"],
-                           [[f"第{o.version}版", o.content, f"{STATUS_NAMES[o.status]}：{o.reply or ''}"]
-                            for o in plan.answers_opinions], [0.1, 0.45, 0.45])]
+    if plan.answers_opinions:  # paragraphs, not a table: an opinion may be longer than a page
+        flow.append(pdf.text("本版答复的居民意见", "heading"))
+        for n, o in enumerate(plan.answers_opinions, start=1):
+            flow += [pdf.text(f"{n}. 第{o.version}版意见：{o.content}"),
+                     pdf.text(f"答复（{STATUS_NAMES[o.status]}）：{o.reply or ''}", "small"), pdf.spacer(2)]
     if attachments:
         flow += [pdf.text("附件", "heading")] + [pdf.text(f"{n}. {name}") for n, name in enumerate(attachments, 1)]
     return pdf.document(flow, title)

@@ -17,8 +17,10 @@ PLAN_ITEM_NOT_SELECTED = define("plan_item_not_selected", 422, "改造内容须�
                                 "An item is not one of the project's selected renovation items")
 NOTICE_PERIOD_TOO_SHORT = define("notice_period_too_short", 422, "公示期不得少于{days}天",
                                  "The notice period must be at least {days} days")
-NOTICE_START_INVALID = define("notice_start_invalid", 422, "公示开始时间不能早于现在",
-                              "The notice period cannot start in the past")
+NOTICE_START_INVALID = define("notice_start_invalid", 422, "公示开始时间须在现在到90天之内",
+                              "The notice period must start between now and 90 days from now")
+NOTICE_PERIOD_TOO_LONG = define("notice_period_too_long", 422, "公示期不得超过365天",
+                                "The notice period cannot be longer than 365 days")
 OPINION_IDS_UNKNOWN = define("opinion_ids_unknown", 422, "所答复的意见不属于本方案的早前版本",
                              "An answered opinion is not an opinion on an earlier version of this plan")
 PLAN_SUPERSEDED = define("plan_superseded", 409, "该版本已被新版本替代，请对最新版本提出意见",

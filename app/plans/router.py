@@ -18,6 +18,7 @@ from app.plans.errors import (
     NOT_A_RESIDENT_HERE,
     NOTICE_NOT_STARTED,
     NOTICE_PERIOD_OVER,
+    NOTICE_PERIOD_TOO_LONG,
     NOTICE_PERIOD_TOO_SHORT,
     NOTICE_START_INVALID,
     OPINION_IDS_UNKNOWN,
@@ -92,7 +93,7 @@ async def update_plan(plan: PlanForManage, body: PlanUpdate, principal: CurrentP
 
 @router.post("/plans/{plan_id}/publish", response_model=PlanPublic,
              responses=responses(403, 404, PLAN_NOT_DRAFT, PLAN_STAGE_CLOSED, PLAN_INCOMPLETE, PLAN_ITEM_NOT_SELECTED,
-                                 NOTICE_PERIOD_TOO_SHORT, NOTICE_START_INVALID))
+                                 NOTICE_PERIOD_TOO_SHORT, NOTICE_PERIOD_TOO_LONG, NOTICE_START_INVALID))
 async def publish_plan(plan: PlanForManage, principal: CurrentPrincipal, session: SessionDep,
                        body: PublishIn | None = None):
     """Publish the draft for notice (公示): from ``notice_starts_at`` (default now) to ``notice_ends_at``

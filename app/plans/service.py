@@ -29,6 +29,7 @@ from app.plans.errors import (
     NOT_A_RESIDENT_HERE,
     NOTICE_NOT_STARTED,
     NOTICE_PERIOD_OVER,
+    NOTICE_PERIOD_TOO_LONG,
     NOTICE_PERIOD_TOO_SHORT,
     NOTICE_START_INVALID,
     OPINION_IDS_UNKNOWN,
@@ -201,8 +202,10 @@ async def revise(session: AsyncSession, p: Principal, plan: PlanVersion, data: P
 def _notice_period(body: PublishIn) -> rules.NoticePeriod:
     days = get_settings().plan_notice_days
     period = rules.notice_period(clock.now(), days, body.notice_starts_at, body.notice_ends_at)
-    if period == rules.PeriodProblem.starts_in_past:
+    if period in (rules.PeriodProblem.starts_in_past, rules.PeriodProblem.starts_too_late):
         raise NOTICE_START_INVALID()
+    if period == rules.PeriodProblem.too_long:
+        raise NOTICE_PERIOD_TOO_LONG()
     if period == rules.PeriodProblem.too_short:
         earliest = (body.notice_starts_at or clock.now()) + timedelta(days=days)
         raise NOTICE_PERIOD_TOO_SHORT(details={"days": days, "earliest_end": earliest.isoformat()})

@@ -216,6 +216,12 @@ async def test_the_notice_period_is_at_least_the_configured_days(client, estate)
     r = await client.post(f"{API}/plans/{plan['id']}/publish", headers=estate.staff,
                           json={"notice_starts_at": (now - timedelta(days=1)).isoformat()})
     assert r.json()["error"]["code"] == "notice_start_invalid"
+    r = await client.post(f"{API}/plans/{plan['id']}/publish", headers=estate.staff,
+                          json={"notice_starts_at": "9999-12-31T23:00:00+00:00"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "notice_start_invalid"
+    r = await client.post(f"{API}/plans/{plan['id']}/publish", headers=estate.staff,
+                          json={"notice_ends_at": "9999-12-31T23:00:00+00:00"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "notice_period_too_long"
     later = now + timedelta(days=2)
     r = await client.post(f"{API}/plans/{plan['id']}/publish", headers=estate.staff,
                           json={"notice_starts_at": later.isoformat(), "notice_ends_at": (later + timedelta(days=10)).isoformat()})

@@ -5,10 +5,19 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.plans.rules import CLOCK_SKEW, NoticePeriod, PeriodProblem, Window, notice_period, opinion_window
+from app.plans.rules import (
+    CLOCK_SKEW,
+    LATEST_START,
+    LONGEST,
+    NoticePeriod,
+    PeriodProblem,
+    Window,
+    notice_period,
+    opinion_window,
+)
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
-offsets = st.integers(min_value=-30 * 24 * 60, max_value=60 * 24 * 60).map(lambda m: timedelta(minutes=m))
+offsets = st.integers(min_value=-30 * 24 * 60, max_value=400 * 24 * 60).map(lambda m: timedelta(minutes=m))
 days = st.integers(min_value=1, max_value=30)
 
 
@@ -23,6 +32,10 @@ def test_boundaries():
     assert notice_period(NOW, 7, ends=NOW + timedelta(days=7, seconds=-1)) == PeriodProblem.too_short
     assert notice_period(NOW, 7, starts=NOW - CLOCK_SKEW).starts == NOW - CLOCK_SKEW
     assert notice_period(NOW, 7, starts=NOW - CLOCK_SKEW - timedelta(seconds=1)) == PeriodProblem.starts_in_past
+    assert notice_period(NOW, 7, starts=NOW + LATEST_START).starts == NOW + LATEST_START
+    assert notice_period(NOW, 7, starts=NOW + LATEST_START + timedelta(seconds=1)) == PeriodProblem.starts_too_late
+    assert notice_period(NOW, 7, ends=NOW + LONGEST).ends == NOW + LONGEST
+    assert notice_period(NOW, 7, ends=NOW + LONGEST + timedelta(seconds=1)) == PeriodProblem.too_long
     assert opinion_window(NOW, NOW, NOW + timedelta(days=7)) == Window.open
     assert opinion_window(NOW + timedelta(days=7), NOW, NOW + timedelta(days=7)) == Window.over
     assert opinion_window(NOW - timedelta(seconds=1), NOW, NOW + timedelta(days=7)) == Window.not_started
@@ -34,8 +47,12 @@ def test_a_period_is_accepted_exactly_when_it_starts_now_or_later_and_lasts_the_
     result = notice_period(NOW, n, starts, ends)
     if starts < NOW - CLOCK_SKEW:
         assert result == PeriodProblem.starts_in_past
+    elif starts > NOW + LATEST_START:
+        assert result == PeriodProblem.starts_too_late
     elif length < timedelta(days=n):
         assert result == PeriodProblem.too_short
+    elif length > LONGEST:
+        assert result == PeriodProblem.too_long
     else:
         assert result == NoticePeriod(starts, ends)
 
