@@ -8,4 +8,5 @@ from app.plans import models as plans_models  # noqa: F401
 from app.projects import models as projects_models  # noqa: F401
 from app.registry import models as registry_models  # noqa: F401
 from app.surveys import models as surveys_models  # noqa: F401
+from app.voting import models as voting_models  # noqa: F401
 from app.wechat import models as wechat_models  # noqa: F401

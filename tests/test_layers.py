@@ -32,7 +32,7 @@ PUBLIC = {
     "projects": {"reads", "lifecycle", "errors"},
     "audit": set(),
     "surveys": set(),
-    "plans": set(),
+    "plans": {"reads"},
     "voting": set(),
 }
 

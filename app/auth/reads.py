@@ -93,6 +93,16 @@ async def binding_relations(session: AsyncSession, user_id: uuid.UUID) -> dict[u
     return {unit_id: BindingRelation(relation) for unit_id, relation in rows.all()}
 
 
+async def bound_persons(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, BindingRelation]:
+    """The persons on record the user is bound as (approved bindings that name one), with the relation."""
+    rows = await session.exec(
+        select(UnitBinding.person_id, UnitBinding.relation)
+        .where(UnitBinding.user_id == user_id, UnitBinding.status == BindingStatus.approved,
+               UnitBinding.person_id.is_not(None))
+    )
+    return {person_id: BindingRelation(relation) for person_id, relation in rows.all()}
+
+
 def bound_unit_ids() -> Select:
     """Subquery of the units that have an approved binding."""
     return select(UnitBinding.unit_id).where(UnitBinding.status == BindingStatus.approved)

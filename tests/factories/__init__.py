@@ -9,6 +9,7 @@ from tests.factories.registry import (
     entrance,
     estate,
     grid,
+    holding,
     organization,
     owner,
     street,
@@ -17,6 +18,6 @@ from tests.factories.registry import (
 )
 
 __all__ = [
-    "Tree", "bind", "building", "community", "entrance", "estate", "grid", "headers", "organization", "owner",
+    "Tree", "bind", "building", "community", "entrance", "estate", "grid", "headers", "holding", "organization", "owner",
     "project", "project_item", "project_organization", "street", "tree", "unit", "user",
 ]

@@ -28,12 +28,12 @@ async def user(db, *roles: tuple[Role, uuid.UUID | None], password: str | None =
     return u
 
 
-async def bind(db, u: User, unit_obj, relation=BindingRelation.owner) -> UnitBinding:
-    """An approved binding: ``u`` becomes a resident of ``unit_obj``."""
+async def bind(db, u: User, unit_obj, relation=BindingRelation.owner, person=None) -> UnitBinding:
+    """An approved binding: ``u`` becomes a resident of ``unit_obj`` (as ``person`` on its record, if given)."""
     return await _add(
         db,
         UnitBinding(user_id=u.id, unit_id=unit_obj.id, relation=relation, status=BindingStatus.approved,
-                    method=BindingMethod.invite_code),
+                    method=BindingMethod.invite_code, person_id=person.id if person else None),
     )
 
 

@@ -91,5 +91,11 @@ async def owner(db, unit_obj: PropertyUnit, name: str = "张三", phone: str | N
     return person
 
 
+async def holding(db, unit_obj: PropertyUnit, person: Person,
+                  relation: OccupantRelation = OccupantRelation.owner) -> UnitOccupant:
+    """``person`` (already on record elsewhere) also holds ``unit_obj``: one owner of several units."""
+    return await _add(db, UnitOccupant(unit_id=unit_obj.id, person_id=person.id, relation=relation))
+
+
 async def organization(db, kind=None, **kw) -> Organization:
     return await _add(db, Organization(**{"name": f"测试单位{_n()}", "kind": kind or OrganizationKind.contractor, **kw}))

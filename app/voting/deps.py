@@ -1,0 +1,8 @@
+"""Resource loaders for ballots: 404 outside the caller's read scope, 403 below the route's level."""
+
+from app.authz import loader
+from app.voting import access
+from app.voting.models import Ballot
+
+BallotForRead = loader(Ballot, access.ballot_condition, "read", param="ballot_id")
+BallotForManage = loader(Ballot, access.ballot_condition, "manage", param="ballot_id")

@@ -1,0 +1,122 @@
+"""Voting tables.
+
+- ``Ballot``: a ballot of a project over a scope (the estate, some buildings or entrances) with its rule;
+  draft -> open -> closed. Opening freezes the electorate and its totals.
+- ``Motion``: one question of the ballot (a menu item, or "adopt plan v2").
+- ``BallotVoter`` / ``BallotVoterPerson``: the electorate snapshot: each voter (units linked by a common
+  owner) with its area, and which persons on record may cast its vote.
+- ``BallotCast``: one casting of a voter's vote, with its receipt; exactly one is current per voter (a
+  partial unique index), earlier ones kept as history when changes are allowed.
+- ``BallotChoice``: the current casts' choices, one row per motion with the voter's area, so that
+  results are SQL sums.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from app.core.db import created_at_field, dt_field, enum_field, id_field
+from app.voting.rules import Choice, Rule
+
+
+class BallotStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class ResultsVisibility(StrEnum):
+    after_close = "after_close"  # turnout live, results once closed
+    live = "live"  # results while open too
+
+
+class CastChannel(StrEnum):
+    self = "self"  # the owner in the mini-program
+    proxy = "proxy"  # a grid worker entering a paper ballot (书面表决) or an organisation's authorised vote
+
+
+class Ballot(SQLModel, table=True):
+    id: uuid.UUID = id_field()
+    project_id: uuid.UUID = Field(foreign_key="project.id", index=True)
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True)
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    rule: Rule = enum_field(Rule)
+    custom_rule: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    building_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    entrance_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    opens_at: datetime = dt_field(nullable=False)
+    closes_at: datetime = dt_field(nullable=False)
+    allow_change: bool = False
+    results_visibility: ResultsVisibility = enum_field(ResultsVisibility, default=ResultsVisibility.after_close)
+    status: BallotStatus = enum_field(BallotStatus, default=BallotStatus.draft, index=True)
+    opened_at: datetime | None = dt_field()
+    closed_at: datetime | None = dt_field()
+    total_area_centi: int = 0  # frozen when opened
+    total_headcount: int = 0
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class Motion(SQLModel, table=True):
+    __tablename__ = "ballot_motion"
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
+    position: int
+    title: str = Field(max_length=200)
+    item_code: str | None = Field(default=None, max_length=60)
+    plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan_version.id")
+
+
+class BallotVoter(SQLModel, table=True):
+    __tablename__ = "ballot_voter"
+    __table_args__ = (UniqueConstraint("ballot_id", "key", name="uq_ballot_voter_key"),)
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id")
+    key: str = Field(max_length=40)  # the smallest person id of the voter's owners
+    area_centi: int
+    person_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    unit_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class BallotVoterPerson(SQLModel, table=True):
+    __tablename__ = "ballot_voter_person"
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
+    person_id: uuid.UUID = Field(foreign_key="person.id", primary_key=True)
+    voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id")
+
+
+CURRENT = "is_current"
+
+
+class BallotCast(SQLModel, table=True):
+    __tablename__ = "ballot_cast"
+    __table_args__ = (
+        Index("uq_ballot_cast_current", "ballot_id", "voter_id", unique=True,
+              postgresql_where=text(CURRENT), sqlite_where=text(CURRENT)),
+    )
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
+    voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id", index=True)
+    cast_by: uuid.UUID = Field(foreign_key="app_user.id")
+    channel: CastChannel = enum_field(CastChannel)
+    receipt: str = Field(max_length=32, unique=True)
+    evidence_file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    is_current: bool = True
+    created_at: datetime = created_at_field()
+
+
+class BallotChoice(SQLModel, table=True):
+    __tablename__ = "ballot_choice"
+    __table_args__ = (Index("ix_ballot_choice_motion", "ballot_id", "motion_id", "choice"),)
+    id: uuid.UUID = id_field()
+    cast_id: uuid.UUID = Field(foreign_key="ballot_cast.id", index=True, ondelete="CASCADE")
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id")
+    motion_id: uuid.UUID = Field(foreign_key="ballot_motion.id")
+    choice: Choice = enum_field(Choice)
+    area_centi: int  # the voter's area, so that a result is one grouped sum

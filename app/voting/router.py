@@ -1,0 +1,108 @@
+"""Voting (API.md "Voting"): thin routes over ``service``."""
+
+import uuid
+
+from fastapi import APIRouter, status
+from sqlmodel import select
+
+from app.auth.deps import AUTHENTICATED, CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.errors import responses
+from app.projects import reads as projects
+from app.voting import access, service
+from app.voting.deps import BallotForManage, BallotForRead
+from app.voting.errors import (
+    ALREADY_VOTED,
+    BALLOT_CLOSED,
+    BALLOT_INVALID,
+    BALLOT_NOT_DRAFT,
+    BALLOT_NOT_OPEN,
+    CHOICES_INVALID,
+    NOT_AN_OWNER,
+    NOT_IN_ELECTORATE,
+    RESULTS_NOT_PUBLIC,
+    SCOPE_NOT_IN_ESTATE,
+)
+from app.voting.models import Ballot, BallotStatus, ResultsVisibility
+from app.voting.schemas import BallotCreate, BallotPublic, ResultsPublic, TurnoutPublic, VoteIn, VotePublic, VoterPublic
+
+router = APIRouter(tags=["voting"], responses=responses(*AUTHENTICATED, 422))
+
+
+async def _one(session, ballot: Ballot) -> BallotPublic:
+    return (await service.public(session, [ballot]))[0]
+
+
+@router.get("/projects/{project_id}/ballots", response_model=list[BallotPublic], responses=responses(404))
+async def list_ballots(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
+    """The project's ballots; drafts only for those who manage it."""
+    await projects.require_project(session, principal, project_id, "read")
+    return await service.public(session, await service.list_for_project(
+        session, access.ballot_condition(principal, "read"), project_id))
+
+
+@router.post("/projects/{project_id}/ballots", response_model=BallotPublic, status_code=status.HTTP_201_CREATED,
+             responses=responses(403, 404, BALLOT_INVALID, SCOPE_NOT_IN_ESTATE))
+async def create_ballot(project_id: uuid.UUID, body: BallotCreate, principal: CurrentPrincipal, session: SessionDep):
+    """A draft ballot: scope (estate, buildings or entrances), motions, rule, times, whether a vote may be
+    changed before close, and when results are shown."""
+    project = await projects.require_project(session, principal, project_id, "manage")
+    return await _one(session, await service.create(session, principal, project, body))
+
+
+@router.get("/ballots/{ballot_id}", response_model=BallotPublic, responses=responses(404))
+async def get_ballot(ballot: BallotForRead, session: SessionDep):
+    return await _one(session, ballot)
+
+
+@router.post("/ballots/{ballot_id}/open", response_model=BallotPublic,
+             responses=responses(403, 404, BALLOT_NOT_DRAFT, BALLOT_CLOSED))
+async def open_ballot(ballot: BallotForManage, principal: CurrentPrincipal, session: SessionDep):
+    """Open the ballot: the electorate (the owners on record in scope, their units and areas) is frozen
+    now; later changes of the ledger never move its totals."""
+    return await _one(session, await service.open_ballot(session, principal.id, ballot))
+
+
+@router.post("/ballots/{ballot_id}/close", response_model=BallotPublic,
+             responses=responses(403, 404, BALLOT_NOT_OPEN, BALLOT_CLOSED))
+async def close_ballot(ballot: BallotForManage, principal: CurrentPrincipal, session: SessionDep):
+    return await _one(session, await service.close_ballot(session, principal.id, ballot))
+
+
+@router.get("/ballots/{ballot_id}/electorate", response_model=list[VoterPublic], responses=responses(403, 404))
+async def ballot_electorate(ballot: BallotForManage, session: SessionDep):
+    """Staff: each voter with its owners, units and area (headcount 1 each)."""
+    return await service.electorate(session, ballot)
+
+
+@router.post("/ballots/{ballot_id}/votes", response_model=VotePublic, status_code=status.HTTP_201_CREATED,
+             responses=responses(403, 404, BALLOT_NOT_OPEN, BALLOT_CLOSED, NOT_AN_OWNER, NOT_IN_ELECTORATE,
+                                 ALREADY_VOTED, CHOICES_INVALID))
+async def cast_vote(ballot: BallotForRead, body: VoteIn, principal: CurrentPrincipal, session: SessionDep):
+    """An owner casts their vote (one covering all their units in scope): a choice on every motion. The
+    answer carries the receipt code."""
+    return await service.cast(session, principal, ballot, body)
+
+
+@router.get("/ballots/{ballot_id}/my-vote", response_model=list[VotePublic], responses=responses(404))
+async def my_vote(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
+    """The vote that counts for each voter the caller may cast for."""
+    return await service.my_votes(session, principal, ballot)
+
+
+@router.get("/ballots/{ballot_id}/turnout", response_model=TurnoutPublic, responses=responses(404))
+async def ballot_turnout(ballot: BallotForRead, session: SessionDep):
+    """Participation so far, by area and headcount (never how anyone voted)."""
+    return await service.turnout(session, ballot)
+
+
+@router.get("/ballots/{ballot_id}/results", response_model=ResultsPublic, responses=responses(403, 404, RESULTS_NOT_PUBLIC))
+async def ballot_results(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
+    """Per motion: totals, participation, approve / oppose / abstain by area and headcount, the ratios as
+    exact fractions with percentages, the rule's thresholds and the outcome. Shown after close (or live,
+    when the ballot says so); managers see them while open."""
+    manager = (await session.exec(select(Ballot.id).where(
+        Ballot.id == ballot.id, access.ballot_condition(principal, "manage")))).first() is not None
+    if not manager and ballot.status != BallotStatus.closed and ballot.results_visibility != ResultsVisibility.live:
+        raise RESULTS_NOT_PUBLIC()
+    return await service.results(session, ballot)

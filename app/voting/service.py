@@ -1,0 +1,375 @@
+"""Ballots: writing them, opening (the electorate snapshot), casting, turnout and results.
+
+The decision itself is ``rules.py``; here the database is read and written. Results are grouped sums in
+SQL over the current casts' choices, never votes loaded into Python.
+"""
+
+import hashlib
+import hmac
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, func, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth import reads as accounts
+from app.auth.principal import Principal
+from app.core import audit, clock
+from app.core.config import get_settings
+from app.core.numbers import percent
+from app.plans import reads as plans
+from app.projects import reads as projects
+from app.projects.reads import ProjectRef
+from app.registry import reads as registry
+from app.voting import rules
+from app.voting.errors import (
+    ALREADY_VOTED,
+    BALLOT_CLOSED,
+    BALLOT_INVALID,
+    BALLOT_NOT_DRAFT,
+    BALLOT_NOT_OPEN,
+    CHOICES_INVALID,
+    NOT_AN_OWNER,
+    NOT_IN_ELECTORATE,
+    SCOPE_NOT_IN_ESTATE,
+)
+from app.voting.models import (
+    Ballot,
+    BallotCast,
+    BallotChoice,
+    BallotStatus,
+    BallotVoter,
+    BallotVoterPerson,
+    CastChannel,
+    Motion,
+)
+from app.voting.schemas import (
+    BallotCreate,
+    BallotPublic,
+    ChoiceIn,
+    CustomRuleIn,
+    MotionPublic,
+    MotionResult,
+    RatioPublic,
+    ResultsPublic,
+    ThresholdPublic,
+    TurnoutPublic,
+    VoteIn,
+    VotePublic,
+    VoterPublic,
+    Weight,
+)
+
+OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
+
+
+def area_text(centi: int) -> str:
+    return f"{centi // 100}.{centi % 100:02d}"
+
+
+def _weight(count: rules.Count) -> Weight:
+    return Weight(area=area_text(count.area_centi), headcount=count.headcount)
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+async def _check_scope(session: AsyncSession, estate_id: uuid.UUID, data: BallotCreate) -> None:
+    buildings, entrances = set(data.scope.building_ids), set(data.scope.entrance_ids)
+    if not buildings and not entrances:
+        return
+    units = await registry.units(session, estate_id, building_ids=buildings or None, entrance_ids=entrances or None)
+    outside = (buildings - {u.building_id for u in units}) | (entrances - {u.entrance_id for u in units})
+    if outside:
+        raise SCOPE_NOT_IN_ESTATE(details={"ids": sorted(map(str, outside))})
+
+
+async def _check_motions(session: AsyncSession, project: ProjectRef, data: BallotCreate) -> None:
+    selected = {i.item_code for i in await projects.items(session, project.id)}
+    problems = [f"motions[{n}].item_code: not one of the project's items" for n, m in enumerate(data.motions)
+                if m.item_code is not None and m.item_code not in selected]
+    for n, m in enumerate(data.motions):
+        if m.plan_id is None:
+            continue
+        plan = await plans.plan(session, m.plan_id)
+        if plan is None or plan.project_id != project.id or plan.status == plans.PlanStatus.draft:
+            problems.append(f"motions[{n}].plan_id: not a published version of the project's plan")
+    if problems:
+        raise BALLOT_INVALID(details={"problems": problems})
+
+
+async def create(session: AsyncSession, p: Principal, project: ProjectRef, data: BallotCreate) -> Ballot:
+    problems = []
+    if data.closes_at <= data.opens_at:
+        problems.append("closes_at must be after opens_at")
+    if data.closes_at <= clock.now():
+        problems.append("closes_at must be in the future")
+    if (data.rule == rules.Rule.custom) != (data.custom_rule is not None):
+        problems.append("custom_rule is given with rule custom, and only then")
+    if problems:
+        raise BALLOT_INVALID(details={"problems": problems})
+    await _check_scope(session, project.estate_id, data)
+    await _check_motions(session, project, data)
+    ballot = Ballot(
+        project_id=project.id, estate_id=project.estate_id, title=data.title, description=data.description,
+        rule=data.rule, custom_rule=data.custom_rule.model_dump() if data.custom_rule else None,
+        building_ids=[str(b) for b in dict.fromkeys(data.scope.building_ids)],
+        entrance_ids=[str(e) for e in dict.fromkeys(data.scope.entrance_ids)],
+        opens_at=data.opens_at, closes_at=data.closes_at, allow_change=data.allow_change,
+        results_visibility=data.results_visibility, created_by=p.id)
+    session.add(ballot)
+    await session.flush()
+    session.add_all([Motion(ballot_id=ballot.id, position=n, title=m.title, item_code=m.item_code, plan_id=m.plan_id)
+                     for n, m in enumerate(data.motions, start=1)])
+    await session.flush()
+    await audit.record(session, actor_id=p.id, action="ballot.create", entity_type="ballot", entity_id=ballot.id,
+                       after=audit.snapshot(ballot), estate_id=ballot.estate_id)
+    return ballot
+
+
+async def _locked(session: AsyncSession, ballot: Ballot) -> Ballot:
+    locked = (await session.exec(select(Ballot).where(Ballot.id == ballot.id).with_for_update())).one()
+    await session.refresh(locked)
+    return locked
+
+
+async def snapshot(session: AsyncSession, ballot: Ballot) -> list[rules.Voter]:
+    """The electorate from the ledger's owners in the ballot's scope (accounts add no voter and no weight)."""
+    owners = await registry.owners(session, ballot.estate_id,
+                                   building_ids=[uuid.UUID(b) for b in ballot.building_ids] or None,
+                                   entrance_ids=[uuid.UUID(e) for e in ballot.entrance_ids] or None)
+    held: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    areas: dict[uuid.UUID, int] = {}
+    for owner in owners:
+        for unit in owner.units:
+            held[unit.unit_id].add(owner.person_id)
+            areas[unit.unit_id] = unit.area_centi
+    return rules.electorate(rules.OwnedUnit(u, areas[u], frozenset(people)) for u, people in held.items())
+
+
+async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
+    """Open the ballot: the electorate is frozen now, and later ledger changes never move it."""
+    ballot = await _locked(session, ballot)
+    if ballot.status != BallotStatus.draft:
+        raise BALLOT_NOT_DRAFT()
+    if ballot.closes_at <= clock.now():
+        raise BALLOT_CLOSED()
+    before = audit.snapshot(ballot)
+    voters = await snapshot(session, ballot)
+    conn = await session.connection()
+    rows, members = [], []
+    for v in voters:
+        voter_id = uuid.uuid4()
+        rows.append({"id": voter_id, "ballot_id": ballot.id, "key": str(v.key), "area_centi": v.area_centi,
+                     "person_ids": sorted(map(str, v.owner_ids)), "unit_ids": sorted(map(str, v.unit_ids))})
+        members += [{"ballot_id": ballot.id, "person_id": person, "voter_id": voter_id} for person in v.owner_ids]
+    if rows:
+        await conn.execute(insert(BallotVoter), rows)
+        await conn.execute(insert(BallotVoterPerson), members)
+    ballot.total_area_centi = sum(v.area_centi for v in voters)
+    ballot.total_headcount = len(voters)
+    ballot.status = BallotStatus.open
+    ballot.opened_at = ballot.updated_at = clock.now()
+    session.add(ballot)
+    await session.flush()
+    await audit.record(session, actor_id=actor_id, action="ballot.open", entity_type="ballot", entity_id=ballot.id,
+                       before=before, after=audit.snapshot(ballot), estate_id=ballot.estate_id)
+    return ballot
+
+
+async def close_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
+    ballot = await _locked(session, ballot)
+    if ballot.status != BallotStatus.open:
+        raise BALLOT_NOT_OPEN() if ballot.status == BallotStatus.draft else BALLOT_CLOSED()
+    before = audit.snapshot(ballot)
+    ballot.status = BallotStatus.closed
+    ballot.closed_at = ballot.updated_at = clock.now()
+    session.add(ballot)
+    await session.flush()
+    await audit.record(session, actor_id=actor_id, action="ballot.close", entity_type="ballot", entity_id=ballot.id,
+                       before=before, after=audit.snapshot(ballot), estate_id=ballot.estate_id)
+    return ballot
+
+
+async def motions(session: AsyncSession, ballot_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Motion]]:
+    out: dict[uuid.UUID, list[Motion]] = defaultdict(list)
+    for m in (await session.exec(select(Motion).where(Motion.ballot_id.in_(ballot_ids))
+                                 .order_by(Motion.position))).all():
+        out[m.ballot_id].append(m)
+    return out
+
+
+async def public(session: AsyncSession, ballots: list[Ballot]) -> list[BallotPublic]:
+    by_ballot = await motions(session, [b.id for b in ballots])
+    actors = await accounts.actors(session, [b.created_by for b in ballots])
+    return [BallotPublic(
+        **b.model_dump(exclude={"building_ids", "entrance_ids", "created_by", "total_area_centi"}),
+        building_ids=b.building_ids, entrance_ids=b.entrance_ids,
+        motions=[MotionPublic.model_validate(m, from_attributes=True) for m in by_ballot[b.id]],
+        total_area=area_text(b.total_area_centi), created_by=actors.get(b.created_by) if b.created_by else None)
+        for b in ballots]
+
+
+# ---- casting -------------------------------------------------------------------------------------
+
+
+def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
+    """A receipt code: a keyed hash of the cast's random id, so that it tells nothing of who voted and
+    nobody without the server's key can make one."""
+    digest = hmac.new(get_settings().audit_key.encode(), f"ballot-receipt:{ballot_id}:{cast_id}".encode(),
+                      hashlib.sha256).hexdigest()[:16].upper()
+    return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
+
+
+async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_id: uuid.UUID | None) -> BallotVoter:
+    persons = {person for person, relation in (await accounts.bound_persons(session, p.id)).items()
+               if relation in OWNER_RELATIONS}
+    if not persons:
+        raise NOT_AN_OWNER()
+    voters = (await session.exec(select(BallotVoter).join(
+        BallotVoterPerson, BallotVoterPerson.voter_id == BallotVoter.id).where(
+        BallotVoterPerson.ballot_id == ballot.id, BallotVoterPerson.person_id.in_(persons)))).unique().all()
+    if not voters:
+        raise NOT_IN_ELECTORATE()
+    if voter_id is not None:
+        chosen = next((v for v in voters if v.id == voter_id), None)
+        if chosen is None:
+            raise NOT_IN_ELECTORATE()
+        return chosen
+    if len(voters) > 1:
+        raise CHOICES_INVALID(details={"voter_ids": sorted(str(v.id) for v in voters),
+                                       "problem": "several votes are yours: name voter_id"})
+    return voters[0]
+
+
+def _check_open(ballot: Ballot) -> None:
+    if ballot.status == BallotStatus.draft:
+        raise BALLOT_NOT_OPEN()
+    if ballot.status == BallotStatus.closed or ballot.closes_at <= clock.now():
+        raise BALLOT_CLOSED()
+
+
+async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn) -> VotePublic:
+    """Cast the vote of the caller's voter: one choice on every motion. The first cast counts, unless the
+    ballot allows changes before close (then the latest counts and earlier ones stay as history)."""
+    _check_open(ballot)
+    voter = await _voter_of(session, p, ballot, data.voter_id)
+    wanted = {m.id for m in (await motions(session, [ballot.id]))[ballot.id]}
+    given = [c.motion_id for c in data.choices]
+    if len(set(given)) != len(given) or set(given) != wanted:
+        raise CHOICES_INVALID(details={"motion_ids": sorted(map(str, wanted))})
+    current = (await session.exec(select(BallotCast).where(
+        BallotCast.ballot_id == ballot.id, BallotCast.voter_id == voter.id, BallotCast.is_current.is_(True))
+        .with_for_update())).first()
+    if current is not None and not ballot.allow_change:
+        raise ALREADY_VOTED()
+    conn = await session.connection()
+    cast_id = uuid.uuid4()
+    now = clock.now()
+    try:
+        async with session.begin_nested():
+            if current is not None:
+                await conn.execute(delete(BallotChoice).where(BallotChoice.cast_id == current.id))
+                await conn.execute(update(BallotCast).where(BallotCast.id == current.id).values(is_current=False))
+            await conn.execute(insert(BallotCast).values(
+                id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=CastChannel.self,
+                receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[], is_current=True, created_at=now))
+            await conn.execute(insert(BallotChoice), [
+                {"id": uuid.uuid4(), "cast_id": cast_id, "ballot_id": ballot.id, "motion_id": c.motion_id,
+                 "choice": c.choice, "area_centi": voter.area_centi} for c in data.choices])
+    except IntegrityError:  # another device of the household cast it at the same moment
+        raise ALREADY_VOTED() from None
+    await audit.record(session, actor_id=p.id, action="ballot.cast", entity_type="ballot", entity_id=ballot.id,
+                       after={"cast_id": str(cast_id), "replaces": str(current.id) if current else None},
+                       estate_id=ballot.estate_id)
+    return VotePublic(ballot_id=ballot.id, voter_id=voter.id, receipt=receipt_for(ballot.id, cast_id),
+                      channel=CastChannel.self, choices=data.choices, cast_at=now)
+
+
+async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[VotePublic]:
+    """The current casts of the voters the caller may cast for."""
+    persons = list(await accounts.bound_persons(session, p.id))
+    if not persons:
+        return []
+    casts = (await session.exec(select(BallotCast).join(
+        BallotVoterPerson, (BallotVoterPerson.voter_id == BallotCast.voter_id)
+        & (BallotVoterPerson.ballot_id == BallotCast.ballot_id)).where(
+        BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True),
+        BallotVoterPerson.person_id.in_(persons)))).unique().all()
+    out = []
+    for c in casts:
+        choices = (await session.exec(select(BallotChoice).where(BallotChoice.cast_id == c.id))).all()
+        out.append(VotePublic(ballot_id=ballot.id, voter_id=c.voter_id, receipt=c.receipt, channel=c.channel,
+                              choices=[ChoiceIn(motion_id=x.motion_id, choice=x.choice) for x in choices],
+                              cast_at=c.created_at))
+    return out
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+async def turnout(session: AsyncSession, ballot: Ballot) -> TurnoutPublic:
+    headcount, area = (await session.exec(select(func.count(), func.coalesce(func.sum(BallotVoter.area_centi), 0))
+                                          .select_from(BallotCast)
+                                          .join(BallotVoter, BallotVoter.id == BallotCast.voter_id)
+                                          .where(BallotCast.ballot_id == ballot.id,
+                                                 BallotCast.is_current.is_(True)))).one()
+    return TurnoutPublic(
+        ballot_id=ballot.id, status=ballot.status,
+        total=Weight(area=area_text(ballot.total_area_centi), headcount=ballot.total_headcount),
+        participating=Weight(area=area_text(int(area)), headcount=headcount),
+        area_percent=percent(int(area), ballot.total_area_centi, 2),
+        headcount_percent=percent(headcount, ballot.total_headcount, 2))
+
+
+def _thresholds(ballot: Ballot) -> rules.Thresholds | None:
+    return CustomRuleIn.model_validate(ballot.custom_rule).thresholds() if ballot.custom_rule else None
+
+
+def _threshold_public(t: rules.Threshold | None) -> ThresholdPublic | None:
+    return ThresholdPublic(fraction=str(t.fraction), strict=t.strict) if t else None
+
+
+async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
+    """Per motion: every figure and the outcome under the ballot's rule, from one grouped SQL sum."""
+    sums: dict[tuple[uuid.UUID, str], rules.Count] = {
+        (motion_id, rules.Choice(choice)): rules.Count(int(area), n)
+        for motion_id, choice, n, area in (await session.exec(
+            select(BallotChoice.motion_id, BallotChoice.choice, func.count(), func.sum(BallotChoice.area_centi))
+            .where(BallotChoice.ballot_id == ballot.id)
+            .group_by(BallotChoice.motion_id, BallotChoice.choice))).all()}
+    total = rules.Count(ballot.total_area_centi, ballot.total_headcount)
+    out = []
+    for m in (await motions(session, [ballot.id]))[ballot.id]:
+        t = rules.Tally(total, *(sums.get((m.id, c), rules.Count()) for c in rules.Choice))
+        d = rules.decide(ballot.rule, t, _thresholds(ballot))
+        out.append(MotionResult(
+            motion_id=m.id, title=m.title, total=_weight(total), participating=_weight(t.participating),
+            approve=_weight(t.approve), oppose=_weight(t.oppose), abstain=_weight(t.abstain),
+            ratios={name: RatioPublic(numerator=r.part, denominator=r.whole, percent=r.percent)
+                    for name, r in d.ratios.items()},
+            thresholds={name: _threshold_public(getattr(d.thresholds, name)) for name in (
+                "participation_area", "participation_headcount", "approval_area", "approval_headcount")},
+            quorum_met=d.quorum_met, outcome=d.outcome))
+    return ResultsPublic(ballot_id=ballot.id, status=ballot.status, rule=ballot.rule,
+                         final=ballot.status == BallotStatus.closed, motions=out)
+
+
+async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]:
+    voters = (await session.exec(select(BallotVoter).where(BallotVoter.ballot_id == ballot.id)
+                                 .order_by(BallotVoter.key))).all()
+    labels = await registry.unit_labels(session, [uuid.UUID(u) for v in voters for u in v.unit_ids])
+    names: dict[str, Any] = {}
+    for owner in await registry.owners(session, ballot.estate_id):
+        names[str(owner.person_id)] = owner.name
+    return [VoterPublic(id=v.id, owners=[names.get(p, "") for p in v.person_ids],
+                        units=[labels[uuid.UUID(u)].label for u in v.unit_ids if uuid.UUID(u) in labels],
+                        area=area_text(v.area_centi)) for v in voters]
+
+
+async def list_for_project(session: AsyncSession, condition, project_id: uuid.UUID) -> list[Ballot]:
+    return list((await session.exec(select(Ballot).where(Ballot.project_id == project_id, condition)
+                                    .order_by(Ballot.created_at))).all())

@@ -1,0 +1,168 @@
+"""Ballots through the API: the electorate is the ledger (frozen when the ballot opens), owners cast one
+vote each through their bindings, turnout while open, results with every figure after close."""
+
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import select
+
+from app.auth.models import BindingRelation
+from app.auth.roles import Role
+from app.core import clock
+from app.registry.models import OccupantRelation, PersonKind
+from app.voting.models import BallotCast
+from tests import factories as f
+
+API = "/api/v1"
+
+
+@pytest.fixture
+async def estate(db, world):
+    """World A's estate (its own unit 8650 owned by 黄军强, nobody bound) and more: 张 owns 1-1-101..103, 李 and
+    王 co-own 1-1-104, a work unit (原产权单位) owns 1-2-201 and 202, 赵 owns 1-2-203 where a tenant lives."""
+    a = world.a
+    e1 = await f.entrance(db, a.building.id, name="1单元")
+    e2 = await f.entrance(db, a.building.id, name="2单元")
+    units = {}
+    for room, area, entrance in (("101", 8650, e1), ("102", 9000, e1), ("103", 7000, e1), ("104", 10000, e1),
+                                 ("201", 5000, e2), ("202", 5050, e2), ("203", 6000, e2)):
+        units[room] = await f.unit(db, entrance, a.estate_id, room_number=room, area_centi=area)
+    zhang = await f.owner(db, units["101"], name="张三", phone="13800000001")
+    for room in ("102", "103"):
+        await f.holding(db, units[room], zhang)
+    li = await f.owner(db, units["104"], name="李四", phone="13800000002")
+    wang = await f.owner(db, units["104"], name="王五", phone="13800000003", relation=OccupantRelation.co_owner)
+    works = await f.owner(db, units["201"], name="市电力公司", phone=None)
+    works.kind = PersonKind.organization
+    db.add(works)
+    await f.holding(db, units["202"], works)
+    zhao = await f.owner(db, units["203"], name="赵六", phone="13800000004")
+    users = {}
+    for name, person, room in (("zhang", zhang, "101"), ("li", li, "104"), ("wang", wang, "104"), ("zhao", zhao, "203")):
+        users[name] = await f.user(db, display_name=name)
+        relation = BindingRelation.co_owner if name == "wang" else BindingRelation.owner
+        await f.bind(db, users[name], units[room], relation, person=person)
+    tenant = await f.user(db, display_name="租户")
+    await f.bind(db, tenant, units["203"], BindingRelation.tenant)
+    staff = await f.user(db, (Role.community_staff, a.community_id))
+    return SimpleNamespace(
+        side=a, units={r: u.id for r, u in units.items()}, entrances=(e1.id, e2.id), units_obj=units,
+        staff=await f.headers(db, staff), tenant=await f.headers(db, tenant),
+        owners={name: await f.headers(db, u) for name, u in users.items()})
+
+
+async def _ballot(client, estate, **body):
+    now = clock.now()
+    payload = {"title": "是否同意实施电力小区综合改造方案", "rule": "civil_code_major",
+               "motions": [{"title": "同意改造方案第2版"}],
+               "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=14)).isoformat(), **body}
+    r = await client.post(f"{API}/projects/{estate.side.project_id}/ballots", headers=estate.staff, json=payload)
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{API}/ballots/{r.json()['id']}/open", headers=estate.staff)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def _vote(client, headers, ballot, *choices, **extra):
+    body = {"choices": [{"motion_id": m["id"], "choice": c} for m, c in zip(ballot["motions"], choices, strict=True)]}
+    return await client.post(f"{API}/ballots/{ballot['id']}/votes", headers=headers, json=body | extra)
+
+
+async def test_the_electorate_is_the_ledger_frozen_at_opening(client, db, estate):
+    ballot = await _ballot(client, estate)
+    # 张 (three units) 24650, 李/王 10000, the work unit 10050, 赵 6000, 黄 8650: five owners, 59350.
+    assert (ballot["status"], ballot["total_area"], ballot["total_headcount"]) == ("open", "593.50", 5)
+    voters = (await client.get(f"{API}/ballots/{ballot['id']}/electorate", headers=estate.staff)).json()
+    by_area = sorted((v["area"], sorted(v["owners"]), len(v["units"])) for v in voters)
+    assert by_area == [("100.00", ["李四", "王五"], 1), ("100.50", ["市电力公司"], 2), ("246.50", ["张三"], 3),
+                       ("60.00", ["赵六"], 1), ("86.50", ["黄军强"], 1)]
+    # A unit added to the ledger afterwards moves nothing.
+    late = await f.unit(db, await f.entrance(db, estate.side.building.id), estate.side.estate_id, area_centi=12000)
+    await f.owner(db, late, name="新业主", phone="13800000009")
+    again = (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()
+    assert (again["total_area"], again["total_headcount"]) == ("593.50", 5)
+    assert (await client.get(f"{API}/ballots/{ballot['id']}/electorate", headers=estate.owners["zhang"])).status_code == 403
+
+
+async def test_casting_turnout_and_results(client, db, estate, world):
+    ballot = await _ballot(client, estate)
+    r = await _vote(client, estate.owners["zhang"], ballot, "approve")
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt"]
+    assert len(receipt) == 19 and receipt.count("-") == 3
+    assert (await _vote(client, estate.owners["li"], ballot, "approve")).status_code == 201
+    # The co-owner's vote was cast by 李; a tenant and a resident elsewhere have none.
+    r = await _vote(client, estate.owners["wang"], ballot, "oppose")
+    assert r.status_code == 409 and r.json()["error"]["message"] == "本户已投票，本次表决不允许修改"
+    r = await _vote(client, estate.tenant, ballot, "approve")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_an_owner"
+    outsider = await world.headers_for(db, "resident:out")
+    assert (await _vote(client, outsider, ballot, "approve")).status_code == 404
+    r = await _vote(client, estate.owners["zhao"], ballot, "oppose")
+    assert r.status_code == 201
+    r = await client.post(f"{API}/ballots/{ballot['id']}/votes", headers=estate.owners["zhao"], json={"choices": []})
+    assert r.status_code == 422
+
+    mine = (await client.get(f"{API}/ballots/{ballot['id']}/my-vote", headers=estate.owners["wang"])).json()
+    assert [(v["receipt"], v["choices"][0]["choice"]) for v in mine] == [
+        ((await _receipt_of(client, estate.owners["li"], ballot)), "approve")]
+    turnout = (await client.get(f"{API}/ballots/{ballot['id']}/turnout", headers=estate.tenant)).json()
+    assert turnout["participating"] == {"area": "406.50", "headcount": 3}
+    assert (turnout["area_percent"], turnout["headcount_percent"]) == ("68.49", "60.00")
+    # Residents see results after close; staff follow them while open.
+    r = await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.owners["zhang"])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "ballot_results_not_public"
+    assert (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.staff)).json()["final"] is False
+
+    assert (await client.post(f"{API}/ballots/{ballot['id']}/close", headers=estate.staff)).status_code == 200
+    r = await _vote(client, estate.owners["zhao"], ballot, "approve")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "ballot_closed"
+    results = (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.owners["zhang"])).json()
+    motion = results["motions"][0]
+    assert results["final"] is True
+    assert motion["total"] == {"area": "593.50", "headcount": 5}
+    assert motion["approve"] == {"area": "346.50", "headcount": 2}
+    assert motion["oppose"] == {"area": "60.00", "headcount": 1}
+    assert motion["ratios"]["participation_headcount"] == {"numerator": 3, "denominator": 5, "percent": "60.00"}
+    assert motion["thresholds"]["participation_headcount"] == {"fraction": "2/3", "strict": False}
+    # Area participation 68.49% >= 2/3, but three of five owners < 2/3: no quorum.
+    assert (motion["quorum_met"], motion["outcome"]) == (False, "quorum_not_met")
+
+
+async def _receipt_of(client, headers, ballot):
+    return (await client.get(f"{API}/ballots/{ballot['id']}/my-vote", headers=headers)).json()[0]["receipt"]
+
+
+async def test_an_entrance_decides_its_own_elevator(client, estate):
+    ballot = await _ballot(client, estate, scope={"entrance_ids": [str(estate.entrances[1])]}, rule="civil_code_ordinary")
+    assert (ballot["total_area"], ballot["total_headcount"]) == ("160.50", 2)
+    r = await _vote(client, estate.owners["zhang"], ballot, "approve")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_in_electorate"
+    assert (await _vote(client, estate.owners["zhao"], ballot, "approve")).status_code == 201
+
+
+async def test_a_vote_may_be_changed_before_close_when_the_ballot_says_so(client, db, estate):
+    ballot = await _ballot(client, estate, allow_change=True, results_visibility="live")
+    first = (await _vote(client, estate.owners["li"], ballot, "oppose")).json()
+    second = await _vote(client, estate.owners["wang"], ballot, "approve")  # the co-owner changes the unit's vote
+    assert second.status_code == 201 and second.json()["receipt"] != first["receipt"]
+    results = (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.owners["zhao"])).json()
+    assert results["motions"][0]["approve"]["headcount"] == 1 and results["motions"][0]["oppose"]["headcount"] == 0
+    casts = (await db.exec(select(BallotCast).where(BallotCast.ballot_id == uuid.UUID(ballot["id"])))).all()
+    assert sorted(c.is_current for c in casts) == [False, True]  # the first kept as history
+
+
+async def test_a_ballot_must_be_coherent(client, estate, world):
+    now = clock.now()
+    url = f"{API}/projects/{estate.side.project_id}/ballots"
+    base = {"title": "t", "rule": "custom", "motions": [{"title": "m"}], "opens_at": now.isoformat(),
+            "closes_at": (now - timedelta(hours=1)).isoformat()}
+    r = await client.post(url, headers=estate.staff, json=base)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "ballot_invalid"
+    assert len(r.json()["error"]["details"]["problems"]) == 3
+    r = await client.post(url, headers=estate.staff, json={**base, "rule": "simple_majority",
+                                                           "closes_at": (now + timedelta(days=1)).isoformat(),
+                                                           "scope": {"building_ids": [str(world.b.building.id)]}})
+    assert r.json()["error"]["code"] == "scope_not_in_estate"
