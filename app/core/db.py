@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
@@ -74,6 +74,15 @@ def enum_field(enum_cls: type[enum.Enum], default: Any = ..., **kw: Any) -> Any:
 
 def dt_field(nullable: bool = True, **kw: Any) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+async def locked(session: AsyncSession, obj: Any) -> Any:
+    """``obj``'s row re-read under a row lock held to the end of the transaction (PostgreSQL; SQLite
+    serialises writers anyway): a change that decides on an object's state (publishing, opening, a
+    transition) checks the state it will actually replace, and its audit "before" is that state."""
+    model = type(obj)
+    stmt = select(model).where(model.id == obj.id).with_for_update().execution_options(populate_existing=True)
+    return (await session.exec(stmt)).one()
 
 
 _engine: AsyncEngine | None = None

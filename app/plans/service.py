@@ -18,6 +18,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
 from app.core.config import get_settings
+from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, NotFound
 from app.core.i18n import validation_message
 from app.core.numbers import percent
@@ -147,15 +148,8 @@ async def _add_version(session: AsyncSession, p: Principal, plan: PlanVersion, f
     return plan
 
 
-async def _locked(session: AsyncSession, plan: PlanVersion) -> PlanVersion:
-    """The version's row locked for the rest of the transaction (edits and publishing queue)."""
-    locked = (await session.exec(select(PlanVersion).where(PlanVersion.id == plan.id).with_for_update())).one()
-    await session.refresh(locked)
-    return locked
-
-
 async def update_draft(session: AsyncSession, p: Principal, plan: PlanVersion, data: PlanUpdate) -> PlanVersion:
-    plan = await _locked(session, plan)
+    plan = await locked(session, plan)
     if plan.status != PlanStatus.draft:
         raise PLAN_NOT_DRAFT()
     await _project_in(session, plan.project_id, DRAFTING)
@@ -215,7 +209,7 @@ def _notice_period(body: PublishIn) -> rules.NoticePeriod:
 
 async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: PublishIn) -> PlanVersion:
     """Open the draft's notice period; it never changes again, and the version it follows is superseded."""
-    plan = await _locked(session, plan)
+    plan = await locked(session, plan)
     if plan.status != PlanStatus.draft:
         raise PLAN_NOT_DRAFT()
     await _project_in(session, plan.project_id, PUBLISHING)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.core import audit, clock
+from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, NotFound
 from app.core.i18n import validation_message
 from app.core.pagination import PageParams, paginate
@@ -95,8 +96,7 @@ async def _lock(session: AsyncSession, project: Project) -> Project:
     move to construction counts it). Every change of a project or what belongs to it takes the lock,
     so that its audit "before" is the state it actually replaced.
     """
-    stmt = select(Project).where(Project.id == project.id).with_for_update().execution_options(populate_existing=True)
-    return (await session.exec(stmt)).one()
+    return await locked(session, project)
 
 
 # --- projects ----------------------------------------------------------------------------------------

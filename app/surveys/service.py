@@ -19,6 +19,7 @@ from app.auth import todo
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
+from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, AppError, NotFound, error_body
 from app.core.i18n import english, validation_message
 from app.files import access as file_access
@@ -137,15 +138,8 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
     return q
 
 
-async def _locked(session: AsyncSession, q: Questionnaire) -> Questionnaire:
-    """The questionnaire row locked for the rest of the transaction (state changes and responses queue)."""
-    locked = (await session.exec(select(Questionnaire).where(Questionnaire.id == q.id).with_for_update())).one()
-    await session.refresh(locked)
-    return locked
-
-
 async def update_draft(session: AsyncSession, p: Principal, q: Questionnaire, data: QuestionnaireUpdate) -> Questionnaire:
-    q = await _locked(session, q)
+    q = await locked(session, q)
     if q.status != QuestionnaireStatus.draft:
         raise QUESTIONNAIRE_NOT_DRAFT()
     before = audit.snapshot(q)
@@ -188,7 +182,7 @@ async def new_version(session: AsyncSession, p: Principal, q: Questionnaire) -> 
 
 
 async def publish(session: AsyncSession, p: Principal, q: Questionnaire, closes_at) -> Questionnaire:
-    q = await _locked(session, q)
+    q = await locked(session, q)
     if q.status != QuestionnaireStatus.draft:
         raise QUESTIONNAIRE_NOT_DRAFT()
     before = audit.snapshot(q)
@@ -215,7 +209,7 @@ async def publish(session: AsyncSession, p: Principal, q: Questionnaire, closes_
 
 async def close(session: AsyncSession, q: Questionnaire, actor_id: uuid.UUID | None) -> Questionnaire:
     """Close a published questionnaire (by staff, or by the worker at ``closes_at``: actor None)."""
-    q = await _locked(session, q)
+    q = await locked(session, q)
     if q.status != QuestionnaireStatus.published:
         raise QUESTIONNAIRE_NOT_OPEN()
     before = audit.snapshot(q)

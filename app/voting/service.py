@@ -19,6 +19,7 @@ from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.config import get_settings
+from app.core.db import locked
 from app.core.numbers import percent
 from app.plans import reads as plans
 from app.projects import reads as projects
@@ -130,12 +131,6 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
     return ballot
 
 
-async def _locked(session: AsyncSession, ballot: Ballot) -> Ballot:
-    locked = (await session.exec(select(Ballot).where(Ballot.id == ballot.id).with_for_update())).one()
-    await session.refresh(locked)
-    return locked
-
-
 async def snapshot(session: AsyncSession, ballot: Ballot) -> list[rules.Voter]:
     """The electorate from the ledger's owners in the ballot's scope (accounts add no voter and no weight)."""
     owners = await registry.owners(session, ballot.estate_id,
@@ -152,7 +147,7 @@ async def snapshot(session: AsyncSession, ballot: Ballot) -> list[rules.Voter]:
 
 async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
     """Open the ballot: the electorate is frozen now, and later ledger changes never move it."""
-    ballot = await _locked(session, ballot)
+    ballot = await locked(session, ballot)
     if ballot.status != BallotStatus.draft:
         raise BALLOT_NOT_DRAFT()
     if ballot.closes_at <= clock.now():
@@ -181,7 +176,7 @@ async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot:
 
 
 async def close_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
-    ballot = await _locked(session, ballot)
+    ballot = await locked(session, ballot)
     if ballot.status != BallotStatus.open:
         raise BALLOT_NOT_OPEN() if ballot.status == BallotStatus.draft else BALLOT_CLOSED()
     before = audit.snapshot(ballot)
