@@ -1,0 +1,64 @@
+"""Concurrent casts on real transactions: one owner pressing "vote" on several devices at once, and two
+co-owners of one unit at the same moment, give exactly one counted vote (the partial unique index on the
+current cast; on SQLite the single writer lock)."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import httpx
+from sqlmodel import func, select
+
+from app.auth.models import BindingRelation
+from app.auth.roles import Role
+from app.core import clock
+from app.registry.models import OccupantRelation
+from app.voting.models import BallotCast, BallotChoice
+from tests import factories as f
+
+API = "/api/v1"
+
+
+async def _setup():
+    from app.core.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session, session.begin():
+        t = await f.tree(session)
+        owner = await f.owner(session, t.unit, name="业主", phone=None)
+        co_owner = await f.owner(session, t.unit, name="共有人", phone=None, relation=OccupantRelation.co_owner)
+        users = []
+        for person, relation in ((owner, BindingRelation.owner), (co_owner, BindingRelation.co_owner)):
+            user = await f.user(session)
+            await f.bind(session, user, t.unit, relation, person=person)
+            users.append(await f.headers(session, user))
+        project = await f.project(session, t.estate.id)
+        staff = await f.headers(session, await f.user(session, (Role.admin, None)))
+    return staff, users, project.id
+
+
+async def test_fifty_concurrent_casts_count_once(live_app):
+    staff, (owner, co_owner), project_id = await _setup()
+    now = clock.now()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        r = await c.post(f"{API}/projects/{project_id}/ballots", headers=staff, json={
+            "title": "表决", "rule": "simple_majority", "motions": [{"title": "同意"}],
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()})
+        ballot = (await c.post(f"{API}/ballots/{r.json()['id']}/open", headers=staff)).json()
+        body = {"choices": [{"motion_id": ballot["motions"][0]["id"], "choice": "approve"}]}
+        url = f"{API}/ballots/{ballot['id']}/votes"
+        responses = await asyncio.gather(*[c.post(url, headers=owner if n % 2 else co_owner, json=body)
+                                           for n in range(50)])
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * 49, statuses
+        assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"already_voted"}
+        turnout = (await c.get(f"{API}/ballots/{ballot['id']}/turnout", headers=staff)).json()
+    assert turnout["participating"]["headcount"] == 1
+    from app.core.db import get_sessionmaker
+
+    ballot_id = uuid.UUID(ballot["id"])
+    async with get_sessionmaker()() as session:
+        casts = (await session.exec(select(func.count()).select_from(BallotCast)
+                                    .where(BallotCast.ballot_id == ballot_id))).one()
+        choices = (await session.exec(select(func.count()).select_from(BallotChoice)
+                                      .where(BallotChoice.ballot_id == ballot_id))).one()
+    assert (casts, choices) == (1, 1)
