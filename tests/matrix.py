@@ -3,6 +3,22 @@ the target shows up ("seen"/"hidden")."""
 
 from collections.abc import Iterable
 
+# Every role, inside world A's scope ("in"; "contractor:designer" is staff of A's designer) and outside it.
+VARIANTS = [
+    "admin",
+    "street_staff:in", "street_staff:out",
+    "community_staff:in", "community_staff:out",
+    "grid_worker:in", "grid_worker:out",
+    "committee_member:in", "committee_member:out",
+    "resident:in", "resident:out",
+    "supervisor:in", "supervisor:out",
+    "contractor:in", "contractor:designer", "contractor:out",
+]
+# Who manages A's project, and who reads it (and so what a participation domain publishes on it).
+MANAGE = {"admin", "street_staff:in", "community_staff:in"}
+PROJECT_READ = MANAGE | {"grid_worker:in", "committee_member:in", "resident:in", "supervisor:in", "contractor:in",
+                         "contractor:designer"}
+
 
 class Matrix:
     def __init__(self, variants: Iterable[str], manage: set[str], read: set[str]):

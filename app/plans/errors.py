@@ -23,6 +23,8 @@ NOTICE_PERIOD_TOO_LONG = define("notice_period_too_long", 422, "公示期不得�
                                 "The notice period cannot be longer than 365 days")
 OPINION_IDS_UNKNOWN = define("opinion_ids_unknown", 422, "所答复的意见不属于本方案的早前版本",
                              "An answered opinion is not an opinion on an earlier version of this plan")
+PLAN_NOT_PUBLISHED = define("plan_not_published", 409, "方案尚未发布，发布后才能提出意见",
+                            "The plan is not published yet: opinions are taken once it is")
 PLAN_SUPERSEDED = define("plan_superseded", 409, "该版本已被新版本替代，请对最新版本提出意见",
                          "This version was superseded: comment on the latest one")
 NOTICE_NOT_STARTED = define("notice_not_started", 409, "公示期于{starts}（北京时间）开始，届时可以提出意见",

@@ -29,6 +29,7 @@ from app.plans.errors import (
     PLAN_ITEM_NOT_SELECTED,
     PLAN_NOT_DRAFT,
     PLAN_NOT_LATEST,
+    PLAN_NOT_PUBLISHED,
     PLAN_STAGE_CLOSED,
     PLAN_SUPERSEDED,
     PROXY_NOT_ALLOWED,
@@ -141,7 +142,7 @@ async def list_plan_opinions(plan: PlanForRead, principal: CurrentPrincipal, ses
 
 
 @router.post("/plans/{plan_id}/opinions", response_model=OpinionPublic, status_code=status.HTTP_201_CREATED,
-             responses=responses(403, 404, PLAN_SUPERSEDED, NOTICE_NOT_STARTED, NOTICE_PERIOD_OVER,
+             responses=responses(403, 404, PLAN_NOT_PUBLISHED, PLAN_SUPERSEDED, NOTICE_NOT_STARTED, NOTICE_PERIOD_OVER,
                                  OPINION_ITEM_UNKNOWN, NOT_A_RESIDENT_HERE, PROXY_NOT_ALLOWED, FILE_NOT_USABLE))
 async def create_plan_opinion(plan: PlanForRead, body: OpinionCreate, principal: CurrentPrincipal, session: SessionDep):
     """An opinion on the version during its notice period: by a resident for their unit, or by a grid

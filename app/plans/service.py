@@ -41,6 +41,7 @@ from app.plans.errors import (
     PLAN_ITEM_NOT_SELECTED,
     PLAN_NOT_DRAFT,
     PLAN_NOT_LATEST,
+    PLAN_NOT_PUBLISHED,
     PLAN_STAGE_CLOSED,
     PLAN_SUPERSEDED,
     PROXY_NOT_ALLOWED,
@@ -287,7 +288,8 @@ async def public(session: AsyncSession, p: Principal, plans: list[PlanVersion]) 
 def _check_open(plan: PlanVersion) -> None:
     if plan.status == PlanStatus.superseded:
         raise PLAN_SUPERSEDED()
-    assert plan.notice_starts_at is not None and plan.notice_ends_at is not None  # published
+    if plan.status == PlanStatus.draft or plan.notice_starts_at is None or plan.notice_ends_at is None:
+        raise PLAN_NOT_PUBLISHED()  # only its managers see a draft
     window = rules.opinion_window(clock.now(), plan.notice_starts_at, plan.notice_ends_at)
     if window == rules.Window.not_started:
         raise NOTICE_NOT_STARTED(details={"notice_starts_at": plan.notice_starts_at.isoformat(),

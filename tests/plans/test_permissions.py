@@ -12,22 +12,10 @@ from sqlmodel import select
 from app.projects.models import Project, ProjectStatus
 from tests import factories as f
 from tests.files.conftest import PNG
-from tests.matrix import Matrix
+from tests.matrix import MANAGE, PROJECT_READ, VARIANTS, Matrix
 from tests.plans.conftest import API, ROADS
 
-VARIANTS = [
-    "admin",
-    "street_staff:in", "street_staff:out",
-    "community_staff:in", "community_staff:out",
-    "grid_worker:in", "grid_worker:out",
-    "committee_member:in", "committee_member:out",
-    "resident:in", "resident:out",
-    "supervisor:in", "supervisor:out",
-    "contractor:in", "contractor:designer", "contractor:out",
-]
-MANAGE = {"admin", "street_staff:in", "community_staff:in"}
-READ = MANAGE | {"grid_worker:in", "committee_member:in", "resident:in", "supervisor:in", "contractor:in",
-                 "contractor:designer"}
+READ = PROJECT_READ
 COLLECT = MANAGE | {"grid_worker:in"}
 
 _m = Matrix(VARIANTS, manage=MANAGE, read=READ)

@@ -237,6 +237,8 @@ async def test_what_a_draft_must_be(client, db, estate, world):
     r = await client.post(url, headers=estate.staff, json={"title": "x", "items": [{"item_code": "upgrade.elderly_care"}]})
     assert r.status_code == 422 and r.json()["error"]["code"] == "plan_item_not_selected"
     empty = await draft(client, estate, summary="")
+    r = await opinion(client, estate.staff, empty, channel="proxy", unit_id=str(estate.units["101"]))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "plan_not_published"
     r = await client.post(f"{API}/plans/{empty['id']}/publish", headers=estate.staff)
     assert r.status_code == 422 and r.json()["error"]["code"] == "plan_incomplete"
     r = await client.post(url, headers=estate.staff, json={"title": "第二份"})

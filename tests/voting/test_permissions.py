@@ -1,0 +1,84 @@
+"""Permission matrix: every voting route, called by every role from inside and outside its scope.
+
+The ballot belongs to world A's project. A draft is seen by those who manage the project only; an open
+ballot by everyone who reads the project. Outside the read scope is 404, never 403. Expected: a status,
+or (status, error code) where the refusal has a code of its own.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from app.core import clock
+from tests.matrix import MANAGE, PROJECT_READ, VARIANTS, Matrix
+
+READ = PROJECT_READ
+_m = Matrix(VARIANTS, manage=MANAGE, read=READ)
+expect, read, write = _m.expect, _m.read, _m.write
+API = "/api/v1"
+
+
+def ballot_body() -> dict:
+    now = clock.now()
+    return {"title": "表决", "rule": "civil_code_ordinary", "motions": [{"title": "同意"}],
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()}
+
+
+# name: (method, path, body, the ballot's state first, expected per variant)
+ROUTES = {
+    "list_ballots": ("GET", "/projects/{project}/ballots", None, "open", read()),
+    "create_ballot": ("POST", "/projects/{project}/ballots", ballot_body, None, write(201)),
+    "get_ballot": ("GET", "/ballots/{ballot}", None, "open", read()),
+    "get_draft_ballot": ("GET", "/ballots/{ballot}", None, "draft", expect(rules=[(200, MANAGE)])),
+    "open_ballot": ("POST", "/ballots/{ballot}/open", None, "draft", write(200, visible=MANAGE)),
+    "close_ballot": ("POST", "/ballots/{ballot}/close", None, "open", write(200)),
+    "ballot_electorate": ("GET", "/ballots/{ballot}/electorate", None, "open", write(200)),
+    # World A's residents are bound without a person on record: no vote of theirs is in the ledger.
+    "cast_vote": ("POST", "/ballots/{ballot}/votes", lambda ids: {"choices": [{"motion_id": ids["motion"],
+                                                                              "choice": "approve"}]},
+                  "open", expect(rules=[((403, "not_an_owner"), READ)])),
+    "my_vote": ("GET", "/ballots/{ballot}/my-vote", None, "open", read()),
+    "ballot_turnout": ("GET", "/ballots/{ballot}/turnout", None, "open", read()),
+    "ballot_results": ("GET", "/ballots/{ballot}/results", None, "open",
+                       expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)])),
+}
+
+CASES = [pytest.param(name, variant, table[variant], id=f"{name}-{variant}")
+         for name, (*_, table) in ROUTES.items() for variant in VARIANTS]
+
+
+async def _setup(client, db, world, state: str | None) -> dict[str, str]:
+    ids = {"project": str(world.a.project_id)}
+    if state is None:
+        return ids
+    admin = await world.headers_for(db, "admin")
+    r = await client.post(f"{API}/projects/{ids['project']}/ballots", headers=admin, json=ballot_body())
+    ids["ballot"], ids["motion"] = r.json()["id"], r.json()["motions"][0]["id"]
+    if state == "open":
+        assert (await client.post(f"{API}/ballots/{ids['ballot']}/open", headers=admin)).status_code == 200
+    return ids
+
+
+def _body(body, ids):
+    if body is ballot_body:
+        return body()
+    return body(ids) if callable(body) else body
+
+
+@pytest.mark.parametrize("route, variant, expected", CASES)
+async def test_permission_matrix(client, db, world, route, variant, expected):
+    method, path, body, state, _ = ROUTES[route]
+    ids = await _setup(client, db, world, state)
+    headers = await world.headers_for(db, variant)
+    r = await client.request(method, API + path.format(**ids), headers=headers, json=_body(body, ids))
+    status, code = expected if isinstance(expected, tuple) else (expected, None)
+    assert r.status_code == status, r.text
+    if status >= 400:
+        assert r.json()["error"]["code"] == (code or {403: "forbidden", 404: "not_found"}[status])
+
+
+async def test_anonymous_callers_get_401(client, db, world):
+    ids = await _setup(client, db, world, "open")
+    for name, (method, path, body, *_) in ROUTES.items():
+        r = await client.request(method, API + path.format(**ids), json=_body(body, ids))
+        assert r.status_code == 401, name
