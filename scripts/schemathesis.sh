@@ -34,9 +34,12 @@ run() {
   .venv/bin/schemathesis run "http://127.0.0.1:$port/openapi.json" --checks not_a_server_error \
     --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --request-timeout 10 --generation-deterministic "$@"
 }
-echo "-- anonymous"
-run
-for who in admin grid_worker resident; do
-  echo "-- as the demo $who"
-  run -H "Authorization: Bearer ${!who}"
+# SCHEMATHESIS_CALLERS: who calls, each as caller[:phases] (schemathesis's examples, coverage, fuzzing,
+# stateful; all by default). By default all four callers with every phase.
+for entry in ${SCHEMATHESIS_CALLERS:-anonymous admin grid_worker resident}; do
+  who=${entry%%:*}
+  phases=()
+  [[ $entry == *:* ]] && phases=(--phases "${entry#*:}")
+  echo "-- as $who ${phases[*]}"
+  if [[ $who == anonymous ]]; then run "${phases[@]}"; else run "${phases[@]}" -H "Authorization: Bearer ${!who}"; fi
 done

@@ -1,7 +1,8 @@
 """Expectation tables for the permission matrices: per caller variant, a status or, for lists, whether
 the target shows up ("seen"/"hidden")."""
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 # Every role, inside world A's scope ("in"; "contractor:designer" is staff of A's designer) and outside it.
 VARIANTS = [
@@ -41,3 +42,31 @@ class Matrix:
 
     def listed(self, seen: set[str]) -> dict[str, object]:
         return self.expect(default="hidden", rules=[("seen", seen)])
+
+
+@asynccontextmanager
+async def undone(db) -> AsyncIterator[None]:
+    """Whatever happens inside (a caller's user, their request's changes) is rolled back at the end, so
+    that each caller of a matrix meets the same state without building it again."""
+    savepoint = await db.begin_nested()
+    try:
+        yield
+    finally:
+        await savepoint.rollback()
+
+
+async def mismatches(db, world, variants, table, call) -> list[tuple[str, object, int, str]]:
+    """Each variant's response to ``await call(headers)`` against the expected status (or (status, code));
+    the variants that got something else."""
+    wrong = []
+    for variant in variants:
+        async with undone(db):
+            response = await call(await world.headers_for(db, variant))
+        expected = table[variant]
+        status, code = expected if isinstance(expected, tuple) else (expected, None)
+        got_code = response.json()["error"]["code"] if response.status_code >= 400 else None
+        if status >= 400 and code is None:
+            code = {403: "forbidden", 404: "not_found"}[status]
+        if response.status_code != status or got_code != code:
+            wrong.append((variant, expected, response.status_code, response.text[:200]))
+    return wrong

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from app.core import clock
-from tests.matrix import MANAGE, PROJECT_READ, VARIANTS, Matrix
+from tests.matrix import MANAGE, PROJECT_READ, VARIANTS, Matrix, mismatches
 
 READ = PROJECT_READ
 _m = Matrix(VARIANTS, manage=MANAGE, read=READ)
@@ -43,10 +43,6 @@ ROUTES = {
                        expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)])),
 }
 
-CASES = [pytest.param(name, variant, table[variant], id=f"{name}-{variant}")
-         for name, (*_, table) in ROUTES.items() for variant in VARIANTS]
-
-
 async def _setup(client, db, world, state: str | None) -> dict[str, str]:
     ids = {"project": str(world.a.project_id)}
     if state is None:
@@ -65,16 +61,16 @@ def _body(body, ids):
     return body(ids) if callable(body) else body
 
 
-@pytest.mark.parametrize("route, variant, expected", CASES)
-async def test_permission_matrix(client, db, world, route, variant, expected):
-    method, path, body, state, _ = ROUTES[route]
+@pytest.mark.parametrize("route", ROUTES)
+async def test_permission_matrix(client, db, world, route):
+    """Every role against one route, each from the same state (its changes rolled back after it)."""
+    method, path, body, state, table = ROUTES[route]
     ids = await _setup(client, db, world, state)
-    headers = await world.headers_for(db, variant)
-    r = await client.request(method, API + path.format(**ids), headers=headers, json=_body(body, ids))
-    status, code = expected if isinstance(expected, tuple) else (expected, None)
-    assert r.status_code == status, r.text
-    if status >= 400:
-        assert r.json()["error"]["code"] == (code or {403: "forbidden", 404: "not_found"}[status])
+
+    async def call(headers):
+        return await client.request(method, API + path.format(**ids), headers=headers, json=_body(body, ids))
+
+    assert await mismatches(db, world, VARIANTS, table, call) == []
 
 
 async def test_anonymous_callers_get_401(client, db, world):
