@@ -6,3 +6,4 @@ from app.voting.models import Ballot
 
 BallotForRead = loader(Ballot, access.ballot_condition, "read", param="ballot_id")
 BallotForManage = loader(Ballot, access.ballot_condition, "manage", param="ballot_id")
+BallotForCollect = loader(Ballot, access.ballot_condition, "collect", param="ballot_id")

@@ -14,3 +14,4 @@ ALREADY_VOTED = define("already_voted", 409, "本户已投票，本次表决不�
 CHOICES_INVALID = define("choices_invalid", 422, "请对每一个表决事项选择同意、反对或弃权",
                          "Choose approve, oppose or abstain on every motion")
 RESULTS_NOT_PUBLIC = define("ballot_results_not_public", 403, "表决结束后公布结果", "Results are shown after the ballot closes")
+RECEIPTS_NOT_PUBLIC = define("receipts_not_public", 403, "表决结束后公布回执码", "Receipt codes are published after the ballot closes")

@@ -2,15 +2,16 @@
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
+from app.core.spreadsheets import attachment
 from app.projects import reads as projects
-from app.voting import access, service
-from app.voting.deps import BallotForManage, BallotForRead
+from app.voting import access, documents, service
+from app.voting.deps import BallotForCollect, BallotForManage, BallotForRead
 from app.voting.errors import (
     ALREADY_VOTED,
     BALLOT_CLOSED,
@@ -20,11 +21,22 @@ from app.voting.errors import (
     CHOICES_INVALID,
     NOT_AN_OWNER,
     NOT_IN_ELECTORATE,
+    RECEIPTS_NOT_PUBLIC,
     RESULTS_NOT_PUBLIC,
     SCOPE_NOT_IN_ESTATE,
 )
 from app.voting.models import Ballot, BallotStatus, ResultsVisibility
-from app.voting.schemas import BallotCreate, BallotPublic, ResultsPublic, TurnoutPublic, VoteIn, VotePublic, VoterPublic
+from app.voting.schemas import (
+    BallotCreate,
+    BallotPublic,
+    NonVoter,
+    ReceiptsPublic,
+    ResultsPublic,
+    TurnoutPublic,
+    VoteIn,
+    VotePublic,
+    VoterPublic,
+)
 
 router = APIRouter(tags=["voting"], responses=responses(*AUTHENTICATED, 422))
 
@@ -96,13 +108,49 @@ async def ballot_turnout(ballot: BallotForRead, session: SessionDep):
     return await service.turnout(session, ballot)
 
 
-@router.get("/ballots/{ballot_id}/results", response_model=ResultsPublic, responses=responses(403, 404, RESULTS_NOT_PUBLIC))
-async def ballot_results(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
-    """Per motion: totals, participation, approve / oppose / abstain by area and headcount, the ratios as
-    exact fractions with percentages, the rule's thresholds and the outcome. Shown after close (or live,
-    when the ballot says so); managers see them while open."""
+async def _visible_results(session, principal, ballot: Ballot) -> ResultsPublic:
+    """Results after close (or live, when the ballot says so); managers see them while open."""
     manager = (await session.exec(select(Ballot.id).where(
         Ballot.id == ballot.id, access.ballot_condition(principal, "manage")))).first() is not None
     if not manager and ballot.status != BallotStatus.closed and ballot.results_visibility != ResultsVisibility.live:
         raise RESULTS_NOT_PUBLIC()
     return await service.results(session, ballot)
+
+
+@router.get("/ballots/{ballot_id}/results", response_model=ResultsPublic, responses=responses(403, 404, RESULTS_NOT_PUBLIC))
+async def ballot_results(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
+    """Per motion: totals, participation, approve / oppose / abstain by area and headcount, the ratios as
+    exact fractions with percentages, the rule's thresholds and the outcome. Shown after close (or live,
+    when the ballot says so); managers see them while open."""
+    return await _visible_results(session, principal, ballot)
+
+
+@router.get("/ballots/{ballot_id}/results.pdf", response_class=Response, responses={
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The result notice"}, **responses(403, 404, RESULTS_NOT_PUBLIC)})
+async def ballot_results_pdf(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
+    """The result notice (表决结果公告) to print and post: the rule and every figure of each motion, with its
+    Chinese font embedded so that it shows on any phone."""
+    data = await documents.notice(session, ballot, await _visible_results(session, principal, ballot))
+    return Response(data, media_type="application/pdf",
+                    headers={**attachment("ballot-results.pdf", f"{ballot.title}表决结果公告.pdf"),
+                             "Cache-Control": "private"})
+
+
+@router.get("/ballots/{ballot_id}/receipts", response_model=ReceiptsPublic,
+            responses=responses(403, 404, RECEIPTS_NOT_PUBLIC))
+async def ballot_receipts(ballot: BallotForRead, session: SessionDep):
+    """After close, the receipt codes of every vote that counted: each voter finds theirs."""
+    if ballot.status != BallotStatus.closed:
+        raise RECEIPTS_NOT_PUBLIC()
+    return ReceiptsPublic(ballot_id=ballot.id, receipts=await service.receipts(session, ballot))
+
+
+@router.get("/ballots/{ballot_id}/non-voters", response_model=list[NonVoter], responses=responses(403, 404))
+async def ballot_non_voters(ballot: BallotForCollect, principal: CurrentPrincipal, session: SessionDep,
+                            grid_id: uuid.UUID | None = None):
+    """The units whose vote is not cast, in building and room order: the grid worker's door-knocking list
+    (their own grid's units only)."""
+    units = await service.non_voters(session, principal, ballot, grid_id)
+    return [NonVoter(unit_id=u.id, building_name=u.building_name, entrance_name=u.entrance_name,
+                     room_number=u.room_number, label=u.label) for u in units]

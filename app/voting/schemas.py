@@ -178,3 +178,18 @@ class VoterPublic(BaseModel):
     units: list[str]
     area: str
     headcount: int = 1
+
+
+class ReceiptsPublic(BaseModel):
+    """The receipt codes of the votes that counted, in code order: every voter can find theirs."""
+
+    ballot_id: uuid.UUID
+    receipts: list[str]
+
+
+class NonVoter(BaseModel):
+    unit_id: uuid.UUID
+    building_name: str
+    entrance_name: str
+    room_number: str
+    label: str

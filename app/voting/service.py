@@ -16,6 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
+from app.auth import todo
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.config import get_settings
@@ -368,3 +369,50 @@ async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]
 async def list_for_project(session: AsyncSession, condition, project_id: uuid.UUID) -> list[Ballot]:
     return list((await session.exec(select(Ballot).where(Ballot.project_id == project_id, condition)
                                     .order_by(Ballot.created_at))).all())
+
+
+async def receipts(session: AsyncSession, ballot: Ballot) -> list[str]:
+    """The receipt codes of the casts that count, in code order (nothing else: not who, not how)."""
+    return list((await session.exec(select(BallotCast.receipt).where(
+        BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True)).order_by(BallotCast.receipt))).all())
+
+
+async def non_voters(session: AsyncSession, p: Principal, ballot: Ballot,
+                     grid_id: uuid.UUID | None) -> list[registry.UnitRef]:
+    """The units in the electorate whose vote is not cast yet, that the caller may visit (a grid worker:
+    their grid), in building and room order: the door-knocking list."""
+    voters = (await session.exec(select(BallotVoter).where(BallotVoter.ballot_id == ballot.id))).all()
+    cast_voters = set((await session.exec(select(BallotCast.voter_id).where(
+        BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True)))).all())
+    waiting = {uuid.UUID(u) for v in voters if v.id not in cast_voters for u in v.unit_ids}
+    units = await registry.units(session, ballot.estate_id, grid_id=grid_id, visible_to=(p, "contact"))
+    return [u for u in units if u.id in waiting]
+
+
+async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
+    """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``)."""
+    persons = [person for person, relation in (await accounts.bound_persons(session, p.id)).items()
+               if relation in OWNER_RELATIONS]
+    if not persons:
+        return []
+    now = clock.now()
+    rows = (await session.exec(
+        select(Ballot, BallotVoterPerson.voter_id)
+        .join(BallotVoterPerson, BallotVoterPerson.ballot_id == Ballot.id)
+        .where(Ballot.status == BallotStatus.open, Ballot.closes_at > now, BallotVoterPerson.person_id.in_(persons))
+        .order_by(Ballot.closes_at))).all()
+    if not rows:
+        return []
+    cast = set((await session.exec(select(BallotCast.ballot_id, BallotCast.voter_id).where(
+        BallotCast.ballot_id.in_({b.id for b, _ in rows}), BallotCast.is_current.is_(True)))).all())
+    seen, out = set(), []
+    for ballot, voter_id in rows:
+        if (ballot.id, voter_id) in cast or (ballot.id, voter_id) in seen:
+            continue
+        seen.add((ballot.id, voter_id))
+        out.append({"ballot_id": str(ballot.id), "project_id": str(ballot.project_id), "title": ballot.title,
+                    "voter_id": str(voter_id), "closes_at": ballot.closes_at.isoformat()})
+    return out
+
+
+todo.register_task_source("ballots", open_for)

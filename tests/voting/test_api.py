@@ -1,11 +1,13 @@
 """Ballots through the API: the electorate is the ledger (frozen when the ballot opens), owners cast one
 vote each through their bindings, turnout while open, results with every figure after close."""
 
+import io
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from app.auth.models import BindingRelation
@@ -116,7 +118,16 @@ async def test_casting_turnout_and_results(client, db, estate, world):
     assert r.status_code == 403 and r.json()["error"]["code"] == "ballot_results_not_public"
     assert (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.staff)).json()["final"] is False
 
+    # The door-knocking list: units whose vote is not cast (the work unit's two and 黄's).
+    waiting = (await client.get(f"{API}/ballots/{ballot['id']}/non-voters", headers=estate.staff)).json()
+    assert sorted(u["room_number"] for u in waiting) == sorted(["201", "202", estate.side.unit.room_number])
+    assert (await client.get(f"{API}/me/tasks", headers=estate.owners["zhao"])).json()["ballots"] == []
+    r = await client.get(f"{API}/ballots/{ballot['id']}/receipts", headers=estate.owners["zhang"])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "receipts_not_public"
+
     assert (await client.post(f"{API}/ballots/{ballot['id']}/close", headers=estate.staff)).status_code == 200
+    published = (await client.get(f"{API}/ballots/{ballot['id']}/receipts", headers=estate.tenant)).json()["receipts"]
+    assert receipt in published and len(published) == 3 and published == sorted(published)
     r = await _vote(client, estate.owners["zhao"], ballot, "approve")
     assert r.status_code == 409 and r.json()["error"]["code"] == "ballot_closed"
     results = (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.owners["zhang"])).json()
@@ -129,6 +140,25 @@ async def test_casting_turnout_and_results(client, db, estate, world):
     assert motion["thresholds"]["participation_headcount"] == {"fraction": "2/3", "strict": False}
     # Area participation 68.49% >= 2/3, but three of five owners < 2/3: no quorum.
     assert (motion["quorum_met"], motion["outcome"]) == (False, "quorum_not_met")
+    # The result notice carries the same figures, in an embedded Chinese font.
+    r = await client.get(f"{API}/ballots/{ballot['id']}/results.pdf", headers=estate.owners["zhang"])
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
+    for expected in ("业主共同决定事项表决结果公告", "同意改造方案第2版", "参与表决未达法定比例，未通过", "593.50", "346.50",
+                     "3/5", "60.00%", "不低于2/3", "《民法典》第二百七十八条"):
+        assert expected in text, expected
+    fonts = [f.get_object() for f in PdfReader(io.BytesIO(r.content)).pages[0]["/Resources"]["/Font"].values()]
+    assert any("WenQuanYiMicroHei" in str(f["/BaseFont"]) and "/FontFile2" in f["/FontDescriptor"] for f in fonts
+               if "/FontDescriptor" in f)
+
+
+async def test_open_ballots_wait_in_the_owners_tasks(client, estate):
+    ballot = await _ballot(client, estate)
+    tasks = (await client.get(f"{API}/me/tasks", headers=estate.owners["wang"])).json()["ballots"]
+    assert [(t["ballot_id"], t["title"]) for t in tasks] == [(ballot["id"], "是否同意实施电力小区综合改造方案")]
+    assert (await client.get(f"{API}/me/tasks", headers=estate.tenant)).json()["ballots"] == []
+    await _vote(client, estate.owners["li"], ballot, "approve")  # the co-owner's vote is the unit's
+    assert (await client.get(f"{API}/me/tasks", headers=estate.owners["wang"])).json()["ballots"] == []
 
 
 async def _receipt_of(client, headers, ballot):

@@ -41,6 +41,13 @@ ROUTES = {
     "ballot_turnout": ("GET", "/ballots/{ballot}/turnout", None, "open", read()),
     "ballot_results": ("GET", "/ballots/{ballot}/results", None, "open",
                        expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)])),
+    "ballot_results_pdf": ("GET", "/ballots/{ballot}/results.pdf", None, "open",
+                           expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)])),
+    "ballot_receipts": ("GET", "/ballots/{ballot}/receipts", None, "open",
+                        expect(rules=[((403, "receipts_not_public"), READ)])),
+    "ballot_receipts_closed": ("GET", "/ballots/{ballot}/receipts", None, "closed", read()),
+    "ballot_non_voters": ("GET", "/ballots/{ballot}/non-voters", None, "open",
+                          write(200, allowed=MANAGE | {"grid_worker:in"})),
 }
 
 async def _setup(client, db, world, state: str | None) -> dict[str, str]:
@@ -50,8 +57,10 @@ async def _setup(client, db, world, state: str | None) -> dict[str, str]:
     admin = await world.headers_for(db, "admin")
     r = await client.post(f"{API}/projects/{ids['project']}/ballots", headers=admin, json=ballot_body())
     ids["ballot"], ids["motion"] = r.json()["id"], r.json()["motions"][0]["id"]
-    if state == "open":
+    if state in ("open", "closed"):
         assert (await client.post(f"{API}/ballots/{ids['ballot']}/open", headers=admin)).status_code == 200
+    if state == "closed":
+        assert (await client.post(f"{API}/ballots/{ids['ballot']}/close", headers=admin)).status_code == 200
     return ids
 
 
