@@ -29,7 +29,7 @@ PUBLIC = {
     "registry": {"reads", "hooks", "occupants", "errors"},
     "files": {"access", "service", "errors", "storage"},  # register_attachment_kind, attach; the store to read
     "notifications": {"events", "errors"},
-    "projects": {"reads", "lifecycle", "errors"},
+    "projects": {"reads", "lifecycle", "moves", "errors"},
     "audit": set(),
     "surveys": set(),
     "plans": {"reads"},

@@ -97,7 +97,7 @@ async def update_project(data: ProjectUpdate, project: ProjectForManage, session
 async def transition_project(data: TransitionCreate, project: ProjectForManage, session: SessionDep,
                              principal: CurrentPrincipal, english: English):
     return service.project_public(
-        await service.transition(session, principal, project, data.to, data.note, english)
+        await service.transition(session, principal.id, project, data.to, data.note, english)
     )
 
 

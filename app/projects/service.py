@@ -143,7 +143,8 @@ async def update_project(session: AsyncSession, p: Principal, project: Project, 
 
 
 async def transition(
-    session: AsyncSession, p: Principal, project: Project, target: ProjectStatus, note: str | None, english: bool
+    session: AsyncSession, actor_id: uuid.UUID | None, project: Project, target: ProjectStatus, note: str | None,
+    english: bool,
 ) -> Project:
     """Move the project along one edge of the lifecycle if every guard of that edge is met, then run the
     reactions other domains registered for entering the new state (same transaction).
@@ -169,11 +170,11 @@ async def transition(
     project.updated_at = clock.now()
     session.add(project)
     await session.flush()
-    await _event(session, project, "transition", p.id, note=note, from_status=current, to_status=target)
-    await audit.record(session, actor_id=p.id, action="project.transition", entity_type="project",
+    await _event(session, project, "transition", actor_id, note=note, from_status=current, to_status=target)
+    await audit.record(session, actor_id=actor_id, action="project.transition", entity_type="project",
                        entity_id=project.id, before=before, after=audit.snapshot(project),
                        estate_id=project.estate_id)
-    entered = lifecycle.Entered(project_ref(project), current, target, p.id)
+    entered = lifecycle.Entered(project_ref(project), current, target, actor_id)
     for reaction in lifecycle.reactions.for_edge(current, target):
         await reaction.fn(session, entered)
     return project

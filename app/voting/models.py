@@ -53,6 +53,7 @@ class Ballot(SQLModel, table=True):
     closes_at: datetime = dt_field(nullable=False)
     allow_change: bool = False
     results_visibility: ResultsVisibility = enum_field(ResultsVisibility, default=ResultsVisibility.after_close)
+    decides_project: bool = False  # closing it moves the project from voting to approved or rejected
     status: BallotStatus = enum_field(BallotStatus, default=BallotStatus.draft, index=True)
     opened_at: datetime | None = dt_field()
     closed_at: datetime | None = dt_field()

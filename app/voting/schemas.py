@@ -70,6 +70,8 @@ class BallotCreate(BaseModel):
     closes_at: AwareDatetime
     allow_change: bool = False
     results_visibility: ResultsVisibility = ResultsVisibility.after_close
+    decides_project: bool = Field(default=False, description="closing it moves the project from voting to "
+                                  "approved (every motion passed) or rejected")
 
 
 class MotionPublic(BaseModel):
@@ -95,6 +97,7 @@ class BallotPublic(BaseModel):
     closes_at: datetime
     allow_change: bool
     results_visibility: ResultsVisibility
+    decides_project: bool
     status: BallotStatus
     opened_at: datetime | None
     closed_at: datetime | None

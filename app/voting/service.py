@@ -26,7 +26,7 @@ from app.plans import reads as plans
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
-from app.voting import rules
+from app.voting import flows, rules
 from app.voting.errors import (
     ALREADY_VOTED,
     BALLOT_CLOSED,
@@ -121,7 +121,7 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
         building_ids=[str(b) for b in dict.fromkeys(data.scope.building_ids)],
         entrance_ids=[str(e) for e in dict.fromkeys(data.scope.entrance_ids)],
         opens_at=data.opens_at, closes_at=data.closes_at, allow_change=data.allow_change,
-        results_visibility=data.results_visibility, created_by=p.id)
+        results_visibility=data.results_visibility, decides_project=data.decides_project, created_by=p.id)
     session.add(ballot)
     await session.flush()
     session.add_all([Motion(ballot_id=ballot.id, position=n, title=m.title, item_code=m.item_code, plan_id=m.plan_id)
@@ -187,6 +187,7 @@ async def close_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot
     await session.flush()
     await audit.record(session, actor_id=actor_id, action="ballot.close", entity_type="ballot", entity_id=ballot.id,
                        before=before, after=audit.snapshot(ballot), estate_id=ballot.estate_id)
+    await flows.closed(session, ballot, actor_id, await all_passed(session, ballot))
     return ballot
 
 
@@ -352,6 +353,11 @@ async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
             quorum_met=d.quorum_met, outcome=d.outcome))
     return ResultsPublic(ballot_id=ballot.id, status=ballot.status, rule=ballot.rule,
                          final=ballot.status == BallotStatus.closed, motions=out)
+
+
+async def all_passed(session: AsyncSession, ballot: Ballot) -> bool:
+    """Whether every motion of the ballot passed (what a deciding ballot decides)."""
+    return all(m.outcome == rules.Outcome.passed for m in (await results(session, ballot)).motions)
 
 
 async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]:

@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('allow_change', sa.Boolean(), nullable=False),
     sa.Column('results_visibility', sa.Enum('after_close', 'live', name='resultsvisibility', native_enum=False, length=32), nullable=False),
+    sa.Column('decides_project', sa.Boolean(), nullable=False),
     sa.Column('status', sa.Enum('draft', 'open', 'closed', name='ballotstatus', native_enum=False, length=32), nullable=False),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),

@@ -196,3 +196,67 @@ async def test_a_ballot_must_be_coherent(client, estate, world):
                                                            "closes_at": (now + timedelta(days=1)).isoformat(),
                                                            "scope": {"building_ids": [str(world.b.building.id)]}})
     assert r.json()["error"]["code"] == "scope_not_in_estate"
+
+
+async def _project_status(client, estate):
+    return (await client.get(f"{API}/projects/{estate.side.project_id}", headers=estate.staff)).json()["status"]
+
+
+async def _to_voting(db, estate):
+    from app.projects.models import Project, ProjectStatus
+
+    project = (await db.exec(select(Project).where(Project.id == estate.side.project_id))).one()
+    project.status = ProjectStatus.voting
+    db.add(project)
+    await db.flush()
+
+
+async def test_a_deciding_ballot_moves_the_project_when_it_closes(client, db, estate):
+    await _to_voting(db, estate)
+    ballot = await _ballot(client, estate, rule="simple_majority", decides_project=True)
+    # Staff cannot decide in the ballot's stead.
+    r = await client.post(f"{API}/projects/{estate.side.project_id}/transitions", headers=estate.staff,
+                          json={"to": "approved"})
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["unmet_guards"] == [{"name": "ballot_passed", "message": "项目的决定性表决尚未结束"}]
+    await _vote(client, estate.owners["zhang"], ballot, "approve")
+    await _vote(client, estate.owners["zhao"], ballot, "oppose")
+    await _vote(client, estate.owners["li"], ballot, "approve")
+    assert (await client.post(f"{API}/ballots/{ballot['id']}/close", headers=estate.staff)).status_code == 200
+    assert await _project_status(client, estate) == "approved"
+    timeline = (await client.get(f"{API}/projects/{estate.side.project_id}/timeline", headers=estate.tenant)).json()
+    assert timeline["items"][-1]["note"] == "表决「是否同意实施电力小区综合改造方案」通过"
+
+
+async def test_the_worker_closes_on_time_and_a_rejection_sends_the_plan_back(client, db, estate):
+    from app.voting import tasks
+
+    await _to_voting(db, estate)
+    ballot = await _ballot(client, estate, decides_project=True)  # civil_code_major: nobody votes, no quorum
+    closes = clock.now().fromisoformat(ballot["closes_at"])
+    with clock.freeze(closes - timedelta(seconds=1)):
+        await tasks.close_due(db)
+    assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "open"
+    with clock.freeze(closes):
+        await tasks.close_due(db)
+    assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "closed"
+    assert await _project_status(client, estate) == "rejected"
+    r = await client.post(f"{API}/projects/{estate.side.project_id}/transitions", headers=estate.staff,
+                          json={"to": "designing"})
+    assert r.status_code == 200  # a new plan, and later a new ballot, which alone decides the next round
+
+
+async def test_the_worker_opens_a_ballot_at_its_time(client, db, estate):
+    from app.voting import tasks
+
+    now = clock.now()
+    r = await client.post(f"{API}/projects/{estate.side.project_id}/ballots", headers=estate.staff, json={
+        "title": "加装电梯", "rule": "civil_code_major", "motions": [{"title": "同意加装"}],
+        "opens_at": (now + timedelta(hours=2)).isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()})
+    ballot = r.json()
+    await tasks.open_due(db)
+    assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "draft"
+    with clock.freeze(now + timedelta(hours=2)):
+        await tasks.open_due(db)
+    opened = (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()
+    assert (opened["status"], opened["total_headcount"]) == ("open", 5)

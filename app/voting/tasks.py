@@ -1,0 +1,29 @@
+"""The voting domain's periodic work: open ballots at their opening time (freezing the electorate then)
+and close them at their closing time, whatever the clocks of the clients."""
+
+from datetime import timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core import clock
+from app.core.jobs import register_job
+from app.voting import service
+from app.voting.models import Ballot, BallotStatus
+
+
+async def open_due(session: AsyncSession) -> None:
+    now = clock.now()
+    for ballot in (await session.exec(select(Ballot).where(
+            Ballot.status == BallotStatus.draft, Ballot.opens_at <= now, Ballot.closes_at > now))).all():
+        await service.open_ballot(session, None, ballot)
+
+
+async def close_due(session: AsyncSession) -> None:
+    for ballot in (await session.exec(select(Ballot).where(
+            Ballot.status == BallotStatus.open, Ballot.closes_at <= clock.now()))).all():
+        await service.close_ballot(session, None, ballot)
+
+
+register_job("voting.open_due", timedelta(minutes=1), open_due)
+register_job("voting.close_due", timedelta(minutes=1), close_due)
