@@ -19,21 +19,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.plans.models import PlanOpinion, PlanStatus, PlanVersion
 from app.projects import reads as projects
-from app.registry import reads as registry
 
 PlanLevel = Literal["read", "manage", "collect"]
 
 
 def plan_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
-    if p.is_admin:
-        return true()
-    manage = PlanVersion.project_id.in_(projects.project_ids(p, "manage"))
-    if level == "manage":
-        return manage
-    published = PlanVersion.status != PlanStatus.draft
-    if level == "collect":
-        return or_(manage, and_(published, PlanVersion.estate_id.in_(registry.estate_ids(p, "contact"))))
-    return or_(manage, and_(published, PlanVersion.project_id.in_(projects.project_ids(p, "read"))))
+    return projects.published_condition(p, level, PlanVersion.project_id, PlanVersion.estate_id,
+                                        PlanVersion.status != PlanStatus.draft)
 
 
 def opinion_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:

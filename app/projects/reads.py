@@ -11,8 +11,10 @@ What happens to a project's lifecycle is registered through ``app.projects.lifec
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_, true
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,7 +35,7 @@ from app.registry import reads as registry
 
 __all__ = [
     "MenuItem", "menu", "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
-    "organizations", "project", "project_ids", "require_project",
+    "organizations", "project", "project_ids", "published_condition", "require_project",
 ]
 
 
@@ -53,6 +55,26 @@ def project_ref(p: Project) -> ProjectRef:
 def project_ids(p: Principal, level: ProjectLevel = "read") -> Select:
     """Subquery of the ids of the projects ``p`` may touch at ``level``."""
     return select(Project.id).where(access.project_condition(p, level))
+
+
+def published_condition(p: Principal, level: str, project_id: Any, estate_id: Any,
+                        published: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The access rule of what a participation domain publishes on a project (a questionnaire, a plan
+    version, a ballot), given its ``project_id`` and ``estate_id`` columns and what "published" means:
+
+    - ``manage``: those who manage the project;
+    - ``collect``: they, and once published the estate's grid workers (who act only within their grids,
+      each unit checked on its own);
+    - ``read``: they (drafts too), and once published everyone who may read the project.
+    """
+    if p.is_admin:
+        return true()
+    manage = project_id.in_(project_ids(p, "manage"))
+    if level == "manage":
+        return manage
+    if level == "collect":
+        return or_(manage, and_(published, estate_id.in_(registry.estate_ids(p, "contact"))))
+    return or_(manage, and_(published, project_id.in_(project_ids(p, "read"))))
 
 
 async def project(session: AsyncSession, project_id: uuid.UUID) -> ProjectRef | None:

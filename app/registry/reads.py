@@ -12,6 +12,7 @@ can change a ledger row by accident, and the registry can change its tables with
   ballot), ``occupants`` (everyone on one unit's record), ``person_on_record`` (a phone on a unit's
   record, for binding by phone match).
 - Organisations: ``organizations`` (names, kinds and streets).
+- ``format_area``: an area in 0.01 m² as residents read it (8650 -> "86.50").
 """
 
 import uuid
@@ -26,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.principal import Principal
 from app.registry import access
 from app.registry.access import Level
+from app.registry.areas import format_area
 from app.registry.deps import estate_for
 from app.registry.models import (
     Building,
@@ -44,7 +46,7 @@ from app.registry.models import (
 
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "format_area", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
     "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
     "units_in_scope",
 ]

@@ -10,24 +10,15 @@ Levels:
 
 from typing import Literal
 
-from sqlalchemy import and_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.projects import reads as projects
-from app.registry import reads as registry
 from app.surveys.models import Questionnaire, QuestionnaireStatus
 
 QuestionnaireLevel = Literal["read", "manage", "collect"]
 
 
 def questionnaire_condition(p: Principal, level: QuestionnaireLevel = "read") -> ColumnElement[bool]:
-    if p.is_admin:
-        return true()
-    manage = Questionnaire.project_id.in_(projects.project_ids(p, "manage"))
-    if level == "manage":
-        return manage
-    published = Questionnaire.status != QuestionnaireStatus.draft
-    if level == "collect":
-        return or_(manage, and_(published, Questionnaire.estate_id.in_(registry.estate_ids(p, "contact"))))
-    return or_(manage, and_(published, Questionnaire.project_id.in_(projects.project_ids(p, "read"))))
+    return projects.published_condition(p, level, Questionnaire.project_id, Questionnaire.estate_id,
+                                        Questionnaire.status != QuestionnaireStatus.draft)

@@ -68,12 +68,8 @@ from app.voting.schemas import (
 OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
 
 
-def area_text(centi: int) -> str:
-    return f"{centi // 100}.{centi % 100:02d}"
-
-
 def _weight(count: rules.Count) -> Weight:
-    return Weight(area=area_text(count.area_centi), headcount=count.headcount)
+    return Weight(area=registry.format_area(count.area_centi), headcount=count.headcount)
 
 
 # ---- writing -------------------------------------------------------------------------------------
@@ -93,11 +89,11 @@ async def _check_motions(session: AsyncSession, project: ProjectRef, data: Ballo
     selected = {i.item_code for i in await projects.items(session, project.id)}
     problems = [f"motions[{n}].item_code: not one of the project's items" for n, m in enumerate(data.motions)
                 if m.item_code is not None and m.item_code not in selected]
+    linked = await plans.plans(session, {m.plan_id for m in data.motions if m.plan_id is not None})
     for n, m in enumerate(data.motions):
-        if m.plan_id is None:
-            continue
-        plan = await plans.plan(session, m.plan_id)
-        if plan is None or plan.project_id != project.id or plan.status == plans.PlanStatus.draft:
+        plan = linked.get(m.plan_id) if m.plan_id is not None else None
+        if m.plan_id is not None and (plan is None or plan.project_id != project.id
+                                      or plan.status == plans.PlanStatus.draft):
             problems.append(f"motions[{n}].plan_id: not a published version of the project's plan")
     if problems:
         raise BALLOT_INVALID(details={"problems": problems})
@@ -206,7 +202,7 @@ async def public(session: AsyncSession, ballots: list[Ballot]) -> list[BallotPub
         **b.model_dump(exclude={"building_ids", "entrance_ids", "created_by", "total_area_centi"}),
         building_ids=b.building_ids, entrance_ids=b.entrance_ids,
         motions=[MotionPublic.model_validate(m, from_attributes=True) for m in by_ballot[b.id]],
-        total_area=area_text(b.total_area_centi), created_by=actors.get(b.created_by) if b.created_by else None)
+        total_area=registry.format_area(b.total_area_centi), created_by=actors.get(b.created_by) if b.created_by else None)
         for b in ballots]
 
 
@@ -296,13 +292,12 @@ async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[
         & (BallotVoterPerson.ballot_id == BallotCast.ballot_id)).where(
         BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True),
         BallotVoterPerson.person_id.in_(persons)))).unique().all()
-    out = []
-    for c in casts:
-        choices = (await session.exec(select(BallotChoice).where(BallotChoice.cast_id == c.id))).all()
-        out.append(VotePublic(ballot_id=ballot.id, voter_id=c.voter_id, receipt=c.receipt, channel=c.channel,
-                              choices=[ChoiceIn(motion_id=x.motion_id, choice=x.choice) for x in choices],
-                              cast_at=c.created_at))
-    return out
+    choices: dict[uuid.UUID, list[ChoiceIn]] = defaultdict(list)
+    if casts:
+        for x in (await session.exec(select(BallotChoice).where(BallotChoice.cast_id.in_([c.id for c in casts])))).all():
+            choices[x.cast_id].append(ChoiceIn(motion_id=x.motion_id, choice=x.choice))
+    return [VotePublic(ballot_id=ballot.id, voter_id=c.voter_id, receipt=c.receipt, channel=c.channel,
+                       choices=choices[c.id], cast_at=c.created_at) for c in casts]
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -316,8 +311,8 @@ async def turnout(session: AsyncSession, ballot: Ballot) -> TurnoutPublic:
                                                  BallotCast.is_current.is_(True)))).one()
     return TurnoutPublic(
         ballot_id=ballot.id, status=ballot.status,
-        total=Weight(area=area_text(ballot.total_area_centi), headcount=ballot.total_headcount),
-        participating=Weight(area=area_text(int(area)), headcount=headcount),
+        total=Weight(area=registry.format_area(ballot.total_area_centi), headcount=ballot.total_headcount),
+        participating=Weight(area=registry.format_area(int(area)), headcount=headcount),
         area_percent=percent(int(area), ballot.total_area_centi, 2),
         headcount_percent=percent(headcount, ballot.total_headcount, 2))
 
@@ -369,7 +364,7 @@ async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]
         names[str(owner.person_id)] = owner.name
     return [VoterPublic(id=v.id, owners=[names.get(p, "") for p in v.person_ids],
                         units=[labels[uuid.UUID(u)].label for u in v.unit_ids if uuid.UUID(u) in labels],
-                        area=area_text(v.area_centi)) for v in voters]
+                        area=registry.format_area(v.area_centi)) for v in voters]
 
 
 async def list_for_project(session: AsyncSession, condition, project_id: uuid.UUID) -> list[Ballot]:
