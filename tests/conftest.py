@@ -23,6 +23,7 @@ os.environ.update(
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
@@ -34,6 +35,11 @@ from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.wechat import fake  # noqa: E402
 from tests.worlds import world  # noqa: E402, F401  (the two-world fixture of every permission matrix)
+
+# Property tests assert what the rules promise, not how fast: speed targets live in bench/. Without a
+# deadline, a CI machine busy with the other database's suite cannot fail an example on time alone.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 get_settings.cache_clear()
 
