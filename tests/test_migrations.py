@@ -2,6 +2,7 @@
 
 import asyncio
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from alembic import command
@@ -47,3 +48,47 @@ async def test_upgrade_check_downgrade_upgrade():
 
     await asyncio.to_thread(command.upgrade, config, "head")
     assert set(SQLModel.metadata.tables) <= await _tables(url)
+
+
+async def test_0010_fills_in_the_units_of_ballots_opened_before_it():
+    """Ballots opened before revision 0010 get their voters' units (results per building) from the ledger."""
+    from sqlmodel import select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.core import clock
+    from app.voting import service
+    from app.voting.models import Ballot, BallotVoterUnit
+    from tests import factories as f
+
+    url = await _scratch_database_url()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    await asyncio.to_thread(command.upgrade, config, "head")
+    engine = make_engine(url)
+
+    async def units() -> list[tuple]:
+        async with AsyncSession(engine) as db:
+            return sorted((await db.exec(select(BallotVoterUnit.unit_id, BallotVoterUnit.voter_id,
+                                                BallotVoterUnit.building_id, BallotVoterUnit.area_centi))).all())
+
+    async with AsyncSession(engine, expire_on_commit=False) as db:
+        tree = await f.tree(db)
+        second = await f.unit(db, tree.entrance, tree.estate.id, area_centi=7000)
+        person = await f.owner(db, tree.unit, name="张三")
+        await f.holding(db, second, person)
+        project = await f.project(db, tree.estate.id)
+        now = clock.now()
+        ballot = Ballot(project_id=project.id, estate_id=tree.estate.id, title="t", rule="simple_majority",
+                        opens_at=now, closes_at=now + timedelta(days=1))
+        db.add(ballot)
+        await db.flush()
+        await service.open_ballot(db, None, ballot)
+        await db.commit()
+    before = await units()
+    assert len(before) == 2 and before[0][1] == before[1][1]  # one voter, two units
+
+    await asyncio.to_thread(command.downgrade, config, "0009")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert await units() == before
+    await engine.dispose()

@@ -2,6 +2,7 @@
 
 - ``wechat_openids``: where a WeChat subscribe message for a user goes (notifications).
 - ``residents``: the accounts with an approved binding to some units - who to tell about their estate.
+- ``bound_as``: the accounts bound as some persons on record - who may cast an owner's vote.
 - ``bound_unit_ids``, ``binding_summary``: which units have bound accounts (grid rosters).
 - ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
 """
@@ -17,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.models import BindingRelation, BindingStatus, RoleAssignment, UnitBinding, User
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_relations", "binding_summary", "bound_unit_ids", "display_names",
+__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_relations", "binding_summary", "bound_as", "bound_unit_ids", "display_names",
            "residents", "wechat_openids"]
 
 
@@ -47,6 +48,21 @@ async def residents(
     )
     if relations is not None:
         stmt = stmt.where(UnitBinding.relation.in_(list(relations)))
+    return sorted(set((await session.exec(stmt)).all()))
+
+
+async def bound_as(
+    session: AsyncSession, person_ids: Collection[uuid.UUID] | Select, relations: Collection[BindingRelation],
+) -> list[uuid.UUID]:
+    """The active accounts bound (approved) as any of the persons on record in one of the relations, in id
+    order and each once. ``person_ids`` may be a subquery."""
+    ids = person_ids if isinstance(person_ids, Select) else list(person_ids)
+    stmt = (
+        select(UnitBinding.user_id)
+        .join(User, User.id == UnitBinding.user_id)
+        .where(UnitBinding.person_id.in_(ids), UnitBinding.relation.in_(list(relations)),
+               UnitBinding.status == BindingStatus.approved, User.is_active.is_(True))
+    )
     return sorted(set((await session.exec(stmt)).all()))
 
 

@@ -6,8 +6,8 @@ can change a ledger row by accident, and the registry can change its tables with
 
 - Scope: ``estate_ids`` / ``unit_ids`` (subqueries of what a principal may touch at a level) and
   ``require_estate`` (404 outside read scope, 403 below the level).
-- Places: ``estate``, ``streets_of_estates``, ``unit_labels``, ``unit_refs``, ``unit_in_scope``, ``units``
-  (the units of an estate or of some of its buildings or entrances).
+- Places: ``estate``, ``streets_of_estates``, ``building_names``, ``unit_labels``, ``unit_refs``,
+  ``unit_in_scope``, ``units`` (the units of an estate or of some of its buildings or entrances).
 - People on record: ``owners`` (each owner with their units and areas in a scope: the electorate of a
   ballot), ``occupants`` (everyone on one unit's record), ``person_on_record`` (a phone on a unit's
   record, for binding by phone match).
@@ -142,6 +142,13 @@ async def unit_labels(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[u
         .where(PropertyUnit.id.in_(ids))
     )
     return {uid: UnitLabel(f"{b}{e}{room}", eid, ename) for uid, b, e, room, eid, ename in rows.all()}
+
+
+async def building_names(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return dict((await session.exec(select(Building.id, Building.name).where(Building.id.in_(ids)))).all())
 
 
 @dataclass(frozen=True)

@@ -15,3 +15,5 @@ CHOICES_INVALID = define("choices_invalid", 422, "请对每一个表决事项选
                          "Choose approve, oppose or abstain on every motion")
 RESULTS_NOT_PUBLIC = define("ballot_results_not_public", 403, "表决结束后公布结果", "Results are shown after the ballot closes")
 RECEIPTS_NOT_PUBLIC = define("receipts_not_public", 403, "表决结束后公布回执码", "Receipt codes are published after the ballot closes")
+VOTER_NOT_FOUND = define("voter_not_found", 404, "没有找到这一户的表决权（或不在您负责的网格内）",
+                         "No such voter in this ballot, or not in your grid")

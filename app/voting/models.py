@@ -3,8 +3,9 @@
 - ``Ballot``: a ballot of a project over a scope (the estate, some buildings or entrances) with its rule;
   draft -> open -> closed. Opening freezes the electorate and its totals.
 - ``Motion``: one question of the ballot (a menu item, or "adopt plan v2").
-- ``BallotVoter`` / ``BallotVoterPerson``: the electorate snapshot: each voter (units linked by a common
-  owner) with its area, and which persons on record may cast its vote.
+- ``BallotVoter`` / ``BallotVoterPerson`` / ``BallotVoterUnit``: the electorate snapshot: each voter
+  (units linked by a common owner) with its area, which persons on record may cast its vote, and its
+  units with their buildings and areas (for the results per building and the door-knocking list).
 - ``BallotCast``: one casting of a voter's vote, with its receipt; exactly one is current per voter (a
   partial unique index), earlier ones kept as history when changes are allowed.
 - ``BallotChoice``: the current casts' choices, one row per motion with the voter's area, so that
@@ -39,6 +40,11 @@ class CastChannel(StrEnum):
     proxy = "proxy"  # a grid worker entering a paper ballot (书面表决) or an organisation's authorised vote
 
 
+class Evidence(StrEnum):
+    paper_ballot = "paper_ballot"  # a photo of the owner's signed paper ballot (书面表决票)
+    authorisation = "authorisation"  # a written authorisation, e.g. an organisation's letter with its seal
+
+
 class Ballot(SQLModel, table=True):
     id: uuid.UUID = id_field()
     project_id: uuid.UUID = Field(foreign_key="project.id", index=True)
@@ -59,6 +65,7 @@ class Ballot(SQLModel, table=True):
     closed_at: datetime | None = dt_field()
     total_area_centi: int = 0  # frozen when opened
     total_headcount: int = 0
+    reminded_at: datetime | None = dt_field()  # when the non-voters were reminded of the close
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
@@ -92,6 +99,15 @@ class BallotVoterPerson(SQLModel, table=True):
     voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id")
 
 
+class BallotVoterUnit(SQLModel, table=True):
+    __tablename__ = "ballot_voter_unit"
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", primary_key=True)
+    voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id", index=True)
+    building_id: uuid.UUID = Field(foreign_key="building.id")
+    area_centi: int  # frozen with the electorate
+
+
 CURRENT = "is_current"
 
 
@@ -107,6 +123,7 @@ class BallotCast(SQLModel, table=True):
     cast_by: uuid.UUID = Field(foreign_key="app_user.id")
     channel: CastChannel = enum_field(CastChannel)
     receipt: str = Field(max_length=32, unique=True)
+    evidence: Evidence | None = enum_field(Evidence, default=None, nullable=True)  # proxy casts only
     evidence_file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     is_current: bool = True
     created_at: datetime = created_at_field()

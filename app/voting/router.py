@@ -9,6 +9,7 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.spreadsheets import attachment
+from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
 from app.voting import access, documents, service
 from app.voting.deps import BallotForCollect, BallotForManage, BallotForRead
@@ -24,12 +25,14 @@ from app.voting.errors import (
     RECEIPTS_NOT_PUBLIC,
     RESULTS_NOT_PUBLIC,
     SCOPE_NOT_IN_ESTATE,
+    VOTER_NOT_FOUND,
 )
 from app.voting.models import Ballot, BallotStatus, ResultsVisibility
 from app.voting.schemas import (
     BallotCreate,
     BallotPublic,
     NonVoter,
+    ProxyVoteIn,
     ReceiptsPublic,
     ResultsPublic,
     TurnoutPublic,
@@ -96,6 +99,17 @@ async def cast_vote(ballot: BallotForRead, body: VoteIn, principal: CurrentPrinc
     return await service.cast(session, principal, ballot, body)
 
 
+@router.post("/ballots/{ballot_id}/proxy-votes", response_model=VotePublic, status_code=status.HTTP_201_CREATED,
+             responses=responses(403, 404, BALLOT_NOT_OPEN, BALLOT_CLOSED, VOTER_NOT_FOUND, ALREADY_VOTED,
+                                 CHOICES_INVALID, FILE_NOT_USABLE))
+async def cast_proxy_vote(ballot: BallotForCollect, body: ProxyVoteIn, principal: CurrentPrincipal, session: SessionDep):
+    """A grid worker enters a vote for its owners - a signed paper ballot (书面表决) collected door to door,
+    or a written authorisation such as an organisation's letter - with a photo of it. Units of the
+    worker's grid only; the same one-vote rule as online. The photo is seen only by those who manage the
+    ballot."""
+    return await service.proxy_cast(session, principal, ballot, body)
+
+
 @router.get("/ballots/{ballot_id}/my-vote", response_model=list[VotePublic], responses=responses(404))
 async def my_vote(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
     """The vote that counts for each voter the caller may cast for."""
@@ -151,6 +165,6 @@ async def ballot_non_voters(ballot: BallotForCollect, principal: CurrentPrincipa
                             grid_id: uuid.UUID | None = None):
     """The units whose vote is not cast, in building and room order: the grid worker's door-knocking list
     (their own grid's units only)."""
-    units = await service.non_voters(session, principal, ballot, grid_id)
-    return [NonVoter(unit_id=u.id, building_name=u.building_name, entrance_name=u.entrance_name,
-                     room_number=u.room_number, label=u.label) for u in units]
+    return [NonVoter(unit_id=u.id, voter_id=voter_id, building_name=u.building_name, entrance_name=u.entrance_name,
+                     room_number=u.room_number, label=u.label)
+            for u, voter_id in await service.non_voters(session, principal, ballot, grid_id)]

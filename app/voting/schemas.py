@@ -7,7 +7,7 @@ from fractions import Fraction
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.auth.reads import ActorPublic
-from app.voting.models import BallotStatus, CastChannel, ResultsVisibility
+from app.voting.models import BallotStatus, CastChannel, Evidence, ResultsVisibility
 from app.voting.rules import Choice, Outcome, Rule, Threshold, Thresholds
 
 
@@ -119,11 +119,24 @@ class VoteIn(BaseModel):
     voter_id: uuid.UUID | None = Field(default=None, description="only when the caller casts for several voters")
 
 
+class ProxyVoteIn(BaseModel):
+    """A vote entered for its owners: a paper ballot (书面表决) collected door to door, or an organisation's
+    (or an absent owner's) written authorisation, with a photo or scan of it."""
+
+    model_config = ConfigDict(extra="forbid")
+    voter_id: uuid.UUID = Field(description="from the non-voters list (or the electorate)")
+    choices: list[ChoiceIn] = Field(min_length=1, max_length=50)
+    evidence: Evidence = Evidence.paper_ballot
+    evidence_file_ids: list[uuid.UUID] = Field(min_length=1, max_length=10,
+                                               description="the caller's uploads: the signed form or the letter")
+
+
 class VotePublic(BaseModel):
     ballot_id: uuid.UUID
     voter_id: uuid.UUID
     receipt: str = Field(description="find it in the published receipts after close; it reveals nothing of the voter")
     channel: CastChannel
+    evidence: Evidence | None = None
     choices: list[ChoiceIn]
     cast_at: datetime
 
@@ -167,12 +180,31 @@ class MotionResult(BaseModel):
     outcome: Outcome
 
 
+class BuildingMotion(BaseModel):
+    motion_id: uuid.UUID
+    approve: Weight
+    oppose: Weight
+    abstain: Weight
+
+
+class BuildingResult(BaseModel):
+    """One building's share: a voter counts once in each building where it has units, with its area there
+    (so the buildings' headcounts may add up to more than the ballot's). The decision is the ballot's."""
+
+    building_id: uuid.UUID
+    building_name: str
+    total: Weight
+    participating: Weight
+    motions: list[BuildingMotion]
+
+
 class ResultsPublic(BaseModel):
     ballot_id: uuid.UUID
     status: BallotStatus
     rule: Rule
     final: bool = Field(description="the ballot is closed: these are the results")
     motions: list[MotionResult]
+    buildings: list[BuildingResult] = Field(description="per building, in name order")
 
 
 class VoterPublic(BaseModel):
@@ -192,6 +224,7 @@ class ReceiptsPublic(BaseModel):
 
 class NonVoter(BaseModel):
     unit_id: uuid.UUID
+    voter_id: uuid.UUID = Field(description="the vote to enter for this unit's owners (proxy votes)")
     building_name: str
     entrance_name: str
     room_number: str

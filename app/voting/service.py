@@ -22,11 +22,13 @@ from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.db import locked
 from app.core.numbers import percent
+from app.files import access as file_access
+from app.files import service as files
 from app.plans import reads as plans
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
-from app.voting import flows, rules
+from app.voting import access, flows, rules
 from app.voting.errors import (
     ALREADY_VOTED,
     BALLOT_CLOSED,
@@ -37,6 +39,7 @@ from app.voting.errors import (
     NOT_AN_OWNER,
     NOT_IN_ELECTORATE,
     SCOPE_NOT_IN_ESTATE,
+    VOTER_NOT_FOUND,
 )
 from app.voting.models import (
     Ballot,
@@ -45,16 +48,21 @@ from app.voting.models import (
     BallotStatus,
     BallotVoter,
     BallotVoterPerson,
+    BallotVoterUnit,
     CastChannel,
+    Evidence,
     Motion,
 )
 from app.voting.schemas import (
     BallotCreate,
     BallotPublic,
+    BuildingMotion,
+    BuildingResult,
     ChoiceIn,
     CustomRuleIn,
     MotionPublic,
     MotionResult,
+    ProxyVoteIn,
     RatioPublic,
     ResultsPublic,
     ThresholdPublic,
@@ -66,6 +74,7 @@ from app.voting.schemas import (
 )
 
 OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
+EVIDENCE_KIND = "ballot_cast"
 
 
 def _weight(count: rules.Count) -> Weight:
@@ -128,39 +137,44 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
     return ballot
 
 
-async def snapshot(session: AsyncSession, ballot: Ballot) -> list[rules.Voter]:
-    """The electorate from the ledger's owners in the ballot's scope (accounts add no voter and no weight)."""
+async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Voter], dict[uuid.UUID, registry.OwnedUnit]]:
+    """The electorate from the ledger's owners in the ballot's scope (accounts add no voter and no weight),
+    with each of its units (building and area)."""
     owners = await registry.owners(session, ballot.estate_id,
                                    building_ids=[uuid.UUID(b) for b in ballot.building_ids] or None,
                                    entrance_ids=[uuid.UUID(e) for e in ballot.entrance_ids] or None)
     held: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    areas: dict[uuid.UUID, int] = {}
+    places: dict[uuid.UUID, registry.OwnedUnit] = {}
     for owner in owners:
         for unit in owner.units:
             held[unit.unit_id].add(owner.person_id)
-            areas[unit.unit_id] = unit.area_centi
-    return rules.electorate(rules.OwnedUnit(u, areas[u], frozenset(people)) for u, people in held.items())
+            places[unit.unit_id] = unit
+    voters = rules.electorate(rules.OwnedUnit(u, places[u].area_centi, frozenset(people)) for u, people in held.items())
+    return voters, places
 
 
 async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
-    """Open the ballot: the electorate is frozen now, and later ledger changes never move it."""
+    """Open the ballot: the electorate is frozen now, and later ledger changes never move it. Its owners
+    with an account are told."""
     ballot = await locked(session, ballot)
     if ballot.status != BallotStatus.draft:
         raise BALLOT_NOT_DRAFT()
     if ballot.closes_at <= clock.now():
         raise BALLOT_CLOSED()
     before = audit.snapshot(ballot)
-    voters = await snapshot(session, ballot)
+    voters, places = await snapshot(session, ballot)
     conn = await session.connection()
-    rows, members = [], []
+    rows, members, units = [], [], []
     for v in voters:
         voter_id = uuid.uuid4()
         rows.append({"id": voter_id, "ballot_id": ballot.id, "key": str(v.key), "area_centi": v.area_centi,
                      "person_ids": sorted(map(str, v.owner_ids)), "unit_ids": sorted(map(str, v.unit_ids))})
         members += [{"ballot_id": ballot.id, "person_id": person, "voter_id": voter_id} for person in v.owner_ids]
-    if rows:
-        await conn.execute(insert(BallotVoter), rows)
-        await conn.execute(insert(BallotVoterPerson), members)
+        units += [{"ballot_id": ballot.id, "unit_id": u, "voter_id": voter_id, "building_id": places[u].building_id,
+                   "area_centi": places[u].area_centi} for u in v.unit_ids]
+    for table, values in ((BallotVoter, rows), (BallotVoterPerson, members), (BallotVoterUnit, units)):
+        if values:
+            await conn.execute(insert(table), values)
     ballot.total_area_centi = sum(v.area_centi for v in voters)
     ballot.total_headcount = len(voters)
     ballot.status = BallotStatus.open
@@ -169,6 +183,7 @@ async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot:
     await session.flush()
     await audit.record(session, actor_id=actor_id, action="ballot.open", entity_type="ballot", entity_id=ballot.id,
                        before=before, after=audit.snapshot(ballot), estate_id=ballot.estate_id)
+    await flows.opened(session, ballot)
     return ballot
 
 
@@ -245,13 +260,14 @@ def _check_open(ballot: Ballot) -> None:
         raise BALLOT_CLOSED()
 
 
-async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn) -> VotePublic:
-    """Cast the vote of the caller's voter: one choice on every motion. The first cast counts, unless the
-    ballot allows changes before close (then the latest counts and earlier ones stay as history)."""
-    _check_open(ballot)
-    voter = await _voter_of(session, p, ballot, data.voter_id)
+async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: BallotVoter, choices: list[ChoiceIn],
+                  channel: CastChannel, evidence: Evidence | None = None,
+                  evidence_file_ids: list[uuid.UUID] = ()) -> VotePublic:
+    """Store a cast of the voter's vote: a choice on every motion. The first cast counts, unless the ballot
+    allows changes before close (then the latest counts and earlier ones stay as history). The partial
+    unique index on current casts settles two casts at the same moment."""
     wanted = {m.id for m in (await motions(session, [ballot.id]))[ballot.id]}
-    given = [c.motion_id for c in data.choices]
+    given = [c.motion_id for c in choices]
     if len(set(given)) != len(given) or set(given) != wanted:
         raise CHOICES_INVALID(details={"motion_ids": sorted(map(str, wanted))})
     current = (await session.exec(select(BallotCast).where(
@@ -268,18 +284,44 @@ async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn
                 await conn.execute(delete(BallotChoice).where(BallotChoice.cast_id == current.id))
                 await conn.execute(update(BallotCast).where(BallotCast.id == current.id).values(is_current=False))
             await conn.execute(insert(BallotCast).values(
-                id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=CastChannel.self,
-                receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[], is_current=True, created_at=now))
+                id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
+                receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[str(f) for f in evidence_file_ids],
+                is_current=True, created_at=now))
             await conn.execute(insert(BallotChoice), [
                 {"id": uuid.uuid4(), "cast_id": cast_id, "ballot_id": ballot.id, "motion_id": c.motion_id,
-                 "choice": c.choice, "area_centi": voter.area_centi} for c in data.choices])
-    except IntegrityError:  # another device of the household cast it at the same moment
+                 "choice": c.choice, "area_centi": voter.area_centi} for c in choices])
+    except IntegrityError:  # another device of the household (or a grid worker) cast it at the same moment
         raise ALREADY_VOTED() from None
+    if evidence_file_ids:
+        await files.attach(session, p, list(evidence_file_ids), EVIDENCE_KIND, cast_id)
     await audit.record(session, actor_id=p.id, action="ballot.cast", entity_type="ballot", entity_id=ballot.id,
-                       after={"cast_id": str(cast_id), "replaces": str(current.id) if current else None},
+                       after={"cast_id": str(cast_id), "channel": channel.value,
+                              "replaces": str(current.id) if current else None},
                        estate_id=ballot.estate_id)
     return VotePublic(ballot_id=ballot.id, voter_id=voter.id, receipt=receipt_for(ballot.id, cast_id),
-                      channel=CastChannel.self, choices=data.choices, cast_at=now)
+                      channel=channel, evidence=evidence, choices=choices, cast_at=now)
+
+
+async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn) -> VotePublic:
+    """An owner casts their voter's vote through their binding to the person on record."""
+    _check_open(ballot)
+    voter = await _voter_of(session, p, ballot, data.voter_id)
+    return await _record(session, p, ballot, voter, data.choices, CastChannel.self)
+
+
+async def proxy_cast(session: AsyncSession, p: Principal, ballot: Ballot, data: ProxyVoteIn) -> VotePublic:
+    """A grid worker (or staff) enters a vote for its owners: a paper ballot or a written authorisation,
+    with its photo. A grid worker may enter votes of units in their grid only."""
+    _check_open(ballot)
+    voter = (await session.exec(select(BallotVoter).where(
+        BallotVoter.id == data.voter_id, BallotVoter.ballot_id == ballot.id))).first()
+    if voter is None:
+        raise VOTER_NOT_FOUND()
+    units = (await session.exec(select(BallotVoterUnit.unit_id).where(BallotVoterUnit.voter_id == voter.id))).all()
+    if not await registry.units_in_scope(session, p, units, "contact"):
+        raise VOTER_NOT_FOUND()
+    return await _record(session, p, ballot, voter, data.choices, CastChannel.proxy, data.evidence,
+                         data.evidence_file_ids)
 
 
 async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[VotePublic]:
@@ -347,7 +389,36 @@ async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
                 "participation_area", "participation_headcount", "approval_area", "approval_headcount")},
             quorum_met=d.quorum_met, outcome=d.outcome))
     return ResultsPublic(ballot_id=ballot.id, status=ballot.status, rule=ballot.rule,
-                         final=ballot.status == BallotStatus.closed, motions=out)
+                         final=ballot.status == BallotStatus.closed, motions=out,
+                         buildings=await _by_building(session, ballot, [m.motion_id for m in out]))
+
+
+async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[uuid.UUID]) -> list[BuildingResult]:
+    """Each building's share, in three grouped sums over the voters' units: the electorate, the current
+    casts, and their choices (a voter counts once per building, with its units' area there)."""
+    unit = BallotVoterUnit
+    weigh = (unit.building_id, func.count(func.distinct(unit.voter_id)), func.sum(unit.area_centi))
+    totals = (await session.exec(select(*weigh).where(unit.ballot_id == ballot.id)
+                                 .group_by(unit.building_id))).all()
+    current = (BallotCast.voter_id == unit.voter_id) & (BallotCast.ballot_id == ballot.id) & BallotCast.is_current.is_(True)
+    voted = {b: rules.Count(int(area), n) for b, n, area in (await session.exec(
+        select(*weigh).join(BallotCast, current).where(unit.ballot_id == ballot.id)
+        .group_by(unit.building_id))).all()}
+    chosen = {(b, m, rules.Choice(c)): rules.Count(int(area), n) for b, m, c, n, area in (await session.exec(
+        select(unit.building_id, BallotChoice.motion_id, BallotChoice.choice,
+               func.count(func.distinct(unit.voter_id)), func.sum(unit.area_centi))
+        .join(BallotCast, current)
+        .join(BallotChoice, BallotChoice.cast_id == BallotCast.id)
+        .where(unit.ballot_id == ballot.id)
+        .group_by(unit.building_id, BallotChoice.motion_id, BallotChoice.choice))).all()}
+    names = await registry.building_names(session, [b for b, _, _ in totals])
+    out = [BuildingResult(
+        building_id=b, building_name=names.get(b, ""), total=_weight(rules.Count(int(area), n)),
+        participating=_weight(voted.get(b, rules.Count())),
+        motions=[BuildingMotion(motion_id=m, **{c.value: _weight(chosen.get((b, m, c), rules.Count()))
+                                                for c in rules.Choice}) for m in motion_ids])
+        for b, n, area in totals]
+    return sorted(out, key=lambda r: r.building_name)
 
 
 async def all_passed(session: AsyncSession, ballot: Ballot) -> bool:
@@ -379,15 +450,23 @@ async def receipts(session: AsyncSession, ballot: Ballot) -> list[str]:
 
 
 async def non_voters(session: AsyncSession, p: Principal, ballot: Ballot,
-                     grid_id: uuid.UUID | None) -> list[registry.UnitRef]:
-    """The units in the electorate whose vote is not cast yet, that the caller may visit (a grid worker:
-    their grid), in building and room order: the door-knocking list."""
-    voters = (await session.exec(select(BallotVoter).where(BallotVoter.ballot_id == ballot.id))).all()
-    cast_voters = set((await session.exec(select(BallotCast.voter_id).where(
-        BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True)))).all())
-    waiting = {uuid.UUID(u) for v in voters if v.id not in cast_voters for u in v.unit_ids}
+                     grid_id: uuid.UUID | None) -> list[tuple[registry.UnitRef, uuid.UUID]]:
+    """The units in the electorate whose vote is not cast yet, with their voter, that the caller may visit
+    (a grid worker: their grid), in building and room order: the door-knocking list."""
+    cast = select(BallotCast.voter_id).where(BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True))
+    waiting = dict((await session.exec(select(BallotVoterUnit.unit_id, BallotVoterUnit.voter_id).where(
+        BallotVoterUnit.ballot_id == ballot.id, BallotVoterUnit.voter_id.not_in(cast)))).all())
     units = await registry.units(session, ballot.estate_id, grid_id=grid_id, visible_to=(p, "contact"))
-    return [u for u in units if u.id in waiting]
+    return [(u, waiting[u.id]) for u in units if u.id in waiting]
+
+
+async def _can_read_evidence(session: AsyncSession, p: Principal, cast_id: uuid.UUID) -> bool:
+    """A paper ballot shows how its owners voted: only those who manage the ballot see it (and its uploader)."""
+    return (await session.exec(select(BallotCast.id).join(Ballot, Ballot.id == BallotCast.ballot_id).where(
+        BallotCast.id == cast_id, access.ballot_condition(p, "manage")))).first() is not None
+
+
+file_access.register_attachment_kind(EVIDENCE_KIND, _can_read_evidence)
 
 
 async def open_for(session: AsyncSession, p: Principal) -> list[dict]:

@@ -1,5 +1,6 @@
-"""The voting domain's periodic work: open ballots at their opening time (freezing the electorate then)
-and close them at their closing time, whatever the clocks of the clients."""
+"""The voting domain's periodic work: open ballots at their opening time (freezing the electorate then),
+remind the owners who have not voted a day before the close (ballots open longer than a day), and close ballots at their closing time,
+whatever the clocks of the clients."""
 
 from datetime import timedelta
 
@@ -8,8 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
 from app.core.jobs import register_job
-from app.voting import service
+from app.voting import flows, service
 from app.voting.models import Ballot, BallotStatus
+
+REMIND_BEFORE = timedelta(hours=24)
 
 
 async def open_due(session: AsyncSession) -> None:
@@ -19,6 +22,15 @@ async def open_due(session: AsyncSession) -> None:
         await service.open_ballot(session, None, ballot)
 
 
+async def remind_due(session: AsyncSession) -> None:
+    now = clock.now()
+    for ballot in (await session.exec(select(Ballot).where(
+            Ballot.status == BallotStatus.open, Ballot.reminded_at.is_(None),
+            Ballot.closes_at > now, Ballot.closes_at <= now + REMIND_BEFORE))).all():
+        if ballot.opened_at is not None and ballot.closes_at - ballot.opened_at > REMIND_BEFORE:
+            await flows.closing_soon(session, ballot)  # a ballot open for a day or less: its opening notice will do
+
+
 async def close_due(session: AsyncSession) -> None:
     for ballot in (await session.exec(select(Ballot).where(
             Ballot.status == BallotStatus.open, Ballot.closes_at <= clock.now()))).all():
@@ -26,4 +38,5 @@ async def close_due(session: AsyncSession) -> None:
 
 
 register_job("voting.open_due", timedelta(minutes=1), open_due)
+register_job("voting.remind_due", timedelta(minutes=5), remind_due)
 register_job("voting.close_due", timedelta(minutes=1), close_due)

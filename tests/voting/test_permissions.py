@@ -37,6 +37,11 @@ ROUTES = {
     "cast_vote": ("POST", "/ballots/{ballot}/votes", lambda ids: {"choices": [{"motion_id": ids["motion"],
                                                                               "choice": "approve"}]},
                   "open", expect(rules=[((403, "not_an_owner"), READ)])),
+    # Past every check, the caller's evidence is found not to be their upload: the one refusal left.
+    "cast_proxy_vote": ("POST", "/ballots/{ballot}/proxy-votes", lambda ids: {
+        "voter_id": ids["voter"], "choices": [{"motion_id": ids["motion"], "choice": "approve"}],
+        "evidence_file_ids": [ids["ballot"]]}, "open",
+        write((422, "file_not_usable"), allowed=MANAGE | {"grid_worker:in"})),
     "my_vote": ("GET", "/ballots/{ballot}/my-vote", None, "open", read()),
     "ballot_turnout": ("GET", "/ballots/{ballot}/turnout", None, "open", read()),
     "ballot_results": ("GET", "/ballots/{ballot}/results", None, "open",
@@ -59,6 +64,7 @@ async def _setup(client, db, world, state: str | None) -> dict[str, str]:
     ids["ballot"], ids["motion"] = r.json()["id"], r.json()["motions"][0]["id"]
     if state in ("open", "closed"):
         assert (await client.post(f"{API}/ballots/{ids['ballot']}/open", headers=admin)).status_code == 200
+        ids["voter"] = (await client.get(f"{API}/ballots/{ids['ballot']}/electorate", headers=admin)).json()[0]["id"]
     if state == "closed":
         assert (await client.post(f"{API}/ballots/{ids['ballot']}/close", headers=admin)).status_code == 200
     return ids
