@@ -271,23 +271,19 @@ async def owners(
     Ordered by person id, units by unit id, so that a snapshot taken twice of an unchanged ledger is equal.
     """
     stmt = (
-        select(Person, PropertyUnit.id, PropertyUnit.building_id, PropertyUnit.entrance_id, PropertyUnit.area_centi,
-               UnitOccupant.relation)
+        select(Person.id, Person.name, Person.kind, Person.phone, PropertyUnit.id, PropertyUnit.building_id,
+               PropertyUnit.entrance_id, PropertyUnit.area_centi, UnitOccupant.relation)
         .join(UnitOccupant, UnitOccupant.person_id == Person.id)
         .join(PropertyUnit, PropertyUnit.id == UnitOccupant.unit_id)
         .where(UnitOccupant.relation.in_(OWNER_RELATIONS))
     )
     rows = (await session.exec(_in_scope(stmt, estate_id, building_ids, entrance_ids))).all()
-    people: dict[uuid.UUID, Person] = {}
+    people: dict[uuid.UUID, tuple] = {}
     held: dict[uuid.UUID, list[OwnedUnit]] = defaultdict(list)
-    for person, unit_id, building_id, entrance_id, area, relation in rows:
-        people[person.id] = person
-        held[person.id].append(OwnedUnit(unit_id, building_id, entrance_id, area, relation))
-    return [
-        OwnerRecord(pid, people[pid].name, people[pid].kind, people[pid].phone,
-                    tuple(sorted(held[pid], key=lambda u: u.unit_id)))
-        for pid in sorted(people)
-    ]
+    for person_id, name, kind, phone, unit_id, building_id, entrance_id, area, relation in rows:
+        people[person_id] = (name, kind, phone)
+        held[person_id].append(OwnedUnit(unit_id, building_id, entrance_id, area, relation))
+    return [OwnerRecord(pid, *people[pid], tuple(sorted(held[pid], key=lambda u: u.unit_id))) for pid in sorted(people)]
 
 
 @dataclass(frozen=True)

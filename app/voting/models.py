@@ -10,6 +10,8 @@
   partial unique index), earlier ones kept as history when changes are allowed.
 - ``BallotChoice``: the current casts' choices, one row per motion with the voter's area, so that
   results are SQL sums.
+- ``BallotResult``: the results as computed when the ballot closed; nothing changes them after that, so
+  they are read from here instead of being summed again.
 """
 
 import uuid
@@ -88,8 +90,6 @@ class BallotVoter(SQLModel, table=True):
     ballot_id: uuid.UUID = Field(foreign_key="ballot.id")
     key: str = Field(max_length=40)  # the smallest person id of the voter's owners
     area_centi: int
-    person_ids: list[str] = Field(default_factory=list, sa_type=JSON)
-    unit_ids: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
 class BallotVoterPerson(SQLModel, table=True):
@@ -138,3 +138,10 @@ class BallotChoice(SQLModel, table=True):
     motion_id: uuid.UUID = Field(foreign_key="ballot_motion.id")
     choice: Choice = enum_field(Choice)
     area_centi: int  # the voter's area, so that a result is one grouped sum
+
+
+class BallotResult(SQLModel, table=True):
+    __tablename__ = "ballot_result"
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
+    content: dict[str, Any] = Field(sa_type=JSON)  # the ResultsPublic document
+    computed_at: datetime = created_at_field()

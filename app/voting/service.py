@@ -45,6 +45,7 @@ from app.voting.models import (
     Ballot,
     BallotCast,
     BallotChoice,
+    BallotResult,
     BallotStatus,
     BallotVoter,
     BallotVoterPerson,
@@ -167,8 +168,7 @@ async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot:
     rows, members, units = [], [], []
     for v in voters:
         voter_id = uuid.uuid4()
-        rows.append({"id": voter_id, "ballot_id": ballot.id, "key": str(v.key), "area_centi": v.area_centi,
-                     "person_ids": sorted(map(str, v.owner_ids)), "unit_ids": sorted(map(str, v.unit_ids))})
+        rows.append({"id": voter_id, "ballot_id": ballot.id, "key": str(v.key), "area_centi": v.area_centi})
         members += [{"ballot_id": ballot.id, "person_id": person, "voter_id": voter_id} for person in v.owner_ids]
         units += [{"ballot_id": ballot.id, "unit_id": u, "voter_id": voter_id, "building_id": places[u].building_id,
                    "area_centi": places[u].area_centi} for u in v.unit_ids]
@@ -196,9 +196,11 @@ async def close_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot
     ballot.closed_at = ballot.updated_at = clock.now()
     session.add(ballot)
     await session.flush()
+    final = await _count(session, ballot)
+    session.add(BallotResult(ballot_id=ballot.id, content=final.model_dump(mode="json")))
     await audit.record(session, actor_id=actor_id, action="ballot.close", entity_type="ballot", entity_id=ballot.id,
                        before=before, after=audit.snapshot(ballot), estate_id=ballot.estate_id)
-    await flows.closed(session, ballot, actor_id, await all_passed(session, ballot))
+    await flows.closed(session, ballot, actor_id, all(m.outcome == rules.Outcome.passed for m in final.motions))
     return ballot
 
 
@@ -368,6 +370,16 @@ def _threshold_public(t: rules.Threshold | None) -> ThresholdPublic | None:
 
 
 async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
+    """The results: once closed, as they were counted at the close (nothing can change them); while open,
+    counted now."""
+    if ballot.status == BallotStatus.closed:
+        stored = await session.get(BallotResult, ballot.id)
+        if stored is not None:
+            return ResultsPublic.model_validate(stored.content)
+    return await _count(session, ballot)
+
+
+async def _count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
     """Per motion: every figure and the outcome under the ballot's rule, from one grouped SQL sum."""
     sums: dict[tuple[uuid.UUID, str], rules.Count] = {
         (motion_id, rules.Choice(choice)): rules.Count(int(area), n)
@@ -427,15 +439,20 @@ async def all_passed(session: AsyncSession, ballot: Ballot) -> bool:
 
 
 async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]:
-    voters = (await session.exec(select(BallotVoter).where(BallotVoter.ballot_id == ballot.id)
-                                 .order_by(BallotVoter.key))).all()
-    labels = await registry.unit_labels(session, [uuid.UUID(u) for v in voters for u in v.unit_ids])
-    names: dict[str, Any] = {}
-    for owner in await registry.owners(session, ballot.estate_id):
-        names[str(owner.person_id)] = owner.name
-    return [VoterPublic(id=v.id, owners=[names.get(p, "") for p in v.person_ids],
-                        units=[labels[uuid.UUID(u)].label for u in v.unit_ids if uuid.UUID(u) in labels],
-                        area=registry.format_area(v.area_centi)) for v in voters]
+    voters = (await session.exec(select(BallotVoter.id, BallotVoter.area_centi).where(
+        BallotVoter.ballot_id == ballot.id).order_by(BallotVoter.key))).all()
+    persons: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    units: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for table, column, into in ((BallotVoterPerson, BallotVoterPerson.person_id, persons),
+                                (BallotVoterUnit, BallotVoterUnit.unit_id, units)):
+        for voter_id, member in (await session.exec(select(table.voter_id, column).where(
+                table.ballot_id == ballot.id))).all():
+            into[voter_id].append(member)
+    labels = await registry.unit_labels(session, [u for members in units.values() for u in members])
+    names = {o.person_id: o.name for o in await registry.owners(session, ballot.estate_id)}
+    return [VoterPublic(id=v, owners=sorted(names.get(p, "") for p in persons[v]),
+                        units=sorted(labels[u].label for u in units[v] if u in labels),
+                        area=registry.format_area(area)) for v, area in voters]
 
 
 async def list_for_project(session: AsyncSession, condition, project_id: uuid.UUID) -> list[Ballot]:
