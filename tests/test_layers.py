@@ -25,7 +25,7 @@ PUBLIC = {
     "core": None,  # everything: the platform
     "authz": None,  # the authorization kit is one module
     "wechat": {"client", "errors"},
-    "auth": {"principal", "deps", "roles", "rules", "scopes", "reads", "todo", "errors"},
+    "auth": {"principal", "deps", "roles", "rules", "scopes", "reads", "todo", "errors", "appointments"},
     "registry": {"reads", "hooks", "occupants", "errors"},
     "files": {"access", "service", "errors", "storage"},  # register_attachment_kind, attach; the store to read
     "notifications": {"events", "errors"},
@@ -34,6 +34,7 @@ PUBLIC = {
     "surveys": set(),
     "plans": {"reads"},
     "voting": set(),
+    "supervision": set(),
 }
 
 # The composition root and tools that assemble every domain.

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.models import BindingRelation, BindingStatus, RoleAssignment, UnitBinding, User
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_relations", "binding_summary", "bound_as", "bound_unit_ids", "display_names",
+__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_relations", "binding_summary", "bound_as", "contacts", "bound_unit_ids", "display_names",
            "residents", "wechat_openids"]
 
 
@@ -64,6 +64,15 @@ async def bound_as(
                UnitBinding.status == BindingStatus.approved, User.is_active.is_(True))
     )
     return sorted(set((await session.exec(stmt)).all()))
+
+
+async def contacts(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None]]:
+    """Each user's display name and phone (to be masked by the caller where the reader may not see it)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = await session.exec(select(User.id, User.display_name, User.phone).where(User.id.in_(ids)))
+    return {uid: (name, phone) for uid, name, phone in rows.all()}
 
 
 async def display_names(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

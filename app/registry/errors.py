@@ -15,3 +15,4 @@ IMPORT_TOO_LARGE = define("import_too_large", 413, "台账内容过大，请拆�
 ORGANIZATION_STREET_REQUIRED = define("organization_street_required", 422, "请指定单位所属的街道（须为您所在的街道）",
                                       "Give the organisation's street (one of yours)")
 LOOKUP_RATE_LIMITED = define("lookup_rate_limited", 429, "查询过于频繁，请稍后再试", "Too many lookups; try again later")
+LOCATION_INCOMPLETE = define("location_incomplete", 422, "请同时填写纬度和经度", "Give both latitude and longitude, or neither")

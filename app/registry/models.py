@@ -50,6 +50,9 @@ class Estate(SQLModel, table=True):
     short_code: str = Field(default_factory=new_short_code, max_length=8, unique=True)
     address: str | None = Field(default=None, max_length=200)
     built_year: int | None = None
+    # Its position (WGS-84, as phones report it): inspections filed far from it are flagged.
+    latitude: float | None = None
+    longitude: float | None = None
     created_at: datetime = created_at_field()
 
 

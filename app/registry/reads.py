@@ -12,7 +12,7 @@ can change a ledger row by accident, and the registry can change its tables with
   ballot), ``occupants`` (everyone on one unit's record), ``person_on_record`` (a phone on a unit's
   record, for binding by phone match).
 - Organisations: ``organizations`` (names, kinds and streets).
-- ``format_area``: an area in 0.01 m² as residents read it (8650 -> "86.50").
+- ``format_area``: an area in 0.01 m² as residents read it (8650 -> "86.50"); ``mask_phone`` (131****6729).
 """
 
 import uuid
@@ -29,6 +29,7 @@ from app.registry import access
 from app.registry.access import Level
 from app.registry.areas import format_area
 from app.registry.deps import estate_for
+from app.registry.masking import mask_phone
 from app.registry.models import (
     Building,
     Community,
@@ -46,8 +47,8 @@ from app.registry.models import (
 
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "estate", "format_area", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
-    "person_on_record", "require_estate", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "format_area", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
+    "mask_phone", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
     "units_in_scope",
 ]
 
@@ -68,6 +69,12 @@ def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None
     return stmt if estate_id is None else stmt.where(PropertyUnit.estate_id == estate_id)
 
 
+def street_estate_ids(street_ids: Collection[uuid.UUID]) -> Select:
+    """Subquery of the ids of the estates of some streets (what street staff decide on)."""
+    return select(Estate.id).join(Community, Community.id == Estate.community_id).where(
+        Community.street_id.in_(list(street_ids)))
+
+
 def estate_unit_ids(estate_id: uuid.UUID) -> Select:
     """Subquery of the ids of an estate's units (whom to tell about the estate: their residents)."""
     return select(PropertyUnit.id).where(PropertyUnit.estate_id == estate_id)
@@ -86,6 +93,7 @@ class EstateRef:
     street_id: uuid.UUID
     street_name: str
     district: str
+    location: tuple[float, float] | None = None  # (latitude, longitude)
 
 
 async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | None:
@@ -101,7 +109,8 @@ async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | Non
     if row is None:
         return None
     e, c, s = row
-    return EstateRef(e.id, e.name, e.address, c.id, c.name, s.id, s.name, s.district)
+    location = (e.latitude, e.longitude) if e.latitude is not None and e.longitude is not None else None
+    return EstateRef(e.id, e.name, e.address, c.id, c.name, s.id, s.name, s.district, location)
 
 
 async def require_estate(session: AsyncSession, p: Principal, estate_id: uuid.UUID, level: Level) -> EstateRef:

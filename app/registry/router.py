@@ -51,6 +51,7 @@ from app.registry.schemas import (
     EntrancePublic,
     EstateCreate,
     EstateDetail,
+    EstateLocation,
     EstateLookup,
     EstatePublic,
     GridBuildingsUpdate,
@@ -120,6 +121,13 @@ async def create_estate(data: EstateCreate, session: SessionDep, principal: Curr
 @router.get("/estates/{estate_id}", response_model=EstateDetail, responses=READ)
 async def get_estate(estate: EstateForRead, session: SessionDep):
     return await service.estate_detail(session, estate)
+
+
+@router.put("/estates/{estate_id}/location", response_model=EstatePublic, responses=WRITE)
+async def set_estate_location(data: EstateLocation, estate: EstateForManage, session: SessionDep,
+                              principal: CurrentPrincipal):
+    """Where the estate is: supervisors' inspections filed more than a kilometre from it are flagged."""
+    return await service.set_location(session, estate, data, actor_id=principal.id)
 
 
 # --- buildings, entrances, units ---------------------------------------------------------------------

@@ -59,11 +59,25 @@ class CommunityPublic(_Public):
     created_at: datetime
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS-84, as phones report it")]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
 class EstateCreate(BaseModel):
     community_id: uuid.UUID
     name: Name
     address: Annotated[str, StringConstraints(max_length=200)] | None = None
     built_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class EstateLocation(BaseModel):
+    """Where the estate is (its main gate, say): supervisors' inspections filed far from it are flagged."""
+
+    model_config = ConfigDict(extra="forbid")
+    latitude: Latitude
+    longitude: Longitude
 
 
 class EstatePublic(_Public):
@@ -73,6 +87,8 @@ class EstatePublic(_Public):
     short_code: str = Field(description="opens the estate in the mini-program (GET /lookup/estates/by-code/{code})")
     address: str | None
     built_year: int | None
+    latitude: float | None
+    longitude: float | None
     created_at: datetime
 
 

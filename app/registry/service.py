@@ -19,6 +19,7 @@ from app.registry.errors import (
     DUPLICATE_NAME,
     ENTRANCE_OUTSIDE_BUILDING,
     GRID_BUILDING_OUTSIDE,
+    LOCATION_INCOMPLETE,
     ORGANIZATION_STREET_REQUIRED,
     UNIT_EXISTS,
 )
@@ -44,6 +45,7 @@ from app.registry.schemas import (
     EstateCounts,
     EstateCreate,
     EstateDetail,
+    EstateLocation,
     EstatePublic,
     GridCreate,
     GridWithBuildings,
@@ -120,8 +122,20 @@ async def create_estate(session: AsyncSession, data: EstateCreate, *, actor_id: 
         session, select(Estate.id).where(Estate.community_id == data.community_id, Estate.name == data.name)
     ):
         raise DUPLICATE_NAME()
+    if (data.latitude is None) != (data.longitude is None):
+        raise LOCATION_INCOMPLETE()
     estate = Estate(**data.model_dump())
     return await _created(session, actor_id, "estate", estate, estate_id=estate.id)
+
+
+async def set_location(session: AsyncSession, estate: Estate, data: EstateLocation, *, actor_id: uuid.UUID) -> Estate:
+    before = audit.snapshot(estate)
+    estate.latitude, estate.longitude = data.latitude, data.longitude
+    session.add(estate)
+    await session.flush()
+    await audit.record(session, actor_id=actor_id, action="estate.locate", entity_type="estate", entity_id=estate.id,
+                       before=before, after=audit.snapshot(estate), estate_id=estate.id)
+    return estate
 
 
 async def estate_detail(session: AsyncSession, estate: Estate) -> EstateDetail:

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import uuid
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.exc import IntegrityError

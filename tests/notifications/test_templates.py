@@ -19,7 +19,7 @@ from app.notifications.templates import (
 
 DESIGN_KEYS = {"plan_published", "ballot_open", "ballot_closing", "rectification_assigned", "rectification_overdue",
                "signature_requested", "binding_decided", "project_stage", "questionnaire_published",
-               "questionnaire_closing", "opinion_replied"}
+               "questionnaire_closing", "opinion_replied", "rectification_update", "feedback_replied"}
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
 
 

@@ -1,0 +1,12 @@
+"""Resource loaders for supervision: 404 outside the caller's read scope, 403 below the route's level."""
+
+from app.authz import loader
+from app.supervision import access
+from app.supervision.models import Feedback, Inspection, Rectification
+
+InspectionForRead = loader(Inspection, access.inspection_condition, "read", param="inspection_id")
+OrderForRead = loader(Rectification, access.order_condition, "read", param="rectification_id")
+OrderForOversee = loader(Rectification, access.order_condition, "oversee", param="rectification_id")
+OrderForRespond = loader(Rectification, access.order_condition, "respond", param="rectification_id")
+OrderForWaive = loader(Rectification, access.order_condition, "waive", param="rectification_id")
+FeedbackForTriage = loader(Feedback, access.feedback_condition, "triage", param="feedback_id")
