@@ -170,7 +170,6 @@ async def test_a_refusal_names_every_unmet_guard(client, db, world, later_guards
 
 
 @pytest.mark.parametrize("start, target, guards, feature_zh, feature_en", [
-    ("constructing", "accepting", ["rectifications_closed"], "施工监督", "construction supervision"),
     ("accepting", "accepted", ["acceptance_signed"], "竣工验收", "completion acceptance"),
     ("accepting", "constructing", ["acceptance_rejected"], "竣工验收", "completion acceptance"),
 ])
