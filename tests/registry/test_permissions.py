@@ -50,6 +50,8 @@ ENDPOINTS = {
     "create_estate": ("POST", "/estates", lambda a: {"json": {"community_id": str(a.community.id), "name": "新小区"}},
                       None, place_write(201)),
     "get_estate": ("GET", "/estates/{estate}", lambda a: {}, None, place_read()),
+    "set_estate_location": ("PUT", "/estates/{estate}/location",
+                            lambda a: {"json": {"latitude": 31.23, "longitude": 121.47}}, None, place_write(200)),
     "list_buildings": ("GET", "/estates/{estate}/buildings", lambda a: {}, None, place_read()),
     "create_building": ("POST", "/estates/{estate}/buildings", lambda a: {"json": {"name": "新楼"}}, None,
                         place_write(201)),
