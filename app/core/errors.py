@@ -166,8 +166,9 @@ _HTTP_CODES = {
 }
 
 
-def _validation_details(exc: RequestValidationError, english: bool) -> list[dict[str, Any]]:
-    """Each problem with its location, its type (stable, for programs) and a message in the request's language."""
+def validation_details(exc: Any, english: bool | None = None) -> list[dict[str, Any]]:
+    """Each problem of a validation error (a request's or a pydantic ``ValidationError``) with its location,
+    its type (stable, for programs) and a message in the request's language."""
     return [
         {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": validation_message(err, english)}
         for err in exc.errors()
@@ -202,7 +203,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        return error_json(request, "validation_error", 422, _validation_details(exc, wants_english(request)))
+        return error_json(request, "validation_error", 422, validation_details(exc, wants_english(request)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

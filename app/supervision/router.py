@@ -127,9 +127,7 @@ async def file_inspection(project_id: uuid.UUID, body: InspectionIn, response: R
     """A supervisor files an inspection report. Re-sending it after a lost response answers the same
     report (200); the same id with other content is refused (409). A position more than a kilometre from
     the estate is accepted but flagged."""
-    project = await projects.require_project(session, principal, project_id, "read")
-    if not principal.is_admin and project.id not in principal.scope_ids(Role.supervisor):
-        raise Forbidden()
+    project = await service.filable_project(session, principal, project_id)
     inspection, outcome = await service.file_inspection(session, principal, project, body)
     if outcome == "duplicate":
         response.status_code = status.HTTP_200_OK

@@ -16,10 +16,10 @@ from app.auth import appointments, todo
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock
+from app.core import audit, clock, sync
 from app.core.db import locked
 from app.core.errors import AppError, Forbidden, NotFound, error_body
-from app.core.i18n import english, validation_message
+from app.core.i18n import english
 from app.files import access as file_access
 from app.files import service as files
 from app.projects import reads as projects
@@ -171,21 +171,16 @@ async def sync_inspections(session: AsyncSession, p: Principal, items: list[dict
     back the others (each in a savepoint)."""
     out = []
     for raw in items:
-        inspection_id = _uuid_or_none(raw.get("inspection_id") if isinstance(raw, dict) else None)
         try:
-            if not isinstance(raw, dict):
-                raise ValueError
-            project_id = _uuid_or_none(raw.get("project_id"))
-            data = InspectionIn.model_validate({k: v for k, v in raw.items() if k != "project_id"})
-        except (ValidationError, ValueError) as exc:
-            details = [{"loc": list(e["loc"]), "type": e["type"], "msg": validation_message(e)}
-                       for e in exc.errors()] if isinstance(exc, ValidationError) else None
-            out.append(SyncResult(inspection_id=inspection_id, status="rejected",
-                                  error=error_body("validation_error", english(), details)["error"]))
+            data = InspectionIn.model_validate({k: v for k, v in raw.items() if k != "project_id"}
+                                               if isinstance(raw, dict) else raw)
+        except ValidationError as exc:
+            out.append(SyncResult(inspection_id=sync.claimed_id(raw, "inspection_id"), status="rejected",
+                                  error=sync.invalid(exc)))
             continue
         try:
             async with session.begin_nested():
-                project = await _filable_project(session, p, project_id)
+                project = await filable_project(session, p, sync.claimed_id(raw, "project_id"))
                 _, status = await file_inspection(session, p, project, data)
             out.append(SyncResult(inspection_id=data.inspection_id, status=status))
         except AppError as exc:
@@ -195,20 +190,15 @@ async def sync_inspections(session: AsyncSession, p: Principal, items: list[dict
     return out
 
 
-async def _filable_project(session: AsyncSession, p: Principal, project_id: uuid.UUID | None) -> ProjectRef:
+async def filable_project(session: AsyncSession, p: Principal, project_id: uuid.UUID | None) -> ProjectRef:
+    """The project, if the caller may file inspections on it: 404 outside their reach, 403 for those who
+    read it without supervising it."""
     if project_id is None:
         raise NotFound()
     project = await projects.require_project(session, p, project_id, "read")
     if not p.is_admin and project.id not in p.scope_ids(Role.supervisor):
-        raise NotFound()
+        raise Forbidden()
     return project
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 async def inspections_public(session: AsyncSession, found: list[Inspection]) -> list[InspectionPublic]:

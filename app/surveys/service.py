@@ -19,6 +19,7 @@ from app.auth import todo
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
+from app.core import sync as offline
 from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, AppError, NotFound, error_body
 from app.core.i18n import english, validation_message
@@ -440,10 +441,8 @@ def _parse(raw: Any) -> SyncItem | SubmitResult:
     try:
         return SyncItem.model_validate(raw)
     except ValidationError as exc:
-        response_id = _uuid_or_none(raw.get("response_id") if isinstance(raw, dict) else None)
-        details = [{"loc": list(e["loc"]), "type": e["type"], "msg": validation_message(e)} for e in exc.errors()]
-        return SubmitResult(response_id=response_id, status="rejected",
-                            error=error_body("validation_error", english(), details)["error"])
+        return SubmitResult(response_id=offline.claimed_id(raw, "response_id"), status="rejected",
+                            error=offline.invalid(exc))
 
 
 async def _sync_item(session: AsyncSession, p: Principal, item: SyncItem, questionnaires: dict[uuid.UUID, Questionnaire],
@@ -467,13 +466,6 @@ async def _sync_item(session: AsyncSession, p: Principal, item: SyncItem, questi
 def _has_photos(q: Questionnaire, item: SyncItem) -> bool:
     photos = {qq.id for qq in questions_of(q) if qq.type == logic.QuestionType.photo}
     return any(a.question_id in photos and a.value for a in item.answers)
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 async def my_responses(session: AsyncSession, p: Principal, q: Questionnaire) -> list[QuestionnaireResponse]:
