@@ -14,6 +14,8 @@ ORDER_SOURCE_INVALID = define("rectification_source_invalid", 422, "整改来源
                               "The source must be a failed checklist item of an inspection of this project")
 ORDER_STEP_REFUSED = define("rectification_step_refused", 409, "整改单当前状态为「{status}」，不能进行此操作",
                             "The order is {status}: this step is not possible now")
+REASON_REQUIRED = define("rectification_reason_required", 422, "退回整改时须说明仍存在的问题",
+                         "Say what is still wrong (note) when rejecting a response")
 DUE_AT_INVALID = define("due_at_invalid", 422, "整改期限须晚于当前时间", "due_at must be in the future")
 FEEDBACK_TRIAGED = define("feedback_already_triaged", 409, "该反映已处理", "This complaint was already dealt with")
 NOT_A_RESIDENT = define("not_a_resident", 403, "只有本小区的居民可以反映问题", "Only residents of the estate file complaints")

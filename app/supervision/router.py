@@ -31,6 +31,7 @@ from app.supervision.errors import (
     OCCURRED_AT_INVALID,
     ORDER_SOURCE_INVALID,
     ORDER_STEP_REFUSED,
+    REASON_REQUIRED,
     SUPERVISOR_CONFLICT,
 )
 from app.supervision.rules import Category, OrderStatus, Step
@@ -191,7 +192,8 @@ async def respond(order: OrderForRespond, body: RespondIn, principal: CurrentPri
     return (await service.orders_public(session, [order], with_timeline=True))[0]
 
 
-@router.post("/rectifications/{rectification_id}/verify", response_model=RectificationPublic, responses=ORDER_WRITE)
+@router.post("/rectifications/{rectification_id}/verify", response_model=RectificationPublic,
+             responses={**ORDER_WRITE, **responses(REASON_REQUIRED)})
 async def verify(order: OrderForOversee, body: VerifyIn, principal: CurrentPrincipal, session: SessionDep):
     """A supervisor checks the response: accepted closes the order; not accepted reopens it, saying why."""
     what = Step.accept if body.accepted else Step.reject

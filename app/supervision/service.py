@@ -36,6 +36,7 @@ from app.supervision.errors import (
     OCCURRED_AT_INVALID,
     ORDER_SOURCE_INVALID,
     ORDER_STEP_REFUSED,
+    REASON_REQUIRED,
     SUPERVISOR_CONFLICT,
 )
 from app.supervision.models import ChecklistTemplate, Feedback, Inspection, Rectification, RectificationEvent
@@ -271,8 +272,7 @@ async def step(session: AsyncSession, p: Principal, order: Rectification, what: 
     if target is None:
         raise ORDER_STEP_REFUSED(details={"status": rules.STATUS_NAMES[order.status], "step": what.value})
     if what == Step.reject and not note.strip():
-        raise ORDER_STEP_REFUSED(details={"status": rules.STATUS_NAMES[order.status], "step": what.value,
-                                          "problem": "say what is still wrong (note)"})
+        raise REASON_REQUIRED()
     before, previous = audit.snapshot(order), order.status
     order.status, order.updated_at = target, clock.now()
     if not rules.is_open(target):

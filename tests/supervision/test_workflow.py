@@ -123,6 +123,10 @@ async def test_the_rectification_workflow(client, db, world):
     assert r.status_code == 409 and r.json()["error"]["message"] == "整改单当前状态为「待整改」，不能进行此操作"
 
     assert (await client.post(f"{url}/respond", headers=contractor, json={"note": "已加固"})).status_code == 200
+    # Sending it back says what is still wrong.
+    r = await client.post(f"{url}/verify", headers=supervisor, json={"accepted": False, "note": "  "})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "rectification_reason_required"
+    assert (await client.get(url, headers=supervisor)).json()["status"] == "responded"
     r = await client.post(f"{url}/verify", headers=supervisor, json={"accepted": False, "note": "仍有松动"})
     assert r.json()["status"] == "reopened"
     await client.post(f"{url}/respond", headers=contractor, json={"note": "重新加固"})
