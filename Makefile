@@ -22,9 +22,10 @@ migrate: install
 seed: migrate
 	$(BIN)/python -m app seed-demo
 
-## Install, migrate, load the demo estate and serve on http://127.0.0.1:8000
+## Install, migrate, load the demo estate and serve on http://127.0.0.1:8000 (with the demo clock,
+## POST /api/v1/demo/clock: one process, its offset lost on restart)
 run: seed
-	$(BIN)/python -m app serve --host 127.0.0.1 --port 8000
+	APP_DEMO_CLOCK=true $(BIN)/python -m app serve --host 127.0.0.1 --port 8000
 
 ## Install and run the tests (SQLite; set APP_TEST_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
 test: install

@@ -81,6 +81,10 @@ def create_app() -> FastAPI:
     app.include_router(ops_router)
     for router in domains.load():
         app.include_router(router, prefix=API_PREFIX)
+    if settings.demo_clock:  # `make run` only; refused in prod, absent from the committed document
+        from app.demo.router import router as demo_router
+
+        app.include_router(demo_router, prefix=API_PREFIX)
     _document_idempotency_key(app)
     if settings.wechat_fake:
         from app.wechat.fake import fake_app

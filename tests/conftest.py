@@ -28,8 +28,8 @@ from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
+from app.core import clock, idempotency, throttle  # noqa: E402
 from app.core import db as core_db  # noqa: E402
-from app.core import idempotency, throttle  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
@@ -115,6 +115,13 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 def _reset_fake_wechat():
     fake.state.reset()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _reset_demo_clock():
+    """No test leaks the demo clock's offset (app.core.clock.advance) to the next."""
+    yield
+    clock.reset_offset()
 
 
 @pytest.fixture(scope="session")

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # Design plans: the notice period (公示期) a published version must stay open for, at least.
     plan_notice_days: int = Field(default=7, ge=1, le=90)
 
+    # The demo's clock (app/demo): POST /api/v1/demo/clock moves this process's time forward, so that a
+    # notice period can end during a walk through the demo. `make run` turns it on; never in prod.
+    demo_clock: bool = False
+
     log_level: str = "INFO"
 
     # /docs, /redoc and /openapi.json: on outside prod unless set. /metrics: open outside prod; with a
@@ -112,6 +116,8 @@ class Settings(BaseSettings):
                 raise ValueError("APP_WECHAT_FAKE cannot be enabled in prod")
             if self.wechat_app_secret in PLACEHOLDER_SECRETS | {"demo-app-secret"}:
                 raise ValueError("APP_WECHAT_APP_SECRET must be set in prod")
+            if self.demo_clock:
+                raise ValueError("APP_DEMO_CLOCK cannot be enabled in prod")
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("APP_S3_BUCKET is required when APP_STORAGE_BACKEND=s3")
         return self
