@@ -1,7 +1,10 @@
-"""``python -m app seed-demo``: the fictional demo estate and one staff account per role. Idempotent.
+"""``python -m app seed-demo``: the fictional demo estate and a staff account for every role. Idempotent.
 
 The ledger is the fixture of shared/fixtures (84 units in 3 buildings). Every account's password is
-``DEMO_PASSWORD``; the README lists them.
+``DEMO_PASSWORD``; the README lists them. The README's walk takes the project from surveying to
+acceptance with them: a grid worker in each grid (paper ballots reach the two-thirds quorum only with
+both grids' units), and the contractor and the supervision company (监理单位, a signatory of the
+acceptance) linked to the project, each with an account.
 """
 
 from datetime import timedelta
@@ -56,6 +59,8 @@ STAFF: list[tuple[str, str, Role, str | None]] = [
     ("13900000005", "义务监督员 刘师傅", Role.supervisor, "project"),
     ("13900000006", "施工单位 陈经理", Role.contractor, "contractor"),
     ("13900000007", "业委会 赵主任", Role.committee_member, "estate"),
+    ("13900000008", "网格员 周丽", Role.grid_worker, "grid2"),
+    ("13900000009", "监理单位 孙工", Role.contractor, "supervision"),  # staff of the supervision company
 ]
 
 
@@ -94,8 +99,8 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         session, Organization, name="永定城建工程有限公司",
         defaults={"kind": OrganizationKind.contractor, "street_id": street.id},  # a contractor of the street
     )
-    await _get_or_create(session, Organization, name="张家界诚信建设监理有限公司",
-                         defaults={"kind": OrganizationKind.supervision, "street_id": street.id})
+    supervision = await _get_or_create(session, Organization, name="张家界诚信建设监理有限公司",
+                                       defaults={"kind": OrganizationKind.supervision, "street_id": street.id})
     await _get_or_create(session, Organization, name="湘西规划设计院", defaults={"kind": OrganizationKind.designer})
 
     project = await _get_or_create(
@@ -107,21 +112,21 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
             session, ProjectItem, project_id=project.id, item_code=code,
             defaults={"estimated_cost_fen": cost_fen, "funding_source": funding},
         )
-    await _get_or_create(
-        session, ProjectOrganization, project_id=project.id, organization_id=contractor.id,
-        role=ProjectOrganizationRole.contractor,
-    )
+    for organization, role in ((contractor, ProjectOrganizationRole.contractor),
+                               (supervision, ProjectOrganizationRole.supervision)):
+        await _get_or_create(session, ProjectOrganization, project_id=project.id, organization_id=organization.id,
+                             role=role)
 
-    staff_users: dict[Role, tuple[User, RoleAssignment]] = {}
-    scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "estate": estate.id,
-              "project": project.id, "contractor": contractor.id}
+    staff_users: dict[str, tuple[User, RoleAssignment]] = {}
+    scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "grid2": grid2.id,
+              "estate": estate.id, "project": project.id, "contractor": contractor.id, "supervision": supervision.id}
     for phone, name, role, scope_key in STAFF:
         user = await _get_or_create(session, User, phone=phone, defaults={"display_name": name})
         if not user.password_hash:
             user.password_hash = hash_password(DEMO_PASSWORD)
             session.add(user)
         scope_id = scopes[scope_key] if scope_key else None
-        staff_users[role] = user, await _get_or_create(
+        staff_users[phone] = user, await _get_or_create(
             session, RoleAssignment, user_id=user.id, role=role, scope_id=scope_id,
             defaults={"scope_type": ROLE_SCOPE[role]},
         )
@@ -140,8 +145,8 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         defaults={"unit_id": invited_unit.id, "person_id": owner.person_id,
                   "expires_at": clock.now() + timedelta(days=365)},
     )
-    # The community publishes the renovation needs survey (改造需求调查) for a month.
-    user, assignment = staff_users[Role.community_staff]
+    # The community (王书记) publishes the renovation needs survey (改造需求调查) for a month.
+    user, assignment = staff_users["13900000003"]
     community_staff = Principal(user=user, assignments=(assignment,))
     survey = await surveys.create(session, community_staff, project_ref(project),
                                   QuestionnaireCreate(template="renovation_needs"))
@@ -154,7 +159,7 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
         "ledger": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
                    "errors": len(report.errors)},
         "staff_password": DEMO_PASSWORD,
-        "staff": {role.value: phone for phone, _, role, _ in STAFF},
+        "staff": [{"phone": phone, "name": name, "role": role.value} for phone, name, role, _ in STAFF],
         "invite_code": DEMO_INVITE_CODE,
     }
 
