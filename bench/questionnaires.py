@@ -91,11 +91,11 @@ async def run(url: str, responses: int) -> dict[str, float]:
         session.add(assignment)
         p = Principal(user=admin, assignments=(assignment,))
         ref = project_ref(project)
-        needs = await service.create(session, p, ref, QuestionnaireCreate(template="renovation_needs"))
-        await service.publish(session, p, needs, None)
-        per_person = await service.create(session, p, ref, QuestionnaireCreate(
+        needs = await service.create(session, p.id, ref, QuestionnaireCreate(template="renovation_needs"))
+        await service.publish(session, p.id, needs, None)
+        per_person = await service.create(session, p.id, ref, QuestionnaireCreate(
             template="renovation_needs", response_unit=ResponseUnit.person))
-        await service.publish(session, p, per_person, None)
+        await service.publish(session, p.id, per_person, None)
         units = (await session.exec(select(PropertyUnit.id, PropertyUnit.building_id)
                                     .where(PropertyUnit.estate_id == estate.id))).all()
     questions = service.questions_of(needs)

@@ -148,9 +148,9 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
     # The community (王书记) publishes the renovation needs survey (改造需求调查) for a month.
     user, assignment = staff_users["13900000003"]
     community_staff = Principal(user=user, assignments=(assignment,))
-    survey = await surveys.create(session, community_staff, project_ref(project),
+    survey = await surveys.create(session, community_staff.id, project_ref(project),
                                   QuestionnaireCreate(template="renovation_needs"))
-    await surveys.publish(session, community_staff, survey, clock.now() + timedelta(days=30))
+    await surveys.publish(session, community_staff.id, survey, clock.now() + timedelta(days=30))
     await session.flush()
     return {
         "estate_id": str(estate.id),

@@ -78,7 +78,7 @@ async def list_questionnaires(project_id: uuid.UUID, principal: CurrentPrincipal
 async def create_questionnaire(project_id: uuid.UUID, body: QuestionnaireCreate, principal: CurrentPrincipal,
                                session: SessionDep):
     project = await projects.require_project(session, principal, project_id, "manage")
-    return await _one(session, await service.create(session, principal, project, body))
+    return await _one(session, await service.create(session, principal.id, project, body))
 
 
 @router.get("/questionnaires/{questionnaire_id}", response_model=QuestionnairePublic, responses=responses(404))
@@ -103,7 +103,7 @@ async def publish_questionnaire(questionnaire: QuestionnaireForManage, principal
     """Publish the draft (it never changes again) and tell the residents in scope. Another version of
     the same questionnaire still open is closed."""
     closes_at = body.closes_at if body else None
-    return await _one(session, await service.publish(session, principal, questionnaire, closes_at))
+    return await _one(session, await service.publish(session, principal.id, questionnaire, closes_at))
 
 
 @router.post("/questionnaires/{questionnaire_id}/close", response_model=QuestionnairePublic,

@@ -114,7 +114,8 @@ def _closing_time(closes_at):
     return closes_at
 
 
-async def create(session: AsyncSession, p: Principal, project: ProjectRef, data: QuestionnaireCreate) -> Questionnaire:
+async def create(session: AsyncSession, actor_id: uuid.UUID | None, project: ProjectRef,
+                 data: QuestionnaireCreate) -> Questionnaire:
     base = TEMPLATES[data.template]() if data.template else {}
     title = data.title or base.get("title")
     questions = data.questions or (_QUESTIONS.validate_python(base["questions"]) if base else None)
@@ -129,12 +130,12 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
         audience=data.audience or Audience(base.get("audience", Audience.residents)),
         response_unit=data.response_unit, building_ids=[str(b) for b in dict.fromkeys(data.building_ids)],
         questions=_dump(questions), closes_at=_closing_time(data.closes_at), template=data.template,
-        created_by=p.id,
+        created_by=actor_id,
     )
     q.series_id = q.id
     session.add(q)
     await session.flush()
-    await audit.record(session, actor_id=p.id, action="questionnaire.create", entity_type="questionnaire",
+    await audit.record(session, actor_id=actor_id, action="questionnaire.create", entity_type="questionnaire",
                        entity_id=q.id, after=audit.snapshot(q), estate_id=q.estate_id)
     return q
 
@@ -182,7 +183,7 @@ async def new_version(session: AsyncSession, p: Principal, q: Questionnaire) -> 
     return copy
 
 
-async def publish(session: AsyncSession, p: Principal, q: Questionnaire, closes_at) -> Questionnaire:
+async def publish(session: AsyncSession, actor_id: uuid.UUID | None, q: Questionnaire, closes_at) -> Questionnaire:
     q = await locked(session, q)
     if q.status != QuestionnaireStatus.draft:
         raise QUESTIONNAIRE_NOT_DRAFT()
@@ -197,12 +198,12 @@ async def publish(session: AsyncSession, p: Principal, q: Questionnaire, closes_
         Questionnaire.series_id == q.series_id, Questionnaire.id != q.id,
         Questionnaire.status == QuestionnaireStatus.published))).all()
     for other in others:
-        await close(session, other, p.id)
+        await close(session, other, actor_id)
     q.status = QuestionnaireStatus.published
     q.published_at = q.updated_at = clock.now()
     session.add(q)
     await session.flush()
-    await audit.record(session, actor_id=p.id, action="questionnaire.publish", entity_type="questionnaire",
+    await audit.record(session, actor_id=actor_id, action="questionnaire.publish", entity_type="questionnaire",
                        entity_id=q.id, before=before, after=audit.snapshot(q), estate_id=q.estate_id)
     await flows.published(session, q)
     return q
