@@ -231,7 +231,15 @@ async def list_inspections(session: AsyncSession, p: Principal, project_id: uuid
 async def create_order(session: AsyncSession, p: Principal, project: ProjectRef, data: RectificationIn,
                        feedback_id: uuid.UUID | None = None) -> Rectification:
     """Issue an order to the project's contractor: from a failed item of an inspection, a complaint, or
-    directly."""
+    directly, with the caller's photos."""
+    order = await issue(session, p.id, project, data, feedback_id)
+    await files.attach(session, p, data.file_ids, ORDER_KIND, order.id)
+    return order
+
+
+async def issue(session: AsyncSession, actor_id: uuid.UUID, project: ProjectRef, data: RectificationIn,
+                feedback_id: uuid.UUID | None = None) -> Rectification:
+    """An order (its files attached by the caller), on the timeline and told to the contractor."""
     contractors = {o.organization_id for o in await projects.organizations(
         session, project.id, projects.ProjectOrganizationRole.contractor)}
     if data.organization_id not in contractors:
@@ -252,13 +260,12 @@ async def create_order(session: AsyncSession, p: Principal, project: ProjectRef,
         number=number, project_id=project.id, estate_id=project.estate_id, organization_id=data.organization_id,
         title=data.title, description=data.description, priority=data.priority, due_at=data.due_at,
         inspection_id=data.inspection_id, checklist_index=data.checklist_index, feedback_id=feedback_id,
-        file_ids=[str(f) for f in dict.fromkeys(data.file_ids)], created_by=p.id)
+        file_ids=[str(f) for f in dict.fromkeys(data.file_ids)], created_by=actor_id)
     session.add(order)
     await session.flush()
-    await files.attach(session, p, data.file_ids, ORDER_KIND, order.id)
     session.add(RectificationEvent(rectification_id=order.id, kind="created", to_status=OrderStatus.open,
-                                   actor_id=p.id, note=data.description, file_ids=order.file_ids))
-    await audit.record(session, actor_id=p.id, action="rectification.create", entity_type="rectification",
+                                   actor_id=actor_id, note=data.description, file_ids=order.file_ids))
+    await audit.record(session, actor_id=actor_id, action="rectification.create", entity_type="rectification",
                        entity_id=order.id, after=audit.snapshot(order), estate_id=order.estate_id)
     await flows.issued(session, order, project.name)
     return order
