@@ -13,7 +13,8 @@ from importlib.util import find_spec
 from fastapi import APIRouter
 
 # In layer order (README, "Layout"): a domain may read those before it, never those after.
-DOMAINS: tuple[str, ...] = ("auth", "registry", "files", "notifications", "audit", "projects", "surveys", "plans", "voting", "supervision")
+DOMAINS: tuple[str, ...] = ("auth", "registry", "files", "notifications", "audit", "projects", "surveys", "plans",
+                             "voting", "supervision", "acceptance")
 
 # The modules a domain may have that register something at import, besides what its router imports.
 HOOK_MODULES: tuple[str, ...] = ("router", "scopes", "guards", "reactions", "tasks")

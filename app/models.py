@@ -1,5 +1,6 @@
 """Imports every table module so that ``SQLModel.metadata`` is complete (Alembic, tests)."""
 
+from app.acceptance import models as acceptance_models  # noqa: F401
 from app.auth import models as auth_models  # noqa: F401
 from app.core import models as core_models  # noqa: F401
 from app.files import models as files_models  # noqa: F401

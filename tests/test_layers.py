@@ -34,7 +34,8 @@ PUBLIC = {
     "surveys": set(),
     "plans": {"reads"},
     "voting": set(),
-    "supervision": set(),
+    "supervision": {"orders", "errors"},  # issuing orders (an acceptance's rejection); its codes
+    "acceptance": set(),
 }
 
 # The composition root and tools that assemble every domain.

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # notice period can end during a walk through the demo. `make run` turns it on; never in prod.
     demo_clock: bool = False
 
+    # Where clients reach the service: links printed on documents (the acceptance certificate's QR code).
+    public_base_url: str = "http://127.0.0.1:8000"
+
     log_level: str = "INFO"
 
     # /docs, /redoc and /openapi.json: on outside prod unless set. /metrics: open outside prod; with a

@@ -1,0 +1,27 @@
+"""Object-level access to acceptance, in one place (DESIGN.md §2, §9).
+
+- ``read``: everyone who may read the project (residents read the record, its signatures and the
+  certificate: the result is published to the estate).
+- ``manage`` (open a round, edit the checklist): those who manage the project.
+
+Signing is not a level: it depends on the role signed for (``service.held_roles``). Admins may read and
+manage everything, but sign only for roles they hold. Each function is a SQL condition, so that what is
+out of reach is not found.
+"""
+
+from typing import Literal
+
+from sqlalchemy import true
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.acceptance.models import Acceptance
+from app.auth.principal import Principal
+from app.projects import reads as projects
+
+AcceptanceLevel = Literal["read", "manage"]
+
+
+def acceptance_condition(p: Principal, level: AcceptanceLevel = "read") -> ColumnElement[bool]:
+    if p.is_admin:
+        return true()
+    return Acceptance.project_id.in_(projects.project_ids(p, level))

@@ -1,0 +1,8 @@
+"""Resource loaders for acceptance: 404 outside the caller's read scope, 403 below the route's level."""
+
+from app.acceptance import access
+from app.acceptance.models import Acceptance
+from app.authz import loader
+
+AcceptanceForRead = loader(Acceptance, access.acceptance_condition, "read", param="acceptance_id")
+AcceptanceForManage = loader(Acceptance, access.acceptance_condition, "manage", param="acceptance_id")
