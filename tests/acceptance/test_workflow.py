@@ -12,8 +12,10 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from app.acceptance.models import AcceptanceSignature
+from app.auth.roles import Role
 from app.notifications.models import NotificationOutbox as Outbox
-from app.projects.models import Project, ProjectStatus
+from app.projects.models import Project, ProjectOrganizationRole, ProjectStatus
+from app.registry.models import OrganizationKind
 from app.surveys.models import Questionnaire, QuestionnaireStatus
 from tests import factories as f
 from tests.acceptance.conftest import API, decide, open_round, ready, sign, upload
@@ -42,10 +44,14 @@ async def test_rejection_then_a_second_round_that_passes(client, db, world):
     resident_id = (await world.user_for(db, "resident:in")).id
     signer = await _signers(db, world)
     staff = signer["community"]
+    # The project has a supervision company too: its staff sign for it.
+    company = await f.organization(db, kind=OrganizationKind.supervision, street_id=world.a.street_id)
+    await f.project_organization(db, world.a.project_id, company.id, ProjectOrganizationRole.supervision)
+    signer["supervision"] = await f.headers(db, await f.user(db, (Role.contractor, company.id)))
 
     first = await open_round(client, staff, world)
     assert await _status(db, world.a.project_id) == ProjectStatus.accepting
-    assert [r["role"] for r in first["roles"]] == ["street", "community", "contractor", "committee"]
+    assert [r["role"] for r in first["roles"]] == ["street", "community", "contractor", "supervision", "committee"]
     assert {i["decision"] for i in first["items"]} == {"pending"} and len(first["items"]) == 2
     # The hash is the SHA-256 of the content's RFC 8785 canonical JSON, which anyone can recompute.
     assert first["content_hash"] == hashlib.sha256(rfc8785.dumps(first["content"])).hexdigest()
@@ -68,6 +74,8 @@ async def test_rejection_then_a_second_round_that_passes(client, db, world):
     r = await sign(client, await world.headers_for(db, "admin"), decided, "committee")
     assert r.status_code == 403 and r.json()["error"]["code"] == "signatory_role_not_held"
     r = await sign(client, signer["contractor"], decided, "supervision")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "signatory_role_not_held"
+    r = await sign(client, signer["supervision"], decided, "resident_rep")
     assert r.status_code == 422 and r.json()["error"]["code"] == "signatory_role_not_required"
     r = await sign(client, await world.headers_for(db, "street_staff:in"), decided, "street")
     assert r.status_code == 409 and r.json()["error"]["code"] == "signatory_role_signed"
@@ -103,7 +111,7 @@ async def test_rejection_then_a_second_round_that_passes(client, db, world):
 
     second = await decide(client, staff, await open_round(client, staff, world))
     assert second["round"] == 2 and second["status"] == "open"
-    for role in ("committee", "street", "contractor", "community"):
+    for role in ("committee", "street", "supervision", "contractor", "community"):
         r = await sign(client, signer[role], second, role)
         assert r.status_code == 201, r.text
     passed = r.json()
@@ -120,7 +128,7 @@ async def test_rejection_then_a_second_round_that_passes(client, db, world):
     assert [(a["round"], a["status"]) for a in rounds] == [(1, "rejected"), (2, "passed")]
 
     verified = (await client.get(f"{API}/acceptances/{second['id']}/verify", headers=staff)).json()
-    assert verified["valid"] and verified["record_intact"] and len(verified["signatures"]) == 4
+    assert verified["valid"] and verified["record_intact"] and len(verified["signatures"]) == 5
 
 
 async def test_editing_the_checklist_after_two_signatures_invalidates_both_and_tells_the_signers(client, db, world):
