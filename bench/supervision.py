@@ -26,9 +26,7 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -41,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from questionnaires import _recreate  # noqa: E402
 from registry_import import ledger  # noqa: E402
+from serving import ms, serve, wait_ready  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"file_p50_ms": 200.0, "batch_s": 3.0, "orders_p50_ms": 200.0}
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_supervision"
 PORT = 8766
@@ -50,10 +48,6 @@ UNITS = 2000
 PHOTOS = 3
 ESTATE_AT = (31.2304, 121.4737)
 
-
-def _ms(seconds: list[float], q: float) -> float:
-    ordered = sorted(seconds)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
 
 async def _world(session, supervisors: int):
@@ -161,7 +155,7 @@ async def _file_load(project_id, supervisors: list[tuple[str, list[str]]], secon
         await asyncio.gather(*(supervisor(c, token, photos) for token, photos in supervisors))
         elapsed = time.perf_counter() - started
     return {"reports": len(latencies), "failures": failures, "file_rps": round(len(latencies) / elapsed, 1),
-            "file_p50_ms": _ms(latencies, 0.5), "file_p99_ms": _ms(latencies, 0.99)}
+            "file_p50_ms": ms(latencies, 0.5), "file_p99_ms": ms(latencies, 0.99)}
 
 
 async def _orders(session, project, contractor_id, supervisor_id, count: int) -> int:
@@ -196,24 +190,6 @@ async def _orders(session, project, contractor_id, supervisor_id, count: int) ->
     return overdue
 
 
-def _serve(url: str) -> subprocess.Popen:
-    env = {**os.environ, "APP_DATABASE_URL": url, "APP_LOG_LEVEL": "WARNING", "APP_STORAGE_DIR": tempfile.mkdtemp()}
-    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "app", "serve", "--port", str(PORT),
-                             "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _wait_ready() -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}") as c:
-        for _ in range(200):
-            try:
-                if (await c.get("/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the service did not start")
-
-
 async def run(url: str, supervisors: int, seconds: float, orders: int) -> dict:
     os.environ["APP_DATABASE_URL"] = url
     await _recreate(url)
@@ -240,9 +216,9 @@ async def run(url: str, supervisors: int, seconds: float, orders: int) -> dict:
     async with sessions() as session, session.begin():
         await session.exec(text("ANALYZE"))
 
-    server = _serve(url)
+    server = serve(url, PORT)
     try:
-        await _wait_ready()
+        await wait_ready(PORT)
         # 2. filing, online then in offline batches
         load = await _file_load(project.id, phones, seconds)
         assert not load["failures"], load["failures"][:3]

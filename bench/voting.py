@@ -28,9 +28,7 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -43,16 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from questionnaires import _recreate  # noqa: E402
 from registry_import import ledger  # noqa: E402
+from serving import ms, serve, wait_ready  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"snapshot_s": 2.0, "results_p50_ms": 200.0}
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_voting"
 PORT = 8765
 
-
-def _ms(seconds: list[float], q: float) -> float:
-    ordered = sorted(seconds)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
 
 async def _estate(session, name: str, units: int):
@@ -159,12 +153,6 @@ async def _bulk_votes(session, ballot) -> int:
     return len(casts)
 
 
-def _serve(url: str) -> subprocess.Popen:
-    env = {**os.environ, "APP_DATABASE_URL": url, "APP_LOG_LEVEL": "WARNING", "APP_STORAGE_DIR": tempfile.mkdtemp()}
-    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "app", "serve", "--port", str(PORT),
-                             "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 async def _cast_load(ballot, voters: list[tuple[str, str]], seconds: float, concurrency: int) -> dict:
     motion_ids = [m["id"] for m in ballot["motions"]]
     queue = iter(voters)
@@ -190,19 +178,7 @@ async def _cast_load(ballot, voters: list[tuple[str, str]], seconds: float, conc
         await asyncio.gather(*(client(c) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return {"casts": len(latencies), "failures": failures, "cast_rps": round(len(latencies) / elapsed, 1),
-            "cast_p50_ms": _ms(latencies, 0.5), "cast_p99_ms": _ms(latencies, 0.99)}
-
-
-async def _wait_ready() -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}") as c:
-        for _ in range(200):
-            try:
-                if (await c.get("/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the service did not start")
+            "cast_p50_ms": ms(latencies, 0.5), "cast_p99_ms": ms(latencies, 0.99)}
 
 
 async def run(url: str, units: int, big: int, seconds: float, concurrency: int) -> dict:
@@ -256,9 +232,9 @@ async def run(url: str, units: int, big: int, seconds: float, concurrency: int) 
     admin_headers = {"Authorization": f"Bearer {create_access_token(admin.id, login.id)[0]}"}
 
     # 2. casting through the API
-    server = _serve(url)
+    server = serve(url, PORT)
     try:
-        await _wait_ready()
+        await wait_ready(PORT)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}") as c:
             public = (await c.get(f"/api/v1/ballots/{ballot.id}", headers=admin_headers)).json()
         load = await _cast_load(public, voters, seconds, concurrency)

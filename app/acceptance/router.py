@@ -1,9 +1,8 @@
 """Acceptance (API.md "Acceptance"): thin routes over ``service``."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.acceptance import documents, service
 from app.acceptance.deps import AcceptanceForManage, AcceptanceForRead
@@ -32,13 +31,12 @@ from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_NOT_USABLE
-from app.files.storage import Storage, get_storage
+from app.files.storage import StorageDep
 from app.projects import reads as projects
 from app.projects.errors import TRANSITION_NOT_ALLOWED
 from app.supervision.errors import NOT_A_CONTRACTOR
 
 router = APIRouter(tags=["acceptance"], responses=responses(*AUTHENTICATED, 422))
-StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 async def _one(session, a) -> AcceptancePublic:

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Response, UploadFile, status
+from fastapi import APIRouter, File, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
@@ -15,11 +15,10 @@ from app.files import service
 from app.files.errors import FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED, UPLOAD_QUOTA_EXCEEDED, UPLOAD_RATE_LIMITED
 from app.files.schemas import FilePublic
 from app.files.sniff import ALLOWED_TYPES
-from app.files.storage import Storage, get_storage
+from app.files.storage import StorageDep
 
 router = APIRouter(tags=["files"])
 
-StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 def _public(upload: service.Upload) -> FilePublic:

@@ -10,7 +10,9 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends
 
 from app.core.config import Settings, get_settings
 
@@ -156,3 +158,7 @@ def _default_storage() -> Storage:
 def get_storage() -> Storage:
     """Dependency: the configured storage (tests override it)."""
     return _default_storage()
+
+
+# A route's storage, as a parameter: ``storage: StorageDep``.
+StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -1,9 +1,8 @@
 """Design plans (API.md "Design plans"): thin routes over ``service`` and ``documents``."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
@@ -11,7 +10,7 @@ from app.core.errors import responses
 from app.core.pagination import Page, PageDep
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_NOT_USABLE
-from app.files.storage import Storage, get_storage
+from app.files.storage import StorageDep
 from app.plans import documents, service
 from app.plans.deps import OpinionForManage, PlanForCollect, PlanForManage, PlanForRead
 from app.plans.errors import (
@@ -54,7 +53,6 @@ from app.projects import reads as projects
 
 router = APIRouter(tags=["plans"], responses=responses(*AUTHENTICATED, 422))
 
-StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 async def _one(session, principal, plan: PlanVersion) -> PlanPublic:
