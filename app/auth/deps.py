@@ -1,9 +1,10 @@
 """Authentication dependencies: the bearer token becomes a ``Principal`` (or a 401)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,14 +25,33 @@ from app.core.security import AccessClaims, decode_access_token
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/wechat/login")
 
 
+def _caller(*columns: Any):
+    """The token's user (and ``columns``) joined to its login, which must be the user's and not revoked: a
+    logout or a detected refresh-token reuse revokes the login, and with it its access tokens. Built once,
+    with the ids as parameters: building the expression costs more than running it."""
+    return (
+        select(User, *columns)
+        .join(AuthSession, (AuthSession.id == bindparam("session_id")) & (AuthSession.user_id == User.id))
+        .where(User.id == bindparam("user_id"), AuthSession.revoked_at.is_(None))
+    )
+
+
+_LIVE_USER = _caller()
+# One row per assignment x approved binding (a handful): the caller in one round trip.
+_PRINCIPAL = (
+    _caller(RoleAssignment, UnitBinding.unit_id)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .outerjoin(UnitBinding, (UnitBinding.user_id == User.id) & (UnitBinding.status == BindingStatus.approved))
+)
+
+
+def _ids(claims: AccessClaims) -> dict[str, Any]:
+    return {"user_id": claims.user_id, "session_id": claims.session_id}
+
+
 async def _live_user(session: AsyncSession, claims: AccessClaims) -> User | None:
-    """The token's user while its login lives: a logout or a detected refresh-token reuse revokes the
-    login, and with it its access tokens."""
-    user = await session.get(User, claims.user_id)
-    login = await session.get(AuthSession, claims.session_id)
-    if user is None or login is None or login.user_id != user.id or login.revoked_at is not None:
-        return None
-    return user
+    """The token's user while its login lives."""
+    return (await session.exec(_LIVE_USER, params=_ids(claims))).first()
 
 
 async def _login_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
@@ -52,20 +72,17 @@ async def get_principal(
     if claims is None:
         expired = decode_access_token(credentials.credentials, allow_expired=True) is not None
         raise (TOKEN_EXPIRED if expired else TOKEN_INVALID)(headers={"WWW-Authenticate": "Bearer"})
-    user = await _live_user(session, claims)
-    if user is None:
+    # Read afresh on every request, so that a revoked login, a disabled account or a removed role stops
+    # working at once, on every instance.
+    rows = (await session.exec(_PRINCIPAL, params=_ids(claims))).all()
+    if not rows:
         raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
+    user = rows[0][0]
     if not user.is_active:
         raise ACCOUNT_DISABLED()
-    assignments = (await session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id))).all()
-    unit_ids = (
-        await session.exec(
-            select(UnitBinding.unit_id).where(
-                UnitBinding.user_id == user.id, UnitBinding.status == BindingStatus.approved
-            )
-        )
-    ).all()
-    return Principal(user=user, assignments=tuple(assignments), unit_ids=frozenset(unit_ids))
+    assignments = {a.id: a for _, a, _ in rows if a is not None}
+    unit_ids = frozenset(unit_id for _, _, unit_id in rows if unit_id is not None)
+    return Principal(user=user, assignments=tuple(assignments.values()), unit_ids=unit_ids)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
