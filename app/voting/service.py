@@ -254,6 +254,17 @@ async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_i
     return voters[0]
 
 
+async def _open_for_casting(session: AsyncSession, ballot: Ballot) -> Ballot:
+    """The ballot re-read under a shared lock (FOR KEY SHARE) held to the end of the cast's transaction,
+    and checked open. Casts share it; a close takes the row FOR UPDATE, so it waits for the casts under
+    way and counts them, and a cast that comes after the close finds the ballot closed."""
+    stmt = (select(Ballot).where(Ballot.id == ballot.id).with_for_update(read=True, key_share=True)
+            .execution_options(populate_existing=True))
+    ballot = (await session.exec(stmt)).one()
+    _check_open(ballot)
+    return ballot
+
+
 def _check_open(ballot: Ballot) -> None:
     if ballot.status == BallotStatus.draft:
         raise BALLOT_NOT_OPEN()
@@ -305,7 +316,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
 
 async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn) -> VotePublic:
     """An owner casts their voter's vote through their binding to the person on record."""
-    _check_open(ballot)
+    ballot = await _open_for_casting(session, ballot)
     voter = await _voter_of(session, p, ballot, data.voter_id)
     return await _record(session, p, ballot, voter, data.choices, CastChannel.self)
 
@@ -313,7 +324,7 @@ async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn
 async def proxy_cast(session: AsyncSession, p: Principal, ballot: Ballot, data: ProxyVoteIn) -> VotePublic:
     """A grid worker (or staff) enters a vote for its owners: a paper ballot or a written authorisation,
     with its photo. A grid worker may enter votes of units in their grid only."""
-    _check_open(ballot)
+    ballot = await _open_for_casting(session, ballot)
     voter = (await session.exec(select(BallotVoter).where(
         BallotVoter.id == data.voter_id, BallotVoter.ballot_id == ballot.id))).first()
     if voter is None:

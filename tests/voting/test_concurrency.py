@@ -62,3 +62,39 @@ async def test_fifty_concurrent_casts_count_once(live_app):
         choices = (await session.exec(select(func.count()).select_from(BallotChoice)
                                       .where(BallotChoice.ballot_id == ballot_id))).one()
     assert (casts, choices) == (1, 1)
+
+
+async def test_a_close_waits_for_a_cast_under_way_and_counts_it(live_app, monkeypatch):
+    """A cast that found the ballot open but has not stored its vote yet holds the close back: the result
+    the close keeps counts that vote (the cast shares a lock on the ballot row that the close takes
+    exclusively). Before, the close could count and commit in between, and the vote was missing."""
+    from app.voting import service
+
+    staff, (owner, _), project_id = await _setup()
+    now = clock.now()
+    checked, release = asyncio.Event(), asyncio.Event()
+    voter_of = service._voter_of
+
+    async def slow_voter_of(*args, **kwargs):
+        voter = await voter_of(*args, **kwargs)
+        checked.set()
+        await release.wait()
+        return voter
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        r = await c.post(f"{API}/projects/{project_id}/ballots", headers=staff, json={
+            "title": "表决", "rule": "simple_majority", "motions": [{"title": "同意"}],
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()})
+        ballot = (await c.post(f"{API}/ballots/{r.json()['id']}/open", headers=staff)).json()
+        monkeypatch.setattr(service, "_voter_of", slow_voter_of)
+        body = {"choices": [{"motion_id": ballot["motions"][0]["id"], "choice": "approve"}]}
+        cast = asyncio.create_task(c.post(f"{API}/ballots/{ballot['id']}/votes", headers=owner, json=body))
+        await asyncio.wait_for(checked.wait(), 10)
+        close = asyncio.create_task(c.post(f"{API}/ballots/{ballot['id']}/close", headers=staff))
+        await asyncio.sleep(0.5)
+        assert not close.done()  # waiting for the cast
+        release.set()
+        assert (await cast).status_code == 201
+        assert (await close).status_code == 200
+        results = (await c.get(f"{API}/ballots/{ballot['id']}/results", headers=staff)).json()
+    assert results["motions"][0]["participating"]["headcount"] == 1
