@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     # How long a write waits for a lock another transaction holds (SQLite's write lock, PostgreSQL row and
     # table locks) before the request answers 503 with Retry-After.
     db_lock_timeout_ms: int = Field(default=15_000, ge=1)
+    # Bounded waits on PostgreSQL, so that a database that is down or unreachable answers 503 with
+    # Retry-After instead of holding requests: opening a connection; any one statement (asyncpg's
+    # command_timeout, longer than the lock timeout so that a lock wait still ends as that 503); and a
+    # free connection in the pool.
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_command_timeout_seconds: float = Field(default=20.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A request that has not begun its response after this many seconds (not counting the time its body
+    # takes to arrive) is answered 503 with Retry-After and cancelled (app.core.deadline). A response
+    # already streaming (an XLSX export) is not cut off.
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
     import_max_bytes: int = 5 * 1024 * 1024
     # A ledger is one estate: a few thousand units. Larger files are split (and would hold SQLite's write
     # lock for a minute); an XLSX is refused before parsing when its parts unpack to more than this.
@@ -71,8 +82,9 @@ class Settings(BaseSettings):
 
     # Idempotency-Key: how long a stored response is replayed.
     idempotency_ttl_hours: int = 24
-    # Longer than any request may run: a retry takes over a key whose first request died after this.
-    idempotency_lease_seconds: int = 300
+    # Longer than any request may run (the request timeout cancels it before): a retry takes over a key
+    # whose first request died - or could not release the key because the database went away - after this.
+    idempotency_lease_seconds: int = 60
     # Largest request body of any kind; file and ledger routes apply their own smaller limits.
     request_max_bytes: int = 11 * 1024 * 1024
 
@@ -121,6 +133,10 @@ class Settings(BaseSettings):
                 raise ValueError("APP_WECHAT_APP_SECRET must be set in prod")
             if self.demo_clock:
                 raise ValueError("APP_DEMO_CLOCK cannot be enabled in prod")
+        if self.db_command_timeout_seconds * 1000 <= self.db_lock_timeout_ms:
+            raise ValueError("APP_DB_COMMAND_TIMEOUT_SECONDS must be longer than APP_DB_LOCK_TIMEOUT_MS")
+        if self.idempotency_lease_seconds <= self.request_timeout_seconds:
+            raise ValueError("APP_IDEMPOTENCY_LEASE_SECONDS must be longer than APP_REQUEST_TIMEOUT_SECONDS")
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("APP_S3_BUCKET is required when APP_STORAGE_BACKEND=s3")
         return self

@@ -119,8 +119,15 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None) -> AsyncEngine:
     """An engine whose writes wait at most ``lock_timeout_ms`` for a lock (default: the setting); past
-    it the database raises, and the request answers 503 with Retry-After (app.core.errors)."""
-    lock_timeout_ms = get_settings().db_lock_timeout_ms if lock_timeout_ms is None else lock_timeout_ms
+    it the database raises, and the request answers 503 with Retry-After (app.core.errors).
+
+    On PostgreSQL every other wait is bounded too (settings ``db_*_timeout_seconds``): opening a
+    connection, each statement, a free pooled connection. A database that stops or cannot be reached
+    therefore fails requests quickly (503, ``app.core.errors.is_unavailable``) instead of holding them.
+    Connections are checked before use (``pool_pre_ping``) and a disconnect invalidates the pool, so once
+    the database is back the next requests open fresh connections: no restart needed."""
+    settings = get_settings()
+    lock_timeout_ms = settings.db_lock_timeout_ms if lock_timeout_ms is None else lock_timeout_ms
     # hide_parameters: SQL errors would otherwise put names, notes and hashes into the logs.
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
@@ -130,7 +137,10 @@ def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None
         return engine
     return create_async_engine(
         url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
-        connect_args={"server_settings": {"lock_timeout": str(int(lock_timeout_ms))}},
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={"server_settings": {"lock_timeout": str(int(lock_timeout_ms))},
+                      "timeout": settings.db_connect_timeout_seconds,
+                      "command_timeout": settings.db_command_timeout_seconds},
     )
 
 
