@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from app import domains
 from app.core.config import get_settings
 from app.core.db import dispose_engine
+from app.core.deadline import RequestDeadlineMiddleware
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
@@ -63,7 +64,9 @@ def create_app() -> FastAPI:
         description="Resident participation backend for old-estate renovation. Errors: "
         '`{"error": {"code", "message", "details"}}`; messages zh-CN, English with `Accept-Language: en`. '
         "Each operation lists the error codes it can answer under their status; besides those, every "
-        "authenticated operation answers 403 `account_disabled` for a disabled account.",
+        "authenticated operation answers 403 `account_disabled` for a disabled account, and any operation "
+        "may answer 503 `service_unavailable` with `Retry-After` (seconds) when the database is busy or "
+        "unreachable or the request ran out of time: retry it then, with the same `Idempotency-Key`.",
         lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
         # The document is generated either way (export-openapi); serving it and the docs is a setting.
@@ -77,6 +80,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
+    app.add_middleware(RequestDeadlineMiddleware)  # the request timeout; 503 for a database gone away
     app.add_middleware(RequestContextMiddleware)  # outermost: every response, even a replay, gets its id
     app.include_router(ops_router)
     for router in domains.load():

@@ -6,6 +6,8 @@ domain defines its own in its ``errors.py`` (``define``), into the one ``CATALOG
 (``raise SOME_CODE(details=...)``). Routes list the codes they can answer in ``responses(...)``.
 """
 
+import errno
+import socket
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +21,9 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import accept_language_is_english, validation_message
+from app.core.logging import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,64 @@ def _is_busy(exc: BaseException) -> bool:
         "LockNotAvailableError", "DeadlockDetectedError", "TooManyConnectionsError", "QueryCanceledError"})
 
 
+# How long a client waits before retrying when the database cannot be reached (a restart, a failover) or
+# the request ran out of time.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+# Network failures reaching the database (or any backend): refused, reset, unreachable, timed out.
+_NETWORK_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE,
+                             errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.ENETUNREACH, errno.ENETDOWN,
+                             errno.ETIMEDOUT})
+# PostgreSQL's SQLSTATEs for a server going away: class 08 (connection exception: asyncpg's
+# ConnectionDoesNotExistError, ConnectionFailureError, ...) and the shutdowns of class 57 (AdminShutdownError
+# "terminating connection due to administrator command", CrashShutdownError, CannotConnectNowError "the
+# database system is shutting down" / "is starting up").
+_SHUTDOWN_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+# asyncpg's InterfaceError once the server closed the connection under it.
+_CLOSED_CONNECTION = ("connection is closed", "connection was closed", "underlying connection is closed")
+
+
+def _causes(exc: BaseException):
+    """The exception, then what it wraps: a DBAPIError's driver error, explicit causes (``raise ... from``)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 8 and all(current is not s for s in seen):
+        seen.append(current)
+        yield current
+        wrapped = getattr(current, "orig", None)
+        current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or went away mid-request: connection refused or reset, a connect
+    or statement timeout, the server shutting down or starting up, the connection closed under us.
+    Nothing is wrong with the request: retrying once the database is back will do (503).
+
+    Found by stopping PostgreSQL under load (bench/fault.py): a connection checked out of the pool once
+    the server is gone raises ``ConnectionRefusedError`` unwrapped (SQLAlchemy wraps only the driver's
+    own errors); a statement running when it stops ``DBAPIError`` <- ``ConnectionDoesNotExistError`` <-
+    ``AdminShutdownError``; the next statement or the commit of an open transaction ``InterfaceError``
+    ("connection is closed", "cannot call Transaction.commit(): the underlying connection is closed");
+    connecting during a shutdown ``DBAPIError`` <- ``CannotConnectNowError``."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    for cause in _causes(exc):
+        if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)):
+            return True
+        if isinstance(cause, OSError) and cause.errno in _NETWORK_ERRNOS:
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _SHUTDOWN_SQLSTATES):
+            return True
+        if type(cause).__name__ == "InterfaceError" and any(m in str(cause) for m in _CLOSED_CONNECTION):
+            return True
+    return False
+
+
+def unavailable_headers() -> dict[str, str]:
+    return {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
+
+
 def _is_refused_value(exc: DBAPIError) -> bool:
     """Values the database cannot store (NUL in text on PostgreSQL, numbers out of range): client errors."""
     cause = getattr(exc.orig, "__cause__", None) or exc.orig
@@ -222,7 +285,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if _is_busy(exc):
             return error_json(request, "service_unavailable", 503,
                               headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+        if is_unavailable(exc):
+            return _unavailable(request, exc)
         raise exc  # a real fault: the request middleware answers 500
+
+    # The driver's network errors reach us unwrapped (a refused connect, a connect or statement timeout).
+    @app.exception_handler(OSError)
+    async def _unreachable(request: Request, exc: OSError):
+        if is_unavailable(exc):
+            return _unavailable(request, exc)
+        raise exc  # a file the storage could not read, say: a real fault (500)
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeoutError):
@@ -230,3 +302,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # Unexpected exceptions are turned into a bare 500 by RequestContextMiddleware (app.core.observability),
     # which sits outside these handlers and so can still attach the request id.
+
+
+def _unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    return error_json(request, "service_unavailable", 503, {"reason": "database_unavailable"},
+                      unavailable_headers())

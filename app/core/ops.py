@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app.core.config import get_settings
 from app.core.db import get_engine
-from app.core.errors import NOT_FOUND, SERVICE_UNAVAILABLE, responses
+from app.core.errors import NOT_FOUND, SERVICE_UNAVAILABLE, responses, unavailable_headers
 from app.core.observability import metrics_payload
 
 router = APIRouter(tags=["operations"])
@@ -21,11 +21,14 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="readyz", responses=responses(503))
 async def readyz() -> dict[str, str]:
+    """200 while the database answers; 503 with Retry-After while it does not (down, restarting,
+    unreachable within the connect timeout, no pooled connection free), and 200 again once it is back:
+    the pool checks its connections before use, so no restart is needed."""
     try:
         async with get_engine().connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception:
-        raise SERVICE_UNAVAILABLE() from None
+        raise SERVICE_UNAVAILABLE(details={"database": "unavailable"}, headers=unavailable_headers()) from None
     return {"status": "ok", "database": "ok"}
 
 
