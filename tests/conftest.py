@@ -28,7 +28,7 @@ from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
-from app.core import clock, idempotency, throttle  # noqa: E402
+from app.core import audit, clock, idempotency, throttle  # noqa: E402
 from app.core import db as core_db  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
@@ -100,6 +100,7 @@ def app(db: AsyncSession, monkeypatch):
         # writes only, and the test's setup stays.
         async with db.begin_nested():
             yield db
+            await audit.append(db)  # where the request's own commit would chain its audit entries
 
     application.dependency_overrides[get_session] = _session
     return application

@@ -5,9 +5,14 @@ previous entry's hash and this entry's canonical content. The worker logs the ch
 minutes ("audit anchor"); ``verify`` can check such an anchor, which also catches removal of the newest
 entries by someone who rewinds the head row.
 
-``record`` appends in the caller's transaction. Appends serialise on the single ``audit_head`` row
-(``UPDATE ... RETURNING`` takes its row lock on PostgreSQL and the write lock on SQLite), so concurrent
-transactions still build one unbroken chain. ``verify`` walks the chain and names the first broken link.
+``record`` adds an entry to the caller's transaction; the entries are chained when that transaction
+commits (a ``before_commit`` hook): the single ``audit_head`` row is updated (``UPDATE ... RETURNING``
+takes its row lock on PostgreSQL, the write lock on SQLite), the entries get their seq and hashes, and
+the commit follows at once. Concurrent transactions still build one unbroken chain, and each holds the
+head only for its last few statements rather than from its first audited change to its end. An entry
+recorded in a savepoint that rolls back is dropped with it, like the change it describes. ``append``
+chains the pending entries at once (``verify`` and tests use it). ``verify`` walks the chain and names
+the first broken link.
 """
 
 import hashlib
@@ -18,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,15 +84,9 @@ async def record(
     after: dict[str, Any] | None = None,
     estate_id: uuid.UUID | None = None,
 ) -> AuditEntry:
-    """Append one entry. ``before``/``after`` are ``snapshot()``s (or plain dicts) of the object."""
-    conn = await session.connection()
-    head = (
-        await conn.execute(
-            text("UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash")
-        )
-    ).one()
+    """Add one entry, chained when the transaction commits (its ``seq`` and ``hash`` are set then).
+    ``before``/``after`` are ``snapshot()``s (or plain dicts) of the object."""
     entry = AuditEntry(
-        seq=head.last_seq,
         created_at=clock.now(),
         actor_id=actor_id,
         action=action,
@@ -96,14 +96,66 @@ async def record(
         before=_plain(before),
         after=_plain(after),
         request_id=request_id_var.get(),
-        prev_hash=head.last_hash,
+        prev_hash="",
         hash="",
     )
-    entry.hash = entry_hash(head.last_hash, entry)
-    await conn.execute(text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": entry.hash})
-    session.add(entry)
-    await session.flush()
+    sync = session.sync_session
+    sync.info.setdefault(_PENDING, []).append((sync.get_nested_transaction() or sync.get_transaction(), entry))
     return entry
+
+
+async def append(session: AsyncSession) -> None:
+    """Chain the entries recorded so far now instead of at commit."""
+    await session.run_sync(_append_pending)
+
+
+_PENDING = "audit_pending"
+
+
+def _append_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    conn = session.connection()
+    head = conn.execute(
+        text("UPDATE audit_head SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq, last_hash"),
+        {"n": len(pending)},
+    ).one()
+    seq, prev = head.last_seq - len(pending), head.last_hash
+    for _, entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.hash = prev = entry_hash(prev, entry)
+    conn.execute(text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": prev})
+    session.add_all([entry for _, entry in pending])
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release: its entries wait for the real commit
+        _append_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    """Entries recorded inside the transaction or savepoint that rolled back describe undone changes."""
+
+    def inside(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is rolled_back:
+                return True
+            transaction = transaction.parent
+        return False
+
+    if pending := session.info.get(_PENDING):
+        session.info[_PENDING] = [(t, entry) for t, entry in pending if not inside(t)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the session's transaction is over: nothing of it is pending
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -120,6 +172,7 @@ async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, st
     ``anchor`` is a (seq, hash) pair recorded earlier (the worker logs one regularly): the entry at that
     seq must still exist with that hash.
     """
+    await append(session)
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     anchored = anchor is None
     while True:

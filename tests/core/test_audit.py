@@ -2,7 +2,8 @@
 
 import asyncio
 
-from sqlalchemy import text
+from sqlalchemy import func, text
+from sqlmodel import select
 
 from app.__main__ import audit_verify
 from app.auth.roles import Role
@@ -11,11 +12,13 @@ from tests import factories
 
 
 async def _append(session, n: int, estate_id=None):
-    return [
+    entries = [
         await audit.record(session, actor_id=None, action="test.change", entity_type="thing", entity_id=i,
                            before={"v": i}, after={"v": i + 1, "名": "值"}, estate_id=estate_id)
         for i in range(n)
     ]
+    await audit.append(session)
+    return entries
 
 
 async def test_entries_chain_to_each_other(db):
@@ -144,3 +147,54 @@ async def test_anchor_job_logs_the_head(db, caplog):
         await audit.log_anchor(db)
     record = next(r for r in caplog.records if r.getMessage() == "audit anchor")
     assert (record.audit_seq, record.audit_hash) == (entries[0].seq, entries[0].hash)
+
+
+async def test_entries_are_chained_when_the_transaction_commits(live_app):
+    """An entry waits for its transaction's commit to take its place in the chain: the head row is held
+    for the commit's last statements only."""
+    from app.core.db import get_sessionmaker
+    from app.core.models import AuditEntry
+
+    async with get_sessionmaker()() as session, session.begin():
+        entry = await audit.record(session, actor_id=None, action="test.change", entity_type="thing", entity_id="c")
+        assert entry.seq is None and entry.hash == ""
+    assert entry.seq is not None and len(entry.hash) == 64
+    async with get_sessionmaker()() as session:
+        stored = await session.get(AuditEntry, entry.seq)
+        assert (stored.action, stored.hash) == ("test.change", entry.hash)
+        assert (await audit.verify(session)).ok
+
+
+async def test_an_entry_recorded_in_a_rolled_back_savepoint_is_dropped_with_it(db):
+    """The change it described was undone: the chain goes on from the entry before it."""
+    from app.core.models import AuditEntry
+
+    kept = await audit.record(db, actor_id=None, action="test.kept", entity_type="thing", entity_id=1)
+    try:
+        async with db.begin_nested():
+            undone = await audit.record(db, actor_id=None, action="test.undone", entity_type="thing", entity_id=2)
+            raise RuntimeError("the request failed")
+    except RuntimeError:
+        pass
+    after = await audit.record(db, actor_id=None, action="test.after", entity_type="thing", entity_id=3)
+    await audit.append(db)
+    assert undone.seq is None
+    assert after.seq == kept.seq + 1 and after.prev_hash == kept.hash
+    actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_type == "thing"))).all()
+    assert "test.undone" not in actions and {"test.kept", "test.after"} <= set(actions)
+    assert (await audit.verify(db)).ok
+
+
+async def test_a_failed_request_leaves_no_entry_and_a_good_one_does(client, db):
+    """Through the API: a made change is in the chain once its request returns; a refused one adds nothing."""
+    from app.core.models import AuditEntry
+
+    admin = await factories.user(db, (Role.admin, None))
+    headers = await factories.headers(db, admin)
+    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "street.create")
+    before = (await db.exec(count)).one()
+    street = {"district": "测试区", "name": "审计街道"}
+    assert (await client.post("/api/v1/streets", json=street, headers=headers)).status_code == 201
+    assert (await client.post("/api/v1/streets", json=street, headers=headers)).status_code == 409
+    assert (await db.exec(count)).one() == before + 1
+    assert (await audit.verify(db)).ok
