@@ -11,12 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
 from app.auth.models import (
     AuthSession,
+    BindingRelation,
     BindingStatus,
     RoleAssignment,
     UnitBinding,
     User,
 )
-from app.auth.principal import Principal
+from app.auth.principal import Binding, Principal
 from app.core.db import SessionDep
 from app.core.errors import NOT_AUTHENTICATED
 from app.core.idempotency import register_login_check
@@ -39,7 +40,7 @@ def _caller(*columns: Any):
 _LIVE_USER = _caller()
 # One row per assignment x approved binding (a handful): the caller in one round trip.
 _PRINCIPAL = (
-    _caller(RoleAssignment, UnitBinding.unit_id)
+    _caller(RoleAssignment, UnitBinding.unit_id, UnitBinding.person_id, UnitBinding.relation)
     .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
     .outerjoin(UnitBinding, (UnitBinding.user_id == User.id) & (UnitBinding.status == BindingStatus.approved))
 )
@@ -80,9 +81,11 @@ async def get_principal(
     user = rows[0][0]
     if not user.is_active:
         raise ACCOUNT_DISABLED()
-    assignments = {a.id: a for _, a, _ in rows if a is not None}
-    unit_ids = frozenset(unit_id for _, _, unit_id in rows if unit_id is not None)
-    return Principal(user=user, assignments=tuple(assignments.values()), unit_ids=unit_ids)
+    assignments = {a.id: a for _, a, *_ in rows if a is not None}
+    bindings = {Binding(unit_id, person_id, BindingRelation(relation))
+                for _, _, unit_id, person_id, relation in rows if unit_id is not None}
+    return Principal(user=user, assignments=tuple(assignments.values()),
+                     unit_ids=frozenset(b.unit_id for b in bindings), bindings=tuple(bindings))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

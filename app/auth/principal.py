@@ -2,10 +2,19 @@
 
 import uuid
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from app.auth.models import Role, RoleAssignment, User
+from app.auth.models import BindingRelation, Role, RoleAssignment, User
 
 STAFF_ROLES = frozenset({Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker})
+
+
+class Binding(NamedTuple):
+    """An approved binding of the caller's: the unit, the person on record it names (if any), the relation."""
+
+    unit_id: uuid.UUID
+    person_id: uuid.UUID | None
+    relation: BindingRelation
 
 
 @dataclass(frozen=True)
@@ -13,6 +22,17 @@ class Principal:
     user: User
     assignments: tuple[RoleAssignment, ...] = ()
     unit_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)  # approved bindings
+    bindings: tuple[Binding, ...] = ()  # the same bindings in full (from the request's principal)
+
+    @property
+    def unit_relations(self) -> dict[uuid.UUID, BindingRelation]:
+        """The units bound to, each with the relation bound in."""
+        return {b.unit_id: b.relation for b in self.bindings}
+
+    @property
+    def bound_persons(self) -> dict[uuid.UUID, BindingRelation]:
+        """The persons on record bound as (bindings that name one), with the relation."""
+        return {b.person_id: b.relation for b in self.bindings if b.person_id is not None}
 
     @property
     def id(self) -> uuid.UUID:

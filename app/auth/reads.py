@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.models import BindingRelation, BindingStatus, RoleAssignment, UnitBinding, User
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_relations", "binding_summary", "bound_as", "contacts", "bound_unit_ids", "display_names",
+__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_summary", "bound_as", "contacts", "bound_unit_ids", "display_names",
            "residents", "wechat_openids"]
 
 
@@ -107,25 +107,6 @@ async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) ->
     order = list(Role)
     return {i: ActorPublic(id=i, display_name=names[i], role=min(held[i], key=order.index) if held[i] else None)
             for i in names}
-
-
-async def binding_relations(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, BindingRelation]:
-    """The units the user is bound to (approved), each with the relation they are bound in."""
-    rows = await session.exec(
-        select(UnitBinding.unit_id, UnitBinding.relation)
-        .where(UnitBinding.user_id == user_id, UnitBinding.status == BindingStatus.approved)
-    )
-    return {unit_id: BindingRelation(relation) for unit_id, relation in rows.all()}
-
-
-async def bound_persons(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, BindingRelation]:
-    """The persons on record the user is bound as (approved bindings that name one), with the relation."""
-    rows = await session.exec(
-        select(UnitBinding.person_id, UnitBinding.relation)
-        .where(UnitBinding.user_id == user_id, UnitBinding.status == BindingStatus.approved,
-               UnitBinding.person_id.is_not(None))
-    )
-    return {person_id: BindingRelation(relation) for person_id, relation in rows.all()}
 
 
 def bound_unit_ids() -> Select:

@@ -273,7 +273,7 @@ class _Lookups:
         own = {i.unit_id for i in items if i.channel == Channel.self and i.unit_id in p.unit_ids}
         found.own_units = await registry.unit_refs(session, own)
         if own:
-            found.relations = await accounts.binding_relations(session, p.id)
+            found.relations = p.unit_relations
         proxied = {i.unit_id for i in items if i.channel == Channel.proxy}
         if proxied and p.roles & PROXY_ROLES:
             found.proxy_units = await registry.units_in_scope(session, p, proxied, "contact")
@@ -508,7 +508,7 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     if not p.unit_ids:
         return []
     units = await registry.unit_refs(session, p.unit_ids)
-    relations = await accounts.binding_relations(session, p.id)
+    relations = p.unit_relations
     candidates = (await session.exec(select(Questionnaire).where(
         Questionnaire.status == QuestionnaireStatus.published,
         Questionnaire.estate_id.in_({u.estate_id for u in units.values()}))

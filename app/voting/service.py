@@ -234,7 +234,7 @@ def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
 
 
 async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_id: uuid.UUID | None) -> BallotVoter:
-    persons = {person for person, relation in (await accounts.bound_persons(session, p.id)).items()
+    persons = {person for person, relation in p.bound_persons.items()
                if relation in OWNER_RELATIONS}
     if not persons:
         raise NOT_AN_OWNER()
@@ -338,7 +338,7 @@ async def proxy_cast(session: AsyncSession, p: Principal, ballot: Ballot, data: 
 
 async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[VotePublic]:
     """The current casts of the voters the caller may cast for."""
-    persons = list(await accounts.bound_persons(session, p.id))
+    persons = list(p.bound_persons)
     if not persons:
         return []
     casts = (await session.exec(select(BallotCast).join(
@@ -498,7 +498,7 @@ file_access.register_attachment_kind(EVIDENCE_KIND, _can_read_evidence)
 
 async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``)."""
-    persons = [person for person, relation in (await accounts.bound_persons(session, p.id)).items()
+    persons = [person for person, relation in p.bound_persons.items()
                if relation in OWNER_RELATIONS]
     if not persons:
         return []
