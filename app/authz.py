@@ -11,12 +11,18 @@ A loader fetches the object named by the path parameter with the condition in th
 outside the caller's *read* scope is simply not found (404), so ids of other estates leak nothing; an
 object the caller can read but not touch at the route's level answers 403.
 
+A condition is decorated with ``@condition``: what it builds depends only on the caller's scope (never on
+data, which the query reads when it runs), so the expression built once serves every request of that
+scope and level - building one costs more than running the query it goes into.
+
 Role checks that are not about one object (creating a street, reading the audit log) are dependencies
 too: ``Annotated[Principal, require_roles(Role.admin)]``.
 """
 
+import functools
 import inspect
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
@@ -36,6 +42,25 @@ M = TypeVar("M", bound=SQLModel)
 # A level is a domain's word for what the caller wants to do; "read" is the one every domain has.
 Level = str
 Condition = Callable[[Principal, Any], ColumnElement[bool]]
+
+
+def condition(build: Condition) -> Condition:
+    """``build`` memoised by the principal's ``scope_key`` and the level: the most recent 1,024 of each
+    condition, a few KB each, so a worker process holds at most a few MB per condition."""
+    built: OrderedDict[tuple, ColumnElement[bool]] = OrderedDict()
+
+    @functools.wraps(build)
+    def cached(p: Principal, level: Any = "read") -> ColumnElement[bool]:
+        key = (p.scope_key, level)
+        if key in built:
+            built.move_to_end(key)
+            return built[key]
+        built[key] = made = build(p, level)
+        if len(built) > 1024:
+            built.popitem(last=False)
+        return made
+
+    return cached
 
 
 def in_ids(column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:

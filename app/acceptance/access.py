@@ -16,11 +16,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.acceptance.models import Acceptance
 from app.auth.principal import Principal
+from app.authz import condition
 from app.projects import reads as projects
 
 AcceptanceLevel = Literal["read", "manage"]
 
 
+@condition
 def acceptance_condition(p: Principal, level: AcceptanceLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()

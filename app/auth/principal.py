@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from app.auth.models import BindingRelation, Role, RoleAssignment, User
@@ -23,6 +24,12 @@ class Principal:
     assignments: tuple[RoleAssignment, ...] = ()
     unit_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)  # approved bindings
     bindings: tuple[Binding, ...] = ()  # the same bindings in full (from the request's principal)
+
+    @cached_property
+    def scope_key(self) -> tuple:
+        """Everything about the caller that an access condition may read: the user, each assignment's role
+        and scope, the bound units and persons. Two principals with one key get the same conditions."""
+        return (self.user.id, frozenset((a.role, a.scope_id) for a in self.assignments), self.unit_ids, self.bindings)
 
     @property
     def unit_relations(self) -> dict[uuid.UUID, BindingRelation]:

@@ -17,17 +17,20 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
+from app.authz import condition
 from app.plans.models import PlanOpinion, PlanStatus, PlanVersion
 from app.projects import reads as projects
 
 PlanLevel = Literal["read", "manage", "collect"]
 
 
+@condition
 def plan_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, PlanVersion.project_id, PlanVersion.estate_id,
                                         PlanVersion.status != PlanStatus.draft)
 
 
+@condition
 def opinion_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.authz import condition
 from app.authz import in_ids as _in
 from app.projects.models import Project, ProjectOrganization, ProjectOrganizationRole
 from app.registry import reads as registry
@@ -41,6 +42,7 @@ def _linked(p: Principal, role: ProjectOrganizationRole | None = None) -> Column
     return Project.id.in_(links)
 
 
+@condition
 def project_condition(p: Principal, level: ProjectLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.authz import condition
 from app.authz import in_ids as _in
 from app.registry import hooks
 from app.registry.models import (
@@ -42,6 +43,7 @@ def _managed_community_ids(p: Principal):
     )
 
 
+@condition
 def street_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -52,6 +54,7 @@ def street_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
     return or_(own, Street.id.in_(select(Community.street_id).where(community_condition(p, level))))
 
 
+@condition
 def community_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -61,6 +64,7 @@ def community_condition(p: Principal, level: Level = "read") -> ColumnElement[bo
     return or_(managed, Community.id.in_(select(Estate.community_id).where(estate_condition(p, level))))
 
 
+@condition
 def estate_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -75,6 +79,7 @@ def estate_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
     return or_(managed, grid, committee, resident, *[Estate.id.in_(fn(p)) for fn in hooks.estate_readers()])
 
 
+@condition
 def building_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -90,6 +95,7 @@ def building_condition(p: Principal, level: Level = "read") -> ColumnElement[boo
     return or_(managed, grid, committee, resident, *others)
 
 
+@condition
 def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -103,6 +109,7 @@ def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     return or_(managed, grid, committee, _in(PropertyUnit.id, p.unit_ids))
 
 
+@condition
 def grid_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -113,6 +120,7 @@ def grid_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
 
 
 
+@condition
 def organization_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     """Staff pick organisations for projects, so they read them all; contractors read their own only.
 
@@ -123,6 +131,7 @@ def organization_condition(p: Principal, level: Level = "read") -> ColumnElement
     return _in(Organization.id, p.scope_ids(Role.contractor))
 
 
+@condition
 def import_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     """A ledger import is its estate's managers' business, to read as to make."""
     if p.is_admin:

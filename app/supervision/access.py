@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.authz import in_ids
+from app.authz import condition, in_ids
 from app.projects import reads as projects
 from app.registry import reads as registry
 from app.supervision.models import Feedback, Inspection, Rectification
@@ -36,6 +36,7 @@ def _oversee(p: Principal, project_id) -> ColumnElement[bool]:
     return or_(project_id.in_(projects.project_ids(p, "manage")), supervises(p, project_id))
 
 
+@condition
 def inspection_condition(p: Principal, level: InspectionLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -44,6 +45,7 @@ def inspection_condition(p: Principal, level: InspectionLevel = "read") -> Colum
     return Inspection.project_id.in_(projects.project_ids(p, "read"))
 
 
+@condition
 def order_condition(p: Principal, level: OrderLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
@@ -56,6 +58,7 @@ def order_condition(p: Principal, level: OrderLevel = "read") -> ColumnElement[b
     return Rectification.project_id.in_(projects.project_ids(p, "read"))
 
 
+@condition
 def feedback_condition(p: Principal, level: FeedbackLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()

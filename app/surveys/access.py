@@ -13,12 +13,14 @@ from typing import Literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
+from app.authz import condition
 from app.projects import reads as projects
 from app.surveys.models import Questionnaire, QuestionnaireStatus
 
 QuestionnaireLevel = Literal["read", "manage", "collect"]
 
 
+@condition
 def questionnaire_condition(p: Principal, level: QuestionnaireLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, Questionnaire.project_id, Questionnaire.estate_id,
                                         Questionnaire.status != QuestionnaireStatus.draft)

@@ -13,12 +13,14 @@ from typing import Literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
+from app.authz import condition
 from app.projects import reads as projects
 from app.voting.models import Ballot, BallotStatus
 
 BallotLevel = Literal["read", "manage", "collect"]
 
 
+@condition
 def ballot_condition(p: Principal, level: BallotLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, Ballot.project_id, Ballot.estate_id,
                                         Ballot.status != BallotStatus.draft)
