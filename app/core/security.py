@@ -4,7 +4,8 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
@@ -58,19 +59,27 @@ def decode_access_token(token: str, *, allow_expired: bool = False) -> AccessCla
     With ``allow_expired`` an expired but otherwise valid token is accepted too: to tell a client that
     refreshing will help (``token_expired``) rather than that it must log in again."""
     settings = get_settings()
+    claims = _verified(token, settings.jwt_secret, settings.jwt_algorithm)
+    if claims is None or (claims.expires_at <= clock.now() and not allow_expired):
+        return None
+    return claims
+
+
+@lru_cache(maxsize=8192)
+def _verified(token: str, secret: str, algorithm: str) -> AccessClaims | None:
+    """The claims of a token whose signature, type and fields check out, expiry aside (checked by the
+    caller against our clock, which tests can move, on every use). A token's signature never changes its
+    verdict under one key, so a client's next requests with the same token skip the verification."""
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=[settings.jwt_algorithm],
-            # Expiry is checked below against our clock (which tests can move), not jose's wall clock.
+            secret,
+            algorithms=[algorithm],
             options={"verify_exp": False, "verify_iat": False, "require_sub": True, "require_jti": True},
         )
         if claims.get("typ") != "access" or "exp" not in claims:
             return None
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), clock.now().tzinfo)
-        if expires_at <= clock.now() and not allow_expired:
-            return None
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), uuid.UUID(claims["jti"]), expires_at)
     # An expiry far outside the calendar (exp=1e20) overflows datetime: as undecodable as any forgery.
     except (JWTError, KeyError, ValueError, TypeError, OverflowError, OSError):
