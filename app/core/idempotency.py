@@ -28,7 +28,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -220,15 +220,16 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
     now = clock.now()
     lease = now + timedelta(seconds=settings.idempotency_lease_seconds)
     expires = now + timedelta(hours=settings.idempotency_ttl_hours)
-    try:
-        async with session_scope() as session:
-            async with session.begin_nested():
-                session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fp, created_at=now,
-                                              expires_at=expires, locked_until=lease))
-                await session.flush()
+    record = IdempotencyRecord(user_id=user_id, key=key, fingerprint=fp, created_at=now, expires_at=expires,
+                               locked_until=lease)
+    async with session_scope() as session:
+        conn = await session.connection()
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        # One statement, no savepoint: the key is ours if the row went in.
+        taken = await conn.execute(insert(IdempotencyRecord).values(**record.model_dump())
+                                   .on_conflict_do_nothing().returning(IdempotencyRecord.id))
+        if taken.first() is not None:
             return lease
-    except IntegrityError:
-        pass
     async with session_scope() as session:
         existing = (await session.exec(select(IdempotencyRecord).where(*_record_filter(user_id, key)))).first()
         if existing is None:
