@@ -75,11 +75,11 @@ async def me(session: AsyncSession, principal: Principal) -> MePublic:
     bindings = await my_bindings(session, user.id)
     assignments = sorted(principal.assignments, key=lambda a: (list(Role).index(a.role), str(a.scope_id)))
     roles = [RoleScopePublic(**a.model_dump(exclude={"id"})) for a in await _assignments_public(session, assignments)]
-    names = await scope_names(session, [(ScopeType.unit, b.unit_id) for b in bindings])
-    # Residents are not assigned: each approved binding is a resident role scoped to its unit.
+    # Residents are not assigned: each approved binding is a resident role scoped to its unit, named as
+    # the unit scope is named (estate and unit), from the labels the bindings already carry.
     roles += [
         RoleScopePublic(role=Role.resident, scope_type=ScopeType.unit, scope_id=b.unit_id,
-                        scope_name=names.get((ScopeType.unit, b.unit_id)))
+                        scope_name=f"{b.estate_name}{b.unit_label}")
         for b in bindings
         if b.status == BindingStatus.approved
     ]
