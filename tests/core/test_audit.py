@@ -198,3 +198,35 @@ async def test_a_failed_request_leaves_no_entry_and_a_good_one_does(client, db):
     assert (await client.post("/api/v1/streets", json=street, headers=headers)).status_code == 409
     assert (await db.exec(count)).one() == before + 1
     assert (await audit.verify(db)).ok
+
+
+class _Interleaved:
+    """A session through which ``verify`` reads, with a live writer committing entries right after the
+    first read: what a running system does while an auditor checks it."""
+
+    def __init__(self, session, writer):
+        self._session, self._writer, self._done = session, writer, False
+
+    async def exec(self, statement):
+        result = await self._session.exec(statement)
+        if not self._done:
+            self._done = True
+            await self._writer()
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+
+async def test_verify_under_live_writes_walks_on_to_the_new_entries(live_app):
+    """Entries committed while verify walks move the head on: they are checked too, not reported missing."""
+    from app.core.db import get_sessionmaker
+
+    async def writer():
+        async with get_sessionmaker()() as other, other.begin():
+            await _append(other, 2)
+
+    async with get_sessionmaker()() as session:
+        before = (await audit.verify(session)).checked
+        result = await audit.verify(_Interleaved(session, writer))
+    assert result.ok and result.checked == before + 2
