@@ -194,10 +194,11 @@ async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, st
         if len(rows) == batch:
             continue
         # The end of the entries: the head must name the last one. Entries committed by live writers since
-        # the walk began move the head on; walk on to them rather than report them missing.
+        # the walk began move the head on: walk on to them (while there are any) rather than report them
+        # missing.
         conn = await session.connection()
         head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
-        if head.last_seq <= checked:
+        if head.last_seq <= checked or not rows:
             break
     if not anchored:
         return VerifyResult(False, checked, anchor[0], "anchor_missing")
