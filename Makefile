@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run serve migrate seed test openapi check-openapi lint clean
+.PHONY: install run serve migrate seed test openapi check-openapi lint clean bench soak fault wrk
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -30,6 +30,24 @@ run: seed
 ## Install and run the tests (SQLite; set APP_TEST_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Benchmarks on the PostgreSQL at 127.0.0.1:5432 (their own databases, dropped and re-created): the
+## service against the floor app under wrk, then voting and questionnaires at city scale. Each writes its
+## section of bench/results.md; the run exits non-zero when a target was missed.
+bench: install wrk
+	status=0; for b in compare voting questionnaires; do $(BIN)/python bench/$$b.py || status=1; done; exit $$status
+
+## Ten minutes of mixed traffic with the worker running (bench/results.md, section soak)
+soak: install
+	$(BIN)/python bench/soak.py
+
+## PostgreSQL stopped under load, on a private cluster of its own (bench/results.md, section fault)
+fault: install
+	$(BIN)/python bench/fault.py
+
+wrk:
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || sudo apt-get install -y -q wrk >/dev/null \
+		|| { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
 
 openapi: install
 	$(BIN)/python -m app export-openapi
