@@ -290,20 +290,20 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
     conn = await session.connection()
     cast_id = uuid.uuid4()
     now = clock.now()
+    if current is not None:
+        await conn.execute(delete(BallotChoice).where(BallotChoice.cast_id == current.id))
+        await conn.execute(update(BallotCast).where(BallotCast.id == current.id).values(is_current=False))
     try:
-        async with session.begin_nested():
-            if current is not None:
-                await conn.execute(delete(BallotChoice).where(BallotChoice.cast_id == current.id))
-                await conn.execute(update(BallotCast).where(BallotCast.id == current.id).values(is_current=False))
-            await conn.execute(insert(BallotCast).values(
-                id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
-                receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[str(f) for f in evidence_file_ids],
-                is_current=True, created_at=now))
-            await conn.execute(insert(BallotChoice), [
-                {"id": uuid.uuid4(), "cast_id": cast_id, "ballot_id": ballot.id, "motion_id": c.motion_id,
-                 "choice": c.choice, "area_centi": voter.area_centi} for c in choices])
+        await conn.execute(insert(BallotCast).values(
+            id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
+            receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[str(f) for f in evidence_file_ids],
+            is_current=True, created_at=now))
     except IntegrityError:  # another device of the household (or a grid worker) cast it at the same moment
+        # No savepoint is needed to carry on: the request ends here, and its transaction is rolled back.
         raise ALREADY_VOTED() from None
+    await conn.execute(insert(BallotChoice), [
+        {"id": uuid.uuid4(), "cast_id": cast_id, "ballot_id": ballot.id, "motion_id": c.motion_id,
+         "choice": c.choice, "area_centi": voter.area_centi} for c in choices])
     if evidence_file_ids:
         await files.attach(session, p, list(evidence_file_ids), EVIDENCE_KIND, cast_id)
     await audit.record(session, actor_id=p.id, action="ballot.cast", entity_type="ballot", entity_id=ballot.id,
