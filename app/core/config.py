@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # takes to arrive) is answered 503 with Retry-After and cancelled (app.core.deadline). A response
     # already streaming (an XLSX export) is not cut off.
     request_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The same for the routes registered as exports (app.core.deadline.allow_longer): a workbook of
+    # 100,000 questionnaire responses is built in about half a minute before its first byte.
+    export_timeout_seconds: float = Field(default=300.0, gt=0)
     import_max_bytes: int = 5 * 1024 * 1024
     # A ledger is one estate: a few thousand units. Larger files are split (and would hold SQLite's write
     # lock for a minute); an XLSX is refused before parsing when its parts unpack to more than this.

@@ -9,6 +9,9 @@ its body does not count: a slow upload from a phone is not the server hanging. A
 The application runs in a task of its own, so the 503 goes out on time even when the cancelled work takes
 a while to clean up (closing a connection to a database that does not answer).
 
+Exports that build a large file before their first byte register their paths with ``allow_longer``: they
+get ``export_timeout_seconds`` instead.
+
 Errors the exception handlers never see - the database failing inside a middleware, such as the
 idempotency middleware recording a key - are answered 503 here too when they mean the database cannot be
 reached (``app.core.errors.is_unavailable``) rather than the bare 500 of ``RequestContextMiddleware``.
@@ -27,6 +30,21 @@ from app.core.logging import get_logger
 log = get_logger(__name__)
 
 
+_LONGER: set[tuple[str, str]] = set()  # (method, path suffix)
+
+
+def allow_longer(method: str, path_suffix: str) -> None:
+    """Requests of ``method`` whose path ends with ``path_suffix`` get the export timeout."""
+    _LONGER.add((method, path_suffix))
+
+
+def _timeout(scope: Scope) -> float:
+    settings = get_settings()
+    if any(scope["method"] == m and scope["path"].endswith(suffix) for m, suffix in _LONGER):
+        return settings.export_timeout_seconds
+    return settings.request_timeout_seconds
+
+
 class RequestDeadlineMiddleware:
     def __init__(self, app: ASGIApp, seconds: float | None = None):
         self.app = app
@@ -36,7 +54,7 @@ class RequestDeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seconds = self.seconds if self.seconds is not None else get_settings().request_timeout_seconds
+        seconds = self.seconds if self.seconds is not None else _timeout(scope)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         body_done = False

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
+from app.core.deadline import allow_longer
 from app.core.errors import NotFound, responses
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.files.errors import FILE_NOT_USABLE
@@ -178,6 +179,9 @@ async def questionnaire_non_respondents(questionnaire: QuestionnaireForCollect, 
     """The units that have not answered, in building and room order: the grid worker's door-knocking list
     (their own grid's units only)."""
     return await results.non_respondents(session, principal, questionnaire, grid_id)
+
+
+allow_longer("GET", "/export")  # the workbook is built before its first byte (app.core.deadline)
 
 
 @router.get("/questionnaires/{questionnaire_id}/export", response_class=StreamingResponse,

@@ -190,6 +190,30 @@ async def test_a_request_past_the_timeout_answers_503_at_once_and_is_cancelled(a
     assert elapsed < seconds + 0.5 + 1.5
 
 
+async def test_a_registered_export_gets_the_longer_timeout(app, short_timeout, monkeypatch):
+    """An export builds its whole file before its first byte (100,000 questionnaire responses: about half a
+    minute): its path is registered for the export timeout, and only its path."""
+    from app.core import deadline
+
+    monkeypatch.setattr(deadline, "_LONGER", {("GET", "/probe/export")})
+
+    @app.get("/probe/export")
+    async def probe_export():
+        await asyncio.sleep(seconds * 2)
+        return {"ok": True}
+
+    @app.get("/probe/report")
+    async def probe_report():
+        await asyncio.sleep(seconds * 2)
+        return {"ok": True}
+
+    seconds = await short_timeout()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        assert (await c.get("/probe/export")).status_code == 200
+        _assert_unavailable(await c.get("/probe/report"))
+    assert get_settings().export_timeout_seconds > get_settings().request_timeout_seconds
+
+
 async def test_a_streaming_response_that_began_is_not_cut_off(app, short_timeout):
     """An XLSX export starts its response in time and may stream for longer than the timeout."""
 
