@@ -45,8 +45,9 @@ Condition = Callable[[Principal, Any], ColumnElement[bool]]
 
 
 def condition(build: Condition) -> Condition:
-    """``build`` memoised by the principal's ``scope_key`` and the level: the most recent 1,024 of each
-    condition, a few KB each, so a worker process holds at most a few MB per condition."""
+    """``build`` memoised by the principal's ``scope_key`` and the level: the most recent 256 of each
+    condition (a few KB each: about 1 MB a condition in a worker process, a bound the soak test checks).
+    A resident's burst of requests (the home screen's four) builds each condition once."""
     built: OrderedDict[tuple, ColumnElement[bool]] = OrderedDict()
 
     @functools.wraps(build)
@@ -56,7 +57,7 @@ def condition(build: Condition) -> Condition:
             built.move_to_end(key)
             return built[key]
         built[key] = made = build(p, level)
-        if len(built) > 1024:
+        if len(built) > 256:
             built.popitem(last=False)
         return made
 

@@ -65,7 +65,7 @@ def decode_access_token(token: str, *, allow_expired: bool = False) -> AccessCla
     return claims
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)  # about 1 KB each
 def _verified(token: str, secret: str, algorithm: str) -> AccessClaims | None:
     """The claims of a token whose signature, type and fields check out, expiry aside (checked by the
     caller against our clock, which tests can move, on every use). A token's signature never changes its
