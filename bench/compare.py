@@ -251,7 +251,8 @@ def table(rows: list[dict], data: dict, seconds: float, connections: int) -> str
         f"workers each, wrk with 2 threads and {connections} keep-alive connections for {seconds:g} s per run "
         "after a 3 s warm-up, on the same cores as the servers. District: 50 estates, 50,000 units; "
         f"ballot of {data['voters']:,} voters; grid of {data['grid_units']:,} units ({data['roster_pages']} pages). "
-        f"Built in {data['built_s']} s.", "",
+        f"Built in {data['built_s']} s." + (f" Casting: {data['casts_stored']} (the rest were on their way when "
+                                            "wrk stopped counting)." if "casts_stored" in data else ""), "",
         "| scenario | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p50 ms | ratio | target | met |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
@@ -295,8 +296,11 @@ async def run(url: str, seconds: float, connections: int, only: set[str] | None)
                 stored = await _casts_stored(url, data["ballot_id"])
                 if measured["requests"] > data["voters"]:
                     failed.append(f"cast: {measured['requests']} requests for {data['voters']} voters (recasts)")
-                if stored != measured["requests"] - measured["non2xx"]:
-                    failed.append(f"cast: {stored} casts stored for {measured['requests']} answered")
+                # wrk stops counting at the deadline: up to one request per connection was still on its way.
+                answered = measured["requests"] - measured["non2xx"]
+                if not answered <= stored <= answered + connections:
+                    failed.append(f"cast: {stored} casts stored for {answered} answered")
+                data["casts_stored"] = f"{stored:,} casts stored for {answered:,} answered"
     finally:
         _stop(service)
         _stop(floor)
