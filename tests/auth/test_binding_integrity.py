@@ -168,7 +168,8 @@ async def test_a_phone_swap_then_wechat_login_binds_nobody(client, db, tree):
     assert r.status_code == 403 and r.json()["error"]["code"] == "binding_self_benefit"
     # The record's correction is audited with before and after.
     entry = (await db.exec(select(AuditEntry).where(AuditEntry.action == "unit.update",
-                                                    AuditEntry.entity_id == str(tree.unit.id)))).all()[-1]
+                                                    AuditEntry.entity_id == str(tree.unit.id))
+                           .order_by(AuditEntry.seq))).all()[-1]
     assert entry.before["occupants"] != entry.after["occupants"]
 
 
@@ -183,7 +184,8 @@ async def test_wrong_codes_are_throttled_per_account_and_audited(client, db, tre
     assert blocked.status_code == 429 and blocked.json()["error"]["code"] == "invite_code_throttled"
     assert 0 < int(blocked.headers["retry-after"]) <= 3600
     refused = (await db.exec(select(AuditEntry).where(AuditEntry.action == "binding.code_refused",
-                                                      AuditEntry.entity_id == guesser["user"]["id"]))).all()
+                                                      AuditEntry.entity_id == guesser["user"]["id"])
+                             .order_by(AuditEntry.seq))).all()
     assert len(refused) == 11 and refused[-1].after["reason"] == "throttled"
     # Another account is not held back by this one's guesses (its source allows more).
     other = await wechat_login(client, "integrity-other")

@@ -178,7 +178,8 @@ async def test_progress_reports_history_and_weighted_total(client, db, world):
     assert [p["percent"] for p in r.json()["items"]] == [50] and r.json()["next_cursor"] is None
 
     audited = (await db.exec(select(AuditEntry).where(AuditEntry.action == "project.item.progress",
-                                                      AuditEntry.entity_id == str(roof)))).all()
+                                                      AuditEntry.entity_id == str(roof))
+                             .order_by(AuditEntry.seq))).all()
     assert [(e.before["progress_percent"], e.after["progress_percent"]) for e in audited] == [(0, 20), (20, 50)]
 
     # Outside construction a report is refused.
