@@ -359,8 +359,7 @@ class _CuttableProxy:
         await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
 
 
-@pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"), reason="PostgreSQL: the connection is over TCP")
-async def test_postgresql_going_away_mid_request_then_coming_back(live_database_url, monkeypatch):
+async def _postgresql_going_away_mid_request_then_coming_back(live_database_url, monkeypatch):
     """Through a proxy to the live test database: a statement running when the connection drops answers
     503, the pooled connections are dead while it is down (503, /readyz 503), and once it is back the
     very next requests succeed - the pool recovers by itself."""
@@ -423,3 +422,7 @@ def test_settings_refuse_a_statement_timeout_shorter_than_the_lock_timeout_or_a_
         Settings(_env_file=None, db_lock_timeout_ms=20_000, db_command_timeout_seconds=10)
     with pytest.raises(ValidationError, match="APP_IDEMPOTENCY_LEASE_SECONDS"):
         Settings(_env_file=None, request_timeout_seconds=60, idempotency_lease_seconds=60)
+
+
+if TEST_DATABASE_URL.startswith("postgresql"):  # the connection is over TCP (SQLite has none to cut)
+    test_postgresql_going_away_mid_request_then_coming_back = _postgresql_going_away_mid_request_then_coming_back
