@@ -42,7 +42,7 @@ os.environ.setdefault("APP_ACCESS_TOKEN_TTL_SECONDS", str(6 * 3600))  # the toke
 
 from questionnaires import _recreate  # noqa: E402
 from report import write_section  # noqa: E402
-from serving import ROOT, serve, wait_ready  # noqa: E402
+from serving import ROOT, serve, stop, wait_ready  # noqa: E402
 from voting import _ballot, _estate, _owners_with_accounts, _voters_and_tokens  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_district"
@@ -188,15 +188,7 @@ async def _roster_pages(grid_id: uuid.UUID, token: str) -> list[str]:
                 if cursor is None:
                     return pages
     finally:
-        _stop(server)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        stop(server)
 
 
 def wrk(port: int, requests: Path, seconds: float, connections: int) -> dict:
@@ -214,17 +206,6 @@ def serve_floor(url: str) -> subprocess.Popen:
                              "--app-dir", str(BENCH), "--port", str(FLOOR_PORT), "--workers", "2",
                              "--log-level", "warning", "--no-access-log"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _wait_floor() -> None:
-    async with httpx.AsyncClient() as c:
-        for _ in range(200):
-            try:
-                await c.get(f"http://127.0.0.1:{FLOOR_PORT}/docs")
-                return
-            except httpx.HTTPError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError("the floor did not start")
 
 
 async def _casts_stored(url: str, ballot_id: str) -> int:
@@ -273,7 +254,7 @@ async def run(url: str, seconds: float, connections: int, only: set[str] | None)
     rows, failed = [], []
     try:
         await wait_ready(SERVICE_PORT)
-        await _wait_floor()
+        await wait_ready(FLOOR_PORT, "/docs")
         floors = {}
         for scenario in SCENARIOS:
             if only and scenario.name not in only:
@@ -302,8 +283,8 @@ async def run(url: str, seconds: float, connections: int, only: set[str] | None)
                     failed.append(f"cast: {stored} casts stored for {answered} answered")
                 data["casts_stored"] = f"{stored:,} casts stored for {answered:,} answered"
     finally:
-        _stop(service)
-        _stop(floor)
+        stop(service)
+        stop(floor)
     write_section("floor", table(rows, data, seconds, connections) + (
         "\n\nFailures: " + "; ".join(failed) if failed else ""))
     missed = [r["scenario"].name for r in rows if not r["met"]]

@@ -25,13 +25,25 @@ def serve(url: str, port: int) -> subprocess.Popen:
                              "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def wait_ready(port: int) -> None:
+async def wait_ready(port: int, path: str = "/readyz") -> None:
+    """Until ``path`` answers 200 (the service's readiness; another app's page of its own)."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
         for _ in range(200):
             try:
-                if (await c.get("/readyz")).status_code == 200:
+                if (await c.get(path)).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.1)
-    raise RuntimeError("the service did not start")
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate a server started here, killing it if it does not exit in 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

@@ -63,7 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from questionnaires import _recreate  # noqa: E402
 from report import write_section  # noqa: E402
-from serving import ROOT, ms, serve, wait_ready  # noqa: E402
+from serving import ROOT, ms, serve, stop, wait_ready  # noqa: E402
 from voting import _ballot, _estate, _owners_with_accounts, _voters_and_tokens  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_soak"
@@ -136,19 +136,9 @@ def _uvicorn_workers(parent: int) -> list[int]:
     return sorted(found)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 def _stop_all() -> None:
     for process in reversed(STARTED):
-        _stop(process)
+        stop(process)
     for pid in WORKER_PIDS:  # left behind only if the service itself had to be killed
         if _rss_mb(pid) is not None:
             try:
