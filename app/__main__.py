@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.core.logging import configure_logging
         from app.notifications.worker import main as worker_main
 
-        domains.load()  # every domain's scheduled jobs and hooks
+        domains.install()  # every domain's scheduled jobs, guards, reactions and hooks
         configure_logging(get_settings().log_level)
         asyncio.run(worker_main())
     elif args.command == "export-openapi":

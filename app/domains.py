@@ -1,38 +1,72 @@
-"""The composition root: which domain packages make up the application, and loading them.
+"""The composition root: the domains that make up the application, and installing what they declare.
 
-Each domain registers what it adds to the shared machinery from its own modules, at import: error codes
-(``errors.py``), lifecycle guards and reactions, scope kinds for role assignment (``scopes.py``), file
-attachment kinds, scheduled jobs (``tasks.py``). ``load`` imports every domain's modules of those
-conventional names that exist, so the API and the worker see the same registrations whichever process
-imports them first. Adding a domain is adding its name here.
+Each domain declares its routes, error codes and contributions in its ``manifest.py``
+(``app.core.manifest``). ``MANIFESTS`` lists them in layer order (README, "Layers"); ``install`` puts each
+contribution into its extension point through ``EXTENSION_POINTS``, the one map of contribution type to
+the function that installs it. The API (``app.main``) and the worker (``python -m app worker``) both
+install, so they see the same guards, reactions, jobs and hooks. Adding a domain is adding its manifest
+here.
 """
 
-from importlib import import_module
-from importlib.util import find_spec
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter
 
-# In layer order (README, "Layout"): a domain may read those before it, never those after.
-DOMAINS: tuple[str, ...] = ("auth", "registry", "files", "notifications", "audit", "projects", "surveys", "plans",
-                             "voting", "supervision", "acceptance")
+from app.acceptance.manifest import MANIFEST as ACCEPTANCE
+from app.audit.manifest import MANIFEST as AUDIT
+from app.auth import residence, scopes
+from app.auth.manifest import MANIFEST as AUTH
+from app.core import idempotency, jobs
+from app.core.manifest import MANIFEST as CORE
+from app.core.manifest import Manifest
+from app.files import access as file_access
+from app.files.manifest import MANIFEST as FILES
+from app.notifications.manifest import MANIFEST as NOTIFICATIONS
+from app.plans.manifest import MANIFEST as PLANS
+from app.projects import lifecycle
+from app.projects.manifest import MANIFEST as PROJECTS
+from app.registry import hooks as registry_hooks
+from app.registry.manifest import MANIFEST as REGISTRY
+from app.residency import todo
+from app.residency.manifest import MANIFEST as RESIDENCY
+from app.supervision.manifest import MANIFEST as SUPERVISION
+from app.surveys.manifest import MANIFEST as SURVEYS
+from app.voting.manifest import MANIFEST as VOTING
+from app.wechat.manifest import MANIFEST as WECHAT
 
-# The modules a domain may have that register something at import, besides what its router imports.
-HOOK_MODULES: tuple[str, ...] = ("router", "scopes", "guards", "reactions", "tasks")
+# In layer order: a domain may read those before it, never those after.
+MANIFESTS: tuple[Manifest, ...] = (
+    CORE, WECHAT, AUTH, REGISTRY, FILES, NOTIFICATIONS, AUDIT, RESIDENCY, PROJECTS,
+    SURVEYS, PLANS, VOTING, SUPERVISION, ACCEPTANCE,
+)
+
+# Every extension point of the application: the type a domain declares, and where it is installed.
+EXTENSION_POINTS: dict[type, Callable[[Any], Any]] = {
+    jobs.Job: jobs.install,
+    idempotency.LoginCheck: idempotency.install_login_check,
+    residence.ApprovedBindings: residence.provide,
+    scopes.ScopeKind: scopes.install,
+    registry_hooks.OnPersonsRemoved: registry_hooks.install_persons_removed,
+    registry_hooks.EstateReaders: registry_hooks.install_estate_readers,
+    file_access.AttachmentKind: file_access.install,
+    todo.TaskSource: todo.install,
+    lifecycle.Guard: lifecycle.registry.register,
+    lifecycle.OnEnter: lifecycle.reactions.register,
+}
 
 
-def _modules(domain: str):
-    for hook in HOOK_MODULES:
-        name = f"app.{domain}.{hook}"
-        if find_spec(name) is not None:
-            yield import_module(name)
+def install(manifests: tuple[Manifest, ...] = MANIFESTS) -> None:
+    """Install every contribution of ``manifests``, in order. Installing the same values again changes
+    nothing; a value no extension point takes is refused (TypeError)."""
+    for manifest in manifests:
+        for contribution in manifest.contributions:
+            installer = EXTENSION_POINTS.get(type(contribution))
+            if installer is None:
+                raise TypeError(f"{manifest.name}: no extension point takes a {type(contribution).__name__}")
+            installer(contribution)
 
 
-def load() -> list[APIRouter]:
-    """Import every domain's hook modules (and core's own jobs); the domains' API routers in order."""
-    import_module("app.core.tasks")
-    routers = []
-    for domain in DOMAINS:
-        for module in _modules(domain):
-            if module.__name__.endswith(".router"):
-                routers.append(module.router)
-    return routers
+def routers(manifests: tuple[Manifest, ...] = MANIFESTS) -> list[APIRouter]:
+    """The API routers, in layer order."""
+    return [m.router for m in manifests if m.router is not None]

@@ -83,7 +83,8 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestDeadlineMiddleware)  # the request timeout; 503 for a database gone away
     app.add_middleware(RequestContextMiddleware)  # outermost: every response, even a replay, gets its id
     app.include_router(ops_router)
-    for router in domains.load():
+    domains.install()
+    for router in domains.routers():
         app.include_router(router, prefix=API_PREFIX)
     if settings.demo_clock:  # `make run` only; refused in prod, absent from the committed document
         from app.demo.router import router as demo_router

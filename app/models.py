@@ -8,6 +8,7 @@ from app.notifications import models as notifications_models  # noqa: F401
 from app.plans import models as plans_models  # noqa: F401
 from app.projects import models as projects_models  # noqa: F401
 from app.registry import models as registry_models  # noqa: F401
+from app.residency import models as residency_models  # noqa: F401
 from app.supervision import models as supervision_models  # noqa: F401
 from app.surveys import models as surveys_models  # noqa: F401
 from app.voting import models as voting_models  # noqa: F401

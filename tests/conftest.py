@@ -28,6 +28,7 @@ from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
+from app import domains  # noqa: E402
 from app.core import audit, clock, idempotency, throttle  # noqa: E402
 from app.core import db as core_db  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
@@ -42,6 +43,9 @@ settings.register_profile("project", deadline=None)
 settings.load_profile("project")
 
 get_settings.cache_clear()
+# What the API and the worker do at start: tests that call services directly see the same guards,
+# reactions, jobs and hooks as those that go through the app.
+domains.install()
 
 
 async def recreate_postgres_database(url: str) -> None:

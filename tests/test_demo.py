@@ -50,8 +50,8 @@ async def test_seed_creates_the_demo_project_with_its_menu_items(db):
 
 
 async def test_demo_invitation_code_is_for_building_1_entrance_1_room_101(db):
-    from app.auth.models import InviteCode
     from app.registry.models import Building, Entrance, PropertyUnit
+    from app.residency.models import InviteCode
 
     await _seed(db)
     invite = (await db.exec(select(InviteCode).where(InviteCode.code == "DEMO2026"))).one()

@@ -13,11 +13,12 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from app.auth.models import BindingStatus, RoleAssignment, UnitBinding
+from app.auth.models import RoleAssignment
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.projects.models import ProjectOrganizationRole
 from app.registry.models import OrganizationKind
+from app.residency.models import BindingStatus, UnitBinding
 from tests import factories as f
 
 

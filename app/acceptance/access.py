@@ -13,10 +13,11 @@ from typing import Literal
 
 from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from app.acceptance.models import Acceptance
+from app.auth.authz import condition
 from app.auth.principal import Principal
-from app.authz import condition
 from app.projects import reads as projects
 
 AcceptanceLevel = Literal["read", "manage"]
@@ -26,4 +27,4 @@ AcceptanceLevel = Literal["read", "manage"]
 def acceptance_condition(p: Principal, level: AcceptanceLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    return Acceptance.project_id.in_(projects.project_ids(p, level))
+    return col(Acceptance.project_id).in_(projects.project_ids(p, level))

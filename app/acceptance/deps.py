@@ -2,7 +2,7 @@
 
 from app.acceptance import access
 from app.acceptance.models import Acceptance
-from app.authz import loader
+from app.auth.authz import loader
 
 AcceptanceForRead = loader(Acceptance, access.acceptance_condition, "read", param="acceptance_id")
 AcceptanceForManage = loader(Acceptance, access.acceptance_condition, "manage", param="acceptance_id")

@@ -5,7 +5,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.acceptance import rules, service
 from app.acceptance.rules import Status
-from app.projects.lifecycle import Refusal, register_guard
+from app.projects.lifecycle import Refusal, guard
 from app.projects.reads import ProjectStatus
 
 
@@ -26,9 +26,9 @@ async def _rejected(session: AsyncSession, project) -> bool:
     return a is not None and a.status == Status.rejected
 
 
-ACCEPTANCE_SIGNED = register_guard(
+ACCEPTANCE_SIGNED = guard(
     "acceptance_signed", [(ProjectStatus.accepting, ProjectStatus.accepted)],
     "竣工验收尚未经各方签字通过", "The acceptance has not been approved by every signatory", _signed)
-ACCEPTANCE_REJECTED = register_guard(
+ACCEPTANCE_REJECTED = guard(
     "acceptance_rejected", [(ProjectStatus.accepting, ProjectStatus.constructing)],
     "竣工验收未被否决，不能退回施工", "Only a rejected acceptance sends the project back to construction", _rejected)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.acceptance import access, flows, rules
@@ -44,19 +44,19 @@ from app.acceptance.schemas import (
     SignIn,
     VerifyPublic,
 )
-from app.auth import appointments, todo
+from app.auth import appointments
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
 from app.core.db import locked
-from app.files import access as file_access
 from app.files import service as files
 from app.projects import moves
 from app.projects import reads as projects
 from app.projects.lifecycle import STATE_NAMES
 from app.projects.reads import ProjectOrganizationRole, ProjectRef, ProjectStatus
 from app.registry import reads as registry
+from app.residency import reads as residency
 from app.supervision import orders
 
 SIGNATURE_KIND = "acceptance_signature"
@@ -142,7 +142,7 @@ async def open_acceptance(session: AsyncSession, p: Principal, project: ProjectR
     has_supervision = bool(await projects.organizations(session, project.id, ProjectOrganizationRole.supervision))
     representatives = list(dict.fromkeys(data.representatives))
     if representatives:
-        residents = set(await accounts.residents(session, registry.estate_unit_ids(project.estate_id)))
+        residents = set(await residency.residents(session, registry.estate_unit_ids(project.estate_id)))
         if not set(representatives) <= residents:
             raise REPRESENTATIVE_INVALID(details={"user_ids": [str(u) for u in representatives if u not in residents]})
     roles = rules.required_roles(data.roles, has_committee=has_committee, has_supervision=has_supervision,
@@ -198,7 +198,7 @@ async def update(session: AsyncSession, p: Principal, a: Acceptance, data: Accep
     a.content_hash, a.revision, a.updated_at = digest, a.revision + 1, now
     session.add(a)
     invalidated = (await session.exec(select(AcceptanceSignature).where(
-        AcceptanceSignature.acceptance_id == a.id, AcceptanceSignature.invalidated_at.is_(None)))).all()
+        AcceptanceSignature.acceptance_id == a.id, col(AcceptanceSignature.invalidated_at).is_(None)))).all()
     for s in invalidated:
         s.invalidated_at = now
         session.add(s)
@@ -348,12 +348,11 @@ async def verify(session: AsyncSession, a: Acceptance) -> VerifyPublic:
 # ---- files and tasks -----------------------------------------------------------------------------
 
 
-async def _can_read(session: AsyncSession, p: Principal, object_id: uuid.UUID) -> bool:
+async def can_read_signature_files(session: AsyncSession, p: Principal, object_id: uuid.UUID) -> bool:
     return (await session.exec(select(Acceptance.id).where(
         Acceptance.id == object_id, access.acceptance_condition(p, "read")))).first() is not None
 
 
-file_access.register_attachment_kind(SIGNATURE_KIND, _can_read)
 
 
 async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
@@ -368,7 +367,3 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
             out.append({"acceptance_id": str(a.id), "project_id": str(a.project_id), "round": a.round,
                         "roles": sorted(r.value for r in waiting), "content_hash": a.content_hash})
     return out
-
-
-todo.register_task_source("signatures", waiting_for)
-

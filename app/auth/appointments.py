@@ -3,7 +3,7 @@ the same role assignments, rights and audit entries as ``POST /users/{id}/roles`
 
 import uuid
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import users
@@ -34,8 +34,8 @@ async def holders(session: AsyncSession, role: Role, scope_ids: list[uuid.UUID])
         return out
     rows = await session.exec(select(RoleAssignment.scope_id, RoleAssignment.user_id)
                               .join(User, User.id == RoleAssignment.user_id)
-                              .where(RoleAssignment.role == role, RoleAssignment.scope_id.in_(scope_ids),
-                                     User.is_active.is_(True))
+                              .where(RoleAssignment.role == role, col(RoleAssignment.scope_id).in_(scope_ids),
+                                     col(User.is_active).is_(True))
                               .order_by(RoleAssignment.created_at))
     for scope_id, user_id in rows.all():
         out[scope_id].append(user_id)

@@ -1,26 +1,20 @@
 """Authentication dependencies: the bearer token becomes a ``Principal`` (or a 401)."""
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
-from app.auth.models import (
-    AuthSession,
-    BindingRelation,
-    BindingStatus,
-    RoleAssignment,
-    UnitBinding,
-    User,
-)
+from app.auth.models import AuthSession, RoleAssignment, User
 from app.auth.principal import Binding, Principal
+from app.auth.residence import BindingRelation, approved_bindings
 from app.core.db import SessionDep
 from app.core.errors import NOT_AUTHENTICATED
-from app.core.idempotency import register_login_check
 from app.core.security import AccessClaims, decode_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/wechat/login")
@@ -33,17 +27,23 @@ def _caller(*columns: Any):
     return (
         select(User, *columns)
         .join(AuthSession, (AuthSession.id == bindparam("session_id")) & (AuthSession.user_id == User.id))
-        .where(User.id == bindparam("user_id"), AuthSession.revoked_at.is_(None))
+        .where(User.id == bindparam("user_id"), col(AuthSession.revoked_at).is_(None))
     )
 
 
 _LIVE_USER = _caller()
-# One row per assignment x approved binding (a handful): the caller in one round trip.
-_PRINCIPAL = (
-    _caller(RoleAssignment, UnitBinding.unit_id, UnitBinding.person_id, UnitBinding.relation)
-    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-    .outerjoin(UnitBinding, (UnitBinding.user_id == User.id) & (UnitBinding.status == BindingStatus.approved))
-)
+
+
+@functools.cache
+def _principal_statement():
+    """One row per assignment x approved binding (a handful): the caller in one round trip. Built at the
+    first request, once the residency domain provides its bindings (``app.auth.residence``)."""
+    bound = approved_bindings()
+    return (
+        _caller(RoleAssignment, bound.c.unit_id, bound.c.person_id, bound.c.relation)
+        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+        .outerjoin(bound, bound.c.user_id == User.id)
+    )
 
 
 def _ids(claims: AccessClaims) -> dict[str, Any]:
@@ -55,12 +55,11 @@ async def _live_user(session: AsyncSession, claims: AccessClaims) -> User | None
     return (await session.exec(_LIVE_USER, params=_ids(claims))).first()
 
 
-async def _login_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
+async def login_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
+    """Whether the token's login still lives and its account is active (the idempotency layer asks before
+    replaying a stored response)."""
     user = await _live_user(session, claims)
     return user is not None and user.is_active
-
-
-register_login_check(_login_is_live)
 
 
 async def get_principal(
@@ -75,7 +74,7 @@ async def get_principal(
         raise (TOKEN_EXPIRED if expired else TOKEN_INVALID)(headers={"WWW-Authenticate": "Bearer"})
     # Read afresh on every request, so that a revoked login, a disabled account or a removed role stops
     # working at once, on every instance.
-    rows = (await session.exec(_PRINCIPAL, params=_ids(claims))).all()
+    rows = (await session.exec(_principal_statement(), params=_ids(claims))).all()
     if not rows:
         raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
     user = rows[0][0]

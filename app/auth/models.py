@@ -1,10 +1,9 @@
-"""Users, their roles with scopes, login sessions, refresh tokens and unit bindings."""
+"""Users, their roles with scopes, login sessions and refresh tokens."""
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.auth.roles import Role, ScopeType
@@ -65,65 +64,3 @@ class RefreshToken(SQLModel, table=True):
     created_at: datetime = created_at_field()
     expires_at: datetime = dt_field(nullable=False)
     used_at: datetime | None = dt_field()  # set when rotated; presenting it again is reuse
-
-
-APPROVED_WITH_PERSON = "status = 'approved' AND person_id IS NOT NULL"
-
-
-class BindingStatus(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-
-
-class BindingMethod(StrEnum):
-    request = "request"  # decided by a grid worker or community staff
-    invite_code = "invite_code"  # code printed on a notice delivered to the unit
-    phone_match = "phone_match"  # WeChat-verified phone equals the owner's phone on record
-
-
-class BindingRelation(StrEnum):
-    owner = "owner"
-    co_owner = "co_owner"
-    tenant = "tenant"
-    family = "family"
-
-
-class UnitBinding(SQLModel, table=True):
-    """A user's claim to be one person on a unit's record (owner, co-owner or tenant); residents act only
-    for approved bindings. An approved binding names its person, and a person has at most one."""
-
-    __tablename__ = "unit_binding"
-    __table_args__ = (
-        UniqueConstraint("user_id", "unit_id"),
-        Index("uq_unit_binding_approved_person", "unit_id", "person_id", unique=True,
-              postgresql_where=text(APPROVED_WITH_PERSON), sqlite_where=text(APPROVED_WITH_PERSON)),
-    )
-    id: uuid.UUID = id_field()
-    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
-    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
-    relation: BindingRelation = enum_field(BindingRelation)
-    status: BindingStatus = enum_field(BindingStatus, default=BindingStatus.pending, index=True)
-    method: BindingMethod = enum_field(BindingMethod)
-    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")
-    note: str | None = Field(default=None, max_length=200)
-    decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    decided_at: datetime | None = dt_field()
-    reject_reason: str | None = Field(default=None, max_length=200)
-    created_at: datetime = created_at_field()
-
-
-class InviteCode(SQLModel, table=True):
-    """邀请码 printed on a notice delivered to one person of a unit's record; single use."""
-
-    __tablename__ = "invite_code"
-    id: uuid.UUID = id_field()
-    code: str = Field(max_length=16, unique=True)
-    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
-    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")  # None: issued before persons
-    relation: BindingRelation = enum_field(BindingRelation, default=BindingRelation.owner)
-    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = created_at_field()
-    expires_at: datetime = dt_field(nullable=False)
-    used_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    used_at: datetime | None = dt_field()

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from app.auth.models import BindingRelation, Role, RoleAssignment, User
+from app.auth.models import Role, RoleAssignment, User
+from app.auth.residence import BindingRelation
 
 STAFF_ROLES = frozenset({Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker})
 

@@ -1,25 +1,26 @@
-"""Auth's read API: what other domains may know of accounts and who lives where, as plain values.
+"""Auth's read API: what other domains may know of accounts, as plain values.
 
 - ``wechat_openids``: where a WeChat subscribe message for a user goes (notifications).
-- ``residents``: the accounts with an approved binding to some units - who to tell about their estate.
-- ``bound_as``: the accounts bound as some persons on record - who may cast an owner's vote.
-- ``bound_unit_ids``, ``binding_summary``: which units have bound accounts (grid rosters).
-- ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
+- ``active_user_ids``, ``accounts_of``: who may be told anything; whose accounts are someone's own.
+- ``contacts``, ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
+- ``bound_unit_ids``, ``binding_summary``: which units have bound accounts (grid rosters), through the
+  port of ``app.auth.residence``. Who lives where in full is the residency domain's read API.
 """
 
 import uuid
 from collections.abc import Collection, Iterable
 
 from pydantic import BaseModel
-from sqlalchemy import Select
-from sqlmodel import select
+from sqlalchemy import Select, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import BindingRelation, BindingStatus, RoleAssignment, UnitBinding, User
+from app.auth.models import RoleAssignment, User
+from app.auth.residence import OWNER_RELATIONS, approved_bindings
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "BindingRelation", "actors", "binding_summary", "bound_as", "contacts", "bound_unit_ids", "display_names",
-           "residents", "wechat_openids"]
+__all__ = ["ActorPublic", "accounts_of", "active_user_ids", "actors", "binding_summary", "bound_unit_ids", "contacts", "display_names",
+           "wechat_openids"]
 
 
 async def wechat_openids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -29,41 +30,24 @@ async def wechat_openids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -
         return {}
     rows = await session.exec(
         select(User.id, User.wechat_openid)
-        .where(User.id.in_(ids), User.wechat_openid.is_not(None))
+        .where(User.id.in_(ids), col(User.wechat_openid).is_not(None))
     )
     return dict(rows.all())
 
 
-async def residents(
-    session: AsyncSession, unit_ids: Collection[uuid.UUID] | Select,
-    relations: Collection[BindingRelation] | None = None,
-) -> list[uuid.UUID]:
-    """The active accounts bound (approved) to any of the units, optionally only in some relations, in id
-    order and each once. ``unit_ids`` may be a subquery (e.g. the registry's units of an estate)."""
-    ids = unit_ids if isinstance(unit_ids, Select) else list(unit_ids)
-    stmt = (
-        select(UnitBinding.user_id)
-        .join(User, User.id == UnitBinding.user_id)
-        .where(UnitBinding.unit_id.in_(ids), UnitBinding.status == BindingStatus.approved, User.is_active.is_(True))
-    )
-    if relations is not None:
-        stmt = stmt.where(UnitBinding.relation.in_(list(relations)))
-    return sorted(set((await session.exec(stmt)).all()))
+def active_user_ids() -> Select:
+    """Subquery of the accounts that are not disabled."""
+    return select(User.id).where(User.is_active.is_(True))
 
 
-async def bound_as(
-    session: AsyncSession, person_ids: Collection[uuid.UUID] | Select, relations: Collection[BindingRelation],
-) -> list[uuid.UUID]:
-    """The active accounts bound (approved) as any of the persons on record in one of the relations, in id
-    order and each once. ``person_ids`` may be a subquery."""
-    ids = person_ids if isinstance(person_ids, Select) else list(person_ids)
-    stmt = (
-        select(UnitBinding.user_id)
-        .join(User, User.id == UnitBinding.user_id)
-        .where(UnitBinding.person_id.in_(ids), UnitBinding.relation.in_(list(relations)),
-               UnitBinding.status == BindingStatus.approved, User.is_active.is_(True))
-    )
-    return sorted(set((await session.exec(stmt)).all()))
+async def accounts_of(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> list[tuple[uuid.UUID, str | None]]:
+    """The accounts of these people, with their phones: their own and every account they created
+    (``User.created_by``): whoever acts on someone's behalf may not benefit any of them."""
+    ids = list(set(user_ids))
+    if not ids:
+        return []
+    rows = await session.exec(select(User.id, User.phone).where(or_(User.id.in_(ids), col(User.created_by).in_(ids))))
+    return list(rows.all())
 
 
 async def contacts(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None]]:
@@ -100,8 +84,8 @@ async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) ->
     for user_id, role in (await session.exec(
             select(RoleAssignment.user_id, RoleAssignment.role).where(RoleAssignment.user_id.in_(ids)))).all():
         held[user_id].add(role)
-    bound = await session.exec(select(UnitBinding.user_id).where(
-        UnitBinding.user_id.in_(ids), UnitBinding.status == BindingStatus.approved).distinct())
+    approved = approved_bindings()
+    bound = await session.exec(select(approved.c.user_id).where(approved.c.user_id.in_(ids)).distinct())
     for user_id in bound.all():
         held[user_id].add(Role.resident)
     order = list(Role)
@@ -111,7 +95,7 @@ async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) ->
 
 def bound_unit_ids() -> Select:
     """Subquery of the units that have an approved binding."""
-    return select(UnitBinding.unit_id).where(UnitBinding.status == BindingStatus.approved)
+    return select(approved_bindings().c.unit_id)
 
 
 async def binding_summary(session: AsyncSession, unit_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
@@ -119,12 +103,10 @@ async def binding_summary(session: AsyncSession, unit_ids: Collection[uuid.UUID]
     ids = list(unit_ids)
     if not ids:
         return {}
-    rows = await session.exec(
-        select(UnitBinding.unit_id, UnitBinding.relation)
-        .where(UnitBinding.unit_id.in_(ids), UnitBinding.status == BindingStatus.approved)
-    )
+    approved = approved_bindings()
+    rows = await session.exec(select(approved.c.unit_id, approved.c.relation).where(approved.c.unit_id.in_(ids)))
     summary: dict[uuid.UUID, tuple[int, bool]] = {}
     for unit_id, relation in rows.all():
         count, owner = summary.get(unit_id, (0, False))
-        summary[unit_id] = (count + 1, owner or relation in (BindingRelation.owner, BindingRelation.co_owner))
+        summary[unit_id] = (count + 1, owner or relation in OWNER_RELATIONS)
     return summary

@@ -41,25 +41,6 @@ NEVER_ASSIGNED = frozenset({Role.resident})
 ADMIN_ONLY = frozenset({Role.admin, Role.street_staff})
 
 
-@dataclass(frozen=True)
-class Account:
-    id: uuid.UUID
-    phone: str | None
-
-
-def benefits_self(beneficiary: Account | None, person_phone: str | None, actors: list[Account]) -> bool:
-    """Whether binding ``beneficiary`` (whoever it will be, when None) to a person on record would benefit
-    one of the ``actors`` - the accounts of whoever issued the code, corrected the record or decides
-    (their own and those they created): the beneficiary is one of those accounts or carries one of their
-    phones, or the person's record carries one. Phones are unique per account, so a phone names its
-    holder."""
-    ids = {a.id for a in actors}
-    phones = {a.phone for a in actors if a.phone}
-    if person_phone is not None and person_phone in phones:
-        return True
-    return beneficiary is not None and (beneficiary.id in ids or beneficiary.phone in phones)
-
-
 def may_assign(assigner: Assigner, role: Role, ancestry: Ancestry) -> bool:
     if role in NEVER_ASSIGNED:
         return False

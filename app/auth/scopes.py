@@ -3,8 +3,8 @@
 Role assignment needs to know where a scope object sits (its street and community, for the rule in
 ``app.auth.rules``), what it is called (for ``/me`` and ``/users``) and which of them a principal manages
 (to decide whose accounts they see). The registry owns streets, communities, estates, grids and units;
-projects own projects and where organisations work. Each registers its kinds here at import, so auth
-never imports the domains above it.
+projects own projects and where organisations work. Each declares its kinds as ``ScopeKind`` values in
+its manifest, and the composition root installs them here, so auth never imports the domains above it.
 """
 
 import uuid
@@ -27,6 +27,7 @@ ManagedIds = Callable[[Principal], Select]
 
 @dataclass(frozen=True)
 class ScopeKind:
+    scope_type: ScopeType
     names: Names
     locate: Locate | None = None  # None: roles are never assigned to this kind (units)
     managed_ids: ManagedIds | None = None  # None: managing one does not show its role holders
@@ -35,10 +36,10 @@ class ScopeKind:
 _KINDS: dict[ScopeType, ScopeKind] = {}
 
 
-def register_scope_kind(scope_type: ScopeType, kind: ScopeKind) -> None:
-    if scope_type in _KINDS:
-        raise ValueError(f"scope kind {scope_type.value!r} is already registered")
-    _KINDS[scope_type] = kind
+def install(kind: ScopeKind) -> None:
+    if (existing := _KINDS.get(kind.scope_type)) is not None and existing != kind:
+        raise ValueError(f"scope kind {kind.scope_type.value!r} is already installed")
+    _KINDS[kind.scope_type] = kind
 
 
 def scope_kind(scope_type: ScopeType) -> ScopeKind | None:

@@ -13,30 +13,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.errors import (
     ACCOUNT_DISABLED,
     ACCOUNT_LOCKED,
     INVALID_CREDENTIALS,
-    PHONE_IN_USE,
-    PHONE_IN_USE_STAFF,
-    PHONE_UNSUPPORTED,
     REFRESH_TOKEN_INVALID,
     REFRESH_TOKEN_REUSED,
-    WECHAT_NOT_LOGGED_IN,
 )
-from app.auth.models import (
-    AuthSession,
-    BindingStatus,
-    RefreshToken,
-    Role,
-    RoleAssignment,
-    UnitBinding,
-    User,
-)
-from app.auth.rules import is_mobile_phone
+from app.auth.models import AuthSession, RefreshToken, Role, RoleAssignment, User
+from app.auth.residence import approved_bindings
 from app.core import audit, clock, pools
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
@@ -67,13 +55,8 @@ class TokenPair:
 async def user_roles(session: AsyncSession, user_id: uuid.UUID) -> list[Role]:
     """Distinct roles of a user, ``resident`` included when a binding is approved."""
     assigned = set((await session.exec(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id))).all())
-    bound = (
-        await session.exec(
-            select(UnitBinding.id)
-            .where(UnitBinding.user_id == user_id, UnitBinding.status == BindingStatus.approved)
-            .limit(1)
-        )
-    ).first()
+    approved = approved_bindings()
+    bound = (await session.exec(select(approved.c.unit_id).where(approved.c.user_id == user_id).limit(1))).first()
     if bound is not None:
         assigned.add(Role.resident)
     return sorted(assigned, key=list(Role).index)
@@ -131,28 +114,6 @@ async def wechat_login(session: AsyncSession, wechat: WechatClient, code: str) -
     if not user.is_active:
         raise ACCOUNT_DISABLED()
     return await issue_tokens(session, user, "wechat")
-
-
-async def bind_phone(session: AsyncSession, wechat: WechatClient, user: User, code: str) -> User:
-    """Set the caller's phone to the number WeChat verified for them."""
-    if user.wechat_openid is None:
-        # Only a WeChat login can prove a phone through getPhoneNumber; staff phones are set by admins.
-        raise WECHAT_NOT_LOGGED_IN()
-    phone = await wechat.phone_number(session, code)
-    if not is_mobile_phone(phone):
-        # WeChat also verifies numbers outside the mainland; they are not valid accounts here.
-        raise PHONE_UNSUPPORTED()
-    holder = (await session.exec(select(User).where(User.phone == phone, User.id != user.id))).first()
-    if holder is not None:
-        # Never merge accounts automatically: the other account may be a staff member's or a mistake.
-        raise (PHONE_IN_USE_STAFF if holder.password_hash else PHONE_IN_USE)()
-    before = audit.snapshot({"phone": user.phone})
-    user.phone = phone
-    session.add(user)
-    await session.flush()
-    await audit.record(session, actor_id=user.id, action="user.phone_bind", entity_type="user", entity_id=user.id,
-                       before=before, after=audit.snapshot({"phone": phone}))
-    return user
 
 
 # ---- staff password login ---------------------------------------------------------------------------
@@ -280,7 +241,7 @@ async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppEr
     # Mark it used atomically: of two concurrent refreshes with one token, only one may win.
     marked = await session.exec(
         update(RefreshToken)
-        .where(RefreshToken.id == refresh.id, RefreshToken.used_at.is_(None))
+        .where(RefreshToken.id == refresh.id, col(RefreshToken.used_at).is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -1,4 +1,5 @@
-"""The caller's profile (/me) and staff accounts with their role assignments (/users).
+"""Accounts: the caller's own (its WeChat-verified phone, its roles as ``/me`` shows them), and staff
+accounts with their role assignments (/users).
 
 Which role may be given where is decided by the pure rule in ``app.auth.rules``; this module only looks
 up where a scope object sits (its street and community) and applies the answer.
@@ -8,33 +9,27 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy import exists, false, or_, true, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.bindings import my_bindings
 from app.auth.errors import (
     ACCOUNT_NOT_STAFF,
     ACCOUNT_SELF_CHANGE,
     PHONE_IN_USE,
+    PHONE_IN_USE_STAFF,
+    PHONE_UNSUPPORTED,
     ROLE_EXISTS,
     ROLE_NOT_ASSIGNABLE,
     ROLE_NOT_FOUND,
     ROLE_SCOPE_INVALID,
     ROLE_SELF_ASSIGNMENT,
+    WECHAT_NOT_LOGGED_IN,
 )
-from app.auth.models import (
-    AuthSession,
-    BindingStatus,
-    Role,
-    RoleAssignment,
-    ScopeType,
-    User,
-)
+from app.auth.models import AuthSession, Role, RoleAssignment, ScopeType, User
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_SCOPE
-from app.auth.rules import Ancestry, Assigner, may_assign
+from app.auth.rules import Ancestry, Assigner, is_mobile_phone, may_assign
 from app.auth.schemas import (
-    MePublic,
     RoleAssign,
     RoleAssignmentPublic,
     RoleScopePublic,
@@ -46,6 +41,7 @@ from app.core import audit, clock, pools
 from app.core.errors import AppError, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
+from app.wechat.client import WechatClient
 
 
 async def scope_names(session: AsyncSession, scopes: list[tuple[ScopeType, uuid.UUID | None]]) -> dict:
@@ -70,24 +66,32 @@ async def _assignments_public(session: AsyncSession, assignments: list[RoleAssig
     ]
 
 
-async def me(session: AsyncSession, principal: Principal) -> MePublic:
-    user = principal.user
-    bindings = await my_bindings(session, user.id)
+async def bind_phone(session: AsyncSession, wechat: WechatClient, user: User, code: str) -> User:
+    """Set the caller's phone to the number WeChat verified for them."""
+    if user.wechat_openid is None:
+        # Only a WeChat login can prove a phone through getPhoneNumber; staff phones are set by admins.
+        raise WECHAT_NOT_LOGGED_IN()
+    phone = await wechat.phone_number(session, code)
+    if not is_mobile_phone(phone):
+        # WeChat also verifies numbers outside the mainland; they are not valid accounts here.
+        raise PHONE_UNSUPPORTED()
+    holder = (await session.exec(select(User).where(User.phone == phone, User.id != user.id))).first()
+    if holder is not None:
+        # Never merge accounts automatically: the other account may be a staff member's or a mistake.
+        raise (PHONE_IN_USE_STAFF if holder.password_hash else PHONE_IN_USE)()
+    before = audit.snapshot({"phone": user.phone})
+    user.phone = phone
+    session.add(user)
+    await session.flush()
+    await audit.record(session, actor_id=user.id, action="user.phone_bind", entity_type="user", entity_id=user.id,
+                       before=before, after=audit.snapshot({"phone": phone}))
+    return user
+
+
+async def assigned_roles(session: AsyncSession, principal: Principal) -> list[RoleScopePublic]:
+    """The caller's assigned roles with their scopes' names, highest role first (``/me``)."""
     assignments = sorted(principal.assignments, key=lambda a: (list(Role).index(a.role), str(a.scope_id)))
-    roles = [RoleScopePublic(**a.model_dump(exclude={"id"})) for a in await _assignments_public(session, assignments)]
-    # Residents are not assigned: each approved binding is a resident role scoped to its unit, named as
-    # the unit scope is named (estate and unit), from the labels the bindings already carry.
-    roles += [
-        RoleScopePublic(role=Role.resident, scope_type=ScopeType.unit, scope_id=b.unit_id,
-                        scope_name=f"{b.estate_name}{b.unit_label}")
-        for b in bindings
-        if b.status == BindingStatus.approved
-    ]
-    return MePublic(
-        id=user.id, display_name=user.display_name, phone=user.phone, has_password=user.password_hash is not None,
-        roles=roles,
-        bindings=bindings,
-    )
+    return [RoleScopePublic(**a.model_dump(exclude={"id"})) for a in await _assignments_public(session, assignments)]
 
 
 # ---- visibility of users ----------------------------------------------------------------------------
@@ -99,7 +103,7 @@ def _visible_assignments(principal: Principal):
     if principal.is_admin:
         return true()
     inside = [(t, kind.managed_ids(principal)) for t, kind in registered().items() if kind.managed_ids]
-    return or_(false(), *[(RoleAssignment.scope_type == t) & RoleAssignment.scope_id.in_(ids) for t, ids in inside])
+    return or_(false(), *[(RoleAssignment.scope_type == t) & col(RoleAssignment.scope_id).in_(ids) for t, ids in inside])
 
 
 def _visible_users(principal: Principal):
@@ -242,7 +246,7 @@ async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid
             select(RoleAssignment.id).where(
                 RoleAssignment.user_id == user_id,
                 RoleAssignment.role == body.role,
-                RoleAssignment.scope_id.is_(None) if body.scope_id is None else RoleAssignment.scope_id == body.scope_id,
+                col(RoleAssignment.scope_id).is_(None) if body.scope_id is None else RoleAssignment.scope_id == body.scope_id,
             )
         )
     ).first()
@@ -299,7 +303,7 @@ async def _end_logins(session: AsyncSession, user: User, reason: str) -> int:
     """Revoke every live login of the account (their access tokens die with them)."""
     ended = await session.exec(
         update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .where(AuthSession.user_id == user.id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=clock.now(), revoke_reason=reason)
         .execution_options(synchronize_session=False)
     )

@@ -25,11 +25,12 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,15 +80,22 @@ def _bearer_claims(headers: dict[bytes, bytes]) -> AccessClaims | None:
     return decode_access_token(auth[7:].strip())
 
 
-# Whether a token's login is still live (not logged out or revoked, the account active): auth registers
-# it, as core knows no accounts. A stored response is replayed only to a live login, so that a replay
-# after logout cannot hand out what the first answer held (an invitation code, say).
-LoginCheck = Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
+@dataclass(frozen=True)
+class LoginCheck:
+    """Whether a token's login is still live (not logged out or revoked, the account active): auth provides
+    it, as core knows no accounts. A stored response is replayed only to a live login, so that a replay
+    after logout cannot hand out what the first answer held (an invitation code, say)."""
+
+    is_live: Callable[[AsyncSession, AccessClaims], Awaitable[bool]]
+
+
 _login_check: LoginCheck | None = None
 
 
-def register_login_check(check: LoginCheck) -> None:
+def install_login_check(check: LoginCheck) -> None:
     global _login_check
+    if _login_check is not None and _login_check != check:
+        raise ValueError("a login check is already installed")
     _login_check = check
 
 
@@ -95,7 +103,7 @@ async def _login_is_live(claims: AccessClaims) -> bool:
     if _login_check is None:
         return False
     async with session_scope() as session:
-        return await _login_check(session, claims)
+        return await _login_check.is_live(session, claims)
 
 
 class _RollBack(Exception):
@@ -245,7 +253,7 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
         taken = await session.exec(
             update(IdempotencyRecord)
             .where(*_record_filter(user_id, key), IdempotencyRecord.locked_until == existing.locked_until,
-                   or_(IdempotencyRecord.expires_at <= now, IdempotencyRecord.completed.is_(False)))
+                   or_(IdempotencyRecord.expires_at <= now, col(IdempotencyRecord.completed).is_(False)))
             .values(fingerprint=fp, completed=False, response_status=None, response_content_type=None,
                     response_body=None, created_at=now, expires_at=expires, locked_until=lease)
         )
@@ -258,7 +266,7 @@ async def _complete(session: AsyncSession, user_id: uuid.UUID, key: str, lease: 
     result = await session.exec(
         update(IdempotencyRecord)
         .where(*_record_filter(user_id, key), IdempotencyRecord.locked_until == lease,
-               IdempotencyRecord.completed.is_(False))
+               col(IdempotencyRecord.completed).is_(False))
         .values(completed=True, response_status=status, response_content_type=content_type, response_body=body)
     )
     return result.rowcount == 1
@@ -270,7 +278,7 @@ async def _release(user_id: uuid.UUID, key: str, lease: datetime) -> None:
             await session.exec(
                 delete(IdempotencyRecord).where(
                     *_record_filter(user_id, key), IdempotencyRecord.locked_until == lease,
-                    IdempotencyRecord.completed.is_(False),
+                    col(IdempotencyRecord.completed).is_(False),
                 )
             )
     except Exception:  # the original error matters more; the key is taken over when its lease passes

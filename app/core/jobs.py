@@ -1,7 +1,8 @@
 """Scheduled jobs: periodic work that domains register and the worker (``python -m app worker``) runs.
 
-A domain registers its jobs from its own ``tasks.py`` (closing ballots on time, overdue reminders);
-``app.domains`` imports every domain, so the worker sees them all. A job runs in one worker at a time:
+A domain declares its jobs (``Job`` values, the functions usually in its ``tasks.py``: closing ballots on
+time, overdue reminders) in its manifest; the composition root installs them, so the API and the worker
+see the same ones. A job runs in one worker at a time:
 its row in ``scheduled_job`` is locked for ``lock`` while it runs, and its writes commit together with
 its run record.
 """
@@ -32,28 +33,34 @@ DEFAULT_JOB_LOCK = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class Job:
+    """The worker calls ``fn(session)`` every ``interval`` (one worker at a time; the session's transaction
+    commits when ``fn`` returns and rolls back if it raises).
+
+    ``lock`` is how long the worker holds the job: it must exceed the job's longest run. A run that
+    outlives it may be taken over by another worker, and is then rolled back instead of committed."""
+
     name: str
     interval: timedelta
     fn: JobFn
     lock: timedelta = DEFAULT_JOB_LOCK
 
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > 60:
+            raise ValueError("job name must be 1-60 characters")
+        if self.interval <= timedelta(0):
+            raise ValueError("interval must be positive")
+        if self.lock <= timedelta(0):
+            raise ValueError("lock must be positive")
+
 
 JOBS: dict[str, Job] = {}
 
 
-def register_job(name: str, interval: timedelta, fn: JobFn, *, lock: timedelta = DEFAULT_JOB_LOCK) -> None:
-    """Have the worker call ``fn(session)`` every ``interval`` (one worker at a time; the session's
-    transaction commits when ``fn`` returns and rolls back if it raises).
-
-    ``lock`` is how long the worker holds the job: it must exceed the job's longest run. A run that
-    outlives it may be taken over by another worker, and is then rolled back instead of committed."""
-    if not name or len(name) > 60:
-        raise ValueError("job name must be 1-60 characters")
-    if interval <= timedelta(0):
-        raise ValueError("interval must be positive")
-    if lock <= timedelta(0):
-        raise ValueError("lock must be positive")
-    JOBS[name] = Job(name, interval, fn, lock)
+def install(job: Job) -> None:
+    """Have the worker run ``job`` (the composition root installs every manifest's jobs)."""
+    if (existing := JOBS.get(job.name)) is not None and existing != job:
+        raise ValueError(f"another job is already installed as {job.name!r}")
+    JOBS[job.name] = job
 
 
 async def _ensure_job_row(session: AsyncSession, job: Job) -> None:
@@ -104,7 +111,7 @@ async def run_job(session_factory: SessionFactory, job: Job) -> bool:
 
     The job's writes commit in one transaction with its run record, and only while its lock is still its
     own: a run that outlived ``job.lock`` after another worker took the job over is rolled back (the
-    job's ``lock`` must exceed its longest run; see ``register_job``)."""
+    job's ``lock`` must exceed its longest run; see ``Job``)."""
     async with session_factory() as session:
         await _ensure_job_row(session, job)
         lock = await _lock_job(session, job)

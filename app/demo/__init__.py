@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import InviteCode, RoleAssignment, User
+from app.auth.models import RoleAssignment, User
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_SCOPE, Role
 from app.core import clock
@@ -35,6 +35,7 @@ from app.registry.models import (
     PropertyUnit,
     Street,
 )
+from app.residency.models import InviteCode
 from app.surveys import service as surveys
 from app.surveys.schemas import QuestionnaireCreate
 

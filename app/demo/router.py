@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.auth.authz import require_roles
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.authz import require_roles
 from app.core import audit, clock
 from app.core.db import SessionDep
 from app.core.errors import responses

@@ -1,11 +1,12 @@
 """Who may read a file: its uploader, or whoever may read an object it is attached to.
 
-Domains register the kinds of objects files attach to (``item_progress``, ...) with a ``can_read`` check,
-so this package never imports them.
+Domains declare the kinds of objects files attach to (``item_progress``, ...) as ``AttachmentKind`` values
+in their manifests, each with a ``can_read`` check, so this package never imports them.
 """
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,17 +16,25 @@ from app.files.models import FileAttachment, StoredFile
 
 CanRead = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[bool]]
 
+
+@dataclass(frozen=True)
+class AttachmentKind:
+    """Files may be attached to objects of ``object_type``; ``can_read`` decides who sees them."""
+
+    object_type: str
+    can_read: CanRead
+
+    def __post_init__(self) -> None:
+        if not self.object_type or len(self.object_type) > 40:
+            raise ValueError("object_type must be 1-40 characters")
+
+
 _KINDS: dict[str, CanRead] = {}
 
 
-def register_attachment_kind(object_type: str, can_read: CanRead) -> None:
-    """Declare that files may be attached to objects of ``object_type``; ``can_read`` decides who sees them.
-
-    Registering the same kind again replaces its check (module reloads, tests).
-    """
-    if not object_type or len(object_type) > 40:
-        raise ValueError("object_type must be 1-40 characters")
-    _KINDS[object_type] = can_read
+def install(kind: AttachmentKind) -> None:
+    """Installing a kind again replaces its check (tests stand in their own)."""
+    _KINDS[kind.object_type] = kind.can_read
 
 
 def is_registered(object_type: str) -> bool:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from fastapi import UploadFile
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
@@ -168,7 +168,7 @@ async def attach(
     """Attach the caller's own uploads to an object; attaching a file twice to one object is a no-op.
 
     Every file must exist and have been uploaded by ``principal`` (else 422 ``file_not_usable`` naming
-    them). ``object_type`` must have been registered with ``register_attachment_kind``.
+    them). ``object_type`` must be an installed ``access.AttachmentKind``.
     """
     if not access.is_registered(object_type):
         raise LookupError(f"attachment kind {object_type!r} is not registered")
@@ -185,7 +185,7 @@ async def attach(
         (
             await session.exec(
                 select(FileAttachment.file_id).where(
-                    FileAttachment.file_id.in_(ids),
+                    col(FileAttachment.file_id).in_(ids),
                     FileAttachment.object_type == object_type,
                     FileAttachment.object_id == object_id,
                 )

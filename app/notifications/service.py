@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
@@ -111,7 +111,7 @@ async def inbox(session: AsyncSession, principal: Principal, params: PageParams)
     unread = (
         await session.exec(
             select(func.count()).select_from(InboxMessage).where(
-                InboxMessage.user_id == principal.id, InboxMessage.read_at.is_(None)
+                InboxMessage.user_id == principal.id, col(InboxMessage.read_at).is_(None)
             )
         )
     ).one()

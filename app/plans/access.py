@@ -15,9 +15,10 @@ from typing import Literal
 
 from sqlalchemy import and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
+from app.auth.authz import condition
 from app.auth.principal import Principal
-from app.authz import condition
 from app.plans.models import PlanOpinion, PlanStatus, PlanVersion
 from app.projects import reads as projects
 
@@ -34,8 +35,8 @@ def plan_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[boo
 def opinion_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    on_plan = PlanOpinion.plan_id.in_(select(PlanVersion.id).where(plan_condition(p, level)))
+    on_plan = col(PlanOpinion.plan_id).in_(select(PlanVersion.id).where(plan_condition(p, level)))
     if level != "read":
         return on_plan
-    managed = PlanOpinion.project_id.in_(projects.project_ids(p, "manage"))
+    managed = col(PlanOpinion.project_id).in_(projects.project_ids(p, "manage"))
     return and_(on_plan, or_(PlanOpinion.hidden.is_(False), managed, PlanOpinion.author_id == p.id))

@@ -1,6 +1,6 @@
 """Resource loaders for plans and opinions: 404 outside the caller's read scope, 403 below the route's level."""
 
-from app.authz import loader
+from app.auth.authz import loader
 from app.plans import access
 from app.plans.models import PlanOpinion, PlanVersion
 

@@ -11,13 +11,13 @@ transaction as the change.
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import reads as accounts
 from app.core import clock
 from app.notifications.events import Notice, notify
 from app.plans.models import OpinionStatus, PlanOpinion, PlanStatus, PlanVersion
 from app.projects import lifecycle
 from app.projects import reads as projects
 from app.registry import reads as registry
+from app.residency import reads as residency
 
 STATUS_NAMES = {
     OpinionStatus.pending: "待答复",
@@ -34,7 +34,7 @@ def _page(plan: PlanVersion) -> str:
 
 async def _tell_residents(session: AsyncSession, plan: PlanVersion, project_name: str) -> int:
     assert plan.notice_ends_at is not None
-    residents = await accounts.residents(session, registry.estate_unit_ids(plan.estate_id))
+    residents = await residency.residents(session, registry.estate_unit_ids(plan.estate_id))
     ends = clock.shanghai_text(plan.notice_ends_at)
     return await notify(session, Notice(
         template="plan_published", title=f"方案公示：{plan.title}",
@@ -57,8 +57,6 @@ async def entered_publicizing(session: AsyncSession, entered: lifecycle.Entered)
     if plan is not None:  # the guard plan_published saw to it
         await _tell_residents(session, plan, entered.project.name)
 
-
-lifecycle.register_on_enter("plans.notify_residents", "publicizing", entered_publicizing)
 
 
 async def replied(session: AsyncSession, opinion: PlanOpinion, plan: PlanVersion) -> None:

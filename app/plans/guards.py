@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
 from app.plans.models import PlanStatus, PlanVersion
-from app.projects.lifecycle import Refusal, register_guard
+from app.projects.lifecycle import Refusal, guard
 from app.projects.reads import ProjectStatus
 
 
@@ -37,14 +37,14 @@ async def _notice_over(session: AsyncSession, project) -> bool | Refusal:
     return True
 
 
-PLAN_PUBLISHED = register_guard(
+PLAN_PUBLISHED = guard(
     "plan_published",
     [(ProjectStatus.designing, ProjectStatus.publicizing)],
     "请先发布设计方案",
     "Publish the design plan first",
     _published,
 )
-NOTICE_PERIOD_ENDED = register_guard(
+NOTICE_PERIOD_ENDED = guard(
     "notice_period_ended",
     [(ProjectStatus.publicizing, ProjectStatus.voting)],
     "方案公示期尚未结束",

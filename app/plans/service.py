@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
-from app.auth import todo
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
@@ -23,7 +22,6 @@ from app.core.errors import VALIDATION_ERROR, NotFound
 from app.core.i18n import validation_message
 from app.core.numbers import percent
 from app.core.pagination import PageParams, paginate
-from app.files import access as file_access
 from app.files import service as files
 from app.plans import access, flows, rules
 from app.plans.errors import (
@@ -114,7 +112,7 @@ async def _answered(session: AsyncSession, plan: PlanVersion, ids: list[uuid.UUI
     if not ids:
         return []
     known = set((await session.exec(select(PlanOpinion.id).join(PlanVersion, PlanVersion.id == PlanOpinion.plan_id).where(
-        PlanOpinion.id.in_(ids), PlanOpinion.project_id == plan.project_id,
+        col(PlanOpinion.id).in_(ids), PlanOpinion.project_id == plan.project_id,
         PlanVersion.version < plan.version))).all())
     unknown = [str(i) for i in ids if i not in known]
     if unknown:
@@ -353,7 +351,7 @@ async def list_opinions(session: AsyncSession, p: Principal, plan: PlanVersion, 
     if status is not None:
         stmt = stmt.where(PlanOpinion.status == status)
     if mine:
-        stmt = stmt.where((PlanOpinion.author_id == p.id) | PlanOpinion.unit_id.in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
+        stmt = stmt.where((PlanOpinion.author_id == p.id) | col(PlanOpinion.unit_id).in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
     return await paginate(session, stmt, [col(PlanOpinion.created_at), col(PlanOpinion.id)], page)
 
 
@@ -478,18 +476,16 @@ async def non_viewers(session: AsyncSession, p: Principal, plan: PlanVersion,
 # ---- files and tasks -----------------------------------------------------------------------------
 
 
-async def _can_read_plan_files(session: AsyncSession, p: Principal, plan_id: uuid.UUID) -> bool:
+async def can_read_plan_files(session: AsyncSession, p: Principal, plan_id: uuid.UUID) -> bool:
     return (await session.exec(select(PlanVersion.id).where(
         PlanVersion.id == plan_id, access.plan_condition(p, "read")))).first() is not None
 
 
-async def _can_read_opinion_files(session: AsyncSession, p: Principal, opinion_id: uuid.UUID) -> bool:
+async def can_read_opinion_files(session: AsyncSession, p: Principal, opinion_id: uuid.UUID) -> bool:
     return (await session.exec(select(PlanOpinion.id).where(
         PlanOpinion.id == opinion_id, access.opinion_condition(p, "read")))).first() is not None
 
 
-file_access.register_attachment_kind(PLAN_KIND, _can_read_plan_files)
-file_access.register_attachment_kind(OPINION_KIND, _can_read_opinion_files)
 
 
 async def unread_for(session: AsyncSession, p: Principal) -> list[dict]:
@@ -499,16 +495,13 @@ async def unread_for(session: AsyncSession, p: Principal) -> list[dict]:
     units = await registry.unit_refs(session, p.unit_ids)
     plans = (await session.exec(select(PlanVersion).where(
         PlanVersion.status == PlanStatus.published,
-        PlanVersion.estate_id.in_({u.estate_id for u in units.values()})))).all()
+        col(PlanVersion.estate_id).in_({u.estate_id for u in units.values()})))).all()
     if not plans:
         return []
     viewed = set((await session.exec(select(PlanView.plan_id, PlanView.unit_id).where(
-        PlanView.plan_id.in_([plan.id for plan in plans]), PlanView.unit_id.in_(list(units))))).all())
+        col(PlanView.plan_id).in_([plan.id for plan in plans]), col(PlanView.unit_id).in_(list(units))))).all())
     return [{"plan_id": str(plan.id), "project_id": str(plan.project_id), "title": plan.title,
              "version": plan.version, "unit_id": str(unit.id), "unit_label": unit.label,
              "notice_ends_at": plan.notice_ends_at.isoformat() if plan.notice_ends_at else None}
             for plan in plans for unit in units.values()
             if unit.estate_id == plan.estate_id and (plan.id, unit.id) not in viewed]
-
-
-todo.register_task_source("plans", unread_for)

@@ -17,11 +17,12 @@ from typing import Literal
 
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
+from app.auth.authz import condition
+from app.auth.authz import in_ids as _in
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.authz import condition
-from app.authz import in_ids as _in
 from app.projects.models import Project, ProjectOrganization, ProjectOrganizationRole
 from app.registry import reads as registry
 
@@ -29,7 +30,7 @@ ProjectLevel = Literal["read", "manage", "progress"]
 
 
 def _estate(p: Principal, level: Literal["read", "manage"]) -> ColumnElement[bool]:
-    return Project.estate_id.in_(registry.estate_ids(p, level))
+    return col(Project.estate_id).in_(registry.estate_ids(p, level))
 
 
 def _linked(p: Principal, role: ProjectOrganizationRole | None = None) -> ColumnElement[bool]:
@@ -39,7 +40,7 @@ def _linked(p: Principal, role: ProjectOrganizationRole | None = None) -> Column
     links = select(ProjectOrganization.project_id).where(_in(ProjectOrganization.organization_id, organizations))
     if role is not None:
         links = links.where(ProjectOrganization.role == role)
-    return Project.id.in_(links)
+    return col(Project.id).in_(links)
 
 
 @condition

@@ -12,7 +12,7 @@ from fastapi import Depends
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.authz import loader
+from app.auth.authz import loader
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.projects import access

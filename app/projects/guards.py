@@ -5,7 +5,7 @@ names ``lifecycle.REQUIRED_GUARDS`` declares (an edge whose guard nobody registe
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.projects.lifecycle import register_guard
+from app.projects.lifecycle import guard
 from app.projects.models import (
     Project,
     ProjectItem,
@@ -35,21 +35,21 @@ async def _items_complete(session: AsyncSession, project: Project) -> bool:
     return (await session.exec(stmt.limit(1))).first() is None
 
 
-ITEMS_SELECTED = register_guard(
+ITEMS_SELECTED = guard(
     "items_selected",
     [(ProjectStatus.designing, ProjectStatus.publicizing)],
     "请先从改造菜单中选择至少一项改造内容",
     "Select at least one item of the renovation menu first",
     _has_items,
 )
-CONTRACTOR_ASSIGNED = register_guard(
+CONTRACTOR_ASSIGNED = guard(
     "contractor_assigned",
     [(ProjectStatus.approved, ProjectStatus.constructing)],
     "请先为项目指定施工单位",
     "Link a contractor organisation to the project first",
     _has_contractor,
 )
-ITEMS_COMPLETE = register_guard(
+ITEMS_COMPLETE = guard(
     "items_complete",
     [(ProjectStatus.constructing, ProjectStatus.accepting)],
     "所有改造内容的进度达到100%后才能申请竣工验收",

@@ -1,11 +1,11 @@
 """The project lifecycle (DESIGN.md §4) as a pure state machine with named guards.
 
 The table of edges is the whole truth about which moves exist, and ``REQUIRED_GUARDS`` is the whole
-truth about what each move requires: the *names* of the guards that must be met. A domain registers the
-check behind a name (``items_selected`` from the projects domain, later ``ballot_passed`` from voting,
-``rectifications_closed`` from supervision, ...). A required guard whose check nobody registered counts
-as unmet, so an edge whose deciding domain does not exist yet - or whose module a process forgot to
-import - is closed, never silently open. Registering a name no edge requires is refused: adding a
+truth about what each move requires: the *names* of the guards that must be met. A domain declares the
+check behind a name in its manifest (``items_selected`` from the projects domain, ``ballot_passed`` from
+voting, ``rectifications_closed`` from supervision, ...), and the composition root registers it. A
+required guard whose check nobody registered counts as unmet, so an edge whose deciding domain is not
+installed is closed, never silently open. Registering a name no edge requires is refused: adding a
 condition to the lifecycle is a change to this table, visible in one place.
 
 The rule for which edges require guards: a move that asserts something a record must prove - the plan
@@ -16,10 +16,11 @@ the staff's own judgement requires nothing: the survey is done (surveying -> des
 inform the design but do not decide it), the rejected plan goes back to design (rejected -> designing),
 after-care begins (accepted -> maintaining).
 
-What happens *when* a state is entered lives here too, as **reactions** (``register_on_enter``): a domain
-registers, from its own module, a function that runs in the transition's transaction once the project has
-moved - entering ``publicizing`` notifies residents of the plan, entering ``voting`` opens the ballot.
-A reaction that raises undoes the whole transition. Reactions run in registration order.
+What happens *when* a state is entered lives here too, as **reactions** (``on_enter``): a domain declares,
+in its manifest, a function (in its ``flows.py`` or ``reactions.py``) that runs in the transition's
+transaction once the project has moved - entering ``publicizing`` notifies residents of the plan,
+entering ``accepted`` starts the satisfaction survey. A reaction that raises undoes the whole
+transition. Reactions run in registration order, which is the order of the manifests.
 
 This module stores only names, messages and callables and never imports a domain, so domains can
 depend on the lifecycle and not the other way round. It imports nothing from the database or FastAPI:
@@ -260,11 +261,9 @@ class GuardRegistry:
 registry = GuardRegistry()
 
 
-def register_guard(
-    name: str, edges: Iterable[tuple[str, str]], message_zh: str, message_en: str, check: GuardCheck
-) -> Guard:
-    """Register a guard with the application's registry (done once, at import of the owning module)."""
-    return registry.register(Guard(name, frozenset((str(a), str(b)) for a, b in edges), message_zh, message_en, check))
+def guard(name: str, edges: Iterable[tuple[str, str]], message_zh: str, message_en: str, check: GuardCheck) -> Guard:
+    """A guard as a domain declares it in its manifest (the composition root installs it in ``registry``)."""
+    return Guard(name, frozenset((str(a), str(b)) for a, b in edges), message_zh, message_en, check)
 
 
 def decide(current: str, target: str, results: Mapping[str, "bool | Refusal"]) -> Decision:
@@ -306,7 +305,8 @@ class ReactionRegistry:
             raise ValueError(f"reaction {reaction.name!r} names an unknown state {reaction.state!r}")
         if reaction.from_state is not None and not is_edge(reaction.from_state, reaction.state):
             raise ValueError(f"reaction {reaction.name!r}: no edge {reaction.from_state} -> {reaction.state}")
-        if reaction.name in self._reactions:
+        existing = self._reactions.get(reaction.name)
+        if existing is not None and (existing != reaction or existing.fn is not reaction.fn):
             raise ValueError(f"a reaction is already registered as {reaction.name!r}")
         self._reactions[reaction.name] = reaction
         return reaction
@@ -323,7 +323,8 @@ class ReactionRegistry:
 reactions = ReactionRegistry()
 
 
-def register_on_enter(name: str, state: str, fn: Reaction, *, from_state: str | None = None) -> OnEnter:
+def on_enter(name: str, state: str, fn: Reaction, *, from_state: str | None = None) -> OnEnter:
     """Run ``fn(session, entered)`` whenever a project enters ``state`` (only from ``from_state`` if given),
-    in the transition's transaction. Registered once, at import of the reacting domain's module."""
-    return reactions.register(OnEnter(name, str(state), None if from_state is None else str(from_state), fn))
+    in the transition's transaction: a reaction as a domain declares it in its manifest (the composition
+    root installs it in ``reactions``)."""
+    return OnEnter(name, str(state), None if from_state is None else str(from_state), fn)

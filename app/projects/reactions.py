@@ -1,24 +1,25 @@
 """What the projects domain does when a project enters a stage: tell the estate's residents.
 
-Registered as lifecycle reactions (``register_on_enter``), so it runs in the transition's transaction and
-a notice exists exactly when the move does. Other domains add their own (entering ``publicizing``
-publishes the plan, entering ``voting`` opens the ballot) from their own modules.
+Declared as a lifecycle reaction on entering every stage (the domain's manifest), so it runs in the
+transition's transaction and a notice exists exactly when the move does. Other domains declare their own
+(entering ``publicizing`` tells residents of the plan, entering ``accepted`` starts the satisfaction
+survey) in their manifests.
 """
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import reads as accounts
 from app.core import clock
 from app.notifications.events import Notice, notify
-from app.projects.lifecycle import STATE_NAMES, STATES, Entered, register_on_enter
+from app.projects.lifecycle import STATE_NAMES, Entered
 from app.registry import reads as registry
+from app.residency import reads as residency
 
 
 async def notify_residents(session: AsyncSession, entered: Entered) -> None:
     """Every resident bound in the project's estate learns the new stage (inbox; WeChat if subscribed)."""
     project = entered.project
     stage = STATE_NAMES[entered.to_state]
-    residents = await accounts.residents(session, registry.estate_unit_ids(project.estate_id))
+    residents = await residency.residents(session, registry.estate_unit_ids(project.estate_id))
     await notify(session, Notice(
         template="project_stage",
         title=f"{project.name}：{stage}",
@@ -27,6 +28,3 @@ async def notify_residents(session: AsyncSession, entered: Entered) -> None:
         page=f"pages/project/index?id={project.id}",
     ), residents)
 
-
-for state in STATES:
-    register_on_enter(f"projects.notify_residents.{state}", state, notify_residents)

@@ -5,8 +5,8 @@ know of a project, as plain values. They never import the projects' tables.
   ``require_project`` (404 outside read scope, 403 below the level).
 - The project: ``project``, its selected renovation ``items`` with progress, its linked ``organizations``.
 
-What happens to a project's lifecycle is registered through ``app.projects.lifecycle``
-(``register_guard``, ``register_on_enter``), the other public module of this domain.
+What other domains add to a project's lifecycle they declare with ``app.projects.lifecycle``
+(``guard``, ``on_enter``), the other public module of this domain.
 """
 
 import uuid
@@ -18,8 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.authz import load_scoped
 from app.auth.principal import Principal
-from app.authz import load_scoped
 from app.projects import access
 from app.projects.access import ProjectLevel
 from app.projects.catalog import MENU

@@ -7,15 +7,15 @@ from collections.abc import Collection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.authz import in_ids
 from app.auth.principal import Principal
 from app.auth.roles import Role, ScopeType
 from app.auth.rules import Ancestry
-from app.auth.scopes import ScopeKind, register_scope_kind
-from app.authz import in_ids
+from app.auth.scopes import ScopeKind
 from app.projects import access
 from app.projects.models import Project
-from app.registry import hooks as registry_hooks
 from app.registry import reads as registry
+from app.registry.hooks import EstateReaders
 
 
 async def _project_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -35,7 +35,7 @@ def _managed_projects(p: Principal):
     return select(Project.id).where(access.project_condition(p, "manage"))
 
 
-register_scope_kind(ScopeType.project, ScopeKind(_project_names, _locate_project, _managed_projects))
+PROJECT_SCOPE = ScopeKind(ScopeType.project, _project_names, _locate_project, _managed_projects)
 
 
 def _supervised_estates(p: Principal):
@@ -43,4 +43,4 @@ def _supervised_estates(p: Principal):
     return select(Project.estate_id).where(in_ids(Project.id, p.scope_ids(Role.supervisor)))
 
 
-registry_hooks.register_estate_readers(_supervised_estates)
+SUPERVISED_ESTATES = EstateReaders(_supervised_estates)

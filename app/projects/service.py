@@ -17,7 +17,6 @@ from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, NotFound
 from app.core.i18n import validation_message
 from app.core.pagination import PageParams, paginate
-from app.files import access as file_access
 from app.files import service as files
 from app.projects import access, guards, lifecycle  # noqa: F401  (guards: registers this domain's guards)
 from app.projects.errors import (
@@ -411,7 +410,7 @@ async def progress_history(session: AsyncSession, item: ProjectItem, page: PageP
     return await paginate(session, stmt, [col(ItemProgress.created_at), col(ItemProgress.id)], page)
 
 
-async def _can_read_progress_files(session: AsyncSession, p: Principal, progress_id: uuid.UUID) -> bool:
+async def can_read_progress_files(session: AsyncSession, p: Principal, progress_id: uuid.UUID) -> bool:
     """Photos of a progress report are as public as the project they document."""
     stmt = (
         select(func.count())
@@ -421,6 +420,3 @@ async def _can_read_progress_files(session: AsyncSession, p: Principal, progress
         .where(ItemProgress.id == progress_id, access.project_condition(p, "read"))
     )
     return (await session.exec(stmt)).one() > 0
-
-
-file_access.register_attachment_kind(ITEM_PROGRESS_KIND, _can_read_progress_files)

@@ -16,11 +16,12 @@ from typing import Literal
 
 from sqlalchemy import or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
+from app.auth.authz import condition
+from app.auth.authz import in_ids as _in
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.authz import condition
-from app.authz import in_ids as _in
 from app.registry import hooks
 from app.registry.models import (
     Building,
@@ -51,47 +52,47 @@ def street_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
     if level == "manage":
         return own
     # Anyone with something inside a street may read the street's name.
-    return or_(own, Street.id.in_(select(Community.street_id).where(community_condition(p, level))))
+    return or_(own, col(Street.id).in_(select(Community.street_id).where(community_condition(p, level))))
 
 
 @condition
 def community_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = Community.id.in_(_managed_community_ids(p))
+    managed = col(Community.id).in_(_managed_community_ids(p))
     if level == "manage":
         return managed
-    return or_(managed, Community.id.in_(select(Estate.community_id).where(estate_condition(p, level))))
+    return or_(managed, col(Community.id).in_(select(Estate.community_id).where(estate_condition(p, level))))
 
 
 @condition
 def estate_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = Estate.community_id.in_(_managed_community_ids(p))
+    managed = col(Estate.community_id).in_(_managed_community_ids(p))
     if level == "manage":
         return managed
-    grid = Estate.id.in_(select(Building.estate_id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
+    grid = col(Estate.id).in_(select(Building.estate_id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
     if level == "contact":
         return or_(managed, grid)
     committee = _in(Estate.id, p.scope_ids(Role.committee_member))
-    resident = Estate.id.in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
-    return or_(managed, grid, committee, resident, *[Estate.id.in_(fn(p)) for fn in hooks.estate_readers()])
+    resident = col(Estate.id).in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
+    return or_(managed, grid, committee, resident, *[col(Estate.id).in_(fn(p)) for fn in hooks.estate_readers()])
 
 
 @condition
 def building_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = Building.estate_id.in_(select(Estate.id).where(estate_condition(p, "manage")))
+    managed = col(Building.estate_id).in_(select(Estate.id).where(estate_condition(p, "manage")))
     if level == "manage":
         return managed
     grid = _in(Building.grid_id, p.scope_ids(Role.grid_worker))
     if level == "contact":
         return or_(managed, grid)
     committee = _in(Building.estate_id, p.scope_ids(Role.committee_member))
-    resident = Building.estate_id.in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
-    others = [Building.estate_id.in_(fn(p)) for fn in hooks.estate_readers()]
+    resident = col(Building.estate_id).in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
+    others = [col(Building.estate_id).in_(fn(p)) for fn in hooks.estate_readers()]
     return or_(managed, grid, committee, resident, *others)
 
 
@@ -99,10 +100,10 @@ def building_condition(p: Principal, level: Level = "read") -> ColumnElement[boo
 def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = PropertyUnit.estate_id.in_(select(Estate.id).where(estate_condition(p, "manage")))
+    managed = col(PropertyUnit.estate_id).in_(select(Estate.id).where(estate_condition(p, "manage")))
     if level == "manage":
         return managed
-    grid = PropertyUnit.building_id.in_(select(Building.id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
+    grid = col(PropertyUnit.building_id).in_(select(Building.id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
     if level == "contact":
         return or_(managed, grid)
     committee = _in(PropertyUnit.estate_id, p.scope_ids(Role.committee_member))
@@ -113,7 +114,7 @@ def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
 def grid_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = Grid.community_id.in_(_managed_community_ids(p))
+    managed = col(Grid.community_id).in_(_managed_community_ids(p))
     if level == "manage":
         return managed
     return or_(managed, _in(Grid.id, p.scope_ids(Role.grid_worker)))
@@ -136,4 +137,4 @@ def import_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
     """A ledger import is its estate's managers' business, to read as to make."""
     if p.is_admin:
         return true()
-    return RegistryImport.estate_id.in_(select(Estate.id).where(estate_condition(p, "manage")))
+    return col(RegistryImport.estate_id).in_(select(Estate.id).where(estate_condition(p, "manage")))

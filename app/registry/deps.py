@@ -9,9 +9,9 @@ from typing import Annotated
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.authz import load_scoped, loader, require_roles
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.authz import load_scoped, loader, require_roles
 from app.registry import access
 from app.registry.access import Level
 from app.registry.models import Building, Community, Estate, Grid, PropertyUnit, RegistryImport, Street

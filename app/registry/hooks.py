@@ -1,50 +1,59 @@
-"""How other domains hook into the registry: told when a correction takes people off a unit's record, and
-registering who else may read an estate.
+"""The registry's extension points: who is told when a correction takes people off a unit's record, and
+who else may read an estate. Domains above declare their handlers in their manifests; the composition
+root installs them here.
 
-A correction (``PATCH /units/{id}`` with occupants) may take a person off a unit's record. Auth holds
-bindings that name that person; it registers here (``on_persons_removed``) and puts them back to be
-checked again, so that no binding silently follows a unit to a new owner. Handlers run in the
-correction's transaction, in registration order.
+A correction (``PATCH /units/{id}`` with occupants) may take a person off a unit's record. The residency
+domain holds bindings that name that person; its ``OnPersonsRemoved`` puts them back to be checked
+again, so that no binding silently follows a unit to a new owner. Handlers run in the correction's
+transaction, in the order installed.
 """
 
 import uuid
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 
 from sqlalchemy import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
 
-# ``await handler(session, unit_id, removed_person_ids, actor_id)``
-PersonsRemoved = Callable[[AsyncSession, uuid.UUID, Collection[uuid.UUID], uuid.UUID | None], Awaitable[None]]
 
-_handlers: list[PersonsRemoved] = []
+@dataclass(frozen=True)
+class OnPersonsRemoved:
+    """``await handler(session, unit_id, removed_person_ids, actor_id)`` after a correction."""
+
+    handler: Callable[[AsyncSession, uuid.UUID, Collection[uuid.UUID], uuid.UUID | None], Awaitable[None]]
 
 
-def on_persons_removed(handler: PersonsRemoved) -> None:
-    if handler not in _handlers:
-        _handlers.append(handler)
+@dataclass(frozen=True)
+class EstateReaders:
+    """Who else reads an estate and its buildings (not its people): ``readers(principal)`` answers a
+    subquery of estate ids. Projects declare their supervisors (the estate of the project they supervise)."""
+
+    readers: Callable[[Principal], Select]
+
+
+_on_persons_removed: list[OnPersonsRemoved] = []
+_estate_readers: list[EstateReaders] = []
+
+
+def install_persons_removed(handler: OnPersonsRemoved) -> None:
+    if handler not in _on_persons_removed:
+        _on_persons_removed.append(handler)
+
+
+def install_estate_readers(readers: EstateReaders) -> None:
+    if readers not in _estate_readers:
+        _estate_readers.append(readers)
 
 
 async def persons_removed(
     session: AsyncSession, unit_id: uuid.UUID, person_ids: Collection[uuid.UUID], actor_id: uuid.UUID | None
 ) -> None:
     if person_ids:
-        for handler in list(_handlers):
-            await handler(session, unit_id, person_ids, actor_id)
+        for hook in list(_on_persons_removed):
+            await hook.handler(session, unit_id, person_ids, actor_id)
 
 
-# Who else reads an estate and its buildings (not its people): ``fn(principal)`` answers a subquery of
-# estate ids. Projects register their supervisors (the estate of the project they supervise).
-EstateReaders = Callable[[Principal], Select]
-
-_estate_readers: list[EstateReaders] = []
-
-
-def register_estate_readers(fn: EstateReaders) -> None:
-    if fn not in _estate_readers:
-        _estate_readers.append(fn)
-
-
-def estate_readers() -> list[EstateReaders]:
-    return list(_estate_readers)
+def estate_readers() -> list[Callable[[Principal], Select]]:
+    return [r.readers for r in _estate_readers]

@@ -138,7 +138,7 @@ class UnitOccupant(SQLModel, table=True):
     person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
     relation: OccupantRelation = enum_field(OccupantRelation)
     # Who put this person on this unit's record by a correction (PATCH); None for the imported ledger.
-    # They may not become the person's bound account (app.auth.bindings).
+    # They may not become the person's bound account (app.residency.service).
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = created_at_field()
 

@@ -1,6 +1,6 @@
 """Who a ledger row or a unit correction names: the Person already on record, or a new one.
 
-This decides who may later bind to a unit by phone (app.auth.bindings approves a WeChat-verified phone
+This decides who may later bind to a unit by phone (app.residency.service approves a WeChat-verified phone
 equal to an owner's phone at once), so a name alone never reaches a person who has a phone:
 
 - a name with a phone is the person with that same name and that same phone (wherever they own: the

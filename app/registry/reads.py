@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
@@ -72,7 +72,7 @@ def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None
 def street_estate_ids(street_ids: Collection[uuid.UUID]) -> Select:
     """Subquery of the ids of the estates of some streets (what street staff decide on)."""
     return select(Estate.id).join(Community, Community.id == Estate.community_id).where(
-        Community.street_id.in_(list(street_ids)))
+        col(Community.street_id).in_(list(street_ids)))
 
 
 def estate_unit_ids(estate_id: uuid.UUID) -> Select:
@@ -343,7 +343,7 @@ async def person_on_record(
         await session.exec(
             select(UnitOccupant.person_id, UnitOccupant.relation)
             .join(Person, Person.id == UnitOccupant.person_id)
-            .where(UnitOccupant.unit_id == unit_id, UnitOccupant.relation.in_(list(relations)), Person.phone == phone)
+            .where(UnitOccupant.unit_id == unit_id, col(UnitOccupant.relation).in_(list(relations)), Person.phone == phone)
             .order_by(UnitOccupant.relation)
             .limit(1)
         )

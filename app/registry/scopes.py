@@ -7,11 +7,11 @@ from collections.abc import Collection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.authz import in_ids
 from app.auth.principal import Principal
 from app.auth.roles import Role, ScopeType
 from app.auth.rules import Ancestry
-from app.auth.scopes import ScopeKind, register_scope_kind
-from app.authz import in_ids
+from app.auth.scopes import ScopeKind
 from app.registry import access
 from app.registry.models import Community, Estate, Grid, Organization, Street
 from app.registry.reads import unit_labels
@@ -80,14 +80,15 @@ async def _unit_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict
     return {uid: f"{lab.estate_name}{lab.label}" for uid, lab in (await unit_labels(session, ids)).items()}
 
 
-register_scope_kind(ScopeType.street, ScopeKind(
-    _names_of(Street), _locate_street, _managed(Street, access.street_condition)))
-register_scope_kind(ScopeType.community, ScopeKind(
-    _names_of(Community), _locate_community, _managed(Community, access.community_condition)))
-register_scope_kind(ScopeType.estate, ScopeKind(
-    _names_of(Estate), _locate_in_community(Estate, access.estate_condition), _managed(Estate, access.estate_condition)))
-register_scope_kind(ScopeType.grid, ScopeKind(
-    _names_of(Grid), _locate_in_community(Grid, access.grid_condition), _managed(Grid, access.grid_condition)))
-register_scope_kind(ScopeType.organization, ScopeKind(
-    _names_of(Organization), _locate_organization, _organizations_of_streets))
-register_scope_kind(ScopeType.unit, ScopeKind(_unit_names))
+# The registry's kinds, installed from its manifest.
+SCOPE_KINDS = (
+    ScopeKind(ScopeType.street, _names_of(Street), _locate_street, _managed(Street, access.street_condition)),
+    ScopeKind(ScopeType.community, _names_of(Community), _locate_community,
+              _managed(Community, access.community_condition)),
+    ScopeKind(ScopeType.estate, _names_of(Estate), _locate_in_community(Estate, access.estate_condition),
+              _managed(Estate, access.estate_condition)),
+    ScopeKind(ScopeType.grid, _names_of(Grid), _locate_in_community(Grid, access.grid_condition),
+              _managed(Grid, access.grid_condition)),
+    ScopeKind(ScopeType.organization, _names_of(Organization), _locate_organization, _organizations_of_streets),
+    ScopeKind(ScopeType.unit, _unit_names),
+)

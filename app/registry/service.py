@@ -371,7 +371,7 @@ async def grid_roster(
     if q:
         named = select(UnitOccupant.unit_id).join(Person, Person.id == UnitOccupant.person_id).where(
             col(Person.name).contains(q))
-        stmt = stmt.where(or_(col(PropertyUnit.room_number).contains(q), PropertyUnit.id.in_(named)))
+        stmt = stmt.where(or_(col(PropertyUnit.room_number).contains(q), col(PropertyUnit.id).in_(named)))
     order = [col(PropertyUnit.building_id), col(PropertyUnit.entrance_id), col(PropertyUnit.floor),
              col(PropertyUnit.room_number), col(PropertyUnit.id)]
     units, cursor = await paginate(session, stmt, order, page)

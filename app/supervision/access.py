@@ -15,10 +15,11 @@ from typing import Literal
 
 from sqlalchemy import or_, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
+from app.auth.authz import condition, in_ids
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.authz import condition, in_ids
 from app.projects import reads as projects
 from app.registry import reads as registry
 from app.supervision.models import Feedback, Inspection, Rectification
@@ -42,7 +43,7 @@ def inspection_condition(p: Principal, level: InspectionLevel = "read") -> Colum
         return true()
     if level == "file":
         return supervises(p, Inspection.project_id)
-    return Inspection.project_id.in_(projects.project_ids(p, "read"))
+    return col(Inspection.project_id).in_(projects.project_ids(p, "read"))
 
 
 @condition
@@ -54,15 +55,15 @@ def order_condition(p: Principal, level: OrderLevel = "read") -> ColumnElement[b
     if level == "respond":
         return in_ids(Rectification.organization_id, p.scope_ids(Role.contractor))
     if level == "waive":
-        return Rectification.estate_id.in_(registry.street_estate_ids(p.scope_ids(Role.street_staff)))
-    return Rectification.project_id.in_(projects.project_ids(p, "read"))
+        return col(Rectification.estate_id).in_(registry.street_estate_ids(p.scope_ids(Role.street_staff)))
+    return col(Rectification.project_id).in_(projects.project_ids(p, "read"))
 
 
 @condition
 def feedback_condition(p: Principal, level: FeedbackLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    manage = Feedback.project_id.in_(projects.project_ids(p, "manage"))
+    manage = col(Feedback.project_id).in_(projects.project_ids(p, "manage"))
     if level == "triage":
         return manage
     return or_(manage, supervises(p, Feedback.project_id), Feedback.author_id == p.id)

@@ -1,6 +1,6 @@
 """Resource loaders for supervision: 404 outside the caller's read scope, 403 below the route's level."""
 
-from app.authz import loader
+from app.auth.authz import loader
 from app.supervision import access
 from app.supervision.models import Feedback, Inspection, Rectification
 

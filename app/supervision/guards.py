@@ -4,7 +4,7 @@ project closed or waived; the refusal says how many are open and the nearest due
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.projects.lifecycle import Refusal, register_guard
+from app.projects.lifecycle import Refusal, guard
 from app.projects.reads import ProjectStatus
 from app.supervision import service
 
@@ -18,6 +18,6 @@ async def _closed(session: AsyncSession, project) -> bool | Refusal:
                    f"{count} rectification order(s) still open; the nearest is due {when} (Beijing time)")
 
 
-RECTIFICATIONS_CLOSED = register_guard(
+RECTIFICATIONS_CLOSED = guard(
     "rectifications_closed", [(ProjectStatus.constructing, ProjectStatus.accepting)],
     "还有整改单未完成", "Rectification orders are still open", _closed)

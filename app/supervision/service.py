@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import appointments, todo
+from app.auth import appointments
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
@@ -20,7 +20,6 @@ from app.core import audit, clock, sync
 from app.core.db import locked
 from app.core.errors import AppError, Forbidden, NotFound, error_body
 from app.core.i18n import english
-from app.files import access as file_access
 from app.files import service as files
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
@@ -208,7 +207,7 @@ async def inspections_public(session: AsyncSession, found: list[Inspection]) -> 
     if found:
         for inspection_id, index, order_id in (await session.exec(select(
                 Rectification.inspection_id, Rectification.checklist_index, Rectification.id).where(
-                Rectification.inspection_id.in_([i.id for i in found])))).all():
+                col(Rectification.inspection_id).in_([i.id for i in found])))).all():
             orders[(inspection_id, index)] = order_id
     return [InspectionPublic(
         id=i.id, project_id=i.project_id, category=i.category, supervisor=actors.get(i.supervisor_id),
@@ -335,7 +334,7 @@ async def orders_public(session: AsyncSession, orders: list[Rectification],
 
 async def open_orders(session: AsyncSession, project_id: uuid.UUID) -> tuple[int, Any]:
     rows = (await session.exec(select(Rectification.status, Rectification.due_at).where(
-        Rectification.project_id == project_id, Rectification.status.not_in(list(rules.DONE))))).all()
+        Rectification.project_id == project_id, col(Rectification.status).not_in(list(rules.DONE))))).all()
     return rules.open_orders([(OrderStatus(s), d) for s, d in rows])
 
 
@@ -391,7 +390,7 @@ async def feedback_public(session: AsyncSession, found: list[Feedback]) -> list[
     if found:
         orders = {f: (o, s) for f, o, s in (await session.exec(select(
             Rectification.feedback_id, Rectification.id, Rectification.status).where(
-            Rectification.feedback_id.in_([f.id for f in found])))).all()}
+            col(Rectification.feedback_id).in_([f.id for f in found])))).all()}
     return [FeedbackPublic(id=f.id, project_id=f.project_id, content=f.content, file_ids=f.file_ids, status=f.status,
                            reply=f.reply, triaged_at=f.triaged_at, created_at=f.created_at,
                            rectification_id=orders[f.id][0] if f.id in orders else None,
@@ -407,9 +406,9 @@ def _reader(model, condition):
     return can_read
 
 
-file_access.register_attachment_kind(INSPECTION_KIND, _reader(Inspection, access.inspection_condition))
-file_access.register_attachment_kind(ORDER_KIND, _reader(Rectification, access.order_condition))
-file_access.register_attachment_kind(FEEDBACK_KIND, _reader(Feedback, access.feedback_condition))
+can_read_inspection_files = _reader(Inspection, access.inspection_condition)
+can_read_order_files = _reader(Rectification, access.order_condition)
+can_read_feedback_files = _reader(Feedback, access.feedback_condition)
 
 
 async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
@@ -417,7 +416,7 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
     conditions = []
     if p.scope_ids(Role.contractor):
         conditions.append((access.order_condition(p, "respond"),
-                           Rectification.status.in_([OrderStatus.open, OrderStatus.reopened]), "respond"))
+                           col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened]), "respond"))
     if p.scope_ids(Role.supervisor):
         conditions.append((access.supervises(p, Rectification.project_id),
                            Rectification.status == OrderStatus.responded, "verify"))
@@ -429,6 +428,3 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
                         "title": o.title, "action": action, "due_at": o.due_at.isoformat(),
                         "overdue": rules.is_overdue(o.status, o.due_at, clock.now())})
     return out
-
-
-todo.register_task_source("rectifications", waiting_for)

@@ -1,13 +1,11 @@
 """Supervision's periodic work: orders past their due time are flagged to the contractor and the
 supervisors, once each time an order becomes late (a reopened order may become late again)."""
 
-from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.core.jobs import register_job
 from app.supervision import flows
 from app.supervision.models import Rectification, RectificationEvent
 from app.supervision.rules import OrderStatus
@@ -16,8 +14,8 @@ from app.supervision.rules import OrderStatus
 async def remind_overdue(session: AsyncSession) -> None:
     now = clock.now()
     for order in (await session.exec(select(Rectification).where(
-            Rectification.status.in_([OrderStatus.open, OrderStatus.reopened]), Rectification.due_at < now,
-            Rectification.overdue_reminded_at.is_(None)))).all():
+            col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened]), Rectification.due_at < now,
+            col(Rectification.overdue_reminded_at).is_(None)))).all():
         await flows.overdue(session, order)
         order.overdue_reminded_at = now
         session.add(order)
@@ -26,4 +24,3 @@ async def remind_overdue(session: AsyncSession) -> None:
     await session.flush()
 
 
-register_job("supervision.remind_overdue", timedelta(minutes=15), remind_overdue)

@@ -7,16 +7,14 @@ worker reminds those who have not answered a day before ``closes_at`` and closes
 
 import uuid
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import reads as accounts
 from app.core.clock import SHANGHAI
 from app.notifications.events import Notice, notify
 from app.registry import reads as registry
+from app.residency import reads as residency
 from app.surveys.models import Audience, Questionnaire, QuestionnaireResponse, ResponseUnit
-
-OWNERS = [accounts.BindingRelation.owner, accounts.BindingRelation.co_owner]
 
 
 async def units_in_scope(session: AsyncSession, q: Questionnaire) -> list[registry.UnitRef]:
@@ -24,8 +22,8 @@ async def units_in_scope(session: AsyncSession, q: Questionnaire) -> list[regist
 
 
 async def _audience(session: AsyncSession, q: Questionnaire, unit_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    relations = OWNERS if q.audience == Audience.owners else None
-    return await accounts.residents(session, unit_ids, relations)
+    relations = residency.OWNER_RELATIONS if q.audience == Audience.owners else None
+    return await residency.residents(session, unit_ids, relations)
 
 
 def _page(q: Questionnaire) -> str:
@@ -48,7 +46,7 @@ async def non_respondents(session: AsyncSession, q: Questionnaire) -> list[uuid.
     """The accounts that may answer and have not (for the reminder)."""
     units = [u.id for u in await units_in_scope(session, q)]
     current = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == q.id,
-                                                  QuestionnaireResponse.is_current.is_(True))
+                                                  col(QuestionnaireResponse.is_current).is_(True))
     if q.response_unit == ResponseUnit.unit:
         answered = set((await session.exec(current.with_only_columns(QuestionnaireResponse.unit_id))).all())
         return await _audience(session, q, [u for u in units if u not in answered])

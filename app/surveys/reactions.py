@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.projects.lifecycle import Entered, register_on_enter
+from app.projects.lifecycle import Entered
 from app.surveys import service
 from app.surveys.schemas import QuestionnaireCreate
 
@@ -19,5 +19,3 @@ async def satisfaction_survey(session: AsyncSession, entered: Entered) -> None:
                                   QuestionnaireCreate(template="satisfaction"))
     await service.publish(session, entered.actor_id, survey, clock.now() + timedelta(days=SATISFACTION_DAYS))
 
-
-register_on_enter("surveys.satisfaction_survey", "accepted", satisfaction_survey)

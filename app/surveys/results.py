@@ -19,17 +19,19 @@ from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import case, func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.authz import permits
 from app.auth.principal import Principal
 from app.core.clock import SHANGHAI
 from app.core.numbers import percent
 from app.core.spreadsheets import escape_formula
 from app.registry import reads as registry
-from app.surveys import logic
+from app.surveys import access, logic
+from app.surveys.errors import RESULTS_NOT_PUBLIC
 from app.surveys.flows import units_in_scope
-from app.surveys.models import Channel, Questionnaire, QuestionnaireAnswer, QuestionnaireResponse
+from app.surveys.models import Channel, Questionnaire, QuestionnaireAnswer, QuestionnaireResponse, QuestionnaireStatus
 from app.surveys.schemas import (
     BuildingResult,
     NonRespondent,
@@ -56,7 +58,7 @@ def _rate(responded: int, units: int) -> Rate:
 
 
 def _current(q: Questionnaire):
-    return (QuestionnaireResponse.questionnaire_id == q.id, QuestionnaireResponse.is_current.is_(True))
+    return (QuestionnaireResponse.questionnaire_id == q.id, col(QuestionnaireResponse.is_current).is_(True))
 
 
 def _question_results(questions: list[Any], answered: dict[str, int], choices: dict[tuple, tuple[int, int, int]],
@@ -85,6 +87,15 @@ def _question_results(questions: list[Any], answered: dict[str, int], choices: d
 
 def _number(value: Any) -> str | None:
     return None if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
+async def visible_results(session: AsyncSession, principal: Principal, q: Questionnaire) -> ResultsPublic:
+    """The results as ``principal`` may see them: those who collect answers follow them while open, per
+    building too; everyone who reads the questionnaire sees the totals after close."""
+    collector = await permits(session, Questionnaire, q.id, access.questionnaire_condition, principal, "collect")
+    if not collector and q.status != QuestionnaireStatus.closed:
+        raise RESULTS_NOT_PUBLIC()
+    return await results(session, q, per_building=collector)
 
 
 async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool = True) -> ResultsPublic:

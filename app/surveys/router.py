@@ -5,7 +5,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlmodel import select
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
@@ -15,7 +14,7 @@ from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
 from app.registry import reads as registry
-from app.surveys import access, results, service
+from app.surveys import results, service
 from app.surveys.deps import QuestionnaireForCollect, QuestionnaireForManage, QuestionnaireForRead
 from app.surveys.errors import (
     ANSWERED_AT_INVALID,
@@ -32,7 +31,7 @@ from app.surveys.errors import (
     RESULTS_NOT_PUBLIC,
     UNIT_OUTSIDE_QUESTIONNAIRE,
 )
-from app.surveys.models import Questionnaire, QuestionnaireStatus
+from app.surveys.models import Questionnaire
 from app.surveys.schemas import (
     NonRespondent,
     PublishIn,
@@ -165,11 +164,7 @@ async def unit_responses(questionnaire: QuestionnaireForCollect, unit_id: uuid.U
 async def questionnaire_results(questionnaire: QuestionnaireForRead, principal: CurrentPrincipal, session: SessionDep):
     """Counts and percentages per question and per building, and the response rate. Staff and grid workers
     follow them while open; residents see the totals after close (never who answered what)."""
-    collector = (await session.exec(select(Questionnaire.id).where(
-        Questionnaire.id == questionnaire.id, access.questionnaire_condition(principal, "collect")))).first()
-    if collector is None and questionnaire.status != QuestionnaireStatus.closed:
-        raise RESULTS_NOT_PUBLIC()
-    return await results.results(session, questionnaire, per_building=collector is not None)
+    return await results.visible_results(session, principal, questionnaire)
 
 
 @router.get("/questionnaires/{questionnaire_id}/non-respondents", response_model=list[NonRespondent],

@@ -11,11 +11,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, insert, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
-from app.auth import todo
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
@@ -23,11 +22,11 @@ from app.core import sync as offline
 from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, AppError, NotFound, error_body
 from app.core.i18n import english, validation_message
-from app.files import access as file_access
 from app.files import service as files
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
+from app.residency import reads as residency
 from app.surveys import access, flows, logic
 from app.surveys.errors import (
     ANSWERED_AT_INVALID,
@@ -67,7 +66,6 @@ from app.surveys.templates import TEMPLATES
 RESPONSE_KIND = "questionnaire_response"  # files attached to a response: photo answers, paper forms
 CLOCK_SKEW = timedelta(minutes=5)  # a tablet's clock may run a little ahead
 _QUESTIONS = TypeAdapter(list[logic.Question])
-OWNER_RELATIONS = set(flows.OWNERS)
 
 
 _PARSED: dict[tuple, list[Any]] = {}
@@ -261,7 +259,7 @@ class _Lookups:
         self.existing: dict[uuid.UUID, QuestionnaireResponse] = {}
         self.own_units: dict[uuid.UUID, registry.UnitRef] = {}
         self.proxy_units: dict[uuid.UUID, registry.UnitRef] = {}
-        self.relations: dict[uuid.UUID, accounts.BindingRelation] = {}
+        self.relations: dict[uuid.UUID, residency.BindingRelation] = {}
         self.current: dict[tuple[uuid.UUID, str], QuestionnaireResponse] = {}
 
     @classmethod
@@ -280,8 +278,8 @@ class _Lookups:
         units = {*found.own_units, *found.proxy_units}
         if units:
             rows = (await session.exec(select(QuestionnaireResponse).where(
-                QuestionnaireResponse.questionnaire_id.in_({i.questionnaire_id for i in items}),
-                QuestionnaireResponse.unit_id.in_(units), QuestionnaireResponse.is_current.is_(True))
+                col(QuestionnaireResponse.questionnaire_id).in_({i.questionnaire_id for i in items}),
+                col(QuestionnaireResponse.unit_id).in_(units), col(QuestionnaireResponse.is_current).is_(True))
                 .with_for_update())).all()
             found.current = {(r.questionnaire_id, r.respondent_key): r for r in rows}
         return found
@@ -296,7 +294,7 @@ def _respondent(p: Principal, q: Questionnaire, item: ResponseIn, found: _Lookup
         unit = found.own_units.get(item.unit_id)
         if unit is None:
             raise NotFound()
-        if q.audience == Audience.owners and found.relations.get(unit.id) not in OWNER_RELATIONS:
+        if q.audience == Audience.owners and found.relations.get(unit.id) not in residency.OWNER_RELATIONS:
             raise OWNERS_ONLY()
         key = str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}"
     else:
@@ -426,7 +424,7 @@ async def sync(session: AsyncSession, p: Principal, items: list[Any]) -> list[Su
     valid = [i for i in parsed if isinstance(i, SyncItem)]
     found = await _Lookups.load(session, p, valid)
     questionnaires = {q.id: q for q in (await session.exec(select(Questionnaire).where(
-        Questionnaire.id.in_({i.questionnaire_id for i in valid}), access.questionnaire_condition(p, "read")))).all()}
+        col(Questionnaire.id).in_({i.questionnaire_id for i in valid}), access.questionnaire_condition(p, "read")))).all()}
     results: list[SubmitResult] = []
     for item in parsed:
         results.append(item if isinstance(item, SubmitResult) else await _sync_item(session, p, item, questionnaires, found))
@@ -472,7 +470,7 @@ def _has_photos(q: Questionnaire, item: SyncItem) -> bool:
 async def my_responses(session: AsyncSession, p: Principal, q: Questionnaire) -> list[QuestionnaireResponse]:
     """The current responses of the caller's units (per unit) or the caller's own (per person)."""
     stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == q.id,
-                                               QuestionnaireResponse.is_current.is_(True))
+                                               col(QuestionnaireResponse.is_current).is_(True))
     if q.response_unit == ResponseUnit.unit:
         stmt = stmt.where(QuestionnaireResponse.unit_id.in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
     else:
@@ -484,10 +482,10 @@ async def unit_history(session: AsyncSession, q: Questionnaire, unit_id: uuid.UU
     """Every submission for a unit, newest answer first (staff: what changed and who entered it)."""
     return list((await session.exec(select(QuestionnaireResponse).where(
         QuestionnaireResponse.questionnaire_id == q.id, QuestionnaireResponse.unit_id == unit_id)
-        .order_by(QuestionnaireResponse.answered_at.desc(), QuestionnaireResponse.created_at.desc()))).all())
+        .order_by(QuestionnaireResponse.answered_at.desc(), col(QuestionnaireResponse.created_at).desc()))).all())
 
 
-async def _can_read_response_files(session: AsyncSession, p: Principal, response_id: uuid.UUID) -> bool:
+async def can_read_response_files(session: AsyncSession, p: Principal, response_id: uuid.UUID) -> bool:
     response = await session.get(QuestionnaireResponse, response_id)
     if response is None:
         return False
@@ -497,7 +495,6 @@ async def _can_read_response_files(session: AsyncSession, p: Principal, response
         Questionnaire.id == response.questionnaire_id, access.questionnaire_condition(p, "manage")))).first() is not None
 
 
-file_access.register_attachment_kind(RESPONSE_KIND, _can_read_response_files)
 
 
 # ---- what waits for a resident ---------------------------------------------------------------------
@@ -511,7 +508,7 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     relations = p.unit_relations
     candidates = (await session.exec(select(Questionnaire).where(
         Questionnaire.status == QuestionnaireStatus.published,
-        Questionnaire.estate_id.in_({u.estate_id for u in units.values()}))
+        col(Questionnaire.estate_id).in_({u.estate_id for u in units.values()}))
         .order_by(Questionnaire.closes_at, Questionnaire.published_at))).all()
     keys = {}
     for q in candidates:
@@ -520,20 +517,17 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
         for unit in units.values():
             if not q.covers(unit.estate_id, unit.building_id):
                 continue
-            if q.audience == Audience.owners and relations.get(unit.id) not in OWNER_RELATIONS:
+            if q.audience == Audience.owners and relations.get(unit.id) not in residency.OWNER_RELATIONS:
                 continue
             keys[(q.id, str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}")] = (q, unit)
     if not keys:
         return []
     answered = set((await session.exec(select(QuestionnaireResponse.questionnaire_id,
                                               QuestionnaireResponse.respondent_key).where(
-        QuestionnaireResponse.questionnaire_id.in_({qid for qid, _ in keys}),
-        QuestionnaireResponse.respondent_key.in_({key for _, key in keys}),
-        QuestionnaireResponse.is_current.is_(True)))).all())
+        col(QuestionnaireResponse.questionnaire_id).in_({qid for qid, _ in keys}),
+        col(QuestionnaireResponse.respondent_key).in_({key for _, key in keys}),
+        col(QuestionnaireResponse.is_current).is_(True)))).all())
     return [{"questionnaire_id": str(q.id), "project_id": str(q.project_id), "title": q.title,
              "unit_id": str(unit.id), "unit_label": unit.label,
              "closes_at": q.closes_at.isoformat() if q.closes_at else None}
             for key, (q, unit) in keys.items() if key not in answered]
-
-
-todo.register_task_source("questionnaires", open_for)

@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.core.jobs import register_job
 from app.surveys import flows, service
 from app.surveys.models import Questionnaire, QuestionnaireStatus
 
@@ -23,7 +22,7 @@ async def close_due(session: AsyncSession) -> None:
 async def remind_non_respondents(session: AsyncSession) -> None:
     now = clock.now()
     due = (await session.exec(select(Questionnaire).where(
-        Questionnaire.status == QuestionnaireStatus.published, Questionnaire.reminded_at.is_(None),
+        Questionnaire.status == QuestionnaireStatus.published, col(Questionnaire.reminded_at).is_(None),
         Questionnaire.closes_at > now, Questionnaire.closes_at <= now + REMIND_BEFORE))).all()
     for q in due:
         await flows.closing_soon(session, q)
@@ -32,5 +31,3 @@ async def remind_non_respondents(session: AsyncSession) -> None:
     await session.flush()
 
 
-register_job("surveys.close_due", timedelta(minutes=1), close_due)
-register_job("surveys.remind", timedelta(minutes=10), remind_non_respondents)

@@ -12,8 +12,8 @@ from typing import Literal
 
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.authz import condition
 from app.auth.principal import Principal
-from app.authz import condition
 from app.projects import reads as projects
 from app.voting.models import Ballot, BallotStatus
 

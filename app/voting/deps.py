@@ -1,6 +1,6 @@
 """Resource loaders for ballots: 404 outside the caller's read scope, 403 below the route's level."""
 
-from app.authz import loader
+from app.auth.authz import loader
 from app.voting import access
 from app.voting.models import Ballot
 

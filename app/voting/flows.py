@@ -12,19 +12,17 @@ Notices go through the outbox in the same transaction as the change.
 
 import uuid
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import reads as accounts
 from app.core import clock
 from app.notifications.events import Notice, notify
 from app.projects import moves
 from app.projects import reads as projects
 from app.projects.reads import ProjectStatus
 from app.registry import reads as registry
+from app.residency import reads as residency
 from app.voting.models import Ballot, BallotCast, BallotVoterPerson
-
-OWNERS = (accounts.BindingRelation.owner, accounts.BindingRelation.co_owner)
 
 
 def _page(ballot: Ballot) -> str:
@@ -35,7 +33,7 @@ def _persons(ballot: Ballot, *, waiting_only: bool):
     persons = select(BallotVoterPerson.person_id).where(BallotVoterPerson.ballot_id == ballot.id)
     if waiting_only:
         persons = persons.where(BallotVoterPerson.voter_id.not_in(select(BallotCast.voter_id).where(
-            BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True))))
+            BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True))))
     return persons
 
 
@@ -47,7 +45,7 @@ async def opened(session: AsyncSession, ballot: Ballot) -> int:
         body=f"「{ballot.title}」已开始表决，截止时间{closes}。请在截止前投票，每户一票。",
         data={"thing1": ballot.title, "thing2": estate.name if estate else "", "time3": ballot.closes_at,
               "thing4": "请在截止前投票"},
-        page=_page(ballot)), await accounts.bound_as(session, _persons(ballot, waiting_only=False), OWNERS))
+        page=_page(ballot)), await residency.bound_as(session, _persons(ballot, waiting_only=False), residency.OWNER_RELATIONS))
 
 
 async def closing_soon(session: AsyncSession, ballot: Ballot) -> int:
@@ -57,7 +55,7 @@ async def closing_soon(session: AsyncSession, ballot: Ballot) -> int:
         template="ballot_closing", title=f"表决即将截止：{ballot.title}",
         body=f"「{ballot.title}」将于{closes}截止，您的表决票尚未提交。",
         data={"thing1": ballot.title, "time2": ballot.closes_at, "thing3": "您尚未投票，请在截止前投票"},
-        page=_page(ballot)), await accounts.bound_as(session, _persons(ballot, waiting_only=True), OWNERS))
+        page=_page(ballot)), await residency.bound_as(session, _persons(ballot, waiting_only=True), residency.OWNER_RELATIONS))
     ballot.reminded_at = clock.now()
     session.add(ballot)
     await session.flush()

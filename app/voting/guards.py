@@ -3,10 +3,10 @@ closed with every motion passed; voting -> rejected needs it closed with one not
 ballot is the latest one marked ``decides_project``: after a rejection and a new plan, the new ballot
 decides, never the old one."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.projects.lifecycle import Refusal, register_guard
+from app.projects.lifecycle import Refusal, guard
 from app.projects.reads import ProjectStatus
 from app.voting import service
 from app.voting.models import Ballot, BallotStatus
@@ -15,7 +15,7 @@ NO_DECISION = Refusal("项目的决定性表决尚未结束", "The project's dec
 
 
 async def deciding(session: AsyncSession, project_id) -> Ballot | None:
-    return (await session.exec(select(Ballot).where(Ballot.project_id == project_id, Ballot.decides_project.is_(True))
+    return (await session.exec(select(Ballot).where(Ballot.project_id == project_id, col(Ballot.decides_project).is_(True))
                                .order_by(Ballot.created_at.desc()).limit(1))).first()
 
 
@@ -40,7 +40,7 @@ async def _rejected(session: AsyncSession, project) -> bool | Refusal:
     return True if outcome is False else outcome
 
 
-BALLOT_PASSED = register_guard("ballot_passed", [(ProjectStatus.voting, ProjectStatus.approved)],
+BALLOT_PASSED = guard("ballot_passed", [(ProjectStatus.voting, ProjectStatus.approved)],
                                "表决尚未通过", "The ballot has not passed", _passed)
-BALLOT_REJECTED = register_guard("ballot_rejected", [(ProjectStatus.voting, ProjectStatus.rejected)],
+BALLOT_REJECTED = guard("ballot_rejected", [(ProjectStatus.voting, ProjectStatus.rejected)],
                                  "表决尚未被否决", "The ballot has not been rejected", _rejected)

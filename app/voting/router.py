@@ -3,7 +3,6 @@
 import uuid
 
 from fastapi import APIRouter, Response, status
-from sqlmodel import select
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
@@ -27,7 +26,7 @@ from app.voting.errors import (
     SCOPE_NOT_IN_ESTATE,
     VOTER_NOT_FOUND,
 )
-from app.voting.models import Ballot, BallotStatus, ResultsVisibility
+from app.voting.models import Ballot, BallotStatus
 from app.voting.schemas import (
     BallotCreate,
     BallotPublic,
@@ -122,21 +121,12 @@ async def ballot_turnout(ballot: BallotForRead, session: SessionDep):
     return await service.turnout(session, ballot)
 
 
-async def _visible_results(session, principal, ballot: Ballot) -> ResultsPublic:
-    """Results after close (or live, when the ballot says so); managers see them while open."""
-    manager = (await session.exec(select(Ballot.id).where(
-        Ballot.id == ballot.id, access.ballot_condition(principal, "manage")))).first() is not None
-    if not manager and ballot.status != BallotStatus.closed and ballot.results_visibility != ResultsVisibility.live:
-        raise RESULTS_NOT_PUBLIC()
-    return await service.results(session, ballot)
-
-
 @router.get("/ballots/{ballot_id}/results", response_model=ResultsPublic, responses=responses(403, 404, RESULTS_NOT_PUBLIC))
 async def ballot_results(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
     """Per motion: totals, participation, approve / oppose / abstain by area and headcount, the ratios as
     exact fractions with percentages, the rule's thresholds and the outcome. Shown after close (or live,
     when the ballot says so); managers see them while open."""
-    return await _visible_results(session, principal, ballot)
+    return await service.visible_results(session, principal, ballot)
 
 
 @router.get("/ballots/{ballot_id}/results.pdf", response_class=Response, responses={
@@ -145,7 +135,7 @@ async def ballot_results(ballot: BallotForRead, principal: CurrentPrincipal, ses
 async def ballot_results_pdf(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
     """The result notice (表决结果公告) to print and post: the rule and every figure of each motion, with its
     Chinese font embedded so that it shows on any phone."""
-    data = await documents.notice(session, ballot, await _visible_results(session, principal, ballot))
+    data = await documents.notice(session, ballot, await service.visible_results(session, principal, ballot))
     return Response(data, media_type="application/pdf",
                     headers={**attachment("ballot-results.pdf", f"{ballot.title}表决结果公告.pdf"),
                              "Cache-Control": "private"})

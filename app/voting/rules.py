@@ -168,9 +168,23 @@ class Tally:
         return self.approve + self.oppose + self.abstain
 
 
+def count(total: Count, counted: Mapping[Choice, Count]) -> Tally:
+    """The tally of one motion from the electorate's ``total`` and what was counted for each choice (the
+    database sums the stored votes per choice; a choice nobody made may be left out). Counts that cannot
+    come from the electorate - more votes or area than it has, or a negative figure - are a programming
+    error, never a result."""
+    by_choice = {c: counted.get(c, Count()) for c in Choice}
+    participating = sum(by_choice.values(), Count())
+    if any(c.area_centi < 0 or c.headcount < 0 for c in (total, *by_choice.values())):
+        raise ValueError("a count is never negative")
+    if participating.headcount > total.headcount or participating.area_centi > total.area_centi:
+        raise ValueError(f"more counted ({participating}) than the electorate holds ({total})")
+    return Tally(total, by_choice[Choice.approve], by_choice[Choice.oppose], by_choice[Choice.abstain])
+
+
 def tally(voters: Iterable[Voter], votes: Mapping[Hashable, Choice]) -> Tally:
-    """Sum the electorate and the votes (voter key -> choice). A vote from outside the electorate is a
-    programming error: the caller checks who may vote."""
+    """Sum the electorate and the votes (voter key -> choice): what ``count`` is given, voter by voter.
+    A vote from outside the electorate is a programming error: the caller checks who may vote."""
     weights = {v.key: v.area_centi for v in voters}
     unknown = set(votes) - set(weights)
     if unknown:
@@ -178,8 +192,7 @@ def tally(voters: Iterable[Voter], votes: Mapping[Hashable, Choice]) -> Tally:
     by_choice = {c: Count() for c in Choice}
     for key, choice in votes.items():
         by_choice[Choice(choice)] += Count(weights[key], 1)
-    return Tally(Count(sum(weights.values()), len(weights)), by_choice[Choice.approve], by_choice[Choice.oppose],
-                 by_choice[Choice.abstain])
+    return count(Count(sum(weights.values()), len(weights)), by_choice)
 
 
 @dataclass(frozen=True)

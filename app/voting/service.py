@@ -11,22 +11,22 @@ from collections import defaultdict
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
-from app.auth import todo
+from app.auth.authz import permits
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.db import locked
 from app.core.numbers import percent
-from app.files import access as file_access
 from app.files import service as files
 from app.plans import reads as plans
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
+from app.residency import reads as residency
 from app.voting import access, flows, rules
 from app.voting.errors import (
     ALREADY_VOTED,
@@ -37,6 +37,7 @@ from app.voting.errors import (
     CHOICES_INVALID,
     NOT_AN_OWNER,
     NOT_IN_ELECTORATE,
+    RESULTS_NOT_PUBLIC,
     SCOPE_NOT_IN_ESTATE,
     VOTER_NOT_FOUND,
 )
@@ -52,6 +53,7 @@ from app.voting.models import (
     CastChannel,
     Evidence,
     Motion,
+    ResultsVisibility,
 )
 from app.voting.schemas import (
     BallotCreate,
@@ -73,7 +75,6 @@ from app.voting.schemas import (
     Weight,
 )
 
-OWNER_RELATIONS = {accounts.BindingRelation.owner, accounts.BindingRelation.co_owner}
 EVIDENCE_KIND = "ballot_cast"
 
 
@@ -235,12 +236,12 @@ def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
 
 async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_id: uuid.UUID | None) -> BallotVoter:
     persons = {person for person, relation in p.bound_persons.items()
-               if relation in OWNER_RELATIONS}
+               if relation in residency.OWNER_RELATIONS}
     if not persons:
         raise NOT_AN_OWNER()
     voters = (await session.exec(select(BallotVoter).join(
         BallotVoterPerson, BallotVoterPerson.voter_id == BallotVoter.id).where(
-        BallotVoterPerson.ballot_id == ballot.id, BallotVoterPerson.person_id.in_(persons)))).unique().all()
+        BallotVoterPerson.ballot_id == ballot.id, col(BallotVoterPerson.person_id).in_(persons)))).unique().all()
     if not voters:
         raise NOT_IN_ELECTORATE()
     if voter_id is not None:
@@ -283,7 +284,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
     if len(set(given)) != len(given) or set(given) != wanted:
         raise CHOICES_INVALID(details={"motion_ids": sorted(map(str, wanted))})
     current = (await session.exec(select(BallotCast).where(
-        BallotCast.ballot_id == ballot.id, BallotCast.voter_id == voter.id, BallotCast.is_current.is_(True))
+        BallotCast.ballot_id == ballot.id, BallotCast.voter_id == voter.id, col(BallotCast.is_current).is_(True))
         .with_for_update())).first()
     if current is not None and not ballot.allow_change:
         raise ALREADY_VOTED()
@@ -344,8 +345,8 @@ async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[
     casts = (await session.exec(select(BallotCast).join(
         BallotVoterPerson, (BallotVoterPerson.voter_id == BallotCast.voter_id)
         & (BallotVoterPerson.ballot_id == BallotCast.ballot_id)).where(
-        BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True),
-        BallotVoterPerson.person_id.in_(persons)))).unique().all()
+        BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True),
+        col(BallotVoterPerson.person_id).in_(persons)))).unique().all()
     choices: dict[uuid.UUID, list[ChoiceIn]] = defaultdict(list)
     if casts:
         for x in (await session.exec(select(BallotChoice).where(BallotChoice.cast_id.in_([c.id for c in casts])))).all():
@@ -362,7 +363,7 @@ async def turnout(session: AsyncSession, ballot: Ballot) -> TurnoutPublic:
                                           .select_from(BallotCast)
                                           .join(BallotVoter, BallotVoter.id == BallotCast.voter_id)
                                           .where(BallotCast.ballot_id == ballot.id,
-                                                 BallotCast.is_current.is_(True)))).one()
+                                                 col(BallotCast.is_current).is_(True)))).one()
     return TurnoutPublic(
         ballot_id=ballot.id, status=ballot.status,
         total=Weight(area=registry.format_area(ballot.total_area_centi), headcount=ballot.total_headcount),
@@ -379,6 +380,15 @@ def _threshold_public(t: rules.Threshold | None) -> ThresholdPublic | None:
     return ThresholdPublic(fraction=str(t.fraction), strict=t.strict) if t else None
 
 
+async def visible_results(session: AsyncSession, principal: Principal, ballot: Ballot) -> ResultsPublic:
+    """The results as ``principal`` may see them: after close (or live, when the ballot says so); those
+    who manage the ballot see them while it is open."""
+    if (ballot.status != BallotStatus.closed and ballot.results_visibility != ResultsVisibility.live
+            and not await permits(session, Ballot, ballot.id, access.ballot_condition, principal, "manage")):
+        raise RESULTS_NOT_PUBLIC()
+    return await results(session, ballot)
+
+
 async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
     """The results: once closed, as they were counted at the close (nothing can change them); while open,
     counted now."""
@@ -390,7 +400,8 @@ async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
 
 
 async def _count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
-    """Per motion: every figure and the outcome under the ballot's rule, from one grouped SQL sum."""
+    """Per motion: the database sums the stored choices; the tally, every figure and the outcome under
+    the ballot's rule come from ``rules`` (``count`` and ``decide``), the functions the properties test."""
     sums: dict[tuple[uuid.UUID, str], rules.Count] = {
         (motion_id, rules.Choice(choice)): rules.Count(int(area), n)
         for motion_id, choice, n, area in (await session.exec(
@@ -400,10 +411,11 @@ async def _count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
     total = rules.Count(ballot.total_area_centi, ballot.total_headcount)
     out = []
     for m in (await motions(session, [ballot.id]))[ballot.id]:
-        t = rules.Tally(total, *(sums.get((m.id, c), rules.Count()) for c in rules.Choice))
-        d = rules.decide(ballot.rule, t, _thresholds(ballot))
+        counted = {c: sums[(m.id, c)] for c in rules.Choice if (m.id, c) in sums}
+        d = rules.decide(ballot.rule, rules.count(total, counted), _thresholds(ballot))
+        t = d.tally
         out.append(MotionResult(
-            motion_id=m.id, title=m.title, total=_weight(total), participating=_weight(t.participating),
+            motion_id=m.id, title=m.title, total=_weight(t.total), participating=_weight(t.participating),
             approve=_weight(t.approve), oppose=_weight(t.oppose), abstain=_weight(t.abstain),
             ratios={name: RatioPublic(numerator=r.part, denominator=r.whole, percent=r.percent)
                     for name, r in d.ratios.items()},
@@ -422,7 +434,7 @@ async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[u
     weigh = (unit.building_id, func.count(func.distinct(unit.voter_id)), func.sum(unit.area_centi))
     totals = (await session.exec(select(*weigh).where(unit.ballot_id == ballot.id)
                                  .group_by(unit.building_id))).all()
-    current = (BallotCast.voter_id == unit.voter_id) & (BallotCast.ballot_id == ballot.id) & BallotCast.is_current.is_(True)
+    current = (BallotCast.voter_id == unit.voter_id) & (BallotCast.ballot_id == ballot.id) & col(BallotCast.is_current).is_(True)
     voted = {b: rules.Count(int(area), n) for b, n, area in (await session.exec(
         select(*weigh).join(BallotCast, current).where(unit.ballot_id == ballot.id)
         .group_by(unit.building_id))).all()}
@@ -473,45 +485,44 @@ async def list_for_project(session: AsyncSession, condition, project_id: uuid.UU
 async def receipts(session: AsyncSession, ballot: Ballot) -> list[str]:
     """The receipt codes of the casts that count, in code order (nothing else: not who, not how)."""
     return list((await session.exec(select(BallotCast.receipt).where(
-        BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True)).order_by(BallotCast.receipt))).all())
+        BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True)).order_by(BallotCast.receipt))).all())
 
 
 async def non_voters(session: AsyncSession, p: Principal, ballot: Ballot,
                      grid_id: uuid.UUID | None) -> list[tuple[registry.UnitRef, uuid.UUID]]:
     """The units in the electorate whose vote is not cast yet, with their voter, that the caller may visit
     (a grid worker: their grid), in building and room order: the door-knocking list."""
-    cast = select(BallotCast.voter_id).where(BallotCast.ballot_id == ballot.id, BallotCast.is_current.is_(True))
+    cast = select(BallotCast.voter_id).where(BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True))
     waiting = dict((await session.exec(select(BallotVoterUnit.unit_id, BallotVoterUnit.voter_id).where(
-        BallotVoterUnit.ballot_id == ballot.id, BallotVoterUnit.voter_id.not_in(cast)))).all())
+        BallotVoterUnit.ballot_id == ballot.id, col(BallotVoterUnit.voter_id).not_in(cast)))).all())
     units = await registry.units(session, ballot.estate_id, grid_id=grid_id, visible_to=(p, "contact"))
     return [(u, waiting[u.id]) for u in units if u.id in waiting]
 
 
-async def _can_read_evidence(session: AsyncSession, p: Principal, cast_id: uuid.UUID) -> bool:
+async def can_read_evidence_files(session: AsyncSession, p: Principal, cast_id: uuid.UUID) -> bool:
     """A paper ballot shows how its owners voted: only those who manage the ballot see it (and its uploader)."""
     return (await session.exec(select(BallotCast.id).join(Ballot, Ballot.id == BallotCast.ballot_id).where(
         BallotCast.id == cast_id, access.ballot_condition(p, "manage")))).first() is not None
 
 
-file_access.register_attachment_kind(EVIDENCE_KIND, _can_read_evidence)
 
 
 async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``)."""
     persons = [person for person, relation in p.bound_persons.items()
-               if relation in OWNER_RELATIONS]
+               if relation in residency.OWNER_RELATIONS]
     if not persons:
         return []
     now = clock.now()
     rows = (await session.exec(
         select(Ballot, BallotVoterPerson.voter_id)
         .join(BallotVoterPerson, BallotVoterPerson.ballot_id == Ballot.id)
-        .where(Ballot.status == BallotStatus.open, Ballot.closes_at > now, BallotVoterPerson.person_id.in_(persons))
+        .where(Ballot.status == BallotStatus.open, Ballot.closes_at > now, col(BallotVoterPerson.person_id).in_(persons))
         .order_by(Ballot.closes_at))).all()
     if not rows:
         return []
     cast = set((await session.exec(select(BallotCast.ballot_id, BallotCast.voter_id).where(
-        BallotCast.ballot_id.in_({b.id for b, _ in rows}), BallotCast.is_current.is_(True)))).all())
+        col(BallotCast.ballot_id).in_({b.id for b, _ in rows}), col(BallotCast.is_current).is_(True)))).all())
     seen, out = set(), []
     for ballot, voter_id in rows:
         if (ballot.id, voter_id) in cast or (ballot.id, voter_id) in seen:
@@ -520,6 +531,3 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
         out.append({"ballot_id": str(ballot.id), "project_id": str(ballot.project_id), "title": ballot.title,
                     "voter_id": str(voter_id), "closes_at": ballot.closes_at.isoformat()})
     return out
-
-
-todo.register_task_source("ballots", open_for)

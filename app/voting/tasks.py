@@ -4,11 +4,10 @@ whatever the clocks of the clients."""
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.core.jobs import register_job
 from app.voting import flows, service
 from app.voting.models import Ballot, BallotStatus
 
@@ -25,7 +24,7 @@ async def open_due(session: AsyncSession) -> None:
 async def remind_due(session: AsyncSession) -> None:
     now = clock.now()
     for ballot in (await session.exec(select(Ballot).where(
-            Ballot.status == BallotStatus.open, Ballot.reminded_at.is_(None),
+            Ballot.status == BallotStatus.open, col(Ballot.reminded_at).is_(None),
             Ballot.closes_at > now, Ballot.closes_at <= now + REMIND_BEFORE))).all():
         if ballot.opened_at is not None and ballot.closes_at - ballot.opened_at > REMIND_BEFORE:
             await flows.closing_soon(session, ballot)  # a ballot open for a day or less: its opening notice will do
@@ -37,6 +36,3 @@ async def close_due(session: AsyncSession) -> None:
         await service.close_ballot(session, None, ballot)
 
 
-register_job("voting.open_due", timedelta(minutes=1), open_due)
-register_job("voting.remind_due", timedelta(minutes=5), remind_due)
-register_job("voting.close_due", timedelta(minutes=1), close_due)

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from fastapi import Depends
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -243,3 +244,6 @@ def get_wechat() -> WechatClient:
     if _client is None:
         _client = WechatClient(get_settings())
     return _client
+
+
+WechatDep = Annotated[WechatClient, Depends(get_wechat)]

@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from sqlmodel import delete, select
 
-from app.auth.bindings import new_invite_code
-from app.auth.models import BindingStatus, InviteCode, UnitBinding, User
+from app.auth.models import User
 from app.core import clock
 from app.core.config import get_settings
+from app.residency.models import BindingStatus, InviteCode, UnitBinding
+from app.residency.service import new_invite_code
 from app.wechat import fake
 from app.wechat.client import WechatClient
 from app.wechat.models import WechatAccessToken

@@ -3,8 +3,9 @@ a role granted or removed, or a unit bound, changes what the next request may se
 
 import uuid
 
-from app.auth.models import BindingRelation, RoleAssignment, User
+from app.auth.models import RoleAssignment, User
 from app.auth.principal import Binding, Principal
+from app.auth.residence import BindingRelation
 from app.auth.roles import ROLE_SCOPE, Role
 from app.projects.access import project_condition
 

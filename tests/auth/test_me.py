@@ -2,7 +2,8 @@
 
 from sqlmodel import select
 
-from app.auth.models import BindingStatus, Role, UnitBinding, User
+from app.auth.models import Role, User
+from app.residency.models import BindingStatus, UnitBinding
 from app.wechat import fake
 from tests import factories as f
 from tests.auth.conftest import API, bearer, wechat_login

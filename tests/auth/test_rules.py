@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.auth.roles import Role
-from app.auth.rules import Account, Ancestry, Assigner, may_assign
+from app.auth.rules import Ancestry, Assigner, may_assign
 
 S1, S2, C1, C2 = (uuid.uuid4() for _ in range(4))
 in_c1 = Ancestry(street_id=S1, community_id=C1)
@@ -67,33 +67,3 @@ def test_invariants(assigner, role, ancestry):
         assert ancestry.street_id in assigner.street_ids or (
             role is not Role.community_staff and ancestry.community_id in assigner.community_ids
         )
-
-
-def test_benefits_self_cases():
-    from app.auth.rules import Account, benefits_self
-
-    me, mine, other = Account(uuid.uuid4(), "13800000001"), Account(uuid.uuid4(), "13800000002"), Account(uuid.uuid4(), "13900000009")
-    actors = [me, mine]  # an actor's own account and one they created
-    assert benefits_self(me, None, actors)  # the actor themselves
-    assert benefits_self(mine, None, actors)  # an account they created
-    assert benefits_self(Account(uuid.uuid4(), "13800000002"), None, actors)  # one of their phones
-    assert benefits_self(other, "13800000001", actors)  # the person on record carries their phone
-    assert benefits_self(None, "13800000002", actors)  # whoever redeems it
-    assert not benefits_self(other, "13700000000", actors)
-    assert not benefits_self(other, None, [])
-    assert not benefits_self(Account(uuid.uuid4(), None), None, [Account(uuid.uuid4(), None)])  # no phone matches no phone
-
-
-phones = st.sampled_from([None, "13800000001", "13800000002", "13800000003"])
-accounts = st.builds(Account, st.sampled_from([uuid.UUID(int=i) for i in range(4)]), phones)
-
-
-@given(st.one_of(st.none(), accounts), phones, st.lists(accounts, max_size=4))
-def test_benefits_self_is_exactly_sharing_an_account_or_a_phone(beneficiary, person_phone, actors):
-    from app.auth.rules import benefits_self
-
-    expected = (person_phone is not None and person_phone in {a.phone for a in actors}) or (
-        beneficiary is not None and (beneficiary.id in {a.id for a in actors}
-                                     or (beneficiary.phone is not None and beneficiary.phone in {a.phone for a in actors})))
-    assert benefits_self(beneficiary, person_phone, actors) == expected
-    assert not benefits_self(beneficiary, person_phone, [])  # nobody acted: nobody benefits themselves

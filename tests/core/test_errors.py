@@ -4,8 +4,8 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from app.auth.errors import BINDING_EXISTS
 from app.core.errors import CATALOGUE, INTERNAL_ERROR, AppError, ErrorCode, define, responses
+from app.residency.errors import BINDING_EXISTS
 
 
 class Payload(BaseModel):

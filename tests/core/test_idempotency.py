@@ -220,7 +220,7 @@ async def test_the_worker_purges_expired_keys(db):
     from app import domains
     from app.core.jobs import JOBS
 
-    domains.load()  # what the worker does at start
+    domains.install()  # what the worker does at start
 
     user = await factories.user(db)
     now = clock.now()

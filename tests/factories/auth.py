@@ -2,17 +2,11 @@
 
 import uuid
 
-from app.auth.models import (
-    AuthSession,
-    BindingMethod,
-    BindingRelation,
-    BindingStatus,
-    RoleAssignment,
-    UnitBinding,
-    User,
-)
+from app.auth.models import AuthSession, RoleAssignment, User
+from app.auth.residence import BindingRelation
 from app.auth.roles import ROLE_SCOPE, Role
 from app.core.security import create_access_token, hash_password
+from app.residency.models import BindingMethod, BindingStatus, UnitBinding
 from tests.factories._base import add as _add
 from tests.factories._base import n as _n
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from app.files.access import register_attachment_kind
+from app.files.access import AttachmentKind, install
 from app.files.storage import LocalStorage, get_storage
 
 API = "/api/v1"
@@ -31,7 +31,7 @@ async def _resident_of(session, principal, object_id: uuid.UUID) -> bool:
     return object_id in principal.unit_ids
 
 
-register_attachment_kind(TEST_KIND, _resident_of)
+install(AttachmentKind(TEST_KIND, _resident_of))
 
 
 class CountingStorage(LocalStorage):

@@ -3,11 +3,11 @@
 import pytest
 from sqlmodel import select
 
-from app.auth import reads as accounts
-from app.auth.models import BindingRelation
+from app.auth.residence import BindingRelation
 from app.notifications.events import Notice, notify
 from app.notifications.models import NotificationOutbox
 from app.registry import reads as registry
+from app.residency import reads as residency
 from tests import factories as f
 
 
@@ -43,13 +43,13 @@ async def test_residents_of_an_estate_are_the_approved_active_bindings(db):
     await f.bind(db, disabled, t.unit)
     await f.bind(db, elsewhere, other.unit)
     pending = await f.user(db)
-    from app.auth.models import BindingMethod, BindingStatus, UnitBinding
+    from app.residency.models import BindingMethod, BindingStatus, UnitBinding
 
     db.add(UnitBinding(user_id=pending.id, unit_id=t.unit.id, relation=BindingRelation.owner,
                        status=BindingStatus.pending, method=BindingMethod.request))
     await db.flush()
     units = [u.id for u in await registry.units(db, t.estate.id)]
-    assert await accounts.residents(db, units) == sorted([owner.id, tenant.id])
-    assert await accounts.residents(db, units, relations=[BindingRelation.owner]) == [owner.id]
+    assert await residency.residents(db, units) == sorted([owner.id, tenant.id])
+    assert await residency.residents(db, units, relations=[BindingRelation.owner]) == [owner.id]
     # Everyone living in the estate is told, through the outbox.
-    assert await notify(db, _notice(), await accounts.residents(db, units)) == 2
+    assert await notify(db, _notice(), await residency.residents(db, units)) == 2

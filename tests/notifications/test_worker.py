@@ -264,7 +264,7 @@ async def test_scheduled_job_runs_when_due_and_records_errors(db, sessions, wech
         if len(calls) == 2:
             raise RuntimeError("ballot 7 is broken")
 
-    core_jobs.register_job("close_ballots", timedelta(minutes=5), close_ballots)
+    core_jobs.install(core_jobs.Job("close_ballots", timedelta(minutes=5), close_ballots))
     with clock.freeze(T0):
         await worker.run_once(sessions, wechat)
         await worker.run_once(sessions, wechat)  # not due again yet
@@ -289,7 +289,7 @@ async def test_a_locked_job_is_not_run_by_another_worker(db, sessions, jobs):
     async def job_fn(session):
         calls.append(1)
 
-    core_jobs.register_job("overdue_reminders", timedelta(hours=1), job_fn)
+    core_jobs.install(core_jobs.Job("overdue_reminders", timedelta(hours=1), job_fn))
     job = core_jobs.JOBS["overdue_reminders"]
     with clock.freeze(T0):
         db.add(ScheduledJob(name="overdue_reminders", next_run_at=T0, locked_until=T0 + timedelta(minutes=3)))
@@ -307,7 +307,7 @@ async def test_job_writes_commit_with_the_job(db, sessions, wechat, jobs):
         await service.enqueue(session, user_id=u.id, template="ballot_closing", title="即将截止", body="请尽快表决",
                               data={"thing1": "加装电梯", "time2": T0})
 
-    core_jobs.register_job("remind", timedelta(hours=1), remind)
+    core_jobs.install(core_jobs.Job("remind", timedelta(hours=1), remind))
     with clock.freeze(T0):
         assert await worker.run_once(sessions, wechat) == 1  # the job's notification is delivered in the same pass
     body = json.loads(fake.state.requests[-1]["body"]) if fake.state.requests else None
@@ -451,11 +451,11 @@ async def test_job_lock_is_configurable_per_job(db, sessions, jobs):
     async def long_job(session):
         seen.append((await session.get(ScheduledJob, "rebuild", populate_existing=True)).locked_until)
 
-    core_jobs.register_job("rebuild", timedelta(hours=6), long_job, lock=timedelta(hours=2))
-    core_jobs.register_job("quick", timedelta(minutes=1), long_job)
+    core_jobs.install(core_jobs.Job("rebuild", timedelta(hours=6), long_job, lock=timedelta(hours=2)))
+    core_jobs.install(core_jobs.Job("quick", timedelta(minutes=1), long_job))
     assert core_jobs.JOBS["quick"].lock == core_jobs.DEFAULT_JOB_LOCK > timedelta(0)
     with pytest.raises(ValueError):
-        core_jobs.register_job("bad", timedelta(hours=1), long_job, lock=timedelta(0))
+        core_jobs.install(core_jobs.Job("bad", timedelta(hours=1), long_job, lock=timedelta(0)))
     with clock.freeze(T0):
         assert await core_jobs.run_job(sessions, core_jobs.JOBS["rebuild"]) is True
     assert seen == [T0 + timedelta(hours=2)]
@@ -472,7 +472,7 @@ async def test_a_job_that_lost_its_lock_does_not_commit(db, sessions, jobs):
         await session.exec(update(ScheduledJob).where(ScheduledJob.name == "remind")
                            .values(locked_until=T0 + timedelta(hours=3)))
 
-    core_jobs.register_job("remind", timedelta(hours=1), remind, lock=timedelta(minutes=1))
+    core_jobs.install(core_jobs.Job("remind", timedelta(hours=1), remind, lock=timedelta(minutes=1)))
     with clock.freeze(T0):
         await core_jobs.run_job(sessions, core_jobs.JOBS["remind"])
     assert (await db.exec(select(func.count()).select_from(NotificationOutbox)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from app.auth.models import BindingRelation
+from app.auth.residence import BindingRelation
 from app.auth.roles import Role
 from app.files.storage import LocalStorage, get_storage
 from app.projects.models import Project, ProjectStatus

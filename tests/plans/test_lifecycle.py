@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app.auth.models import BindingRelation, UnitBinding
+from app.auth.residence import BindingRelation
 from app.core import clock
 from app.notifications.models import NotificationOutbox as Outbox
+from app.residency.models import UnitBinding
 from tests.plans.conftest import API, draft, headers_now, published
 
 

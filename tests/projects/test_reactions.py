@@ -48,7 +48,7 @@ def reacting():
 
     def register(name, state, fn, **kw):
         names.append(name)
-        return lifecycle.register_on_enter(name, state, fn, **kw)
+        return lifecycle.reactions.register(lifecycle.on_enter(name, state, fn, **kw))
 
     yield register
     for name in names:

@@ -3,7 +3,7 @@
 import pytest
 
 from app.auth.roles import ScopeType
-from app.auth.scopes import ScopeKind, register_scope_kind, scope_kind
+from app.auth.scopes import ScopeKind, install, scope_kind
 from app.core.errors import AppError
 from app.projects import reads
 from app.projects.models import ProjectOrganizationRole, ProjectStatus
@@ -41,11 +41,11 @@ async def test_require_project_answers_404_outside_and_403_below(db, world: Worl
     assert world.a.project_id in visible and world.b.project_id not in visible
 
 
-async def test_every_role_scope_kind_is_registered_once(client):
-    # ``client`` builds the app, which loads every domain.
+async def test_every_role_scope_kind_is_installed_once(client):
+    # ``client`` builds the app, which installs every domain's manifest.
     assert {t for t in ScopeType if scope_kind(t) is not None} == set(ScopeType) - {ScopeType.global_}
-    with pytest.raises(ValueError, match="already registered"):
-        register_scope_kind(ScopeType.project, ScopeKind(names=None))
+    with pytest.raises(ValueError, match="already installed"):
+        install(ScopeKind(ScopeType.project, names=None))
 
 
 async def test_a_supervisor_sees_the_estate_of_their_project_but_nobody_in_it(client, db, world):

@@ -261,9 +261,10 @@ NAMESAKES = (
 
 
 async def test_a_name_without_phone_never_becomes_the_namesake_with_a_phone(db):
-    from app.auth.bindings import request_binding
-    from app.auth.models import BindingStatus
-    from app.auth.schemas import UnitBindingCreate
+    from app.auth.principal import Principal
+    from app.residency.models import BindingStatus
+    from app.residency.schemas import UnitBindingCreate
+    from app.residency.service import request_binding
 
     estate = await f.estate(db)
     report = await import_ledger(db, estate.id, "x.csv", NAMESAKES.encode())
@@ -280,7 +281,7 @@ async def test_a_name_without_phone_never_becomes_the_namesake_with_a_phone(db):
     units = {
         u.room_number: u for u in (await db.exec(select(PropertyUnit).where(PropertyUnit.estate_id == estate.id))).all()
     }
-    user = await f.user(db, phone="13711112222", wechat_openid="openid-zhangwei")
+    user = Principal(await f.user(db, phone="13711112222", wechat_openid="openid-zhangwei"))
     assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["202"].id), "test")).status == BindingStatus.pending
     assert (await request_binding(db, user, UnitBindingCreate(unit_id=units["101"].id), "test")).status == BindingStatus.approved
 

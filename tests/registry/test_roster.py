@@ -43,7 +43,7 @@ async def test_the_demo_grid_roster_in_pages_with_the_unbound_filter(client, db)
     owner = await f.user(db)
     await f.bind(db, owner, await db.get(PropertyUnit, uuid.UUID(first["unit_id"])))
     other = roster[1]
-    from app.auth.models import BindingRelation
+    from app.auth.residence import BindingRelation
 
     await f.bind(db, await f.user(db), await db.get(PropertyUnit, uuid.UUID(other["unit_id"])), relation=BindingRelation.tenant)
     bound = {u["unit_id"]: u for u in await _walk(client, url, wh)}

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from app.auth.models import BindingRelation
+from app.auth.residence import BindingRelation
 from app.auth.roles import Role
 from app.core import clock
 from app.notifications.models import NotificationOutbox as Outbox

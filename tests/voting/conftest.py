@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.auth.models import BindingRelation
+from app.auth.residence import BindingRelation
 from app.auth.roles import Role
 from app.core import clock
 from app.registry.models import OccupantRelation, PersonKind

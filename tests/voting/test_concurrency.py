@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 from sqlmodel import func, select
 
-from app.auth.models import BindingRelation
+from app.auth.residence import BindingRelation
 from app.auth.roles import Role
 from app.core import clock
 from app.registry.models import OccupantRelation

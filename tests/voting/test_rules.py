@@ -16,6 +16,7 @@ from app.voting.rules import (
     Threshold,
     Thresholds,
     Voter,
+    count,
     decide,
     electorate,
     tally,
@@ -221,3 +222,38 @@ def test_the_tally_adds_up(weights, data):
     t = tally(pool, votes)
     assert t.participating.headcount == len(votes) <= t.total.headcount == len(weights)
     assert t.participating.area_centi == sum(weights[k] for k in votes) <= t.total.area_centi
+
+
+counts = st.builds(Count, st.integers(min_value=0, max_value=10**9), st.integers(min_value=0, max_value=10**5))
+
+
+@given(areas, st.data(), rules)
+def test_counting_from_sums_is_counting_vote_by_vote(weights, data, rule):
+    """What the database sums per choice, ``count`` turns into the very tally and decision that counting
+    each voter's vote gives (``tally``): the figures of a stored result are the rule's."""
+    pool = voters(*weights)
+    votes = data.draw(st.dictionaries(st.sampled_from(range(len(weights))), choice))
+    sums: dict[Choice, Count] = {}
+    for key, c in votes.items():
+        sums[c] = sums.get(c, Count()) + Count(weights[key], 1)
+    total = Count(sum(weights), len(weights))
+    assert count(total, sums) == tally(pool, votes)
+    assert decide(rule, count(total, sums)) == decide(rule, tally(pool, votes))
+
+
+@given(counts, st.dictionaries(choice, counts))
+def test_counting_refuses_more_than_the_electorate_holds(total, sums):
+    participating = sum(sums.values(), Count())
+    possible = participating.headcount <= total.headcount and participating.area_centi <= total.area_centi
+    if possible:
+        t = count(total, sums)
+        assert (t.approve, t.oppose, t.abstain) == tuple(sums.get(c, Count()) for c in Choice)
+        assert t.participating == participating and t.total == total
+    else:
+        with pytest.raises(ValueError):
+            count(total, sums)
+
+
+def test_a_negative_count_is_refused():
+    with pytest.raises(ValueError):
+        count(Count(100, 1), {A: Count(-1, 1)})

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app.auth.bindings import INVITE_ALPHABET
-from app.auth.models import InviteCode, Role
+from app.auth.models import Role
 from app.core import clock
 from app.registry.models import OccupantRelation
+from app.residency.models import InviteCode
+from app.residency.service import INVITE_ALPHABET
 from tests import factories as f
 from tests.auth.conftest import API, bearer, staff_headers, wechat_login
 
@@ -170,7 +171,7 @@ async def test_phone_match_approves_owner_at_once(client, db, tree):
     assert r.status_code == 201
     assert r.json()["status"] == "approved" and r.json()["method"] == "phone_match"
     assert r.json()["relation"] == "co_owner"  # from the record, not the claim
-    from app.auth.models import UnitBinding
+    from app.residency.models import UnitBinding
 
     assert (await db.get(UnitBinding, uuid.UUID(r.json()["id"]))).person_id == person.id
 
@@ -219,7 +220,7 @@ async def test_deciders_never_decide_their_own_request(client, db, tree):
 
 
 async def test_invite_code_collisions_are_retried_then_refused(client, db, tree, monkeypatch):
-    from app.auth import bindings
+    from app.residency import service as bindings
 
     wh = await staff_headers(db, (Role.grid_worker, tree.grid.id))
     taken = (await client.post(f"{API}/units/{tree.unit.id}/invite-codes", json={}, headers=wh)).json()["code"]

@@ -13,13 +13,22 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.errors import (
+from app.auth import reads as accounts
+from app.auth.principal import Principal
+from app.auth.residence import BindingRelation
+from app.core import audit, clock, throttle
+from app.core.errors import AppError, ErrorCode, NotFound
+from app.core.pagination import PageParams, paginate
+from app.notifications.events import Notice, notify
+from app.registry import occupants as registry_occupants
+from app.registry import reads as registry
+from app.residency.errors import (
     BINDING_ALREADY_DECIDED,
     BINDING_EXISTS,
     BINDING_PERSON_NOT_ON_RECORD,
@@ -33,17 +42,9 @@ from app.auth.errors import (
     INVITE_CODE_UNAVAILABLE,
     PERSON_ALREADY_BOUND,
 )
-from app.auth.models import (
-    BindingMethod,
-    BindingRelation,
-    BindingStatus,
-    InviteCode,
-    UnitBinding,
-    User,
-)
-from app.auth.principal import Principal
-from app.auth.rules import Account, benefits_self
-from app.auth.schemas import (
+from app.residency.models import BindingMethod, BindingStatus, InviteCode, UnitBinding
+from app.residency.rules import Account, benefits_self
+from app.residency.schemas import (
     Applicant,
     FamilyInvitationCreate,
     InviteCodeCreate,
@@ -52,13 +53,6 @@ from app.auth.schemas import (
     UnitBindingCreate,
     UnitBindingPublic,
 )
-from app.core import audit, clock, throttle
-from app.core.errors import AppError, ErrorCode, NotFound
-from app.core.pagination import PageParams, paginate
-from app.notifications.events import Notice, notify
-from app.registry import hooks as registry_hooks
-from app.registry import occupants as registry_occupants
-from app.registry import reads as registry
 
 # No 0/O, 1/I/L: codes are read off paper and typed on a phone.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -93,16 +87,14 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
     four digits), the unit's people on record, when it was asked - in three queries."""
     labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
     people = await registry.occupants_of_units(session, {b.unit_id for b in bindings})
-    user_ids = list({b.user_id for b in bindings})
-    users = {u.id: u for u in (await session.exec(select(User).where(User.id.in_(user_ids)))).all()} if user_ids else {}
+    applicants = await accounts.contacts(session, {b.user_id for b in bindings})
     out = []
     for b in bindings:
-        applicant = users[b.user_id]
+        name, phone = applicants[b.user_id]
         out.append(
             UnitBindingPublic(
                 **_my_public(b, labels).model_dump(),
-                applicant=Applicant(id=applicant.id, display_name=applicant.display_name,
-                                    phone=_last_four(applicant.phone)),
+                applicant=Applicant(id=b.user_id, display_name=name, phone=_last_four(phone)),
                 person_id=b.person_id,
                 on_record=[OnRecord(person_id=o.person_id, name=o.name, relation=o.relation.value,
                                     phone_last4=o.phone[-4:] if o.phone else None)
@@ -118,22 +110,22 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
 
 
 async def _accounts_of(session: AsyncSession, user_ids: list[uuid.UUID | None]) -> list[Account]:
-    """The accounts of these people: their own and every account they created (``User.created_by``)."""
-    ids = [i for i in user_ids if i is not None]
-    if not ids:
-        return []
-    rows = await session.exec(select(User.id, User.phone).where(or_(User.id.in_(ids), User.created_by.in_(ids))))
-    return [Account(uid, phone) for uid, phone in rows.all()]
+    """The accounts of these people: their own and every account they created."""
+    return [Account(uid, phone) for uid, phone in
+            await accounts.accounts_of(session, [i for i in user_ids if i is not None])]
+
+
+def _account(p: Principal) -> Account:
+    return Account(p.id, p.user.phone)
 
 
 async def _self_benefit(
-    session: AsyncSession, beneficiary: User, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
+    session: AsyncSession, me: Account, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
     error: ErrorCode = BINDING_SELF_BENEFIT,
 ) -> ErrorCode | None:
     """Whoever issued the code, corrected the person's record (``recorded_by``) or decides may not be,
     under any of their accounts, the one bound: ``error`` for the ``actor_ids``, ``binding_self_benefit``
     for the one who corrected the record; None when neither."""
-    me = Account(beneficiary.id, beneficiary.phone)
     if actor_ids and benefits_self(me, occupant.phone, await _accounts_of(session, actor_ids)):
         return error
     if benefits_self(me, occupant.phone, await _accounts_of(session, [occupant.recorded_by])):
@@ -142,10 +134,10 @@ async def _self_benefit(
 
 
 async def _refuse_self_benefit(
-    session: AsyncSession, beneficiary: User, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
+    session: AsyncSession, me: Account, occupant: registry.Occupant, actor_ids: list[uuid.UUID | None],
     error: ErrorCode = BINDING_SELF_BENEFIT,
 ) -> None:
-    if (refusal := await _self_benefit(session, beneficiary, occupant, actor_ids, error)) is not None:
+    if (refusal := await _self_benefit(session, me, occupant, actor_ids, error)) is not None:
         raise refusal()
 
 
@@ -188,7 +180,7 @@ async def _record(
                        estate_id=unit.estate_id if unit else None)
 
 
-async def request_binding(session: AsyncSession, user: User, body: UnitBindingCreate, source: str) -> UnitBinding | AppError:
+async def request_binding(session: AsyncSession, p: Principal, body: UnitBindingCreate, source: str) -> UnitBinding | AppError:
     """A request by unit (approved at once by phone match, else pending) or a redemption of a code.
 
     A refused code is *returned*, not raised, so that the request's transaction commits its count
@@ -196,45 +188,45 @@ async def request_binding(session: AsyncSession, user: User, body: UnitBindingCr
     if (body.unit_id is None) == (body.invite_code is None):
         raise BINDING_TARGET_REQUIRED(details={"give_exactly_one_of": ["unit_id", "invite_code"]})
     if body.invite_code is not None:
-        return await _bind_by_invite(session, user, body.invite_code, source)
+        return await _bind_by_invite(session, p, body.invite_code, source)
     unit_id = body.unit_id
     assert unit_id is not None
     # The applicant is not in the unit's scope yet: check existence only, reveal nothing else.
     if not await registry.unit_refs(session, [unit_id]):
         raise NotFound()
-    binding = await _existing(session, user.id, unit_id)
+    binding = await _existing(session, p.id, unit_id)
     if binding is not None and binding.status != BindingStatus.rejected:
         raise BINDING_EXISTS()
     before = audit.snapshot(binding)
     if binding is None:
-        binding = UnitBinding(user_id=user.id, unit_id=unit_id, relation=BindingRelation.owner, method=BindingMethod.request)
+        binding = UnitBinding(user_id=p.id, unit_id=unit_id, relation=BindingRelation.owner, method=BindingMethod.request)
     # A rejected request is reopened rather than duplicated (one row per user and unit).
     binding.status, binding.method = BindingStatus.pending, BindingMethod.request
     binding.relation = body.relation or BindingRelation.owner
     binding.note = body.note
     binding.decided_by = binding.decided_at = binding.reject_reason = None
     binding.person_id = None
-    await _match_by_phone(session, user, binding)
+    await _match_by_phone(session, p, binding)
     session.add(binding)
     await session.flush()
-    await _record(session, user.id, "binding.request", binding, before)
+    await _record(session, p.id, "binding.request", binding, before)
     return binding
 
 
-async def _match_by_phone(session: AsyncSession, user: User, binding: UnitBinding) -> None:
+async def _match_by_phone(session: AsyncSession, p: Principal, binding: UnitBinding) -> None:
     """A WeChat-verified phone equal to an owner's on record approves at once - unless the applicant put
     that phone there themselves, or another account is already bound as that person: then the request
     names the person and waits for a decider."""
     # Only a WeChat user's phone came through getPhoneNumber (staff accounts' phones are typed in by
     # whoever created them), so only theirs proves anything.
-    if user.phone is None or user.wechat_openid is None:
+    if p.user.phone is None or p.user.wechat_openid is None:
         return
-    match = await registry.person_on_record(session, binding.unit_id, user.phone)
+    match = await registry.person_on_record(session, binding.unit_id, p.user.phone)
     if match is None:
         return
     occupant = await _occupant(session, binding.unit_id, match.person_id)
     binding.person_id = occupant.person_id
-    if await _self_benefit(session, user, occupant, []) is None and not await _bound_elsewhere(
+    if await _self_benefit(session, _account(p), occupant, []) is None and not await _bound_elsewhere(
         session, binding, occupant.person_id
     ):
         _approve(binding, BindingMethod.phone_match, None, occupant)
@@ -247,16 +239,16 @@ INVITE_FAILURES_PER_SOURCE = 30
 INVITE_FAILURE_WINDOW = timedelta(hours=1)
 
 
-async def _refused_code(session: AsyncSession, user: User, keys: list[str], source: str, reason: str) -> AppError:
+async def _refused_code(session: AsyncSession, p: Principal, keys: list[str], source: str, reason: str) -> AppError:
     for key in keys:
         await throttle.hit(session, key, INVITE_FAILURE_WINDOW)
-    await audit.record(session, actor_id=user.id, action="binding.code_refused", entity_type="user",
-                       entity_id=user.id, after={"reason": reason, "source": source})
+    await audit.record(session, actor_id=p.id, action="binding.code_refused", entity_type="user",
+                       entity_id=p.id, after={"reason": reason, "source": source})
     return INVITE_CODE_INVALID()
 
 
-async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str, source: str) -> UnitBinding | AppError:
-    account_key, source_key = f"invite:user:{user.id}", f"invite:source:{source}"
+async def _bind_by_invite(session: AsyncSession, p: Principal, raw_code: str, source: str) -> UnitBinding | AppError:
+    account_key, source_key = f"invite:user:{p.id}", f"invite:source:{source}"
     keys = [account_key, source_key]
     waits = [w for w in (
         await throttle.retry_after(session, account_key, INVITE_FAILURES_PER_ACCOUNT, INVITE_FAILURE_WINDOW),
@@ -264,45 +256,45 @@ async def _bind_by_invite(session: AsyncSession, user: User, raw_code: str, sour
     ) if w is not None]
     if waits:
         wait = max(waits)
-        await audit.record(session, actor_id=user.id, action="binding.code_refused", entity_type="user",
-                           entity_id=user.id, after={"reason": "throttled", "source": source})
+        await audit.record(session, actor_id=p.id, action="binding.code_refused", entity_type="user",
+                           entity_id=p.id, after={"reason": "throttled", "source": source})
         return INVITE_CODE_THROTTLED(details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
     code = raw_code.strip().upper()
     invite = (await session.exec(select(InviteCode).where(InviteCode.code == code))).first()
     now = clock.now()
     if invite is None or invite.used_at is not None or invite.expires_at <= now or invite.person_id is None:
-        return await _refused_code(session, user, keys, source, "invalid")
-    binding = await _existing(session, user.id, invite.unit_id)
+        return await _refused_code(session, p, keys, source, "invalid")
+    binding = await _existing(session, p.id, invite.unit_id)
     if binding is not None and binding.status == BindingStatus.approved:
         raise BINDING_EXISTS()  # the code stays unused for another household member
     occupants = {o.person_id: o for o in await registry.occupants(session, invite.unit_id)}
     occupant = occupants.get(invite.person_id)
     if occupant is None:  # taken off the record since the code was printed
-        return await _refused_code(session, user, keys, source, "person_not_on_record")
-    await _refuse_self_benefit(session, user, occupant, [invite.created_by])
-    probe = binding or UnitBinding(user_id=user.id, unit_id=invite.unit_id)
+        return await _refused_code(session, p, keys, source, "person_not_on_record")
+    await _refuse_self_benefit(session, _account(p), occupant, [invite.created_by])
+    probe = binding or UnitBinding(user_id=p.id, unit_id=invite.unit_id)
     if await _bound_elsewhere(session, probe, occupant.person_id):
         raise PERSON_ALREADY_BOUND()
     # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row.
     consumed = await session.exec(
         update(InviteCode)
-        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None), InviteCode.expires_at > now)
-        .values(used_at=now, used_by=user.id)
+        .where(InviteCode.id == invite.id, col(InviteCode.used_at).is_(None), InviteCode.expires_at > now)
+        .values(used_at=now, used_by=p.id)
         .execution_options(synchronize_session=False)
     )
     if consumed.rowcount != 1:
-        return await _refused_code(session, user, keys, source, "used")
+        return await _refused_code(session, p, keys, source, "used")
     set_committed_value(invite, "used_at", now)
-    set_committed_value(invite, "used_by", user.id)
+    set_committed_value(invite, "used_by", p.id)
     before = audit.snapshot(binding)
     if binding is None:
-        binding = UnitBinding(user_id=user.id, unit_id=invite.unit_id, relation=invite.relation,
+        binding = UnitBinding(user_id=p.id, unit_id=invite.unit_id, relation=invite.relation,
                               method=BindingMethod.invite_code)
     # A pending or rejected request for the same unit is settled by the code.
     _approve(binding, BindingMethod.invite_code, None, occupant)
     session.add(binding)
     await session.flush()
-    await _record(session, user.id, "binding.request", binding, before, invite_code_id=str(invite.id))
+    await _record(session, p.id, "binding.request", binding, before, invite_code_id=str(invite.id))
     return binding
 
 
@@ -370,8 +362,8 @@ async def approve_binding(
     if person_id is None:
         raise BINDING_PERSON_REQUIRED()
     occupant = await _occupant(session, binding.unit_id, person_id)
-    applicant = await session.get(User, binding.user_id)
-    assert applicant is not None  # bindings cascade with their user
+    name_and_phone = (await accounts.contacts(session, [binding.user_id]))[binding.user_id]
+    applicant = Account(binding.user_id, name_and_phone[1])
     # Not an account of the decider's own (nor one they created), and not a person whose record they or
     # the applicant corrected.
     await _refuse_self_benefit(session, applicant, occupant, [principal.id], error=BINDING_SELF_DECISION)
@@ -411,14 +403,14 @@ async def reject_binding(session: AsyncSession, principal: Principal, binding_id
     return binding
 
 
-async def _recheck_removed_persons(
+async def recheck_removed_persons(
     session: AsyncSession, unit_id: uuid.UUID, person_ids, actor_id: uuid.UUID | None
 ) -> None:
     """A correction took these persons off the unit's record (or changed their relation): their approved
     bindings go back to pending, to be checked again by a decider. Nothing moves to the new person."""
     bindings = (
         await session.exec(
-            select(UnitBinding).where(UnitBinding.unit_id == unit_id, UnitBinding.person_id.in_(list(person_ids)),
+            select(UnitBinding).where(UnitBinding.unit_id == unit_id, col(UnitBinding.person_id).in_(list(person_ids)),
                                       UnitBinding.status == BindingStatus.approved)
         )
     ).all()
@@ -434,7 +426,6 @@ async def _recheck_removed_persons(
 
 
 RECHECK_NOTE = "房屋登记信息已更正，需重新核实"
-registry_hooks.on_persons_removed(_recheck_removed_persons)
 
 
 # ---- invitation codes -------------------------------------------------------------------------------

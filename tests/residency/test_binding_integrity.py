@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app.auth.models import InviteCode, Role, UnitBinding
+from app.auth.models import Role
 from app.core import clock
 from app.core.models import AuditEntry
+from app.residency.models import InviteCode, UnitBinding
 from tests import factories as f
 from tests.auth.conftest import API, bearer, staff_headers, wechat_login
 
@@ -197,7 +198,7 @@ async def test_wrong_codes_are_throttled_per_account_and_audited(client, db, tre
 
 
 async def test_wrong_codes_from_one_source_are_throttled_across_accounts(client, db, tree):
-    from app.auth import bindings
+    from app.residency import service as bindings
 
     for i in range(bindings.INVITE_FAILURES_PER_SOURCE):
         login = await wechat_login(client, f"integrity-botnet-{i // 5}")

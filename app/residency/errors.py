@@ -1,0 +1,25 @@
+"""Error codes of unit bindings and invitation codes."""
+
+from app.core.errors import define
+
+BINDING_EXISTS = define("binding_exists", 409, "已提交过该房屋的绑定申请", "You already asked to bind this unit")
+BINDING_ALREADY_DECIDED = define("binding_already_decided", 409, "该绑定申请已处理",
+                                 "This binding request was already decided")
+INVITE_CODE_INVALID = define("invite_code_invalid", 400, "邀请码无效或已过期", "The invitation code is invalid or expired")
+BINDING_TARGET_REQUIRED = define("binding_target_required", 422, "请提供房屋或邀请码", "Give a unit or an invitation code")
+BINDING_SELF_DECISION = define("binding_self_decision", 403, "不能审批自己的绑定申请",
+                               "You cannot decide your own binding request")
+BINDING_SELF_BENEFIT = define("binding_self_benefit", 403, "发放邀请码、更正登记信息或审批的工作人员本人不能绑定为该住户",
+                              "Whoever issued the code, corrected the record or decides cannot be the one bound")
+PERSON_ALREADY_BOUND = define("person_already_bound", 409, "登记信息中的该人员已绑定其他账号",
+                              "This person on the unit's record is already bound to another account")
+BINDING_PERSON_REQUIRED = define("binding_person_required", 422, "请选择房屋登记信息中的具体人员",
+                                 "Name the person on the unit's record")
+BINDING_PERSON_NOT_ON_RECORD = define("binding_person_not_on_record", 422, "该人员不在此房屋的登记信息中",
+                                      "That person is not on this unit's record")
+INVITE_CODE_THROTTLED = define("invite_code_throttled", 429, "邀请码输入错误次数过多，请稍后再试",
+                               "Too many wrong invitation codes; try again later")
+FAMILY_INVITE_NOT_ALLOWED = define("family_invite_not_allowed", 403, "只有已绑定的业主或共有人可以邀请家人",
+                                   "Only a bound owner or co-owner may invite family")
+INVITE_CODE_UNAVAILABLE = define("invite_code_unavailable", 503, "暂时无法生成邀请码，请稍后再试",
+                                 "No invitation code could be generated; try again")

@@ -1,0 +1,19 @@
+"""What residency adds to the application: /me and the unit-binding routes, their error codes, the
+approved bindings identity joins into every principal (``app.auth.residence``), and its answer to a
+registry correction that takes people off a unit's record (their bindings go back to be checked)."""
+
+from app.auth.residence import ApprovedBindings
+from app.core.manifest import Manifest
+from app.registry.hooks import OnPersonsRemoved
+from app.residency import errors, reads, service
+from app.residency.router import router
+
+MANIFEST = Manifest(
+    name="residency",
+    router=router,
+    errors=errors,
+    contributions=(
+        ApprovedBindings(reads.approved),
+        OnPersonsRemoved(service.recheck_removed_persons),
+    ),
+)

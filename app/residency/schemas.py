@@ -1,0 +1,122 @@
+"""Request and response models of the residents' routes: /me, unit bindings, invitation codes, tasks."""
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.auth.residence import BindingRelation
+from app.auth.schemas import RoleScopePublic
+from app.core.phones import MobilePhone
+from app.residency.models import BindingMethod, BindingStatus
+
+
+class MyBindingPublic(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_label: str
+    estate_id: uuid.UUID
+    estate_name: str
+    relation: BindingRelation
+    status: BindingStatus
+    method: BindingMethod
+    reject_reason: str | None = None
+    created_at: datetime
+
+
+class MePublic(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    phone: str | None = Field(description="in full: it is the caller's own")
+    has_password: bool
+    roles: list[RoleScopePublic]
+    bindings: list[MyBindingPublic]
+
+
+# ---- unit bindings ----------------------------------------------------------------------------------
+
+
+class UnitBindingCreate(BaseModel):
+    """Either ``unit_id`` (a request, or an instant match by phone) or ``invite_code``, not both."""
+
+    unit_id: uuid.UUID | None = None
+    relation: BindingRelation | None = None
+    note: str | None = Field(default=None, max_length=200)
+    invite_code: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+class BindingDecisionApprove(BaseModel):
+    """The person on the unit's record the applicant is; may be omitted when the request names one."""
+
+    person_id: uuid.UUID | None = None
+
+
+class BindingDecisionReject(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class Applicant(BaseModel):
+    id: uuid.UUID
+    display_name: str = Field(description="the WeChat nickname")
+    phone: str | None = Field(description="WeChat-verified phone, all but its last four digits masked")
+
+
+class OnRecord(BaseModel):
+    """A person on the unit's record, to compare the applicant with."""
+
+    person_id: uuid.UUID
+    name: str
+    relation: str
+    phone_last4: str | None
+
+
+class UnitBindingPublic(MyBindingPublic):
+    """A binding as its decider sees it: with the applicant."""
+
+    applicant: Applicant
+    person_id: uuid.UUID | None = Field(default=None, description="the person on the unit's record it names")
+    on_record: list[OnRecord] = Field(default_factory=list, description="the unit's people on record")
+    note: str | None = None
+    decided_at: datetime | None = None
+
+
+class InviteCodeCreate(BaseModel):
+    """A code for one person on the unit's record: ``person_id``, or else the unit's only person in
+    ``relation`` (422 ``binding_person_required`` when there is none or several)."""
+
+    person_id: uuid.UUID | None = None
+    relation: BindingRelation = BindingRelation.owner
+    valid_days: int = Field(default=30, ge=1, le=365)
+
+
+class FamilyInvitationCreate(BaseModel):
+    """An owner invites family to their unit: a co-owner or tenant already on the record (``person_id``),
+    or a new tenant by name (put on the record as the owner's tenant). A tenant never gets owner's rights."""
+
+    relation: Literal["co_owner", "tenant"]
+    person_id: uuid.UUID | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: MobilePhone | None = None
+    valid_days: int = Field(default=7, ge=1, le=30)
+
+
+class InviteCodePublic(BaseModel):
+    code: str
+    unit_id: uuid.UUID
+    person_id: uuid.UUID
+    relation: BindingRelation
+    expires_at: datetime
+
+
+class TasksPublic(BaseModel):
+    """What waits for the caller. The lists of later domains stay empty until those domains exist."""
+
+    questionnaires: list[dict] = []
+    plans: list[dict] = []
+    ballots: list[dict] = []
+    signatures: list[dict] = []
+    rectifications: list[dict] = []
+    unit_bindings: list[UnitBindingPublic] = []
+
+
