@@ -1,8 +1,14 @@
-"""Expectation tables for the permission matrices: per caller variant, a status or, for lists, whether
-the target shows up ("seen"/"hidden")."""
+"""The permission matrices: expectation tables (per caller variant, a status, (status, error code) or, for
+lists, whether the target shows up: "seen"/"hidden"), the ``Route`` each domain declares, and the one runner
+that calls a route as every variant (``mismatches``) or without credentials (``unauthenticated``)."""
 
-from collections.abc import AsyncIterator, Iterable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+API = "/api/v1"
 
 # Every role, inside world A's scope ("in"; "contractor:designer" is staff of A's designer) and outside it.
 VARIANTS = [
@@ -55,18 +61,86 @@ async def undone(db) -> AsyncIterator[None]:
         await savepoint.rollback()
 
 
-async def mismatches(db, world, variants, table, call) -> list[tuple[str, object, int, str]]:
-    """Each variant's response to ``await call(headers)`` against the expected status (or (status, code));
-    the variants that got something else."""
+# What a variant should get: a status, (status, error code), or for a list whether ``Route.item`` is in it.
+Expected = int | tuple[int, str] | Literal["seen", "hidden"]
+Ids = Mapping[str, str]
+# A request body computed per call from (ids, the caller's headers, the client); it may be async.
+BodyFactory = Callable[[Ids, dict[str, str], Any], Any | Awaitable[Any]]
+Mismatch = tuple[str, Expected, int, str]  # variant, expected, status got, the body's first 200 characters
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of a matrix. ``path``, ``params`` and the strings of a JSON ``body`` are formatted with the
+    ids the domain's setup returns for ``state``; a callable ``body`` is given (ids, headers, client)."""
+
+    method: str
+    path: str  # under API, with {placeholders} for the ids
+    expected: Mapping[str, Expected]  # per variant, in the order they are called
+    body: object | BodyFactory = None  # JSON, or a BodyFactory
+    state: object = None  # what the domain's setup builds first
+    params: Mapping[str, str] | None = None
+    files: Mapping[str, tuple] | None = None  # multipart, sent as is
+    item: str | None = None  # for a list: the key of the id "seen" finds among its items
+
+
+def fill(value, ids: Ids):
+    """``value`` with every string in it formatted with ``ids``."""
+    if isinstance(value, str):
+        return value.format_map(ids)
+    if isinstance(value, Mapping):
+        return {k: fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [fill(v, ids) for v in value]
+    return value
+
+
+async def call(client, route: Route, ids: Ids, headers: dict[str, str]):
+    """One request of ``route`` with ``headers`` (empty: no credentials)."""
+    body = route.body(ids, headers, client) if callable(route.body) else fill(route.body, ids)
+    if inspect.isawaitable(body):
+        body = await body
+    return await client.request(route.method, API + route.path.format_map(ids), headers=headers, json=body,
+                                params=fill(route.params, ids), files=route.files)
+
+
+def _error_code(response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _meets(route: Route, ids: Ids, expected: Expected, response) -> bool:
+    if expected in ("seen", "hidden"):
+        if response.status_code != 200:
+            return False
+        listed = {item["id"] for item in response.json()["items"]}
+        return (ids[route.item] in listed) == (expected == "seen")
+    status, code = expected if isinstance(expected, tuple) else (expected, None)
+    if status >= 400 and code is None:
+        code = {403: "forbidden", 404: "not_found"}[status]
+    got_code = _error_code(response) if response.status_code >= 400 else None
+    return response.status_code == status and got_code == code
+
+
+async def mismatches(client, db, world, route: Route, ids: Ids) -> list[Mismatch]:
+    """``route`` called as every variant of its table, each inside ``undone`` (so each meets the state the
+    setup built); the variants that got something other than expected."""
     wrong = []
-    for variant in variants:
+    for variant, expected in route.expected.items():
         async with undone(db):
-            response = await call(await world.headers_for(db, variant))
-        expected = table[variant]
-        status, code = expected if isinstance(expected, tuple) else (expected, None)
-        got_code = response.json()["error"]["code"] if response.status_code >= 400 else None
-        if status >= 400 and code is None:
-            code = {403: "forbidden", 404: "not_found"}[status]
-        if response.status_code != status or got_code != code:
+            response = await call(client, route, ids, await world.headers_for(db, variant))
+        if not _meets(route, ids, expected, response):
             wrong.append((variant, expected, response.status_code, response.text[:200]))
+    return wrong
+
+
+async def unauthenticated(client, routes: Mapping[str, Route], ids: Ids) -> list[tuple[str, int, str]]:
+    """Every route of ``routes`` called without credentials; those that did not answer 401."""
+    wrong = []
+    for name, route in routes.items():
+        response = await call(client, route, ids, {})
+        if response.status_code != 401:
+            wrong.append((name, response.status_code, response.text[:200]))
     return wrong

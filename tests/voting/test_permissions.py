@@ -10,12 +10,11 @@ from datetime import timedelta
 import pytest
 
 from app.core import clock
-from tests.matrix import MANAGE, PROJECT_READ, VARIANTS, Matrix, mismatches
+from tests.matrix import API, MANAGE, PROJECT_READ, VARIANTS, Matrix, Route, mismatches, unauthenticated
 
 READ = PROJECT_READ
 _m = Matrix(VARIANTS, manage=MANAGE, read=READ)
 expect, read, write = _m.expect, _m.read, _m.write
-API = "/api/v1"
 
 
 def ballot_body() -> dict:
@@ -24,36 +23,39 @@ def ballot_body() -> dict:
             "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()}
 
 
-# name: (method, path, body, the ballot's state first, expected per variant)
+VOTE = [{"motion_id": "{motion}", "choice": "approve"}]
+
+# state: the ballot made first ("draft", "open" or "closed"; None: no ballot)
 ROUTES = {
-    "list_ballots": ("GET", "/projects/{project}/ballots", None, "open", read()),
-    "create_ballot": ("POST", "/projects/{project}/ballots", ballot_body, None, write(201)),
-    "get_ballot": ("GET", "/ballots/{ballot}", None, "open", read()),
-    "get_draft_ballot": ("GET", "/ballots/{ballot}", None, "draft", expect(rules=[(200, MANAGE)])),
-    "open_ballot": ("POST", "/ballots/{ballot}/open", None, "draft", write(200, visible=MANAGE)),
-    "close_ballot": ("POST", "/ballots/{ballot}/close", None, "open", write(200)),
-    "ballot_electorate": ("GET", "/ballots/{ballot}/electorate", None, "open", write(200)),
+    "list_ballots": Route("GET", "/projects/{project}/ballots", read(), state="open"),
+    "create_ballot": Route("POST", "/projects/{project}/ballots", write(201), body=lambda *_: ballot_body()),
+    "get_ballot": Route("GET", "/ballots/{ballot}", read(), state="open"),
+    "get_draft_ballot": Route("GET", "/ballots/{ballot}", expect(rules=[(200, MANAGE)]), state="draft"),
+    "open_ballot": Route("POST", "/ballots/{ballot}/open", write(200, visible=MANAGE), state="draft"),
+    "close_ballot": Route("POST", "/ballots/{ballot}/close", write(200), state="open"),
+    "ballot_electorate": Route("GET", "/ballots/{ballot}/electorate", write(200), state="open"),
     # World A's residents are bound without a person on record: no vote of theirs is in the ledger.
-    "cast_vote": ("POST", "/ballots/{ballot}/votes", lambda ids: {"choices": [{"motion_id": ids["motion"],
-                                                                              "choice": "approve"}]},
-                  "open", expect(rules=[((403, "not_an_owner"), READ)])),
+    "cast_vote": Route("POST", "/ballots/{ballot}/votes", expect(rules=[((403, "not_an_owner"), READ)]),
+                       body={"choices": VOTE}, state="open"),
     # Past every check, the caller's evidence is found not to be their upload: the one refusal left.
-    "cast_proxy_vote": ("POST", "/ballots/{ballot}/proxy-votes", lambda ids: {
-        "voter_id": ids["voter"], "choices": [{"motion_id": ids["motion"], "choice": "approve"}],
-        "evidence_file_ids": [ids["ballot"]]}, "open",
-        write((422, "file_not_usable"), allowed=MANAGE | {"grid_worker:in"})),
-    "my_vote": ("GET", "/ballots/{ballot}/my-vote", None, "open", read()),
-    "ballot_turnout": ("GET", "/ballots/{ballot}/turnout", None, "open", read()),
-    "ballot_results": ("GET", "/ballots/{ballot}/results", None, "open",
-                       expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)])),
-    "ballot_results_pdf": ("GET", "/ballots/{ballot}/results.pdf", None, "open",
-                           expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)])),
-    "ballot_receipts": ("GET", "/ballots/{ballot}/receipts", None, "open",
-                        expect(rules=[((403, "receipts_not_public"), READ)])),
-    "ballot_receipts_closed": ("GET", "/ballots/{ballot}/receipts", None, "closed", read()),
-    "ballot_non_voters": ("GET", "/ballots/{ballot}/non-voters", None, "open",
-                          write(200, allowed=MANAGE | {"grid_worker:in"})),
+    "cast_proxy_vote": Route("POST", "/ballots/{ballot}/proxy-votes",
+                             write((422, "file_not_usable"), allowed=MANAGE | {"grid_worker:in"}),
+                             body={"voter_id": "{voter}", "choices": VOTE, "evidence_file_ids": ["{ballot}"]},
+                             state="open"),
+    "my_vote": Route("GET", "/ballots/{ballot}/my-vote", read(), state="open"),
+    "ballot_turnout": Route("GET", "/ballots/{ballot}/turnout", read(), state="open"),
+    "ballot_results": Route("GET", "/ballots/{ballot}/results",
+                            expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)]), state="open"),
+    "ballot_results_pdf": Route("GET", "/ballots/{ballot}/results.pdf",
+                                expect(rules=[((403, "ballot_results_not_public"), READ), (200, MANAGE)]),
+                                state="open"),
+    "ballot_receipts": Route("GET", "/ballots/{ballot}/receipts", expect(rules=[((403, "receipts_not_public"), READ)]),
+                             state="open"),
+    "ballot_receipts_closed": Route("GET", "/ballots/{ballot}/receipts", read(), state="closed"),
+    "ballot_non_voters": Route("GET", "/ballots/{ballot}/non-voters", write(200, allowed=MANAGE | {"grid_worker:in"}),
+                               state="open"),
 }
+
 
 async def _setup(client, db, world, state: str | None) -> dict[str, str]:
     ids = {"project": str(world.a.project_id)}
@@ -70,26 +72,12 @@ async def _setup(client, db, world, state: str | None) -> dict[str, str]:
     return ids
 
 
-def _body(body, ids):
-    if body is ballot_body:
-        return body()
-    return body(ids) if callable(body) else body
-
-
 @pytest.mark.parametrize("route", ROUTES)
 async def test_permission_matrix(client, db, world, route):
     """Every role against one route, each from the same state (its changes rolled back after it)."""
-    method, path, body, state, table = ROUTES[route]
-    ids = await _setup(client, db, world, state)
-
-    async def call(headers):
-        return await client.request(method, API + path.format(**ids), headers=headers, json=_body(body, ids))
-
-    assert await mismatches(db, world, VARIANTS, table, call) == []
+    ids = await _setup(client, db, world, ROUTES[route].state)
+    assert await mismatches(client, db, world, ROUTES[route], ids) == []
 
 
 async def test_anonymous_callers_get_401(client, db, world):
-    ids = await _setup(client, db, world, "open")
-    for name, (method, path, body, *_) in ROUTES.items():
-        r = await client.request(method, API + path.format(**ids), json=_body(body, ids))
-        assert r.status_code == 401, name
+    assert await unauthenticated(client, ROUTES, await _setup(client, db, world, "open")) == []
