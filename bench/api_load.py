@@ -24,7 +24,11 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from serving import ROOT, stop, wait_ready  # noqa: E402
+
 TARGETS = {"p95_ms": 250.0, "min_rps": 120.0}
 
 
@@ -39,12 +43,6 @@ def start_server(port: int, database_url: str, workers: int) -> subprocess.Popen
 
 
 async def prepare(c: httpx.AsyncClient) -> list[tuple[str, dict]]:
-    for _ in range(100):
-        try:
-            if (await c.get("/healthz")).status_code == 200:
-                break
-        except httpx.HTTPError:
-            await asyncio.sleep(0.1)
     grid = (await c.post("/api/v1/auth/login", json={"phone": "13900000004", "password": "Demo@2026"})).json()
     resident = (await c.post("/api/v1/auth/wechat/login", json={"code": "bench-resident"})).json()
     g = {"Authorization": f"Bearer {grid['access_token']}"}
@@ -85,14 +83,14 @@ async def main_async(args) -> dict:
     port = 8791
     server = start_server(port, args.database_url, args.workers)
     try:
+        await wait_ready(port, "/healthz")
         limits = httpx.Limits(max_connections=args.concurrency)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as c:
             requests = await prepare(c)
             await load(c, requests, 2, args.concurrency)  # warm-up
             latencies, errors, elapsed = await load(c, requests, args.seconds, args.concurrency)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     quantiles = statistics.quantiles(latencies, n=100)
     return {"requests": len(latencies), "errors": errors, "rps": round(len(latencies) / elapsed, 1),
             "p50_ms": round(quantiles[49], 1), "p95_ms": round(quantiles[94], 1)}

@@ -83,7 +83,7 @@ async def build(url: str, workdir: Path) -> dict:
 
     from app import domains
     from app.__main__ import migrate
-    from app.auth.models import AuthSession, BindingStatus, Role, RoleAssignment, UnitBinding, User
+    from app.auth.models import AuthSession, Role, RoleAssignment, User
     from app.auth.principal import Principal
     from app.auth.roles import ROLE_SCOPE
     from app.core.db import dispose_engine, get_sessionmaker
@@ -91,13 +91,14 @@ async def build(url: str, workdir: Path) -> dict:
     from app.projects.models import FundingSource, ProjectItem
     from app.projects.reads import project_ref
     from app.registry.models import Building, Grid, PropertyUnit
+    from app.residency.models import BindingStatus, UnitBinding
     from app.surveys import service as surveys
     from app.surveys.schemas import QuestionnaireCreate
     from app.voting import service as voting
     from app.voting.models import Ballot
 
     await _recreate(url)
-    domains.load()
+    domains.install()
     await asyncio.to_thread(migrate)
     sessions = get_sessionmaker()
     started = time.perf_counter()

@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from questionnaires import _recreate  # noqa: E402
 from report import write_section  # noqa: E402
-from serving import ms, serve, wait_ready  # noqa: E402
+from serving import ms, serve, stop, wait_ready  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT = 55432
@@ -139,7 +139,7 @@ async def build(url: str, units: int) -> tuple[dict, list[tuple[str, str]]]:
     from app.voting import service
     from app.voting.models import Ballot
 
-    domains.load()
+    domains.install()
     await asyncio.to_thread(migrate)
     sessions = get_sessionmaker()
     try:
@@ -523,8 +523,7 @@ async def main_async(args) -> int:
         timeline = await run_load(load, cluster, port, args.writers, args.readers, args.before, args.outage,
                                   args.after, drain_until=args.before + lease + DRAIN_MARGIN_S)
         pids_after = _worker_pids(server)
-        server.terminate()
-        server.wait(15)
+        stop(server)
         server = None
         stored = await stored_casts(cluster.url, ballot["id"])
         failures, figures = check(load, timeline, stored, request_timeout, pids_before, pids_after)
@@ -534,11 +533,7 @@ async def main_async(args) -> int:
         return 1 if failures else 0
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         await asyncio.to_thread(cluster.remove)
 
 

@@ -70,7 +70,7 @@ async def run(url: str, responses: int) -> dict[str, float]:
     from app.surveys.models import QuestionnaireAnswer, QuestionnaireResponse, ResponseUnit
     from app.surveys.schemas import QuestionnaireCreate
 
-    domains.load()
+    domains.install()
     await asyncio.to_thread(migrate)
     sessions = get_sessionmaker()
     async with sessions() as session, session.begin():

@@ -232,13 +232,15 @@ async def _setup(units: int) -> World:
     from sqlalchemy import text
     from sqlmodel import select
 
-    from app.auth.models import AuthSession, BindingRelation, BindingStatus, Role, RoleAssignment, UnitBinding, User
+    from app.auth.models import AuthSession, Role, RoleAssignment, User
     from app.auth.principal import Principal
+    from app.auth.residence import BindingRelation
     from app.auth.roles import ROLE_SCOPE
     from app.core.db import get_sessionmaker
     from app.core.security import create_access_token
     from app.projects.reads import project_ref
     from app.registry.models import Grid, PropertyUnit
+    from app.residency.models import BindingStatus, UnitBinding
     from app.surveys import service as surveys
     from app.surveys.schemas import QuestionnaireCreate
 
@@ -657,7 +659,7 @@ async def run(url: str, minutes: float, units: int, reads_rate: float) -> tuple[
     from app.__main__ import migrate
     from app.core.db import dispose_engine
 
-    domains.load()
+    domains.install()
     await asyncio.to_thread(migrate)
     began = time.perf_counter()
     w = await _setup(units)

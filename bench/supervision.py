@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from questionnaires import _recreate  # noqa: E402
 from registry_import import ledger  # noqa: E402
-from serving import ms, serve, wait_ready  # noqa: E402
+from serving import ms, serve, stop, wait_ready  # noqa: E402
 
 TARGETS = {"file_p50_ms": 200.0, "batch_s": 3.0, "orders_p50_ms": 200.0}
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_supervision"
@@ -55,20 +55,13 @@ async def _world(session, supervisors: int):
     resident bound to a unit. Returns (project, contractor id, [(user id, login id)], resident (user, login))."""
     from sqlmodel import select
 
-    from app.auth.models import (
-        AuthSession,
-        BindingMethod,
-        BindingRelation,
-        BindingStatus,
-        Role,
-        RoleAssignment,
-        UnitBinding,
-        User,
-    )
+    from app.auth.models import AuthSession, Role, RoleAssignment, User
+    from app.auth.residence import BindingRelation
     from app.auth.roles import ROLE_SCOPE
     from app.projects.models import Project, ProjectOrganization, ProjectOrganizationRole, ProjectStatus
     from app.registry.importer import import_ledger
     from app.registry.models import Community, Estate, Organization, OrganizationKind, PropertyUnit, Street
+    from app.residency.models import BindingMethod, BindingStatus, UnitBinding
 
     street = Street(district="基准区", name="监督街道")
     session.add(street)
@@ -203,7 +196,7 @@ async def run(url: str, supervisors: int, seconds: float, orders: int) -> dict:
     from app.files.models import FileAttachment
     from app.supervision.models import Inspection
 
-    domains.load()
+    domains.install()
     await asyncio.to_thread(migrate)
     sessions = get_sessionmaker()
     figures: dict = {}
@@ -271,8 +264,7 @@ async def run(url: str, supervisors: int, seconds: float, orders: int) -> dict:
         figures["orders_p50_ms"] = round(statistics.median(seconds_each) * 1000, 1)
         figures["orders_max_ms"] = round(max(seconds_each) * 1000, 1)
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
         await dispose_engine()
     return figures
 

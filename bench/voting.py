@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from questionnaires import _recreate  # noqa: E402
 from registry_import import ledger  # noqa: E402
 from report import figures_table, write_section  # noqa: E402
-from serving import ms, serve, wait_ready  # noqa: E402
+from serving import ms, serve, stop, wait_ready  # noqa: E402
 
 TARGETS = {"snapshot_s": 2.0, "results_p50_ms": 200.0}
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_voting"
@@ -89,8 +89,10 @@ async def _owners_with_accounts(session, estate_id) -> None:
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from app.auth.models import AuthSession, BindingMethod, BindingRelation, BindingStatus, UnitBinding, User
+    from app.auth.models import AuthSession, User
+    from app.auth.residence import BindingRelation
     from app.registry.models import OccupantRelation, PropertyUnit, UnitOccupant
+    from app.residency.models import BindingMethod, BindingStatus, UnitBinding
 
     rows = (await session.exec(select(UnitOccupant.person_id, UnitOccupant.unit_id, UnitOccupant.relation)
                                .join(PropertyUnit, PropertyUnit.id == UnitOccupant.unit_id)
@@ -112,8 +114,9 @@ async def _voters_and_tokens(session, ballot_id) -> list[tuple[str, str]]:
     """(voter id, bearer token) for one bound owner of each voter, in random order."""
     from sqlmodel import select
 
-    from app.auth.models import AuthSession, UnitBinding
+    from app.auth.models import AuthSession
     from app.core.security import create_access_token
+    from app.residency.models import UnitBinding
     from app.voting.models import BallotVoterPerson
 
     rows = (await session.exec(select(BallotVoterPerson.voter_id, UnitBinding.user_id, AuthSession.id)
@@ -200,7 +203,7 @@ async def run(url: str, units: int, big: int, seconds: float, concurrency: int) 
     from app.voting import service
     from app.voting.models import Ballot, BallotCast
 
-    domains.load()
+    domains.install()
     await asyncio.to_thread(migrate)
     sessions = get_sessionmaker()
     figures: dict = {}
@@ -274,8 +277,7 @@ async def run(url: str, units: int, big: int, seconds: float, concurrency: int) 
         figures["results_max_ms"] = round(max(seconds_each) * 1000, 1)
         figures["buildings"] = len(out["buildings"])
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
         await dispose_engine()
     return figures
 
