@@ -23,6 +23,7 @@ from app.core.manifest import Manifest
 from app.files import access as file_access
 from app.files.manifest import MANIFEST as FILES
 from app.notifications.manifest import MANIFEST as NOTIFICATIONS
+from app.plans import hooks as plan_hooks
 from app.plans.manifest import MANIFEST as PLANS
 from app.projects import lifecycle
 from app.projects.manifest import MANIFEST as PROJECTS
@@ -50,6 +51,7 @@ EXTENSION_POINTS: dict[type, Callable[[Any], Any]] = {
     registry_hooks.OnPersonsRemoved: registry_hooks.install_persons_removed,
     registry_hooks.EstateReaders: registry_hooks.install_estate_readers,
     file_access.AttachmentKind: file_access.install,
+    plan_hooks.OnRevised: plan_hooks.install,
     todo.TaskSource: todo.install,
     lifecycle.Guard: lifecycle.registry.register,
     lifecycle.OnEnter: lifecycle.reactions.register,

@@ -41,14 +41,14 @@ PUBLIC: dict[str, set[str] | None] = {
     "wechat": {"client", "errors"},
     "auth": {"principal", "deps", "authz", "roles", "rules", "scopes", "residence", "reads", "errors",
              "appointments", "users", "schemas"},
-    "registry": {"reads", "hooks", "occupants", "errors"},
+    "registry": {"reads", "hooks", "occupants", "corrections", "masking", "errors"},
     "files": {"access", "service", "storage", "errors"},  # attachment kinds, attach; the store to read
-    "notifications": {"events", "errors"},
+    "notifications": {"events", "reads", "errors"},
     "audit": {"errors"},
     "residency": {"reads", "todo", "errors"},
     "projects": {"reads", "lifecycle", "moves", "errors"},
     "surveys": {"errors"},
-    "plans": {"reads", "errors"},
+    "plans": {"reads", "hooks", "errors"},
     "voting": {"errors"},
     "supervision": {"orders", "errors"},  # issuing orders (an acceptance's rejection)
     "acceptance": {"errors"},

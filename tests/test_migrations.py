@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, make_url
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from app.core.db import make_engine
 from tests.conftest import TEST_DATABASE_URL, recreate_postgres_database
@@ -80,7 +80,8 @@ async def test_0010_fills_in_the_units_of_ballots_opened_before_it():
         project = await f.project(db, tree.estate.id)
         now = clock.now()
         ballot = Ballot(project_id=project.id, estate_id=tree.estate.id, title="t", rule="simple_majority",
-                        opens_at=now, closes_at=now + timedelta(days=1))
+                        opens_at=now, closes_at=now + timedelta(days=1), notice_days=0, status="announced",
+                        announced_at=now)
         db.add(ballot)
         await db.flush()
         await service.open_ballot(db, None, ballot)
@@ -91,4 +92,52 @@ async def test_0010_fills_in_the_units_of_ballots_opened_before_it():
     await asyncio.to_thread(command.downgrade, config, "0009")
     await asyncio.to_thread(command.upgrade, config, "head")
     assert await units() == before
+    await engine.dispose()
+
+
+async def test_0013_keeps_what_ballots_and_bindings_already_were():
+    """Closed ballots become final (their result already moved the project); open ones keep letting every
+    bound owner vote; approved bindings get the assurance their history shows."""
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.core import clock
+    from app.residency.models import BindingMethod, UnitBinding
+    from app.voting.models import Ballot
+    from tests import factories as f
+
+    url = await _scratch_database_url()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    await asyncio.to_thread(command.upgrade, config, "head")
+    engine = make_engine(url)
+    async with AsyncSession(engine, expire_on_commit=False) as db:
+        tree = await f.tree(db)
+        project = await f.project(db, tree.estate.id)
+        plan = await f.published_plan(db, project.id, tree.estate.id)
+        now = clock.now()
+        ballots = {status: Ballot(project_id=project.id, estate_id=tree.estate.id, title=status, rule="civil_code_major",
+                                  opens_at=now, closes_at=now + timedelta(days=1), status=status,
+                                  decides_project=status == "closed", closed_at=now if status == "closed" else None)
+                   for status in ("draft", "open", "closed")}
+        db.add_all(ballots.values())
+        bindings = {}
+        for method in BindingMethod:
+            user = await f.user(db)
+            bindings[method] = await f.bind(db, user, tree.unit)
+            bindings[method].method = method
+            db.add(bindings[method])
+        await db.commit()
+
+    await asyncio.to_thread(command.downgrade, config, "0012")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    async with AsyncSession(engine) as db:
+        migrated = {b.title: b for b in (await db.exec(select(Ballot))).all()}
+        assert migrated["closed"].status == "final" and migrated["closed"].finalized_at is not None
+        assert migrated["closed"].plan_version_id == plan.id  # the version it decided on
+        assert (migrated["open"].status, migrated["open"].min_assurance) == ("open", "invite_code")
+        assert (migrated["draft"].status, migrated["draft"].min_assurance, migrated["draft"].notice_days) == (
+            "draft", "phone_match", 15)
+        assurance = {b.method: b.assurance for b in (await db.exec(select(UnitBinding))).all()}
+        assert assurance == {"invite_code": "invite_code", "phone_match": "phone_match", "request": "in_person"}
     await engine.dispose()

@@ -35,3 +35,5 @@ REASONS_REQUIRED = define("rejection_reasons_required", 422, "不同意验收时
                           "A rejection gives its reasons, one per line")
 SIGNATURE_IMAGE_INVALID = define("signature_image_invalid", 422, "手写签名须为本人上传的图片",
                                  "The handwritten signature must be an image you uploaded")
+SUPERVISION_REQUIRED = define("supervision_required", 422, "本项目有监理单位，竣工验收必须由监理单位签字",
+                              "The project has a supervision company: it must sign the acceptance")

@@ -24,6 +24,7 @@ from app.acceptance.errors import (
     ROLE_NOT_REQUIRED,
     ROLE_SIGNED,
     SIGNATURE_IMAGE_INVALID,
+    SUPERVISION_REQUIRED,
 )
 from app.acceptance.schemas import AcceptanceOpen, AcceptancePatch, AcceptancePublic, SignIn, VerifyPublic
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
@@ -52,7 +53,8 @@ async def list_acceptances(project_id: uuid.UUID, principal: CurrentPrincipal, s
 
 @router.post("/projects/{project_id}/acceptance", response_model=AcceptancePublic, status_code=status.HTTP_201_CREATED,
              responses=responses(403, 404, PROJECT_NOT_READY, ACCEPTANCE_OPEN, TRANSITION_NOT_ALLOWED, COMMITTEE_REQUIRED,
-                                 NO_COMMITTEE, REPRESENTATIVES_REQUIRED, NO_SUPERVISION_COMPANY, MANDATORY_MISSING,
+                                 NO_COMMITTEE, REPRESENTATIVES_REQUIRED, NO_SUPERVISION_COMPANY, SUPERVISION_REQUIRED,
+                                 MANDATORY_MISSING,
                                  REPRESENTATIVE_INVALID))
 async def open_acceptance(project_id: uuid.UUID, body: AcceptanceOpen, principal: CurrentPrincipal,
                           session: SessionDep):

@@ -52,6 +52,7 @@ class RoleProblem(StrEnum):
     no_committee = "no_committee"  # ... and without one it cannot
     representatives_required = "representatives_required"  # no committee: named residents sign instead
     no_supervision_company = "no_supervision_company"  # the project has no supervision company to sign
+    supervision_required = "supervision_required"  # ... and one it has always signs
     mandatory_missing = "mandatory_missing"  # street, community and contractor always sign
 
 
@@ -63,7 +64,9 @@ def required_roles(requested: Collection[SignatoryRole] | None, *, has_committee
     """The roles that must approve. By default: the street, the community, the contractor, the supervision
     company if the project has one, and the owners' committee - or, where the estate has none, the
     residents' representatives named for this acceptance. A project may ask for more (representatives
-    beside the committee); never fewer, and never a party that does not exist."""
+    beside the committee); never fewer, and never a party that does not exist: whenever the project has a
+    supervision company, it signs (建设工程质量管理条例 art. 16: the completion acceptance is organised
+    by the client with the design, construction and supervision units)."""
     default = [*MANDATORY, *([SignatoryRole.supervision] if has_supervision else []),
                SignatoryRole.committee if has_committee else SignatoryRole.resident_rep]
     roles = set(default if requested is None else requested)
@@ -81,7 +84,16 @@ def required_roles(requested: Collection[SignatoryRole] | None, *, has_committee
         return RoleProblem.representatives_required
     if SignatoryRole.supervision in roles and not has_supervision:
         return RoleProblem.no_supervision_company
+    if has_supervision and SignatoryRole.supervision not in roles:
+        return RoleProblem.supervision_required
     return [r for r in SignatoryRole if r in roles]
+
+
+def required_now(roles: Iterable[SignatoryRole], has_supervision: bool) -> list[SignatoryRole]:
+    """The roles a round needs when its outcome is decided: its own, and the supervision company whenever
+    the project has one - linked after the round opened, it signs too."""
+    needed = set(roles) | ({SignatoryRole.supervision} if has_supervision else set())
+    return [r for r in SignatoryRole if r in needed]
 
 
 def canonical(content: dict[str, Any]) -> bytes:

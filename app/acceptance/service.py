@@ -29,6 +29,7 @@ from app.acceptance.errors import (
     ROLE_NOT_REQUIRED,
     ROLE_SIGNED,
     SIGNATURE_IMAGE_INVALID,
+    SUPERVISION_REQUIRED,
 )
 from app.acceptance.models import Acceptance, AcceptanceSignature
 from app.acceptance.rules import Decision, ItemDecision, RoleProblem, SignatoryRole, Status
@@ -66,6 +67,7 @@ ROLE_PROBLEMS = {
     RoleProblem.committee_required: COMMITTEE_REQUIRED, RoleProblem.no_committee: NO_COMMITTEE,
     RoleProblem.representatives_required: REPRESENTATIVES_REQUIRED,
     RoleProblem.no_supervision_company: NO_SUPERVISION_COMPANY, RoleProblem.mandatory_missing: MANDATORY_MISSING,
+    RoleProblem.supervision_required: SUPERVISION_REQUIRED,
 }
 
 
@@ -98,7 +100,7 @@ async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[
         SignatoryRole.committee: a.estate_id in p.scope_ids(Role.committee_member),
         SignatoryRole.resident_rep: str(p.id) in a.representatives,
     }
-    return {SignatoryRole(r) for r in a.roles if held[SignatoryRole(r)]}
+    return {r for r in await required(session, a) if held[r]}
 
 
 async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
@@ -113,11 +115,11 @@ async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
         SignatoryRole.committee: (Role.committee_member, [a.estate_id]),
     }
     out: list[uuid.UUID] = []
-    for r in a.roles:
+    for r in await required(session, a):
         if r == SignatoryRole.resident_rep:
             out += [uuid.UUID(u) for u in a.representatives]
             continue
-        role, ids = scopes[SignatoryRole(r)]
+        role, ids = scopes[r]
         out += [u for users in (await appointments.holders(session, role, ids)).values() for u in users]
     return list(dict.fromkeys(out))
 
@@ -222,7 +224,7 @@ async def sign(session: AsyncSession, p: Principal, a: Acceptance, data: SignIn)
     a = await locked(session, a)
     _require_open(a)
     role_name = rules.ROLE_NAMES[data.role]
-    if data.role.value not in a.roles:
+    if data.role not in await required(session, a):
         raise ROLE_NOT_REQUIRED(details={"role": role_name})
     if data.role not in await held_roles(session, p, a):
         raise ROLE_NOT_HELD(details={"role": role_name})
@@ -252,10 +254,16 @@ async def sign(session: AsyncSession, p: Principal, a: Acceptance, data: SignIn)
                        after={"role": data.role.value, "decision": data.decision.value,
                               "content_hash": a.content_hash}, estate_id=a.estate_id)
     valid = await signatures(session, [a.id], in_force=True)
-    decided = rules.outcome([SignatoryRole(r) for r in a.roles], [(s.role, s.decision) for s in valid[a.id]])
+    decided = rules.outcome(await required(session, a), [(s.role, s.decision) for s in valid[a.id]])
     if decided != Status.open:
         await _decide(session, p, a, decided, signature)
     return signature
+
+
+async def required(session: AsyncSession, a: Acceptance) -> list[SignatoryRole]:
+    """The roles that must approve the round now: its own, and the supervision company if one is linked."""
+    linked = bool(await projects.organizations(session, a.project_id, ProjectOrganizationRole.supervision))
+    return rules.required_now([SignatoryRole(r) for r in a.roles], linked)
 
 
 async def _decide(session: AsyncSession, p: Principal, a: Acceptance, decided: Status,
@@ -309,11 +317,11 @@ async def public(session: AsyncSession, found: list[Acceptance]) -> list[Accepta
     out = []
     for a in found:
         approved = {s.role for s in signed[a.id] if s.invalidated_at is None and s.decision == Decision.approve}
+        needed = await required(session, a)
         out.append(AcceptancePublic(
             id=a.id, project_id=a.project_id, round=a.round, status=a.status, status_name=rules.STATUS_NAMES[a.status],
             items=[ItemPublic(**i, decision_name=rules.ITEM_DECISION_NAMES[ItemDecision(i["decision"])]) for i in a.items],
-            roles=[RolePublic(role=r, role_name=rules.ROLE_NAMES[SignatoryRole(r)], approved=r in approved)
-                   for r in a.roles],
+            roles=[RolePublic(role=r, role_name=rules.ROLE_NAMES[r], approved=r in approved) for r in needed],
             representatives=[PersonPublic(user_id=u, name=names.get(uuid.UUID(u), ("", None))[0])
                              for u in a.representatives],
             remarks=a.remarks, revision=a.revision, content=content(a), content_hash=a.content_hash,

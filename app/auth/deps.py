@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
 from app.auth.models import AuthSession, RoleAssignment, User
 from app.auth.principal import Binding, Principal
-from app.auth.residence import BindingRelation, approved_bindings
+from app.auth.residence import Assurance, BindingRelation, approved_bindings
 from app.core.db import SessionDep
 from app.core.errors import NOT_AUTHENTICATED
 from app.core.security import AccessClaims, decode_access_token
@@ -40,7 +40,7 @@ def _principal_statement():
     first request, once the residency domain provides its bindings (``app.auth.residence``)."""
     bound = approved_bindings()
     return (
-        _caller(RoleAssignment, bound.c.unit_id, bound.c.person_id, bound.c.relation)
+        _caller(RoleAssignment, bound.c.unit_id, bound.c.person_id, bound.c.relation, bound.c.assurance)
         .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
         .outerjoin(bound, bound.c.user_id == User.id)
     )
@@ -81,8 +81,8 @@ async def get_principal(
     if not user.is_active:
         raise ACCOUNT_DISABLED()
     assignments = {a.id: a for _, a, *_ in rows if a is not None}
-    bindings = {Binding(unit_id, person_id, BindingRelation(relation))
-                for _, _, unit_id, person_id, relation in rows if unit_id is not None}
+    bindings = {Binding(unit_id, person_id, BindingRelation(relation), Assurance(assurance) if assurance else None)
+                for _, _, unit_id, person_id, relation, assurance in rows if unit_id is not None}
     return Principal(user=user, assignments=tuple(assignments.values()),
                      unit_ids=frozenset(b.unit_id for b in bindings), bindings=tuple(bindings))
 

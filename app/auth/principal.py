@@ -6,17 +6,19 @@ from functools import cached_property
 from typing import NamedTuple
 
 from app.auth.models import Role, RoleAssignment, User
-from app.auth.residence import BindingRelation
+from app.auth.residence import RANK, Assurance, BindingRelation
 
 STAFF_ROLES = frozenset({Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker})
 
 
 class Binding(NamedTuple):
-    """An approved binding of the caller's: the unit, the person on record it names (if any), the relation."""
+    """An approved binding of the caller's: the unit, the person on record it names (if any), the relation,
+    and how the person was verified."""
 
     unit_id: uuid.UUID
     person_id: uuid.UUID | None
     relation: BindingRelation
+    assurance: Assurance | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class Principal:
     def bound_persons(self) -> dict[uuid.UUID, BindingRelation]:
         """The persons on record bound as (bindings that name one), with the relation."""
         return {b.person_id: b.relation for b in self.bindings if b.person_id is not None}
+
+    def assurance_as(self, person_ids: set[uuid.UUID]) -> Assurance | None:
+        """The strongest assurance of the caller's bindings naming one of ``person_ids``."""
+        held = [b.assurance for b in self.bindings if b.person_id in person_ids and b.assurance is not None]
+        return max(held, key=RANK.__getitem__, default=None)
 
     @property
     def id(self) -> uuid.UUID:

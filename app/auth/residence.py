@@ -28,10 +28,36 @@ class BindingRelation(StrEnum):
 OWNER_RELATIONS = frozenset({BindingRelation.owner, BindingRelation.co_owner})
 
 
+class Assurance(StrEnum):
+    """How the person behind an approved binding was verified (实名, DESIGN.md §7a.6)."""
+
+    invite_code = "invite_code"  # a code printed for the named person on the record, handed over
+    phone_match = "phone_match"  # the WeChat-verified phone equals the one on the record
+    provider = "provider"  # an external real-name check (WeChat 实名/人脸核身, the 不动产登记 query)
+    in_person = "in_person"  # a grid worker or staff member checked an ID card or property certificate
+
+
+# Stronger is higher. A document checked by a person, or by a real-name service, is the strongest; a phone
+# on the record beats a code on paper, which anyone in the household may have picked up.
+RANK: dict[Assurance, int] = {Assurance.invite_code: 1, Assurance.phone_match: 2, Assurance.provider: 3,
+                              Assurance.in_person: 3}
+
+
+def sufficient(held: Assurance | None, required: Assurance) -> bool:
+    """Whether a binding verified as ``held`` meets ``required`` (no record of how: never)."""
+    return held is not None and RANK[held] >= RANK[required]
+
+
+def stronger(held: Assurance | None, new: Assurance) -> Assurance:
+    """The assurance after a further check: a check never lowers what an earlier one proved."""
+    return new if held is None or RANK[new] > RANK[held] else held
+
+
 @dataclass(frozen=True)
 class ApprovedBindings:
     """The provider of approved bindings: ``query()`` selects, for every approved binding, the columns
-    ``user_id``, ``unit_id``, ``person_id`` (the person on record it names, if any) and ``relation``."""
+    ``user_id``, ``unit_id``, ``person_id`` (the person on record it names, if any), ``relation`` and
+    ``assurance``."""
 
     query: Callable[[], Select]
 
@@ -48,7 +74,8 @@ def provide(provider: ApprovedBindings) -> None:
 
 
 def approved_bindings():
-    """Every approved binding as a subquery with ``user_id``, ``unit_id``, ``person_id``, ``relation``."""
+    """Every approved binding as a subquery with ``user_id``, ``unit_id``, ``person_id``, ``relation``,
+    ``assurance``."""
     if _provider is None:
         raise LookupError("no domain provides approved bindings: install the application's manifests first")
     return _provider.query().subquery("approved_binding")

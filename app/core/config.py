@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     wechat_fake: bool | None = None
     wechat_timeout_seconds: float = 5.0
 
+    # A real-name check (实名核验) of a resident, behind app.residency.realname: the bundled fake outside
+    # production; in production the adapter service of the provider the operator contracts with, if any
+    # (without one, residents raise their assurance in person through their grid worker).
+    realname_fake: bool | None = None
+    realname_url: str | None = None
+    realname_token: str | None = None
+    realname_timeout_seconds: float = 5.0
+
     # Files: local directory by default; S3-compatible object storage when storage_backend is "s3".
     storage_backend: Literal["local", "s3"] = "local"
     storage_dir: Path = Path("./data/files")
@@ -123,6 +131,8 @@ class Settings(BaseSettings):
     def _resolve(self) -> "Settings":
         if self.wechat_fake is None:
             self.wechat_fake = self.env != "prod"
+        if self.realname_fake is None:
+            self.realname_fake = self.env != "prod" and self.realname_url is None
         if self.docs_enabled is None:
             self.docs_enabled = self.env != "prod"
         if self.env == "prod":
@@ -136,6 +146,8 @@ class Settings(BaseSettings):
                 raise ValueError("APP_WECHAT_APP_SECRET must be set in prod")
             if self.demo_clock:
                 raise ValueError("APP_DEMO_CLOCK cannot be enabled in prod")
+            if self.realname_fake:
+                raise ValueError("APP_REALNAME_FAKE cannot be enabled in prod")
         if self.db_command_timeout_seconds * 1000 <= self.db_lock_timeout_ms:
             raise ValueError("APP_DB_COMMAND_TIMEOUT_SECONDS must be longer than APP_DB_LOCK_TIMEOUT_MS")
         if self.idempotency_lease_seconds <= self.request_timeout_seconds:

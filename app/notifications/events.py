@@ -4,7 +4,7 @@ A domain describes what happened as a ``Notice`` (the subscribe-message template
 in-app title and text, the mini-program page to open) and calls ``notify`` with the accounts concerned.
 Each gets an outbox row in the caller's transaction - so the notice exists exactly when the event does -
 and the worker delivers it: the inbox always, a WeChat subscribe message when the user subscribed to
-the template. Recipients are usually found through the read APIs (``app.auth.reads.residents`` of the
+the template. Recipients are usually found through the read APIs (``app.residency.reads.residents`` of the
 registry's units of an estate, the holders of a role, ...).
 """
 
@@ -31,6 +31,7 @@ class Notice:
     body: str
     data: dict[str, Any] = field(default_factory=dict)
     page: str | None = None
+    ref: str | None = None  # what it is about, when its delivery must be shown later (``reads.reached``)
 
     def __post_init__(self) -> None:
         templates.prepare(self.template, self.data)  # an unknown template or field fails where it is made
@@ -45,7 +46,7 @@ async def notify(session: AsyncSession, notice: Notice, user_ids: Iterable[uuid.
     if not recipients:
         return 0
     row = outbox_row(user_id=recipients[0], template=notice.template, title=notice.title, body=notice.body,
-                     page=notice.page, data=notice.data).model_dump()
+                     page=notice.page, data=notice.data, ref=notice.ref).model_dump()
     conn = await session.connection()
     await conn.execute(insert(NotificationOutbox), [row | {"id": uuid.uuid4(), "user_id": u} for u in recipients])
     return len(recipients)

@@ -28,6 +28,8 @@ class NotificationOutbox(SQLModel, table=True):
     body: str = Field(max_length=500)
     page: str | None = Field(default=None, max_length=200)  # mini-program page to open
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # template field values
+    # What the notice is about, when someone must later show it reached people ("ballot:<id>:announced").
+    ref: str | None = Field(default=None, max_length=80, index=True)
     status: OutboxStatus = enum_field(OutboxStatus, default=OutboxStatus.pending)
     attempts: int = 0
     next_attempt_at: datetime = created_at_field()

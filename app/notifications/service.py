@@ -27,16 +27,19 @@ def _cut(text: str, limit: int) -> str:
 
 
 def outbox_row(
-    *, user_id: uuid.UUID, template: str, title: str, body: str, page: str | None = None, data: dict[str, Any]
+    *, user_id: uuid.UUID, template: str, title: str, body: str, page: str | None = None, data: dict[str, Any],
+    ref: str | None = None,
 ) -> NotificationOutbox:
     """An outbox row for ``user_id``, to be added to the caller's session.
 
     ``template`` is a key of ``templates.TEMPLATES``; ``data`` maps its WeChat field keys (``thing1``...)
     to values (datetimes are shown in Asia/Shanghai). ``title``/``body`` are the in-app inbox text.
-    An unknown template or field is a programming error (ValueError).
+    An unknown template or field is a programming error (ValueError). ``ref`` names what the notice is
+    about, for those who must later show that it reached people (``notifications.reads.reached``).
     """
     return NotificationOutbox(
         user_id=user_id,
+        ref=ref,
         template=template,
         title=_cut(title, 100),
         body=_cut(body, 500),

@@ -96,6 +96,12 @@ TEMPLATES: dict[str, Template] = {
     for t in (
         _t("plan_published", "改造方案公示", ("thing1", T.thing, "项目名称"), ("thing2", T.thing, "方案名称"),
            ("date3", T.date, "公示日期"), ("thing4", T.thing, "温馨提示")),
+        _t("ballot_announced", "表决公告", ("thing1", T.thing, "表决事项"), ("thing2", T.thing, "小区名称"),
+           ("time3", T.time, "开始时间"), ("thing4", T.thing, "温馨提示")),
+        _t("ballot_cancelled", "表决取消", ("thing1", T.thing, "表决事项"), ("thing2", T.thing, "取消原因"),
+           ("time3", T.time, "取消时间")),
+        _t("ballot_result", "表决结果公告", ("thing1", T.thing, "表决事项"), ("phrase2", T.phrase, "表决结果"),
+           ("thing3", T.thing, "说明"), ("time4", T.time, "公告时间")),
         _t("ballot_open", "表决开始", ("thing1", T.thing, "表决事项"), ("thing2", T.thing, "小区名称"),
            ("time3", T.time, "截止时间"), ("thing4", T.thing, "温馨提示")),
         _t("ballot_closing", "表决即将截止", ("thing1", T.thing, "表决事项"), ("time2", T.time, "截止时间"),

@@ -23,7 +23,7 @@ from app.core.i18n import validation_message
 from app.core.numbers import percent
 from app.core.pagination import PageParams, paginate
 from app.files import service as files
-from app.plans import access, flows, rules
+from app.plans import access, flows, hooks, rules
 from app.plans.errors import (
     NOT_A_RESIDENT_HERE,
     NOTICE_NOT_STARTED,
@@ -72,7 +72,10 @@ PLAN_KIND = "plan"  # drawings, renderings and PDFs of a version
 OPINION_KIND = "plan_opinion"  # a resident's photos
 # A plan may be drafted until the residents vote on it (and again after they reject it); it is published
 # for notice while being designed or already on notice (the next version).
-DRAFTING = {ProjectStatus.surveying, ProjectStatus.designing, ProjectStatus.publicizing, ProjectStatus.rejected}
+# A plan may be revised until the residents have decided on it; revising it while they are asked to vote
+# cancels the ballots held on it (plans.hooks).
+DRAFTING = {ProjectStatus.surveying, ProjectStatus.designing, ProjectStatus.publicizing, ProjectStatus.voting,
+            ProjectStatus.rejected}
 PUBLISHING = {ProjectStatus.designing, ProjectStatus.publicizing}
 PROXY_ROLES = {Role.admin, Role.street_staff, Role.community_staff, Role.grid_worker}
 DECIDED = (OpinionStatus.adopted, OpinionStatus.partially_adopted, OpinionStatus.not_adopted)
@@ -188,8 +191,10 @@ async def revise(session: AsyncSession, p: Principal, plan: PlanVersion, data: P
                         title=plan.title, summary=plan.summary, items=list(plan.items), change_notes=data.change_notes,
                         created_by=p.id)
     draft.answers_opinion_ids = await _answered(session, draft, data.answers_opinion_ids)
-    return await _add_version(session, p, draft, [uuid.UUID(f) for f in plan.attachment_file_ids], plan.id,
-                              "plan.revise")
+    revised = await _add_version(session, p, draft, [uuid.UUID(f) for f in plan.attachment_file_ids], plan.id,
+                                 "plan.revise")
+    await hooks.revised(session, plan.project_id, revised.version, p.id)
+    return revised
 
 
 def _notice_period(body: PublishIn) -> rules.NoticePeriod:

@@ -67,6 +67,7 @@ EDGES: frozenset[tuple[str, str]] = frozenset({
     ("publicizing", "voting"),
     ("voting", "approved"),
     ("voting", "rejected"),
+    ("voting", "designing"),  # the plan is withdrawn from the vote to be revised (its ballots are cancelled)
     ("rejected", "designing"),  # the plan is revised and put to residents again
     ("approved", "constructing"),
     ("constructing", "accepting"),

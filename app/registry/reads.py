@@ -228,6 +228,12 @@ def _in_scope(stmt, estate_id: uuid.UUID, building_ids: Collection[uuid.UUID] | 
     return stmt
 
 
+def scope_unit_ids(estate_id: uuid.UUID, building_ids: Collection[uuid.UUID] | None = None,
+                   entrance_ids: Collection[uuid.UUID] | None = None) -> Select:
+    """Subquery of the units of an estate, or of some of its buildings or entrances."""
+    return _in_scope(select(PropertyUnit.id), estate_id, building_ids, entrance_ids)
+
+
 async def units(
     session: AsyncSession, estate_id: uuid.UUID, *, building_ids: Collection[uuid.UUID] | None = None,
     entrance_ids: Collection[uuid.UUID] | None = None, grid_id: uuid.UUID | None = None,

@@ -23,3 +23,13 @@ FAMILY_INVITE_NOT_ALLOWED = define("family_invite_not_allowed", 403, "只有已�
                                    "Only a bound owner or co-owner may invite family")
 INVITE_CODE_UNAVAILABLE = define("invite_code_unavailable", 503, "暂时无法生成邀请码，请稍后再试",
                                  "No invitation code could be generated; try again")
+
+# identity assurance (DESIGN.md §7a.6)
+BINDING_NOT_APPROVED = define("binding_not_approved", 409, "该房屋绑定尚未通过审核", "The binding is not approved")
+IDENTITY_CHECK_SELF = define("identity_check_self", 403, "不能核验自己或自己创建的账号的身份",
+                             "You cannot check your own identity, nor an account you created")
+REALNAME_FAILED = define("realname_failed", 422, "实名核验未通过", "The real-name check did not pass")
+REALNAME_MISMATCH = define("realname_mismatch", 422, "实名核验的姓名与房屋登记信息不一致，请联系网格员",
+                           "The verified name differs from the unit's record; ask your grid worker")
+REALNAME_UNAVAILABLE = define("realname_unavailable", 503, "实名核验服务暂不可用，请稍后再试或请网格员上门核验",
+                              "The real-name service is unavailable; try later or ask your grid worker")

@@ -1,4 +1,5 @@
-"""Unit bindings (a user's claim to be one person on a unit's record) and invitation codes."""
+"""Unit bindings (a user's claim to be one person on a unit's record), invitation codes, and the identity
+checks that raise a binding's assurance."""
 
 import uuid
 from datetime import datetime
@@ -7,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from app.auth.residence import BindingRelation
+from app.auth.residence import Assurance, BindingRelation
 from app.core.db import created_at_field, dt_field, enum_field, id_field
 
 APPROVED_WITH_PERSON = "status = 'approved' AND person_id IS NOT NULL"
@@ -42,6 +43,8 @@ class UnitBinding(SQLModel, table=True):
     status: BindingStatus = enum_field(BindingStatus, default=BindingStatus.pending, index=True)
     method: BindingMethod = enum_field(BindingMethod)
     person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")
+    # How the person was verified (DESIGN.md §7a.6); set when approved, raised by later checks.
+    assurance: Assurance | None = enum_field(Assurance, default=None, nullable=True)
     note: str | None = Field(default=None, max_length=200)
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = dt_field()
@@ -63,3 +66,22 @@ class InviteCode(SQLModel, table=True):
     expires_at: datetime = dt_field(nullable=False)
     used_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     used_at: datetime | None = dt_field()
+
+
+class IdentityDocument(StrEnum):
+    id_card = "id_card"  # 居民身份证
+    property_certificate = "property_certificate"  # 不动产权证书 / 房产证
+
+
+class IdentityCheck(SQLModel, table=True):
+    """A check of the person behind a binding: in person (a grid worker or staff member saw a document,
+    optionally photographed) or by a real-name provider. Kept with the ballots it made possible."""
+
+    __tablename__ = "identity_check"
+    id: uuid.UUID = id_field()
+    binding_id: uuid.UUID = Field(foreign_key="unit_binding.id", index=True, ondelete="CASCADE")
+    assurance: Assurance = enum_field(Assurance)
+    document: IdentityDocument | None = enum_field(IdentityDocument, default=None, nullable=True)
+    file_id: uuid.UUID | None = Field(default=None, foreign_key="stored_file.id")
+    checked_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")  # None: the provider
+    checked_at: datetime = created_at_field()

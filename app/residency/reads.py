@@ -2,6 +2,7 @@
 
 - ``residents``: the accounts with an approved binding to some units - who to tell about their estate.
 - ``bound_as``: the accounts bound as some persons on record - who may cast an owner's vote.
+- ``bound_units``: the units and persons some accounts are bound as - which households a notice reached.
 - ``approved``: every approved binding as a query, which identity joins through its port
   (``app.auth.residence``): the principal's bindings, the resident role, the grid roster's bound units.
 """
@@ -17,13 +18,13 @@ from app.auth import reads as accounts
 from app.auth.residence import OWNER_RELATIONS, BindingRelation
 from app.residency.models import BindingStatus, UnitBinding
 
-__all__ = ["OWNER_RELATIONS", "BindingRelation", "approved", "bound_as", "residents"]
+__all__ = ["OWNER_RELATIONS", "BindingRelation", "approved", "bound_as", "bound_units", "residents"]
 
 
 def approved() -> Select:
-    """Every approved binding: ``user_id``, ``unit_id``, ``person_id``, ``relation``."""
-    return select(UnitBinding.user_id, UnitBinding.unit_id, UnitBinding.person_id, UnitBinding.relation).where(
-        UnitBinding.status == BindingStatus.approved)
+    """Every approved binding: ``user_id``, ``unit_id``, ``person_id``, ``relation``, ``assurance``."""
+    return select(UnitBinding.user_id, UnitBinding.unit_id, UnitBinding.person_id, UnitBinding.relation,
+                  UnitBinding.assurance).where(UnitBinding.status == BindingStatus.approved)
 
 
 async def residents(
@@ -55,3 +56,15 @@ async def bound_as(
                UnitBinding.status == BindingStatus.approved, col(UnitBinding.user_id).in_(accounts.active_user_ids()))
     )
     return sorted(set((await session.exec(stmt)).all()))
+
+
+async def bound_units(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]]:
+    """(user, unit, person on record) for every approved binding of the given accounts."""
+    ids = list(set(user_ids))
+    if not ids:
+        return []
+    rows = await session.exec(select(UnitBinding.user_id, UnitBinding.unit_id, UnitBinding.person_id).where(
+        col(UnitBinding.user_id).in_(ids), UnitBinding.status == BindingStatus.approved))
+    return list(rows.all())

@@ -4,7 +4,7 @@ invitation codes (API.md: Auth and me, Unit bindings)."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from app.auth import users
@@ -14,30 +14,39 @@ from app.auth.schemas import PhoneBind
 from app.core.db import SessionDep
 from app.core.errors import AppError, error_json, responses
 from app.core.pagination import Page, PageDep
+from app.files.errors import FILE_NOT_USABLE
 from app.residency import me, service
 from app.residency.errors import (
     BINDING_ALREADY_DECIDED,
     BINDING_EXISTS,
+    BINDING_NOT_APPROVED,
     BINDING_PERSON_NOT_ON_RECORD,
     BINDING_PERSON_REQUIRED,
     BINDING_SELF_BENEFIT,
     BINDING_SELF_DECISION,
     BINDING_TARGET_REQUIRED,
     FAMILY_INVITE_NOT_ALLOWED,
+    IDENTITY_CHECK_SELF,
     INVITE_CODE_INVALID,
     INVITE_CODE_THROTTLED,
     INVITE_CODE_UNAVAILABLE,
     PERSON_ALREADY_BOUND,
+    REALNAME_FAILED,
+    REALNAME_MISMATCH,
+    REALNAME_UNAVAILABLE,
 )
 from app.residency.models import BindingStatus
+from app.residency.realname import RealNameProvider, get_realname
 from app.residency.schemas import (
     BindingDecisionApprove,
     BindingDecisionReject,
     FamilyInvitationCreate,
+    IdentityCheckIn,
     InviteCodeCreate,
     InviteCodePublic,
     MePublic,
     MyBindingPublic,
+    RealNameIn,
     TasksPublic,
     UnitBindingCreate,
     UnitBindingPublic,
@@ -121,16 +130,30 @@ async def _decided(session, binding) -> UnitBindingPublic:
 
 @router.post("/unit-bindings/{binding_id}/approve", response_model=UnitBindingPublic,
              responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_SELF_DECISION, BINDING_ALREADY_DECIDED,
-                                 BINDING_PERSON_REQUIRED, BINDING_PERSON_NOT_ON_RECORD, PERSON_ALREADY_BOUND))
+                                 BINDING_PERSON_REQUIRED, BINDING_PERSON_NOT_ON_RECORD, PERSON_ALREADY_BOUND,
+                                 FILE_NOT_USABLE))
 async def approve_unit_binding(
     binding_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep,
     body: Annotated[BindingDecisionApprove | None, Body()] = None,
 ) -> UnitBindingPublic:
     """Approve the applicant as one person on the unit's record (``person_id``; may be omitted when the
-    request already names one). Nobody approves an account of their own, nor a person whose record
-    they corrected; a person has at most one approved binding per unit."""
-    binding = await service.approve_binding(session, principal, binding_id, body.person_id if body else None)
+    request already names one), having checked them in person: the binding's assurance is ``in_person``
+    (the document seen, and its photo, may be recorded). Nobody approves an account of their own, nor a
+    person whose record they corrected; a person has at most one approved binding per unit."""
+    binding = await service.approve_binding(session, principal, binding_id, body or BindingDecisionApprove())
     return await _decided(session, binding)
+
+
+@router.post("/unit-bindings/{binding_id}/identity-checks", response_model=UnitBindingPublic,
+             responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_NOT_APPROVED, IDENTITY_CHECK_SELF,
+                                 FILE_NOT_USABLE))
+async def check_binding_identity(
+    binding_id: uuid.UUID, body: IdentityCheckIn, principal: CurrentPrincipal, session: SessionDep
+) -> UnitBindingPublic:
+    """A grid worker or staff member who decides the unit's bindings checked the bound person's ID card or
+    property certificate in person: the binding's assurance rises to ``in_person`` (never lowers). Never
+    for oneself or an account one created."""
+    return await _decided(session, await service.check_identity(session, principal, binding_id, body))
 
 
 @router.post(
@@ -142,6 +165,20 @@ async def reject_unit_binding(
 ) -> UnitBindingPublic:
     binding = await service.reject_binding(session, principal, binding_id, body.reason)
     return await _decided(session, binding)
+
+
+@router.post("/me/unit-bindings/{binding_id}/real-name", response_model=MyBindingPublic,
+             responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_NOT_APPROVED, REALNAME_FAILED,
+                                 REALNAME_MISMATCH, REALNAME_UNAVAILABLE))
+async def check_my_real_name(
+    binding_id: uuid.UUID, body: RealNameIn, principal: CurrentPrincipal, session: SessionDep,
+    provider: Annotated[RealNameProvider | None, Depends(get_realname)],
+) -> MyBindingPublic:
+    """The token of a real-name check made in the mini-program (WeChat 实名/人脸核身): when it passed for the
+    name on the unit's record, the binding's assurance rises to ``provider``. Never the only way: a grid
+    worker's in-person check does as much."""
+    binding = await service.check_real_name(session, principal, binding_id, body.token, provider)
+    return next(b for b in await service.my_bindings(session, principal.id) if b.id == binding.id)
 
 
 @router.post(

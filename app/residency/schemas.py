@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth.residence import BindingRelation
+from app.auth.residence import Assurance, BindingRelation
 from app.auth.schemas import RoleScopePublic
 from app.core.phones import MobilePhone
-from app.residency.models import BindingMethod, BindingStatus
+from app.residency.models import BindingMethod, BindingStatus, IdentityDocument
 
 
 class MyBindingPublic(BaseModel):
@@ -21,6 +21,7 @@ class MyBindingPublic(BaseModel):
     relation: BindingRelation
     status: BindingStatus
     method: BindingMethod
+    assurance: Assurance | None = Field(default=None, description="how the person was verified, once approved")
     reject_reason: str | None = None
     created_at: datetime
 
@@ -47,9 +48,27 @@ class UnitBindingCreate(BaseModel):
 
 
 class BindingDecisionApprove(BaseModel):
-    """The person on the unit's record the applicant is; may be omitted when the request names one."""
+    """The person on the unit's record the applicant is; may be omitted when the request names one. The
+    decider checked the person in person: the document seen, and optionally its photo (the caller's upload,
+    seen only by those who decide the unit's bindings)."""
 
     person_id: uuid.UUID | None = None
+    document: IdentityDocument | None = None
+    document_file_id: uuid.UUID | None = None
+
+
+class IdentityCheckIn(BaseModel):
+    """An in-person check of a bound person's document by a grid worker or staff member."""
+
+    model_config = ConfigDict(extra="forbid")
+    document: IdentityDocument
+    file_id: uuid.UUID | None = Field(default=None, description="the caller's photo of the document")
+
+
+class RealNameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=512, description="what the real-name check in the mini-program "
+                       "answered (the fake: pass:<name>, fail, timeout)")
 
 
 class BindingDecisionReject(BaseModel):

@@ -21,32 +21,41 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
 from app.auth.principal import Principal
-from app.auth.residence import BindingRelation
+from app.auth.residence import Assurance, BindingRelation, stronger
 from app.core import audit, clock, throttle
 from app.core.errors import AppError, ErrorCode, NotFound
 from app.core.pagination import PageParams, paginate
+from app.files import service as files
 from app.notifications.events import Notice, notify
 from app.registry import occupants as registry_occupants
 from app.registry import reads as registry
 from app.residency.errors import (
     BINDING_ALREADY_DECIDED,
     BINDING_EXISTS,
+    BINDING_NOT_APPROVED,
     BINDING_PERSON_NOT_ON_RECORD,
     BINDING_PERSON_REQUIRED,
     BINDING_SELF_BENEFIT,
     BINDING_SELF_DECISION,
     BINDING_TARGET_REQUIRED,
     FAMILY_INVITE_NOT_ALLOWED,
+    IDENTITY_CHECK_SELF,
     INVITE_CODE_INVALID,
     INVITE_CODE_THROTTLED,
     INVITE_CODE_UNAVAILABLE,
     PERSON_ALREADY_BOUND,
+    REALNAME_FAILED,
+    REALNAME_MISMATCH,
+    REALNAME_UNAVAILABLE,
 )
-from app.residency.models import BindingMethod, BindingStatus, InviteCode, UnitBinding
+from app.residency.models import BindingMethod, BindingStatus, IdentityCheck, IdentityDocument, InviteCode, UnitBinding
+from app.residency.realname import RealNameProvider, RealNameUnavailable
 from app.residency.rules import Account, benefits_self
 from app.residency.schemas import (
     Applicant,
+    BindingDecisionApprove,
     FamilyInvitationCreate,
+    IdentityCheckIn,
     InviteCodeCreate,
     MyBindingPublic,
     OnRecord,
@@ -58,13 +67,16 @@ from app.residency.schemas import (
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_LENGTH = 8
 INVITE_ATTEMPTS = 5
+IDENTITY_KIND = "identity_check"  # the photo of a document seen in person
 
 
 def _my_public(b: UnitBinding, labels: dict[uuid.UUID, registry.UnitLabel]) -> MyBindingPublic:
     lab = labels[b.unit_id]
     return MyBindingPublic(
         id=b.id, unit_id=b.unit_id, unit_label=lab.label, estate_id=lab.estate_id, estate_name=lab.estate_name,
-        relation=b.relation, status=b.status, method=b.method, reject_reason=b.reject_reason, created_at=b.created_at,
+        relation=b.relation, status=b.status, method=b.method,
+        assurance=b.assurance if b.status == BindingStatus.approved else None, reject_reason=b.reject_reason,
+        created_at=b.created_at,
     )
 
 
@@ -159,10 +171,16 @@ async def _bound_elsewhere(session: AsyncSession, binding: UnitBinding, person_i
 
 def _approve(binding: UnitBinding, method: BindingMethod, decided_by: uuid.UUID | None,
              occupant: registry.Occupant) -> None:
-    """Approve as the person on record: the record, not the claim, says owner, co-owner or tenant."""
+    """Approve as the person on record: the record, not the claim, says owner, co-owner or tenant. How the
+    person was verified goes with it: the code printed for them, their phone on the record, or - when a
+    decider approves - the decider's check of the person in front of them (DESIGN.md §7a.6)."""
     binding.status, binding.method = BindingStatus.approved, method
     binding.decided_by, binding.decided_at, binding.reject_reason = decided_by, clock.now(), None
     binding.person_id, binding.relation = occupant.person_id, BindingRelation(occupant.relation.value)
+    binding.assurance = Assurance.in_person if decided_by is not None else ASSURANCE_OF[method]
+
+
+ASSURANCE_OF = {BindingMethod.invite_code: Assurance.invite_code, BindingMethod.phone_match: Assurance.phone_match}
 
 
 async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUID) -> UnitBinding | None:
@@ -353,10 +371,12 @@ async def _load_for_decider(session: AsyncSession, principal: Principal, binding
 
 
 async def approve_binding(
-    session: AsyncSession, principal: Principal, binding_id: uuid.UUID, person_id: uuid.UUID | None = None
+    session: AsyncSession, principal: Principal, binding_id: uuid.UUID, decision: BindingDecisionApprove,
 ) -> UnitBinding:
     """Approve the applicant as one person on the unit's record: ``person_id``, or the person their
-    request already names (a phone match that waits for a decider)."""
+    request already names (a phone match that waits for a decider). The decider checked the person: the
+    binding's assurance is ``in_person``, with the document seen (and its photo) if given."""
+    person_id = decision.person_id
     binding = await _load_for_decider(session, principal, binding_id)
     person_id = person_id or binding.person_id
     if person_id is None:
@@ -373,9 +393,81 @@ async def approve_binding(
     _approve(binding, binding.method, principal.id, occupant)
     session.add(binding)
     await session.flush()
+    await _checked(session, principal, binding, Assurance.in_person, decision.document, decision.document_file_id)
     await _record(session, principal.id, "binding.approve", binding, before)
     await _tell_applicant(session, binding, "已通过", "您的房屋绑定申请已通过，可以参与小区改造事项了。")
     return binding
+
+
+async def _checked(session: AsyncSession, checker: Principal | None, binding: UnitBinding, assurance: Assurance,
+                   document: IdentityDocument | None = None, file_id: uuid.UUID | None = None) -> IdentityCheck:
+    """Record a check of the person behind ``binding`` (by ``checker``, or the provider when None)."""
+    if file_id is not None:
+        assert checker is not None
+        await files.attach(session, checker, [file_id], IDENTITY_KIND, binding.id)
+    check = IdentityCheck(binding_id=binding.id, assurance=assurance, document=document, file_id=file_id,
+                          checked_by=checker.id if checker else None)
+    session.add(check)
+    await session.flush()
+    return check
+
+
+async def check_identity(session: AsyncSession, principal: Principal, binding_id: uuid.UUID,
+                         data: IdentityCheckIn) -> UnitBinding:
+    """A grid worker or staff member checked the bound person's ID card or property certificate in person:
+    the binding's assurance rises to ``in_person``. Never for an account of one's own (or one created by
+    oneself), nor for a person carrying one's phone."""
+    binding = (await session.exec(_decidable(principal).where(UnitBinding.id == binding_id).with_for_update())).first()
+    if binding is None:
+        raise NotFound()
+    if binding.status != BindingStatus.approved or binding.person_id is None:
+        raise BINDING_NOT_APPROVED()
+    occupant = await _occupant(session, binding.unit_id, binding.person_id)
+    name_and_phone = (await accounts.contacts(session, [binding.user_id]))[binding.user_id]
+    await _refuse_self_benefit(session, Account(binding.user_id, name_and_phone[1]), occupant, [principal.id],
+                               error=IDENTITY_CHECK_SELF)
+    before = audit.snapshot(binding)
+    binding.assurance = stronger(binding.assurance, Assurance.in_person)
+    session.add(binding)
+    await session.flush()
+    check = await _checked(session, principal, binding, Assurance.in_person, data.document, data.file_id)
+    await _record(session, principal.id, "binding.identity_check", binding, before, check_id=str(check.id))
+    return binding
+
+
+async def check_real_name(session: AsyncSession, principal: Principal, binding_id: uuid.UUID, token: str,
+                          provider: RealNameProvider | None) -> UnitBinding:
+    """The caller's own binding, checked by the real-name provider: the verified name must be the one on
+    the unit's record. The assurance rises to ``provider``."""
+    binding = (await session.exec(select(UnitBinding).where(
+        UnitBinding.id == binding_id, UnitBinding.user_id == principal.id).with_for_update())).first()
+    if binding is None:
+        raise NotFound()
+    if binding.status != BindingStatus.approved or binding.person_id is None:
+        raise BINDING_NOT_APPROVED()
+    if provider is None:
+        raise REALNAME_UNAVAILABLE()
+    try:
+        result = await provider.verify(token)
+    except RealNameUnavailable:
+        raise REALNAME_UNAVAILABLE() from None
+    if not result.verified:
+        raise REALNAME_FAILED()
+    occupant = await _occupant(session, binding.unit_id, binding.person_id)
+    if result.name is None or result.name.strip() != occupant.name.strip():
+        raise REALNAME_MISMATCH()
+    before = audit.snapshot(binding)
+    binding.assurance = stronger(binding.assurance, Assurance.provider)
+    session.add(binding)
+    await session.flush()
+    check = await _checked(session, None, binding, Assurance.provider)
+    await _record(session, principal.id, "binding.real_name", binding, before, check_id=str(check.id))
+    return binding
+
+
+async def can_read_identity_files(session: AsyncSession, p: Principal, binding_id: uuid.UUID) -> bool:
+    """A document's photo is seen by those who decide the unit's bindings (and its uploader)."""
+    return (await session.exec(_decidable(p).where(UnitBinding.id == binding_id))).first() is not None
 
 
 async def _tell_applicant(

@@ -1,28 +1,43 @@
 """The lifecycle guards the voting domain owns: voting -> approved needs the project's deciding ballot
-closed with every motion passed; voting -> rejected needs it closed with one not passed. The deciding
-ballot is the latest one marked ``decides_project``: after a rejection and a new plan, the new ballot
-decides, never the old one."""
+final with every motion passed; voting -> rejected needs it final with one not passed (DESIGN.md §7a).
+
+The deciding ballot is the latest one marked ``decides_project`` that was not cancelled: after a rejection
+and a new plan, the new ballot decides, never the old one. Its result counts only once final (the
+objection window passed, every objection answered), and only while the plan version it was held on is
+still the one published - it could be announced and opened in the voting stage only
+(``service.open_ballot``, ``announcements.announce``)."""
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core import clock
+from app.plans import reads as plans
 from app.projects.lifecycle import Refusal, guard
 from app.projects.reads import ProjectStatus
-from app.voting import service
+from app.voting import procedure, service
 from app.voting.models import Ballot, BallotStatus
 
 NO_DECISION = Refusal("项目的决定性表决尚未结束", "The project's deciding ballot has not closed")
 
 
 async def deciding(session: AsyncSession, project_id) -> Ballot | None:
-    return (await session.exec(select(Ballot).where(Ballot.project_id == project_id, col(Ballot.decides_project).is_(True))
-                               .order_by(Ballot.created_at.desc()).limit(1))).first()
+    return (await session.exec(select(Ballot).where(
+        Ballot.project_id == project_id, col(Ballot.decides_project).is_(True), Ballot.status != BallotStatus.cancelled)
+        .order_by(col(Ballot.created_at).desc()).limit(1))).first()
 
 
 async def _outcome(session: AsyncSession, project) -> bool | Refusal:
     ballot = await deciding(session, project.id)
-    if ballot is None or ballot.status != BallotStatus.closed:
+    if ballot is None or ballot.status not in service.COUNTED:
         return NO_DECISION
+    if ballot.status == BallotStatus.closed:
+        assert ballot.closed_at is not None
+        until = clock.shanghai_text(procedure.objection_window(ballot.closed_at, ballot.objection_days)[1])
+        return Refusal(f"表决结果为初步结果，异议期至{until}（北京时间），异议均答复后方可生效",
+                       f"The result is preliminary: objections are heard until {until} (Beijing time)")
+    current = await plans.current_version(session, project.id)
+    if not procedure.decides(ballot.status, ballot.plan_version_id, current.id if current else None, True):
+        return Refusal("表决所依据的方案版本已不是现行公示版本", "The ballot was held on a plan version no longer published")
     return await service.all_passed(session, ballot)
 
 

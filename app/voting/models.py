@@ -1,7 +1,8 @@
 """Voting tables.
 
 - ``Ballot``: a ballot of a project over a scope (the estate, some buildings or entrances) with its rule;
-  draft -> open -> closed. Opening freezes the electorate and its totals.
+  draft -> announced -> open -> closed -> final, or cancelled (the procedure of ``procedure.py``). Opening
+  freezes the electorate and its totals; closing counts the preliminary result; final makes it decide.
 - ``Motion``: one question of the ballot (a menu item, or "adopt plan v2").
 - ``BallotVoter`` / ``BallotVoterPerson`` / ``BallotVoterUnit``: the electorate snapshot: each voter
   (units linked by a common owner) with its area, which persons on record may cast its vote, and its
@@ -12,6 +13,11 @@
   results are SQL sums.
 - ``BallotResult``: the results as computed when the ballot closed; nothing changes them after that, so
   they are read from here instead of being summed again.
+- ``NoticeDelivery``: a grid worker's record that the announcement reached a household on paper (handed
+  over or posted, with a photo); WeChat and in-app deliveries are the notifications' own record.
+- ``ElectorateCorrection``: an owner's request to correct the electorate before it is frozen, and its
+  answer. ``Objection``: an owner's objection to the preliminary result, and its answer. ``Recount``: a
+  count again from the stored votes, with any difference found.
 """
 
 import uuid
@@ -22,14 +28,18 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from app.auth.residence import Assurance
 from app.core.db import created_at_field, dt_field, enum_field, id_field
 from app.voting.rules import Choice, Rule
 
 
 class BallotStatus(StrEnum):
     draft = "draft"
+    announced = "announced"  # 表决公告: owners told; the electorate open for corrections
     open = "open"
-    closed = "closed"
+    closed = "closed"  # the preliminary result (初步结果), open to objections
+    final = "final"  # the result decides
+    cancelled = "cancelled"
 
 
 class ResultsVisibility(StrEnum):
@@ -61,10 +71,20 @@ class Ballot(SQLModel, table=True):
     closes_at: datetime = dt_field(nullable=False)
     allow_change: bool = False
     results_visibility: ResultsVisibility = enum_field(ResultsVisibility, default=ResultsVisibility.after_close)
-    decides_project: bool = False  # closing it moves the project from voting to approved or rejected
+    decides_project: bool = False  # its final result moves the project from voting to approved or rejected
+    notice_days: int = 15  # the announcement is at least this long before opens_at
+    objection_days: int = 7  # after the close, before the result is final
+    min_assurance: Assurance = enum_field(Assurance, default=Assurance.phone_match)  # for an online vote
+    # The plan version published when a tied ballot (deciding, or with a plan motion) was announced: its
+    # result decides only while that version is still the current one.
+    plan_version_id: uuid.UUID | None = Field(default=None, foreign_key="plan_version.id")
     status: BallotStatus = enum_field(BallotStatus, default=BallotStatus.draft, index=True)
+    announced_at: datetime | None = dt_field()
     opened_at: datetime | None = dt_field()
     closed_at: datetime | None = dt_field()
+    finalized_at: datetime | None = dt_field()
+    cancelled_at: datetime | None = dt_field()
+    cancel_reason: str | None = Field(default=None, max_length=500)
     total_area_centi: int = 0  # frozen when opened
     total_headcount: int = 0
     reminded_at: datetime | None = dt_field()  # when the non-voters were reminded of the close
@@ -145,3 +165,81 @@ class BallotResult(SQLModel, table=True):
     ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
     content: dict[str, Any] = Field(sa_type=JSON)  # the ResultsPublic document
     computed_at: datetime = created_at_field()
+
+
+class DeliveryChannel(StrEnum):
+    wechat = "wechat"  # the subscribe message was delivered (WeChat said so)
+    inbox = "inbox"  # the in-app message was read
+    handed = "handed"  # a grid worker handed the paper notice to the household
+    posted = "posted"  # ... or posted it at the door or entrance, with a photo
+
+
+class NoticeDelivery(SQLModel, table=True):
+    """A grid worker's record that the announcement reached a household on paper."""
+
+    __tablename__ = "ballot_notice_delivery"
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id")
+    channel: DeliveryChannel = enum_field(DeliveryChannel)
+    file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    recorded_by: uuid.UUID = Field(foreign_key="app_user.id")
+    recorded_at: datetime = created_at_field()
+
+
+class CorrectionKind(StrEnum):
+    area_wrong = "area_wrong"  # 面积有误
+    not_registered = "not_registered"  # 漏登: an owner missing from the record
+    transferred = "transferred"  # 已转让: the unit has changed hands
+
+
+class ElectorateCorrection(SQLModel, table=True):
+    """A request to correct the electorate while the ballot is announced (更正申请), and its answer."""
+
+    __tablename__ = "ballot_correction"
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id")
+    kind: CorrectionKind = enum_field(CorrectionKind)
+    note: str = Field(max_length=1000)
+    file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    filed_by: uuid.UUID = Field(foreign_key="app_user.id")
+    filed_at: datetime = created_at_field()
+    accepted: bool | None = None
+    reply: str | None = Field(default=None, max_length=1000)
+    answered_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    answered_at: datetime | None = dt_field()
+
+
+class ObjectionKind(StrEnum):
+    vote_missing = "vote_missing"  # my vote is missing
+    counted_wrong = "counted_wrong"  # my vote or an area was counted wrong
+    ineligible_voter = "ineligible_voter"  # someone voted who has no vote
+
+
+class Objection(SQLModel, table=True):
+    """An objection to the preliminary result (异议), and its answer."""
+
+    __tablename__ = "ballot_objection"
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
+    kind: ObjectionKind = enum_field(ObjectionKind)
+    note: str = Field(max_length=1000)
+    file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    filed_by: uuid.UUID = Field(foreign_key="app_user.id")
+    filed_at: datetime = created_at_field()
+    reply: str | None = Field(default=None, max_length=1000)
+    answered_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    answered_at: datetime | None = dt_field()
+
+
+class Recount(SQLModel, table=True):
+    """A count again from the stored votes, compared with the stored result."""
+
+    __tablename__ = "ballot_recount"
+    id: uuid.UUID = id_field()
+    ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
+    matches: bool
+    differences: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    counted_by: uuid.UUID = Field(foreign_key="app_user.id")
+    counted_at: datetime = created_at_field()

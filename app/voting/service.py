@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth import reads as accounts
 from app.auth.authz import permits
 from app.auth.principal import Principal
+from app.auth.residence import Assurance, sufficient
 from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.db import locked
@@ -27,16 +28,21 @@ from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
 from app.residency import reads as residency
-from app.voting import access, flows, rules
+from app.voting import access, flows, procedure, rules
 from app.voting.errors import (
     ALREADY_VOTED,
+    ASSURANCE_TOO_LOW,
     BALLOT_CLOSED,
     BALLOT_INVALID,
+    BALLOT_NOT_ANNOUNCED,
     BALLOT_NOT_DRAFT,
+    BALLOT_NOT_DUE,
     BALLOT_NOT_OPEN,
     CHOICES_INVALID,
+    CORRECTIONS_UNANSWERED,
     NOT_AN_OWNER,
     NOT_IN_ELECTORATE,
+    PROCEDURE_NOT_MET,
     RESULTS_NOT_PUBLIC,
     SCOPE_NOT_IN_ESTATE,
     VOTER_NOT_FOUND,
@@ -51,6 +57,7 @@ from app.voting.models import (
     BallotVoterPerson,
     BallotVoterUnit,
     CastChannel,
+    ElectorateCorrection,
     Evidence,
     Motion,
     ResultsVisibility,
@@ -62,6 +69,8 @@ from app.voting.schemas import (
     BuildingResult,
     ChoiceIn,
     CustomRuleIn,
+    HouseholdsPublic,
+    HouseholdVote,
     MotionPublic,
     MotionResult,
     ProxyVoteIn,
@@ -110,13 +119,16 @@ async def _check_motions(session: AsyncSession, project: ProjectRef, data: Ballo
 
 
 async def create(session: AsyncSession, p: Principal, project: ProjectRef, data: BallotCreate) -> Ballot:
+    """A draft, with the notice it will owe (15 days under the Civil Code rules, unless more is asked); the
+    time left before ``opens_at`` is checked when it is announced (``announce``), which may move it."""
     problems = []
-    if data.closes_at <= data.opens_at:
-        problems.append("closes_at must be after opens_at")
-    if data.closes_at <= clock.now():
-        problems.append("closes_at must be in the future")
     if (data.rule == rules.Rule.custom) != (data.custom_rule is not None):
         problems.append("custom_rule is given with rule custom, and only then")
+    if data.closes_at <= clock.now():
+        problems.append("closes_at must be in the future")
+    notice_days = procedure.NOTICE_DAYS if data.notice_days is None else data.notice_days
+    problems += procedure.schedule_problems(procedure.Schedule(
+        data.rule, notice_days, data.objection_days, data.opens_at, data.closes_at), None)
     if problems:
         raise BALLOT_INVALID(details={"problems": problems})
     await _check_scope(session, project.estate_id, data)
@@ -127,7 +139,9 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
         building_ids=[str(b) for b in dict.fromkeys(data.scope.building_ids)],
         entrance_ids=[str(e) for e in dict.fromkeys(data.scope.entrance_ids)],
         opens_at=data.opens_at, closes_at=data.closes_at, allow_change=data.allow_change,
-        results_visibility=data.results_visibility, decides_project=data.decides_project, created_by=p.id)
+        results_visibility=data.results_visibility, decides_project=data.decides_project, notice_days=notice_days,
+        objection_days=data.objection_days, min_assurance=data.min_assurance or default_assurance(data.rule),
+        created_by=p.id)
     session.add(ballot)
     await session.flush()
     session.add_all([Motion(ballot_id=ballot.id, position=n, title=m.title, item_code=m.item_code, plan_id=m.plan_id)
@@ -136,6 +150,26 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
     await audit.record(session, actor_id=p.id, action="ballot.create", entity_type="ballot", entity_id=ballot.id,
                        after=audit.snapshot(ballot), estate_id=ballot.estate_id)
     return ballot
+
+
+def default_assurance(rule: rules.Rule) -> Assurance:
+    """A phone match at least for an online vote under the Civil Code rules; any approved binding otherwise."""
+    return Assurance.phone_match if rule in procedure.CIVIL_CODE_RULES else Assurance.invite_code
+
+
+async def tie(session: AsyncSession, ballot: Ballot) -> tuple[bool, uuid.UUID | None, list[str]]:
+    """Whether the ballot is tied to the project's stage and plan (it decides the project, or a motion
+    names a plan version), the plan version currently published, and what stops it being announced or
+    opened now (``procedure.tie_problems``)."""
+    plan_ids = [m.plan_id for m in (await motions(session, [ballot.id]))[ballot.id]]
+    tied = procedure.is_tied(ballot.decides_project, plan_ids)
+    if not tied:
+        return False, None, []
+    project = await projects.project(session, ballot.project_id)
+    current = await plans.current_version(session, ballot.project_id)
+    current_id = current.id if current else None
+    assert project is not None  # foreign key
+    return True, current_id, procedure.tie_problems(True, project.status.value, current_id, plan_ids)
 
 
 async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Voter], dict[uuid.UUID, registry.OwnedUnit]]:
@@ -155,13 +189,28 @@ async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Vo
 
 
 async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
-    """Open the ballot: the electorate is frozen now, and later ledger changes never move it. Its owners
+    """Open the announced ballot at its time: the electorate is frozen now, and later ledger changes never
+    move it. Refused while a correction of the electorate is unanswered, and - for a ballot tied to the
+    project - unless the project is still in voting on the plan version it was announced on. Its owners
     with an account are told."""
     ballot = await locked(session, ballot)
-    if ballot.status != BallotStatus.draft:
+    if ballot.status == BallotStatus.draft:
+        raise BALLOT_NOT_ANNOUNCED()
+    if ballot.status != BallotStatus.announced:
         raise BALLOT_NOT_DRAFT()
-    if ballot.closes_at <= clock.now():
+    now = clock.now()
+    if now < ballot.opens_at:
+        raise BALLOT_NOT_DUE(details={"opens_at": clock.shanghai_text(ballot.opens_at)})
+    if ballot.closes_at <= now:
         raise BALLOT_CLOSED()
+    tied, current, problems = await tie(session, ballot)
+    if tied and current != ballot.plan_version_id:
+        problems.append("the plan version was revised since the announcement")
+    if problems:
+        raise PROCEDURE_NOT_MET(details={"problems": problems})
+    unanswered = await corrections_unanswered(session, ballot)
+    if unanswered:
+        raise CORRECTIONS_UNANSWERED(details={"count": len(unanswered), "correction_ids": sorted(map(str, unanswered))})
     before = audit.snapshot(ballot)
     voters, places = await snapshot(session, ballot)
     conn = await session.connection()
@@ -188,20 +237,27 @@ async def open_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot:
 
 
 async def close_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot) -> Ballot:
+    """Close the ballot and count it: the preliminary result (初步结果), announced to the owners; the
+    objection window opens (``objections.finalize_due`` makes it final)."""
     ballot = await locked(session, ballot)
     if ballot.status != BallotStatus.open:
-        raise BALLOT_NOT_OPEN() if ballot.status == BallotStatus.draft else BALLOT_CLOSED()
+        raise BALLOT_NOT_OPEN() if ballot.status in (BallotStatus.draft, BallotStatus.announced) else BALLOT_CLOSED()
     before = audit.snapshot(ballot)
     ballot.status = BallotStatus.closed
     ballot.closed_at = ballot.updated_at = clock.now()
     session.add(ballot)
     await session.flush()
-    final = await _count(session, ballot)
-    session.add(BallotResult(ballot_id=ballot.id, content=final.model_dump(mode="json")))
+    counted = await count(session, ballot)
+    session.add(BallotResult(ballot_id=ballot.id, content=counted.model_dump(mode="json")))
     await audit.record(session, actor_id=actor_id, action="ballot.close", entity_type="ballot", entity_id=ballot.id,
                        before=before, after=audit.snapshot(ballot), estate_id=ballot.estate_id)
-    await flows.closed(session, ballot, actor_id, all(m.outcome == rules.Outcome.passed for m in final.motions))
+    await flows.preliminary(session, ballot, passed(counted))
     return ballot
+
+
+def passed(result: ResultsPublic) -> bool:
+    """What a deciding ballot decides: every motion passed."""
+    return all(m.outcome == rules.Outcome.passed for m in result.motions)
 
 
 async def motions(session: AsyncSession, ballot_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Motion]]:
@@ -218,6 +274,7 @@ async def public(session: AsyncSession, ballots: list[Ballot]) -> list[BallotPub
     return [BallotPublic(
         **b.model_dump(exclude={"building_ids", "entrance_ids", "created_by", "total_area_centi"}),
         building_ids=b.building_ids, entrance_ids=b.entrance_ids,
+        objections_until=procedure.objection_window(b.closed_at, b.objection_days)[1] if b.closed_at else None,
         motions=[MotionPublic.model_validate(m, from_attributes=True) for m in by_ballot[b.id]],
         total_area=registry.format_area(b.total_area_centi), created_by=actors.get(b.created_by) if b.created_by else None)
         for b in ballots]
@@ -235,6 +292,8 @@ def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
 
 
 async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_id: uuid.UUID | None) -> BallotVoter:
+    """The voter the caller casts for online - one whose owner they are bound as, with the identity
+    assurance the ballot asks of an online vote."""
     persons = {person for person, relation in p.bound_persons.items()
                if relation in residency.OWNER_RELATIONS}
     if not persons:
@@ -255,6 +314,17 @@ async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_i
     return voters[0]
 
 
+async def _check_assurance(session: AsyncSession, p: Principal, ballot: Ballot, voter: BallotVoter) -> None:
+    """An online vote needs the ballot's least assurance on a binding to one of the voter's owners (a paper
+    vote through a grid worker is always open: the worker sees the owner)."""
+    owners = set((await session.exec(select(BallotVoterPerson.person_id).where(
+        BallotVoterPerson.voter_id == voter.id))).all())
+    held = p.assurance_as(owners)
+    if not sufficient(held, ballot.min_assurance):
+        raise ASSURANCE_TOO_LOW(details={"required": ballot.min_assurance.value, "held": held.value if held else None,
+                                         "raise_by": ["bind_phone", "in_person_check", "real_name", "paper_vote"]})
+
+
 async def _open_for_casting(session: AsyncSession, ballot: Ballot) -> Ballot:
     """The ballot re-read under a shared lock (FOR KEY SHARE) held to the end of the cast's transaction,
     and checked open. Casts share it; a close takes the row FOR UPDATE, so it waits for the casts under
@@ -267,9 +337,9 @@ async def _open_for_casting(session: AsyncSession, ballot: Ballot) -> Ballot:
 
 
 def _check_open(ballot: Ballot) -> None:
-    if ballot.status == BallotStatus.draft:
+    if ballot.status in (BallotStatus.draft, BallotStatus.announced):
         raise BALLOT_NOT_OPEN()
-    if ballot.status == BallotStatus.closed or ballot.closes_at <= clock.now():
+    if ballot.status != BallotStatus.open or ballot.closes_at <= clock.now():
         raise BALLOT_CLOSED()
 
 
@@ -319,6 +389,7 @@ async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn
     """An owner casts their voter's vote through their binding to the person on record."""
     ballot = await _open_for_casting(session, ballot)
     voter = await _voter_of(session, p, ballot, data.voter_id)
+    await _check_assurance(session, p, ballot, voter)
     return await _record(session, p, ballot, voter, data.choices, CastChannel.self)
 
 
@@ -383,23 +454,27 @@ def _threshold_public(t: rules.Threshold | None) -> ThresholdPublic | None:
 async def visible_results(session: AsyncSession, principal: Principal, ballot: Ballot) -> ResultsPublic:
     """The results as ``principal`` may see them: after close (or live, when the ballot says so); those
     who manage the ballot see them while it is open."""
-    if (ballot.status != BallotStatus.closed and ballot.results_visibility != ResultsVisibility.live
+    if (ballot.status not in COUNTED and ballot.results_visibility != ResultsVisibility.live
             and not await permits(session, Ballot, ballot.id, access.ballot_condition, principal, "manage")):
         raise RESULTS_NOT_PUBLIC()
     return await results(session, ballot)
 
 
+COUNTED = (BallotStatus.closed, BallotStatus.final)
+
+
 async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
-    """The results: once closed, as they were counted at the close (nothing can change them); while open,
-    counted now."""
-    if ballot.status == BallotStatus.closed:
+    """The results: once closed, as they were counted at the close (nothing changes them; preliminary until
+    the objection window has passed); while open, counted now."""
+    if ballot.status in COUNTED:
         stored = await session.get(BallotResult, ballot.id)
         if stored is not None:
-            return ResultsPublic.model_validate(stored.content)
-    return await _count(session, ballot)
+            return ResultsPublic.model_validate(stored.content | {
+                "status": ballot.status.value, "final": ballot.status == BallotStatus.final})
+    return await count(session, ballot)
 
 
-async def _count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
+async def count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
     """Per motion: the database sums the stored choices; the tally, every figure and the outcome under
     the ballot's rule come from ``rules`` (``count`` and ``decide``), the functions the properties test."""
     sums: dict[tuple[uuid.UUID, str], rules.Count] = {
@@ -423,7 +498,7 @@ async def _count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
                 "participation_area", "participation_headcount", "approval_area", "approval_headcount")},
             quorum_met=d.quorum_met, outcome=d.outcome))
     return ResultsPublic(ballot_id=ballot.id, status=ballot.status, rule=ballot.rule,
-                         final=ballot.status == BallotStatus.closed, motions=out,
+                         final=ballot.status == BallotStatus.final, motions=out,
                          buildings=await _by_building(session, ballot, [m.motion_id for m in out]))
 
 
@@ -457,7 +532,12 @@ async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[u
 
 async def all_passed(session: AsyncSession, ballot: Ballot) -> bool:
     """Whether every motion of the ballot passed (what a deciding ballot decides)."""
-    return all(m.outcome == rules.Outcome.passed for m in (await results(session, ballot)).motions)
+    return passed(await results(session, ballot))
+
+
+async def corrections_unanswered(session: AsyncSession, ballot: Ballot) -> list[uuid.UUID]:
+    return list((await session.exec(select(ElectorateCorrection.id).where(
+        ElectorateCorrection.ballot_id == ballot.id, col(ElectorateCorrection.answered_at).is_(None)))).all())
 
 
 async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]:
@@ -475,6 +555,28 @@ async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]
     return [VoterPublic(id=v, owners=sorted(names.get(p, "") for p in persons[v]),
                         units=sorted(labels[u].label for u in units[v] if u in labels),
                         area=registry.format_area(area)) for v, area in voters]
+
+
+async def households(session: AsyncSession, p: Principal, ballot: Ballot) -> HouseholdsPublic:
+    """Once open, each unit of the frozen electorate with whether its vote was cast - never how (PIPL art.
+    25: the public board shows totals only). For the owners bound in the estate, and those who collect."""
+    if ballot.opened_at is None:
+        raise BALLOT_NOT_OPEN()
+    if not await permits(session, Ballot, ballot.id, access.ballot_condition, p, "collect"):
+        owned = [u for u, relation in p.unit_relations.items() if relation in residency.OWNER_RELATIONS]
+        if not any(ref.estate_id == ballot.estate_id for ref in (await registry.unit_refs(session, owned)).values()):
+            raise NOT_AN_OWNER()
+    frozen = dict((await session.exec(select(BallotVoterUnit.unit_id, BallotVoterUnit.area_centi).where(
+        BallotVoterUnit.ballot_id == ballot.id))).all())
+    voted = set((await session.exec(select(BallotVoterUnit.unit_id).join(
+        BallotCast, (col(BallotCast.voter_id) == BallotVoterUnit.voter_id) & col(BallotCast.is_current).is_(True))
+        .where(BallotVoterUnit.ballot_id == ballot.id))).all())
+    units = await registry.units(session, ballot.estate_id,
+                                 building_ids=[uuid.UUID(b) for b in ballot.building_ids] or None,
+                                 entrance_ids=[uuid.UUID(e) for e in ballot.entrance_ids] or None)
+    return HouseholdsPublic(ballot_id=ballot.id, items=[
+        HouseholdVote(unit_id=u.id, label=u.label, area=registry.format_area(frozen[u.id]), voted=u.id in voted)
+        for u in units if u.id in frozen])
 
 
 async def list_for_project(session: AsyncSession, condition, project_id: uuid.UUID) -> list[Ballot]:

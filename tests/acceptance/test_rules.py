@@ -25,7 +25,7 @@ R = SignatoryRole
     ([R.street, R.community, R.contractor, R.committee, R.supervision], True, False, 0,
      RoleProblem.no_supervision_company),
     ([R.street, R.community, R.contractor, R.committee], True, True, 0,
-     [R.street, R.community, R.contractor, R.committee]),  # a project may leave its supervision company out
+     RoleProblem.supervision_required),  # a project never leaves its supervision company out
     ([R.street, R.community, R.contractor, R.committee, R.resident_rep], True, False, 0,
      RoleProblem.representatives_required),  # representatives asked for, none named
     ([R.street, R.community, R.contractor, R.committee], True, False, 2,
@@ -34,6 +34,13 @@ R = SignatoryRole
 def test_required_roles(requested, committee, supervision, reps, expected):
     assert rules.required_roles(requested, has_committee=committee, has_supervision=supervision,
                                 representatives=reps) == expected
+
+
+@given(st.sets(st.sampled_from(list(SignatoryRole))), st.booleans())
+def test_a_linked_supervision_company_is_always_required(roles, linked):
+    needed = rules.required_now(roles, linked)
+    assert set(needed) == set(roles) | ({R.supervision} if linked else set())
+    assert needed == [r for r in SignatoryRole if r in needed]  # in the roles' own order
 
 
 roles = st.sampled_from(list(SignatoryRole))

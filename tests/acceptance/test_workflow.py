@@ -202,6 +202,25 @@ async def test_an_estate_with_a_committee_cannot_leave_it_out(client, db, world)
     assert r.status_code == 422 and r.json()["error"]["code"] == "signatories_mandatory_missing"
 
 
+async def test_a_linked_supervision_company_always_signs(client, db, world):
+    """Opening without it is refused; linked after the round opened, it is required all the same."""
+    await ready(db, world)
+    staff = await world.headers_for(db, "community_staff:in")
+    company = await f.organization(db)
+    link = await f.project_organization(db, world.a.project_id, company.id, ProjectOrganizationRole.supervision)
+    r = await client.post(f"{API}/projects/{world.a.project_id}/acceptance", headers=staff,
+                          json={"roles": ["street", "community", "contractor", "committee"]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "supervision_required"
+    await db.delete(link)
+    await db.flush()
+    a = await open_round(client, staff, world)
+    assert "supervision" not in [r["role"] for r in a["roles"]]
+    await f.project_organization(db, world.a.project_id, company.id, ProjectOrganizationRole.supervision)
+    a = (await client.get(f"{API}/acceptances/{a['id']}", headers=staff)).json()
+    assert [r["role"] for r in a["roles"]][-2:] == ["supervision", "committee"]
+    assert next(r for r in a["roles"] if r["role"] == "supervision")["approved"] is False
+
+
 async def test_signature_images_are_the_signers_own_images(client, db, world):
     await ready(db, world)
     staff = await world.headers_for(db, "community_staff:in")

@@ -1,6 +1,7 @@
 """Factories for test data, one module per domain; ``from tests import factories as f`` gives them all."""
 
 from tests.factories.auth import bind, headers, user
+from tests.factories.plans import published_plan
 from tests.factories.projects import project, project_item, project_organization
 from tests.factories.registry import (
     Tree,
@@ -19,5 +20,5 @@ from tests.factories.registry import (
 
 __all__ = [
     "Tree", "bind", "building", "community", "entrance", "estate", "grid", "headers", "holding", "organization", "owner",
-    "project", "project_item", "project_organization", "street", "tree", "unit", "user",
+    "project", "project_item", "project_organization", "published_plan", "street", "tree", "unit", "user",
 ]

@@ -3,7 +3,7 @@
 import uuid
 
 from app.auth.models import AuthSession, RoleAssignment, User
-from app.auth.residence import BindingRelation
+from app.auth.residence import Assurance, BindingRelation
 from app.auth.roles import ROLE_SCOPE, Role
 from app.core.security import create_access_token, hash_password
 from app.residency.models import BindingMethod, BindingStatus, UnitBinding
@@ -22,12 +22,16 @@ async def user(db, *roles: tuple[Role, uuid.UUID | None], password: str | None =
     return u
 
 
-async def bind(db, u: User, unit_obj, relation=BindingRelation.owner, person=None) -> UnitBinding:
-    """An approved binding: ``u`` becomes a resident of ``unit_obj`` (as ``person`` on its record, if given)."""
+async def bind(db, u: User, unit_obj, relation=BindingRelation.owner, person=None,
+               assurance: Assurance = Assurance.in_person) -> UnitBinding:
+    """An approved binding: ``u`` becomes a resident of ``unit_obj`` (as ``person`` on its record, if given),
+    checked by a grid worker in person unless ``assurance`` says otherwise."""
+    method = {Assurance.invite_code: BindingMethod.invite_code,
+              Assurance.phone_match: BindingMethod.phone_match}.get(assurance, BindingMethod.request)
     return await _add(
         db,
         UnitBinding(user_id=u.id, unit_id=unit_obj.id, relation=relation, status=BindingStatus.approved,
-                    method=BindingMethod.invite_code, person_id=person.id if person else None),
+                    method=method, person_id=person.id if person else None, assurance=assurance),
     )
 
 

@@ -9,6 +9,7 @@ from sqlmodel import select
 from app.auth.residence import BindingRelation
 from app.core import clock
 from app.notifications.models import NotificationOutbox as Outbox
+from app.projects.models import Project, ProjectStatus
 from app.residency.models import UnitBinding
 from tests.plans.conftest import API, draft, headers_now, published
 
@@ -98,7 +99,9 @@ async def test_a_new_version_restarts_the_notice_and_is_announced_at_once(client
         assert (await _move(client, await headers_now(db, estate.staff_id), pid, "voting")).status_code == 200
 
 
-async def test_the_plan_is_frozen_once_voting_starts(client, db, estate):
+async def test_the_plan_is_frozen_once_the_owners_decided(client, db, estate):
+    """Until the owners decide, a plan may still be revised (the ballots held on it are then cancelled);
+    once they decided, it is what they decided."""
     pid = estate.project_id
     plan = await published(client, estate)
     await _move(client, estate.staff, pid, "publicizing")
@@ -106,4 +109,10 @@ async def test_the_plan_is_frozen_once_voting_starts(client, db, estate):
         staff = await headers_now(db, estate.staff_id)
         assert (await _move(client, staff, pid, "voting")).status_code == 200
         r = await client.post(f"{API}/plans/{plan['id']}/revise", headers=staff, json={"change_notes": "改"})
+    assert r.status_code == 201 and r.json()["status"] == "draft"
+    project = (await db.exec(select(Project).where(Project.id == pid))).one()
+    project.status = ProjectStatus.approved
+    db.add(project)
+    await db.flush()
+    r = await client.post(f"{API}/plans/{r.json()['id']}/publish", headers=estate.staff, json={})
     assert r.status_code == 409 and r.json()["error"]["code"] == "plan_stage_closed"

@@ -30,7 +30,7 @@ def test_states_are_the_project_statuses_in_order():
 
 def test_edge_table_is_design_section_4():
     assert lifecycle.targets("surveying") == ["designing"]
-    assert lifecycle.targets("voting") == ["approved", "rejected"]
+    assert lifecycle.targets("voting") == ["designing", "approved", "rejected"]
     assert lifecycle.targets("rejected") == ["designing"]
     assert lifecycle.targets("accepting") == ["constructing", "accepted"]
     assert lifecycle.targets("maintaining") == []
@@ -71,9 +71,10 @@ def test_required_guards_table():
         ("accepting", "accepted"): {"acceptance_signed"},
         ("accepting", "constructing"): {"acceptance_rejected"},
     }
-    # The README and the demo move surveying -> designing: it stays the staff's call.
+    # The README and the demo move surveying -> designing: it stays the staff's call, as does withdrawing
+    # a plan from the vote to revise it (which decides nothing: its ballots are cancelled).
     assert EDGES - set(required) == {("surveying", "designing"), ("rejected", "designing"),
-                                     ("accepted", "maintaining")}
+                                     ("voting", "designing"), ("accepted", "maintaining")}
     names = {n for names in required.values() for n in names}
     assert names == set(lifecycle.GUARD_PROVIDERS)
     assert set(lifecycle.GUARD_PROVIDERS.values()) <= set(lifecycle.FEATURES)

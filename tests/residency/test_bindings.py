@@ -25,6 +25,7 @@ async def test_request_then_approve_by_grid_worker(client, db, tree):
     assert r.status_code == 201
     binding = r.json()
     assert binding["status"] == "pending" and binding["method"] == "request" and binding["relation"] == "tenant"
+    assert binding["assurance"] is None  # nobody has verified anyone yet
     assert binding["unit_label"] == "1栋1单元101" and binding["estate_id"] == str(tree.estate.id)
 
     wh = await staff_headers(db, (Role.grid_worker, tree.grid.id))
@@ -36,10 +37,15 @@ async def test_request_then_approve_by_grid_worker(client, db, tree):
     r = await client.post(f"{API}/unit-bindings/{binding['id']}/approve", headers=wh)
     assert r.status_code == 422 and r.json()["error"]["code"] == "binding_person_required"
     # The grid worker, who knows the household, names the person on record the applicant is.
-    r = await client.post(f"{API}/unit-bindings/{binding['id']}/approve", json={"person_id": str(tree.tenant.id)},
-                          headers=wh)
+    r = await client.post(f"{API}/unit-bindings/{binding['id']}/approve", headers=wh,
+                          json={"person_id": str(tree.tenant.id), "document": "id_card"})
     assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["relation"] == "tenant"
     assert r.json()["person_id"] == str(tree.tenant.id)
+    assert r.json()["assurance"] == "in_person"  # the decider checked the person in front of them
+    from app.residency.models import IdentityCheck
+
+    check = (await db.exec(select(IdentityCheck).where(IdentityCheck.binding_id == uuid.UUID(binding["id"])))).one()
+    assert (check.assurance, check.document, str(check.checked_by)) == ("in_person", "id_card", wh_user_id(wh))
     roles = (await client.get(f"{API}/me", headers=bearer(me))).json()["roles"]
     assert {"role": "resident", "scope_type": "unit", "scope_id": str(tree.unit.id)}.items() <= roles[0].items()
 
@@ -134,6 +140,7 @@ async def test_invite_code_flow(client, db, tree):
     r = await _request(client, a, invite_code=invite["code"].lower())  # typed in lower case
     assert r.status_code == 201
     assert r.json()["status"] == "approved" and r.json()["method"] == "invite_code" and r.json()["relation"] == "co_owner"
+    assert r.json()["assurance"] == "invite_code"
     row = (await db.exec(select(InviteCode).where(InviteCode.code == invite["code"]))).one()
     assert row.used_at is not None and str(row.used_by) == a["user"]["id"]
     resident_h = bearer(a)
@@ -171,6 +178,7 @@ async def test_phone_match_approves_owner_at_once(client, db, tree):
     assert r.status_code == 201
     assert r.json()["status"] == "approved" and r.json()["method"] == "phone_match"
     assert r.json()["relation"] == "co_owner"  # from the record, not the claim
+    assert r.json()["assurance"] == "phone_match"
     from app.residency.models import UnitBinding
 
     assert (await db.get(UnitBinding, uuid.UUID(r.json()["id"]))).person_id == person.id
@@ -246,3 +254,12 @@ async def test_a_pending_binding_shows_the_decider_what_to_check(client, db, tre
     assert pending["created_at"] == asked["created_at"]
     assert {(p["name"], p["relation"], p["phone_last4"]) for p in pending["on_record"]} == {
         ("张三", "owner", "8000"), ("王芳", "co_owner", None), ("赵六", "tenant", None)}
+
+
+def wh_user_id(headers: dict[str, str]) -> str:
+    """The user id a bearer token is for."""
+    from app.core.security import decode_access_token
+
+    claims = decode_access_token(headers["Authorization"].removeprefix("Bearer "))
+    assert claims is not None
+    return str(claims.user_id)

@@ -3,7 +3,7 @@ vote each through their bindings, turnout while open, results with every figure 
 
 import io
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pypdf import PdfReader
 from sqlmodel import select
@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.core import clock
 from app.voting.models import BallotCast
 from tests import factories as f
-from tests.voting.conftest import API
+from tests.voting.conftest import API, to_voting
 from tests.voting.conftest import ballot as _ballot
 from tests.voting.conftest import vote as _vote
 
@@ -76,7 +76,7 @@ async def test_casting_turnout_and_results(client, db, estate, world):
     assert r.status_code == 409 and r.json()["error"]["code"] == "ballot_closed"
     results = (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.owners["zhang"])).json()
     motion = results["motions"][0]
-    assert results["final"] is True
+    assert (results["status"], results["final"]) == ("closed", False)  # preliminary until the objection window ends
     assert motion["total"] == {"area": "593.50", "headcount": 5}
     assert motion["approve"] == {"area": "346.50", "headcount": 2}
     assert motion["oppose"] == {"area": "60.00", "headcount": 1}
@@ -88,8 +88,8 @@ async def test_casting_turnout_and_results(client, db, estate, world):
     r = await client.get(f"{API}/ballots/{ballot['id']}/results.pdf", headers=estate.owners["zhang"])
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     text = PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
-    for expected in ("业主共同决定事项表决结果公告", "同意改造方案第2版", "参与表决未达法定比例，未通过", "593.50", "346.50",
-                     "3/5", "60.00%", "不低于2/3", "《民法典》第二百七十八条"):
+    for expected in ("业主共同决定事项表决初步结果公告", "同意改造方案第2版", "参与表决未达法定比例，未通过", "593.50",
+                     "346.50", "3/5", "60.00%", "不低于2/3", "《民法典》第二百七十八条", "以上为初步结果", "异议"):
         assert expected in text, expected
     fonts = [f.get_object() for f in PdfReader(io.BytesIO(r.content)).pages[0]["/Resources"]["/Font"].values()]
     assert any("WenQuanYiMicroHei" in str(f["/BaseFont"]) and "/FontFile2" in f["/FontDescriptor"] for f in fonts
@@ -146,17 +146,10 @@ async def _project_status(client, estate):
     return (await client.get(f"{API}/projects/{estate.side.project_id}", headers=estate.staff)).json()["status"]
 
 
-async def _to_voting(db, estate):
-    from app.projects.models import Project, ProjectStatus
-
-    project = (await db.exec(select(Project).where(Project.id == estate.side.project_id))).one()
-    project.status = ProjectStatus.voting
-    db.add(project)
-    await db.flush()
 
 
 async def test_a_deciding_ballot_moves_the_project_when_it_closes(client, db, estate):
-    await _to_voting(db, estate)
+    await to_voting(db, estate)
     ballot = await _ballot(client, estate, rule="simple_majority", decides_project=True)
     # Staff cannot decide in the ballot's stead.
     r = await client.post(f"{API}/projects/{estate.side.project_id}/transitions", headers=estate.staff,
@@ -166,16 +159,30 @@ async def test_a_deciding_ballot_moves_the_project_when_it_closes(client, db, es
     await _vote(client, estate.owners["zhang"], ballot, "approve")
     await _vote(client, estate.owners["zhao"], ballot, "oppose")
     await _vote(client, estate.owners["li"], ballot, "approve")
-    assert (await client.post(f"{API}/ballots/{ballot['id']}/close", headers=estate.staff)).status_code == 200
+    closed = (await client.post(f"{API}/ballots/{ballot['id']}/close", headers=estate.staff)).json()
+    # A preliminary result decides nothing: the objection window comes first.
+    assert await _project_status(client, estate) == "voting"
+    r = await client.post(f"{API}/projects/{estate.side.project_id}/transitions", headers=estate.staff,
+                          json={"to": "approved"})
+    assert r.json()["error"]["details"]["unmet_guards"][0]["message"].startswith("表决结果为初步结果，异议期至")
+    await _finalized(db, closed)
     assert await _project_status(client, estate) == "approved"
     timeline = (await client.get(f"{API}/projects/{estate.side.project_id}/timeline", headers=estate.tenant)).json()
     assert timeline["items"][-1]["note"] == "表决「是否同意实施电力小区综合改造方案」通过"
 
 
+async def _finalized(db, ballot) -> None:
+    """The worker's run once the objection window has passed."""
+    from app.voting import objections
+
+    with clock.freeze(datetime.fromisoformat(ballot["objections_until"])):
+        await objections.finalize_due(db)
+
+
 async def test_the_worker_closes_on_time_and_a_rejection_sends_the_plan_back(client, db, estate):
     from app.voting import tasks
 
-    await _to_voting(db, estate)
+    await to_voting(db, estate)
     ballot = await _ballot(client, estate, decides_project=True)  # civil_code_major: nobody votes, no quorum
     closes = clock.now().fromisoformat(ballot["closes_at"])
     with clock.freeze(closes - timedelta(seconds=1)):
@@ -183,24 +190,31 @@ async def test_the_worker_closes_on_time_and_a_rejection_sends_the_plan_back(cli
     assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "open"
     with clock.freeze(closes):
         await tasks.close_due(db)
-    assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "closed"
+    closed = (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()
+    assert closed["status"] == "closed" and await _project_status(client, estate) == "voting"
+    await _finalized(db, closed)
+    assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "final"
     assert await _project_status(client, estate) == "rejected"
     r = await client.post(f"{API}/projects/{estate.side.project_id}/transitions", headers=estate.staff,
                           json={"to": "designing"})
     assert r.status_code == 200  # a new plan, and later a new ballot, which alone decides the next round
 
 
-async def test_the_worker_opens_a_ballot_at_its_time(client, db, estate):
+async def test_the_worker_opens_an_announced_ballot_at_its_time(client, db, estate):
     from app.voting import tasks
 
     now = clock.now()
     r = await client.post(f"{API}/projects/{estate.side.project_id}/ballots", headers=estate.staff, json={
         "title": "加装电梯", "rule": "civil_code_major", "motions": [{"title": "同意加装"}],
-        "opens_at": (now + timedelta(hours=2)).isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()})
+        "opens_at": (now + timedelta(days=16)).isoformat(), "closes_at": (now + timedelta(days=23)).isoformat()})
     ballot = r.json()
-    await tasks.open_due(db)
+    with clock.freeze(now + timedelta(days=16)):
+        await tasks.open_due(db)  # a draft never opens: it was not announced
     assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "draft"
-    with clock.freeze(now + timedelta(hours=2)):
+    assert (await client.post(f"{API}/ballots/{ballot['id']}/announce", headers=estate.staff)).status_code == 200
+    await tasks.open_due(db)
+    assert (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()["status"] == "announced"
+    with clock.freeze(now + timedelta(days=16)):
         await tasks.open_due(db)
     opened = (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()
     assert (opened["status"], opened["total_headcount"]) == ("open", 5)

@@ -42,7 +42,8 @@ async def test_fifty_concurrent_casts_count_once(live_app):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
         r = await c.post(f"{API}/projects/{project_id}/ballots", headers=staff, json={
             "title": "表决", "rule": "simple_majority", "motions": [{"title": "同意"}],
-            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()})
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat(), "notice_days": 0})
+        assert (await c.post(f"{API}/ballots/{r.json()['id']}/announce", headers=staff)).status_code == 200
         ballot = (await c.post(f"{API}/ballots/{r.json()['id']}/open", headers=staff)).json()
         body = {"choices": [{"motion_id": ballot["motions"][0]["id"], "choice": "approve"}]}
         url = f"{API}/ballots/{ballot['id']}/votes"
@@ -84,7 +85,8 @@ async def test_a_close_waits_for_a_cast_under_way_and_counts_it(live_app, monkey
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
         r = await c.post(f"{API}/projects/{project_id}/ballots", headers=staff, json={
             "title": "表决", "rule": "simple_majority", "motions": [{"title": "同意"}],
-            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()})
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat(), "notice_days": 0})
+        assert (await c.post(f"{API}/ballots/{r.json()['id']}/announce", headers=staff)).status_code == 200
         ballot = (await c.post(f"{API}/ballots/{r.json()['id']}/open", headers=staff)).json()
         monkeypatch.setattr(service, "_voter_of", slow_voter_of)
         body = {"choices": [{"motion_id": ballot["motions"][0]["id"], "choice": "approve"}]}

@@ -17,6 +17,7 @@ from app.voting import rules
 from app.voting.models import BallotCast, BallotChoice, BallotResult, BallotVoter
 from tests import factories as f
 from tests.matrix import undone
+from tests.voting.conftest import notice_served
 
 API = "/api/v1"
 PEOPLE = 6
@@ -55,11 +56,13 @@ async def test_the_stored_result_is_the_rule_over_the_stored_votes(client, db, w
         now = clock.now()
         r = await client.post(f"{API}/projects/{a.project_id}/ballots", headers=staff, json={
             "title": "加装电梯", "rule": rule.value, "scope": {"entrance_ids": [str(entrance.id)]},
-            "motions": [{"title": "同意加装电梯"}], "opens_at": now.isoformat(),
-            "closes_at": (now + timedelta(days=7)).isoformat()})
+            "motions": [{"title": "同意加装电梯"}], "opens_at": (now + timedelta(days=16)).isoformat(),
+            "closes_at": (now + timedelta(days=23)).isoformat()})
         assert r.status_code == 201, r.text
         ballot = r.json()
         ballot_id = uuid.UUID(ballot["id"])
+        assert (await client.post(f"{API}/ballots/{ballot['id']}/announce", headers=staff)).status_code == 200
+        await notice_served(db, ballot_id)
         assert (await client.post(f"{API}/ballots/{ballot['id']}/open", headers=staff)).status_code == 200
         votes: dict[str, rules.Choice] = {}
         for voter, choice in zip(electorate, casts, strict=True):

@@ -11,7 +11,7 @@ from app.notifications.models import NotificationOutbox as Outbox
 from app.voting import tasks
 from tests import factories as f
 from tests.files.conftest import PNG
-from tests.voting.conftest import API
+from tests.voting.conftest import API, NOTICE
 from tests.voting.conftest import ballot as _ballot
 from tests.voting.conftest import vote as _vote
 
@@ -143,7 +143,7 @@ async def test_owners_are_told_when_it_opens_and_reminded_a_day_before_it_closes
 
 
 async def test_a_ballot_open_for_less_than_a_day_sends_no_reminder(client, db, estate):
-    await _ballot(client, estate, closes_at=(clock.now() + timedelta(hours=20)).isoformat())
+    await _ballot(client, estate, closes_at=(clock.now() + NOTICE + timedelta(hours=20)).isoformat())
     await tasks.remind_due(db)
     assert await _told(db, "ballot_closing") == []
 
