@@ -166,7 +166,7 @@ async def open_acceptance(session: AsyncSession, p: Principal, project: ProjectR
 
 async def latest(session: AsyncSession, project_id: uuid.UUID) -> Acceptance | None:
     return (await session.exec(select(Acceptance).where(Acceptance.project_id == project_id)
-                               .order_by(Acceptance.round.desc()).limit(1))).first()
+                               .order_by(col(Acceptance.round).desc()).limit(1))).first()
 
 
 def _require_open(a: Acceptance) -> None:
@@ -285,10 +285,10 @@ async def signatures(session: AsyncSession, ids: list[uuid.UUID],
     out: dict[uuid.UUID, list[AcceptanceSignature]] = {i: [] for i in ids}
     if not ids:
         return out
-    stmt = select(AcceptanceSignature).where(AcceptanceSignature.acceptance_id.in_(ids))
+    stmt = select(AcceptanceSignature).where(col(AcceptanceSignature.acceptance_id).in_(ids))
     if in_force:
-        stmt = stmt.where(AcceptanceSignature.invalidated_at.is_(None))
-    for s in (await session.exec(stmt.order_by(AcceptanceSignature.signed_at, AcceptanceSignature.id))).all():
+        stmt = stmt.where(col(AcceptanceSignature.invalidated_at).is_(None))
+    for s in (await session.exec(stmt.order_by(col(AcceptanceSignature.signed_at), col(AcceptanceSignature.id)))).all():
         out[s.acceptance_id].append(s)
     return out
 
@@ -299,7 +299,7 @@ async def signatures(session: AsyncSession, ids: list[uuid.UUID],
 async def list_acceptances(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Acceptance]:
     return list((await session.exec(select(Acceptance).where(
         Acceptance.project_id == project_id, access.acceptance_condition(p, "read"))
-        .order_by(Acceptance.round))).all())
+        .order_by(col(Acceptance.round)))).all())
 
 
 async def public(session: AsyncSession, found: list[Acceptance]) -> list[AcceptancePublic]:

@@ -33,10 +33,10 @@ async def holders(session: AsyncSession, role: Role, scope_ids: list[uuid.UUID])
     if not scope_ids:
         return out
     rows = await session.exec(select(RoleAssignment.scope_id, RoleAssignment.user_id)
-                              .join(User, User.id == RoleAssignment.user_id)
+                              .join(User, col(User.id) == RoleAssignment.user_id)
                               .where(RoleAssignment.role == role, col(RoleAssignment.scope_id).in_(scope_ids),
                                      col(User.is_active).is_(True))
-                              .order_by(RoleAssignment.created_at))
+                              .order_by(col(RoleAssignment.created_at)))
     for scope_id, user_id in rows.all():
         out[scope_id].append(user_id)
     return out

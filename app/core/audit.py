@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
@@ -177,7 +177,7 @@ async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, st
     anchored = anchor is None
     while True:
         rows = (
-            await session.exec(select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(AuditEntry.seq).limit(batch))
+            await session.exec(select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(col(AuditEntry.seq)).limit(batch))
         ).all()
         for entry in rows:
             if entry.seq != expected_seq:

@@ -290,9 +290,9 @@ async def list_renovation_items(session: AsyncSession, page: PageParams, categor
 async def _items_with_menu(session: AsyncSession, project: Project) -> list[tuple[ProjectItem, RenovationItem]]:
     rows = await session.exec(
         select(ProjectItem, RenovationItem)
-        .join(RenovationItem, RenovationItem.code == ProjectItem.item_code)
+        .join(RenovationItem, col(RenovationItem.code) == ProjectItem.item_code)
         .where(ProjectItem.project_id == project.id)
-        .order_by(RenovationItem.sort_order)
+        .order_by(col(RenovationItem.sort_order))
     )
     return list(rows.all())
 
@@ -415,8 +415,8 @@ async def can_read_progress_files(session: AsyncSession, p: Principal, progress_
     stmt = (
         select(func.count())
         .select_from(ItemProgress)
-        .join(ProjectItem, ProjectItem.id == ItemProgress.project_item_id)
-        .join(Project, Project.id == ProjectItem.project_id)
+        .join(ProjectItem, col(ProjectItem.id) == ItemProgress.project_item_id)
+        .join(Project, col(Project.id) == ProjectItem.project_id)
         .where(ItemProgress.id == progress_id, access.project_condition(p, "read"))
     )
     return (await session.exec(stmt)).one() > 0

@@ -383,7 +383,7 @@ async def apply_rows(
         .join(Person, col(UnitOccupant.person_id) == Person.id)
         .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
         .where(PropertyUnit.estate_id == estate_id)
-        .order_by(Person.created_at, Person.id)  # oldest first: a name always resolves the same way
+        .order_by(col(Person.created_at), col(Person.id))  # oldest first: a name always resolves the same way
     )
     for link, person in occupant_rows.all():
         links[link.unit_id].append(link)

@@ -35,11 +35,11 @@ async def residents(
     ids = unit_ids if isinstance(unit_ids, Select) else list(unit_ids)
     stmt = (
         select(UnitBinding.user_id)
-        .where(UnitBinding.unit_id.in_(ids), UnitBinding.status == BindingStatus.approved,
+        .where(col(UnitBinding.unit_id).in_(ids), UnitBinding.status == BindingStatus.approved,
                col(UnitBinding.user_id).in_(accounts.active_user_ids()))
     )
     if relations is not None:
-        stmt = stmt.where(UnitBinding.relation.in_(list(relations)))
+        stmt = stmt.where(col(UnitBinding.relation).in_(list(relations)))
     return sorted(set((await session.exec(stmt)).all()))
 
 
@@ -51,7 +51,7 @@ async def bound_as(
     ids = person_ids if isinstance(person_ids, Select) else list(person_ids)
     stmt = (
         select(UnitBinding.user_id)
-        .where(UnitBinding.person_id.in_(ids), col(UnitBinding.relation).in_(list(relations)),
+        .where(col(UnitBinding.person_id).in_(ids), col(UnitBinding.relation).in_(list(relations)),
                UnitBinding.status == BindingStatus.approved, col(UnitBinding.user_id).in_(accounts.active_user_ids()))
     )
     return sorted(set((await session.exec(stmt)).all()))

@@ -221,7 +221,7 @@ async def inspections_public(session: AsyncSession, found: list[Inspection]) -> 
 async def list_inspections(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Inspection]:
     return list((await session.exec(select(Inspection).where(
         Inspection.project_id == project_id, access.inspection_condition(p, "read"))
-        .order_by(Inspection.occurred_at.desc()))).all())
+        .order_by(col(Inspection.occurred_at).desc()))).all())
 
 
 # ---- rectification orders ------------------------------------------------------------------------
@@ -303,10 +303,10 @@ async def list_orders(session: AsyncSession, p: Principal, project_id: uuid.UUID
     if status is not None:
         stmt = stmt.where(Rectification.status == status)
     if overdue is not None:
-        late = (Rectification.status.in_([OrderStatus.open, OrderStatus.reopened])
-                & (Rectification.due_at < clock.now()))
+        late = (col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened])
+                & (col(Rectification.due_at) < clock.now()))
         stmt = stmt.where(late if overdue else ~late)
-    return list((await session.exec(stmt.order_by(Rectification.number))).all())
+    return list((await session.exec(stmt.order_by(col(Rectification.number)))).all())
 
 
 async def orders_public(session: AsyncSession, orders: list[Rectification],
@@ -314,8 +314,8 @@ async def orders_public(session: AsyncSession, orders: list[Rectification],
     names = await registry.organizations(session, {o.organization_id for o in orders})
     events: dict[uuid.UUID, list[RectificationEvent]] = defaultdict(list)
     if with_timeline and orders:
-        for e in (await session.exec(select(RectificationEvent).where(RectificationEvent.rectification_id.in_(
-                [o.id for o in orders])).order_by(RectificationEvent.created_at))).all():
+        for e in (await session.exec(select(RectificationEvent).where(col(RectificationEvent.rectification_id).in_(
+                [o.id for o in orders])).order_by(col(RectificationEvent.created_at)))).all():
             events[e.rectification_id].append(e)
     actors = await accounts.actors(session, [e.actor_id for es in events.values() for e in es])
     now = clock.now()
@@ -382,7 +382,7 @@ async def triage(session: AsyncSession, p: Principal, feedback: Feedback, data: 
 async def list_feedback(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Feedback]:
     return list((await session.exec(select(Feedback).where(
         Feedback.project_id == project_id, access.feedback_condition(p, "read"))
-        .order_by(Feedback.created_at.desc()))).all())
+        .order_by(col(Feedback.created_at).desc()))).all())
 
 
 async def feedback_public(session: AsyncSession, found: list[Feedback]) -> list[FeedbackPublic]:
@@ -419,11 +419,11 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
                            col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened]), "respond"))
     if p.scope_ids(Role.supervisor):
         conditions.append((access.supervises(p, Rectification.project_id),
-                           Rectification.status == OrderStatus.responded, "verify"))
+                           col(Rectification.status) == OrderStatus.responded, "verify"))
     out = []
     for condition, status, action in conditions:
         for o in (await session.exec(select(Rectification).where(condition, status)
-                                     .order_by(Rectification.due_at))).all():
+                                     .order_by(col(Rectification.due_at)))).all():
             out.append({"rectification_id": str(o.id), "project_id": str(o.project_id), "number": o.number,
                         "title": o.title, "action": action, "due_at": o.due_at.isoformat(),
                         "overdue": rules.is_overdue(o.status, o.due_at, clock.now())})

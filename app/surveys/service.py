@@ -233,7 +233,7 @@ async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid
     return list((await session.exec(
         select(Questionnaire)
         .where(Questionnaire.project_id == project_id, access.questionnaire_condition(p, "read"))
-        .order_by(Questionnaire.created_at, Questionnaire.version)
+        .order_by(col(Questionnaire.created_at), col(Questionnaire.version))
     )).all())
 
 
@@ -267,7 +267,7 @@ class _Lookups:
         found = cls()
         ids = [i.response_id for i in items]
         found.existing = {r.id: r for r in (await session.exec(
-            select(QuestionnaireResponse).where(QuestionnaireResponse.id.in_(ids)))).all()} if ids else {}
+            select(QuestionnaireResponse).where(col(QuestionnaireResponse.id).in_(ids)))).all()} if ids else {}
         own = {i.unit_id for i in items if i.channel == Channel.self and i.unit_id in p.unit_ids}
         found.own_units = await registry.unit_refs(session, own)
         if own:
@@ -397,8 +397,8 @@ async def _store(session: AsyncSession, response: QuestionnaireResponse, questio
     # of work would only add time (nothing here is read back as objects).
     conn = await session.connection()
     if current is not None and replaces:
-        await conn.execute(delete(QuestionnaireAnswer).where(QuestionnaireAnswer.response_id == current.id))
-        await conn.execute(update(QuestionnaireResponse).where(QuestionnaireResponse.id == current.id)
+        await conn.execute(delete(QuestionnaireAnswer).where(col(QuestionnaireAnswer.response_id) == current.id))
+        await conn.execute(update(QuestionnaireResponse).where(col(QuestionnaireResponse.id) == current.id)
                            .values(is_current=False))
     response.is_current = replaces
     await conn.execute(insert(QuestionnaireResponse).values(**response.model_dump()))
@@ -472,17 +472,17 @@ async def my_responses(session: AsyncSession, p: Principal, q: Questionnaire) ->
     stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == q.id,
                                                col(QuestionnaireResponse.is_current).is_(True))
     if q.response_unit == ResponseUnit.unit:
-        stmt = stmt.where(QuestionnaireResponse.unit_id.in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
+        stmt = stmt.where(col(QuestionnaireResponse.unit_id).in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
     else:
         stmt = stmt.where(QuestionnaireResponse.user_id == p.id)
-    return list((await session.exec(stmt.order_by(QuestionnaireResponse.answered_at))).all())
+    return list((await session.exec(stmt.order_by(col(QuestionnaireResponse.answered_at)))).all())
 
 
 async def unit_history(session: AsyncSession, q: Questionnaire, unit_id: uuid.UUID) -> list[QuestionnaireResponse]:
     """Every submission for a unit, newest answer first (staff: what changed and who entered it)."""
     return list((await session.exec(select(QuestionnaireResponse).where(
         QuestionnaireResponse.questionnaire_id == q.id, QuestionnaireResponse.unit_id == unit_id)
-        .order_by(QuestionnaireResponse.answered_at.desc(), col(QuestionnaireResponse.created_at).desc()))).all())
+        .order_by(col(QuestionnaireResponse.answered_at).desc(), col(QuestionnaireResponse.created_at).desc()))).all())
 
 
 async def can_read_response_files(session: AsyncSession, p: Principal, response_id: uuid.UUID) -> bool:
@@ -509,7 +509,7 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     candidates = (await session.exec(select(Questionnaire).where(
         Questionnaire.status == QuestionnaireStatus.published,
         col(Questionnaire.estate_id).in_({u.estate_id for u in units.values()}))
-        .order_by(Questionnaire.closes_at, Questionnaire.published_at))).all()
+        .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at)))).all()
     keys = {}
     for q in candidates:
         if not is_open(q):

@@ -16,7 +16,7 @@ NO_DECISION = Refusal("项目的决定性表决尚未结束", "The project's dec
 
 async def deciding(session: AsyncSession, project_id) -> Ballot | None:
     return (await session.exec(select(Ballot).where(Ballot.project_id == project_id, col(Ballot.decides_project).is_(True))
-                               .order_by(Ballot.created_at.desc()).limit(1))).first()
+                               .order_by(col(Ballot.created_at).desc()).limit(1))).first()
 
 
 async def _outcome(session: AsyncSession, project) -> bool | Refusal:
