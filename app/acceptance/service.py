@@ -89,6 +89,7 @@ async def _organizations(session: AsyncSession, project_id: uuid.UUID) -> dict[P
 async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[SignatoryRole]:
     """The required roles the caller may sign for (an admin too: only those it holds)."""
     estate = await registry.estate(session, a.estate_id)
+    assert estate is not None  # foreign key
     orgs = await _organizations(session, a.project_id)
     held = {
         SignatoryRole.street: estate.street_id in p.scope_ids(Role.street_staff),
@@ -104,6 +105,7 @@ async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[
 async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
     """Every account that may sign for one of the required roles."""
     estate = await registry.estate(session, a.estate_id)
+    assert estate is not None  # foreign key
     orgs = await _organizations(session, a.project_id)
     scopes = {
         SignatoryRole.street: (Role.street_staff, [estate.street_id]),
@@ -208,6 +210,7 @@ async def update(session: AsyncSession, p: Principal, a: Acceptance, data: Accep
                        estate_id=a.estate_id)
     if invalidated:
         project = await projects.project(session, a.project_id)
+        assert project is not None  # foreign key
         await flows.invalidated(session, a, project.name, [s.signer_id for s in invalidated])
     return a
 
@@ -264,6 +267,7 @@ async def _decide(session: AsyncSession, p: Principal, a: Acceptance, decided: S
     a.status, a.decided_at = decided, clock.now()
     session.add(a)
     project = await projects.project(session, a.project_id)
+    assert project is not None  # foreign key
     if decided == Status.rejected:
         issued = await orders.issue(session, p.id, project, [
             (reason, f"第{a.round}轮竣工验收未通过（{rules.ROLE_NAMES[signature.role]}）：{reason}")

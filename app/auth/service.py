@@ -183,13 +183,13 @@ async def password_login(session: AsyncSession, phone: str, password: str) -> To
     if user is None or not ok:
         if user is not None:
             await _count_failure(session, user, now)
-            locked = user.locked_until is not None and user.locked_until > now
+            lock = user.locked_until if user.locked_until is not None and user.locked_until > now else None
             # Failures of a known account and the lock they cause leave a trace (unknown phones have no
             # account to attach it to; refusals during a lock are not logged, so hammering cannot flood it).
-            await audit.record(session, actor_id=None, action="login.locked" if locked else "login.failed",
+            await audit.record(session, actor_id=None, action="login.locked" if lock is not None else "login.failed",
                                entity_type="user", entity_id=user.id,
                                after={"failed_logins": user.failed_logins,
-                                      "locked_until": user.locked_until.isoformat() if locked else None})
+                                      "locked_until": lock.isoformat() if lock is not None else None})
         # The same answer for an unknown phone and a wrong password: phones are not enumerable.
         return INVALID_CREDENTIALS()
     # Checked only after the password, so that guessers learn nothing about the account's state.

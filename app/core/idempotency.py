@@ -122,7 +122,7 @@ class IdempotencyMiddleware:
         headers = dict(scope["headers"])
         key = headers.get(HEADER)
         claims = _bearer_claims(headers) if key is not None else None
-        if claims is None:
+        if key is None or claims is None:
             await self.app(scope, receive, send)
             return
         user_id = claims.user_id

@@ -26,7 +26,7 @@ log = get_logger(__name__)
 # An async context manager yielding a session inside a transaction that commits on exit
 # (``get_sessionmaker().begin`` in production, savepoints in tests).
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-JobFn = Callable[[AsyncSession], Awaitable[None]]
+JobFn = Callable[[AsyncSession], Awaitable[object]]  # what it returns (a count, say) is not used
 
 # How long a worker holds a job by default: longer than any ordinary job runs.
 DEFAULT_JOB_LOCK = timedelta(minutes=10)

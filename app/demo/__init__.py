@@ -113,10 +113,10 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
             session, ProjectItem, project_id=project.id, item_code=code,
             defaults={"estimated_cost_fen": cost_fen, "funding_source": funding},
         )
-    for organization, role in ((contractor, ProjectOrganizationRole.contractor),
-                               (supervision, ProjectOrganizationRole.supervision)):
+    for organization, link_role in ((contractor, ProjectOrganizationRole.contractor),
+                                    (supervision, ProjectOrganizationRole.supervision)):
         await _get_or_create(session, ProjectOrganization, project_id=project.id, organization_id=organization.id,
-                             role=role)
+                             role=link_role)
 
     staff_users: dict[str, tuple[User, RoleAssignment]] = {}
     scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "grid2": grid2.id,

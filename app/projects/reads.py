@@ -44,7 +44,7 @@ class ProjectRef:
     id: uuid.UUID
     estate_id: uuid.UUID
     name: str
-    year: int
+    year: int | None
     status: ProjectStatus
 
 

@@ -186,7 +186,7 @@ async def timeline(
     stmt = select(ProjectEvent).where(ProjectEvent.project_id == project.id)
     events, cursor = await paginate(session, stmt, [col(ProjectEvent.created_at), col(ProjectEvent.id)], page)
     who = await accounts.actors(session, [e.actor_id for e in events])
-    return [ProjectEventPublic.model_validate(e.model_dump() | {"actor": who.get(e.actor_id)}) for e in events], cursor
+    return [ProjectEventPublic.model_validate(e.model_dump() | {"actor": who.get(e.actor_id) if e.actor_id else None}) for e in events], cursor
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -245,14 +245,15 @@ async def unlink_organization(session: AsyncSession, p: Principal, project: Proj
     """Remove a link; once construction started, never the project's last contractor (link the new one first)."""
     project = await _lock(session, project)
     # The link was loaded before the lock: a concurrent unlink may have removed it since.
-    link = (
+    current = (
         await session.exec(
             select(ProjectOrganization).where(ProjectOrganization.id == link.id)
             .execution_options(populate_existing=True)
         )
     ).first()
-    if link is None:
+    if current is None:
         raise NotFound()
+    link = current
     if link.role == ProjectOrganizationRole.contractor and project.status in STATES_NEEDING_CONTRACTOR:
         others = (
             await session.exec(

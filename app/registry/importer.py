@@ -110,7 +110,7 @@ def _too_large(**details) -> AppError:
 
 def _capped(rows: Iterator[list[str]], limits: ReadLimits) -> list[list[str]]:
     """The rows, refusing a table longer than the limit while it streams (blank rows count too)."""
-    table = []
+    table: list[list[str]] = []
     for row in rows:
         if len(table) > limits.max_rows:
             raise _too_large(max_rows=limits.max_rows)

@@ -289,7 +289,7 @@ async def owners(
         .where(col(UnitOccupant.relation).in_(OWNER_RELATIONS))
     )
     rows = (await session.exec(_in_scope(stmt, estate_id, building_ids, entrance_ids))).all()
-    people: dict[uuid.UUID, tuple] = {}
+    people: dict[uuid.UUID, tuple[str, PersonKind, str | None]] = {}
     held: dict[uuid.UUID, list[OwnedUnit]] = defaultdict(list)
     for person_id, name, kind, phone, unit_id, building_id, entrance_id, area, relation in rows:
         people[person_id] = (name, kind, phone)

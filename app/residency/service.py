@@ -172,7 +172,7 @@ async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUI
 
 
 async def _record(
-    session: AsyncSession, actor_id: uuid.UUID, action: str, binding: UnitBinding, before: dict | None, **extra
+    session: AsyncSession, actor_id: uuid.UUID | None, action: str, binding: UnitBinding, before: dict | None, **extra
 ) -> None:
     unit = (await registry.unit_refs(session, [binding.unit_id])).get(binding.unit_id)
     await audit.record(session, actor_id=actor_id, action=action, entity_type="unit_binding", entity_id=binding.id,

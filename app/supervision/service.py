@@ -4,11 +4,13 @@ orders and their workflow, residents' complaints. The rules are ``rules.py``; wh
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -203,7 +205,7 @@ async def filable_project(session: AsyncSession, p: Principal, project_id: uuid.
 
 async def inspections_public(session: AsyncSession, found: list[Inspection]) -> list[InspectionPublic]:
     actors = await accounts.actors(session, [i.supervisor_id for i in found])
-    orders: dict[tuple[uuid.UUID, int], uuid.UUID] = {}
+    orders: dict[tuple[uuid.UUID | None, int | None], uuid.UUID] = {}  # (inspection, checklist item) -> order
     if found:
         for inspection_id, index, order_id in (await session.exec(select(
                 Rectification.inspection_id, Rectification.checklist_index, Rectification.id).where(
@@ -247,7 +249,7 @@ async def issue(session: AsyncSession, actor_id: uuid.UUID, project: ProjectRef,
         raise DUE_AT_INVALID()
     if (data.inspection_id is None) != (data.checklist_index is None):
         raise ORDER_SOURCE_INVALID()
-    if data.inspection_id is not None:
+    if data.inspection_id is not None and data.checklist_index is not None:  # both or neither, as checked
         inspection = await session.get(Inspection, data.inspection_id)
         if (inspection is None or inspection.project_id != project.id
                 or data.checklist_index >= len(inspection.checklist)
@@ -271,7 +273,7 @@ async def issue(session: AsyncSession, actor_id: uuid.UUID, project: ProjectRef,
 
 
 async def step(session: AsyncSession, p: Principal, order: Rectification, what: Step, note: str,
-               file_ids: list[uuid.UUID] = ()) -> Rectification:
+               file_ids: Sequence[uuid.UUID] = ()) -> Rectification:
     """One step of the workflow, kept on the order's timeline (the rules say which statuses allow it)."""
     order = await locked(session, order)
     target = rules.after(order.status, what)
@@ -366,6 +368,7 @@ async def triage(session: AsyncSession, p: Principal, feedback: Feedback, data: 
     order = None
     if data.rectification is not None:
         project = await projects.project(session, feedback.project_id)
+        assert project is not None  # foreign key
         order = await create_order(session, p, project, data.rectification, feedback_id=feedback.id)
     feedback.reply = data.reply
     feedback.status = FeedbackStatus.rectifying if order else FeedbackStatus.replied
@@ -413,7 +416,7 @@ can_read_feedback_files = _reader(Feedback, access.feedback_condition)
 
 async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
     """``/me/tasks``: orders the caller's contractor must answer, and responses the caller must verify."""
-    conditions = []
+    conditions: list[tuple[ColumnElement[bool], ColumnElement[bool], str]] = []
     if p.scope_ids(Role.contractor):
         conditions.append((access.order_condition(p, "respond"),
                            col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened]), "respond"))

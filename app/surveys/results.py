@@ -173,7 +173,7 @@ def _cell(q: Any, value: Any) -> str | int:
     if q.type == logic.QuestionType.ranking:
         return " ".join(f"{i}.{labels.get(v, v)}" for i, v in enumerate(value, start=1))
     if isinstance(value, list):
-        return f"{len(value)}张照片" if q.type == logic.QuestionType.photo else "、".join(labels.get(v, v) for v in value)
+        return f"{len(value)}张照片" if q.type == logic.QuestionType.photo else "、".join(labels[v] if v in labels else v for v in value)
     if q.type == logic.QuestionType.single_choice:
         return labels.get(value, value)
     return value
@@ -202,7 +202,7 @@ async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list
         chunk = (await session.exec(stmt)).all()
         if not chunk:
             return
-        await asyncio.to_thread(lambda c=chunk: write([_row(r, units, questions) for r in c]))
+        await asyncio.to_thread(lambda c: write([_row(r, units, questions) for r in c]), chunk)
         after = chunk[-1].id
 
 

@@ -122,15 +122,15 @@ async def create(session: AsyncSession, actor_id: uuid.UUID | None, project: Pro
             {"loc": ["body", field], "type": "missing", "msg": validation_message({"type": "missing"})}
             for field, value in (("title", title), ("questions", questions)) if value is None])
     await _check_definition(session, project.estate_id, questions, data.building_ids)
+    first_id = uuid.uuid4()  # a new questionnaire is the first version of its series
     q = Questionnaire(
-        project_id=project.id, estate_id=project.estate_id, title=title,
+        id=first_id, series_id=first_id, project_id=project.id, estate_id=project.estate_id, title=title,
         description=data.description if data.description is not None else base.get("description"),
         audience=data.audience or Audience(base.get("audience", Audience.residents)),
         response_unit=data.response_unit, building_ids=[str(b) for b in dict.fromkeys(data.building_ids)],
         questions=_dump(questions), closes_at=_closing_time(data.closes_at), template=data.template,
         created_by=actor_id,
     )
-    q.series_id = q.id
     session.add(q)
     await session.flush()
     await audit.record(session, actor_id=actor_id, action="questionnaire.create", entity_type="questionnaire",
@@ -147,7 +147,7 @@ async def update_draft(session: AsyncSession, p: Principal, q: Questionnaire, da
     for name in ("title", "audience", "response_unit", "questions"):
         if name in changes and changes[name] is None:
             changes.pop(name)
-    questions = data.questions if "questions" in changes else questions_of(q)
+    questions = data.questions if data.questions is not None else questions_of(q)  # None: unchanged
     building_ids = data.building_ids if data.building_ids is not None else q.scope_buildings
     await _check_definition(session, q.estate_id, questions, building_ids)
     if "questions" in changes:
@@ -246,7 +246,7 @@ def is_open(q: Questionnaire) -> bool:
 
 def _problems(problems: list[logic.Problem]) -> list[dict[str, Any]]:
     return [{"question_id": pr.question_id, "code": pr.code,
-             "message": PROBLEM_TEXTS[pr.code].render(**{k: "" if v is None else v for k, v in pr.params.items()})}
+             "message": PROBLEM_TEXTS[pr.code].render(None, **{k: "" if v is None else v for k, v in pr.params.items()})}
             for pr in problems]
 
 
@@ -344,6 +344,7 @@ async def submit(session: AsyncSession, p: Principal, q: Questionnaire, item: Re
     result = await _take(session, p, q, sync_item, await _Lookups.load(session, p, [sync_item]))
     stored = result.response_id
     response = await session.get(QuestionnaireResponse, stored)
+    assert response is not None  # just stored in the same transaction
     result.response = (await responses_public(session, [response]))[0]
     return result
 

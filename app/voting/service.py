@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -138,7 +139,7 @@ async def create(session: AsyncSession, p: Principal, project: ProjectRef, data:
     return ballot
 
 
-async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Voter], dict[uuid.UUID, registry.OwnedUnit]]:
+async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Voter[uuid.UUID]], dict[uuid.UUID, registry.OwnedUnit]]:
     """The electorate from the ledger's owners in the ballot's scope (accounts add no voter and no weight),
     with each of its units (building and area)."""
     owners = await registry.owners(session, ballot.estate_id,
@@ -275,7 +276,7 @@ def _check_open(ballot: Ballot) -> None:
 
 async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: BallotVoter, choices: list[ChoiceIn],
                   channel: CastChannel, evidence: Evidence | None = None,
-                  evidence_file_ids: list[uuid.UUID] = ()) -> VotePublic:
+                  evidence_file_ids: Sequence[uuid.UUID] = ()) -> VotePublic:
     """Store a cast of the voter's vote: a choice on every motion. The first cast counts, unless the ballot
     allows changes before close (then the latest counts and earlier ones stay as history). The partial
     unique index on current casts settles two casts at the same moment."""
