@@ -1,6 +1,7 @@
 """create_app(): routers, middleware, exception handlers; nothing else."""
 
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -34,15 +35,17 @@ def _document_idempotency_key(app: FastAPI) -> None:
     """Every POST of the API accepts Idempotency-Key (app.core.idempotency); say so in the document."""
     generate = app.openapi
 
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            schema = generate()
-            for path, operations in schema["paths"].items():
-                if path.startswith(API_PREFIX) and "post" in operations:
-                    operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
-        return app.openapi_schema
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()  # FastAPI's: builds the document and keeps it as app.openapi_schema
+        for path, operations in schema["paths"].items():
+            if path.startswith(API_PREFIX) and "post" in operations:
+                operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+        return schema
 
-    app.openapi = openapi
+    # FastAPI's documented way to extend the document is to replace this method; its stubs declare a method.
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 IDEMPOTENCY_PARAMETER = {

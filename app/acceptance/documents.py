@@ -93,6 +93,7 @@ def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, 
 
 async def certificate(session: AsyncSession, storage: Storage, a: AcceptancePublic) -> bytes:
     project = await projects.project(session, a.project_id)
+    assert project is not None  # foreign key
     estate = await registry.estate(session, project.estate_id)
     ids = [s.signature_file_id for s in a.signatures if s.invalidated_at is None]
     images = {info.id: data for info, data in await files.contents(session, storage, ids)}

@@ -91,6 +91,7 @@ async def _organizations(session: AsyncSession, project_id: uuid.UUID) -> dict[P
 async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[SignatoryRole]:
     """The required roles the caller may sign for (an admin too: only those it holds)."""
     estate = await registry.estate(session, a.estate_id)
+    assert estate is not None  # foreign key
     orgs = await _organizations(session, a.project_id)
     held = {
         SignatoryRole.street: estate.street_id in p.scope_ids(Role.street_staff),
@@ -106,6 +107,7 @@ async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[
 async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
     """Every account that may sign for one of the required roles."""
     estate = await registry.estate(session, a.estate_id)
+    assert estate is not None  # foreign key
     orgs = await _organizations(session, a.project_id)
     scopes = {
         SignatoryRole.street: (Role.street_staff, [estate.street_id]),
@@ -168,7 +170,7 @@ async def open_acceptance(session: AsyncSession, p: Principal, project: ProjectR
 
 async def latest(session: AsyncSession, project_id: uuid.UUID) -> Acceptance | None:
     return (await session.exec(select(Acceptance).where(Acceptance.project_id == project_id)
-                               .order_by(Acceptance.round.desc()).limit(1))).first()
+                               .order_by(col(Acceptance.round).desc()).limit(1))).first()
 
 
 def _require_open(a: Acceptance) -> None:
@@ -210,6 +212,7 @@ async def update(session: AsyncSession, p: Principal, a: Acceptance, data: Accep
                        estate_id=a.estate_id)
     if invalidated:
         project = await projects.project(session, a.project_id)
+        assert project is not None  # foreign key
         await flows.invalidated(session, a, project.name, [s.signer_id for s in invalidated])
     return a
 
@@ -272,6 +275,7 @@ async def _decide(session: AsyncSession, p: Principal, a: Acceptance, decided: S
     a.status, a.decided_at = decided, clock.now()
     session.add(a)
     project = await projects.project(session, a.project_id)
+    assert project is not None  # foreign key
     if decided == Status.rejected:
         issued = await orders.issue(session, p.id, project, [
             (reason, f"第{a.round}轮竣工验收未通过（{rules.ROLE_NAMES[signature.role]}）：{reason}")
@@ -293,10 +297,10 @@ async def signatures(session: AsyncSession, ids: list[uuid.UUID],
     out: dict[uuid.UUID, list[AcceptanceSignature]] = {i: [] for i in ids}
     if not ids:
         return out
-    stmt = select(AcceptanceSignature).where(AcceptanceSignature.acceptance_id.in_(ids))
+    stmt = select(AcceptanceSignature).where(col(AcceptanceSignature.acceptance_id).in_(ids))
     if in_force:
-        stmt = stmt.where(AcceptanceSignature.invalidated_at.is_(None))
-    for s in (await session.exec(stmt.order_by(AcceptanceSignature.signed_at, AcceptanceSignature.id))).all():
+        stmt = stmt.where(col(AcceptanceSignature.invalidated_at).is_(None))
+    for s in (await session.exec(stmt.order_by(col(AcceptanceSignature.signed_at), col(AcceptanceSignature.id)))).all():
         out[s.acceptance_id].append(s)
     return out
 
@@ -307,7 +311,7 @@ async def signatures(session: AsyncSession, ids: list[uuid.UUID],
 async def list_acceptances(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Acceptance]:
     return list((await session.exec(select(Acceptance).where(
         Acceptance.project_id == project_id, access.acceptance_condition(p, "read"))
-        .order_by(Acceptance.round))).all())
+        .order_by(col(Acceptance.round)))).all())
 
 
 async def public(session: AsyncSession, found: list[Acceptance]) -> list[AcceptancePublic]:

@@ -1,6 +1,6 @@
 """Reading the audit log within a caller's scope (the chain itself, and verifying it, are core's)."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.principal import Principal
@@ -15,9 +15,9 @@ async def entries(
     """Newest first. Admins read everything; street and community staff the entries of their estates."""
     stmt = select(AuditEntry)
     if not principal.is_admin:
-        stmt = stmt.where(AuditEntry.estate_id.in_(registry.estate_ids(principal, "manage")))
+        stmt = stmt.where(col(AuditEntry.estate_id).in_(registry.estate_ids(principal, "manage")))
     if entity_type:
         stmt = stmt.where(AuditEntry.entity_type == entity_type)
     if entity_id:
         stmt = stmt.where(AuditEntry.entity_id == entity_id)
-    return await paginate(session, stmt, [AuditEntry.seq], page, descending=True)
+    return await paginate(session, stmt, [col(AuditEntry.seq)], page, descending=True)

@@ -33,16 +33,18 @@ async def holders(session: AsyncSession, role: Role, scope_ids: list[uuid.UUID])
     if not scope_ids:
         return out
     rows = await session.exec(select(RoleAssignment.scope_id, RoleAssignment.user_id)
-                              .join(User, User.id == RoleAssignment.user_id)
+                              .join(User, col(User.id) == RoleAssignment.user_id)
                               .where(RoleAssignment.role == role, col(RoleAssignment.scope_id).in_(scope_ids),
                                      col(User.is_active).is_(True))
-                              .order_by(RoleAssignment.created_at))
+                              .order_by(col(RoleAssignment.created_at)))
     for scope_id, user_id in rows.all():
-        out[scope_id].append(user_id)
+        if scope_id is not None:  # always (one of scope_ids); the column may be null for unscoped roles
+            out[scope_id].append(user_id)
     return out
 
 
 async def scopes_of(session: AsyncSession, user_id: uuid.UUID, role: Role) -> set[uuid.UUID]:
     """The scopes at which the user holds the role (the organisations a contractor account works for)."""
-    return set((await session.exec(select(RoleAssignment.scope_id).where(
-        RoleAssignment.user_id == user_id, RoleAssignment.role == role))).all())
+    rows = await session.exec(select(RoleAssignment.scope_id).where(
+        RoleAssignment.user_id == user_id, RoleAssignment.role == role))
+    return {scope_id for scope_id in rows.all() if scope_id is not None}  # an unscoped role has none

@@ -5,7 +5,7 @@ A domain states *who may see or change what* once, in its ``access.py``, as **co
 ("read", "manage", or a level of the domain's own such as "progress"). Its ``deps.py`` then turns each
 condition into Annotated loaders with ``loader``::
 
-    ProjectForRead = loader(Project, access.project_condition, "read", param="project_id")
+    ProjectForRead = Annotated[Project, loader(Project, access.project_condition, "read", param="project_id")]
 
 A loader fetches the object named by the path parameter with the condition in the query: an object
 outside the caller's *read* scope is simply not found (404), so ids of other estates leak nothing; an
@@ -23,13 +23,13 @@ import functools
 import inspect
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import false
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.deps import CurrentPrincipal
@@ -38,10 +38,20 @@ from app.auth.roles import Role
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound
 
-M = TypeVar("M", bound=SQLModel)
+
+class _HasId(Protocol):
+    id: uuid.UUID
+
+
+M = TypeVar("M", bound=_HasId)  # a table model, found by its ``id``
 # A level is a domain's word for what the caller wants to do; "read" is the one every domain has.
 Level = str
-Condition = Callable[[Principal, Any], ColumnElement[bool]]
+
+
+class Condition(Protocol):
+    """``(principal, level) -> SQL condition``, the level "read" unless given."""
+
+    def __call__(self, p: Principal, level: Any = "read") -> ColumnElement[bool]: ...
 
 
 def condition(build: Condition) -> Condition:
@@ -93,7 +103,8 @@ async def permits(
 
 
 def loader(model: type[M], condition: Condition, level: Level, *, param: str) -> Any:
-    """An Annotated dependency loading ``model`` by the path parameter ``param`` at ``level``."""
+    """The dependency loading ``model`` by the path parameter ``param`` at ``level``, for
+    ``Annotated[model, loader(model, ...)]`` (written out, the type is one a type checker reads)."""
 
     async def load(session: AsyncSession, principal: Principal, **path: uuid.UUID) -> M:
         return await load_scoped(session, model, path[param], condition, principal, level)
@@ -105,7 +116,7 @@ def loader(model: type[M], condition: Condition, level: Level, *, param: str) ->
         inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentPrincipal),
     ])
     load.__name__ = f"{model.__name__.lower()}_for_{level}"
-    return Annotated[model, Depends(load)]
+    return Depends(load)
 
 
 def require_roles(*roles: Role):

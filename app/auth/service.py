@@ -54,7 +54,7 @@ class TokenPair:
 
 async def user_roles(session: AsyncSession, user_id: uuid.UUID) -> list[Role]:
     """Distinct roles of a user, ``resident`` included when a binding is approved."""
-    assigned = set((await session.exec(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id))).all())
+    assigned = set((await session.exec(select(col(RoleAssignment.role)).where(RoleAssignment.user_id == user_id))).all())
     approved = approved_bindings()
     bound = (await session.exec(select(approved.c.unit_id).where(approved.c.user_id == user_id).limit(1))).first()
     if bound is not None:
@@ -153,9 +153,9 @@ async def _count_failure(session: AsyncSession, user: User, now: datetime) -> No
     counted = (
         await session.exec(
             update(User)
-            .where(User.id == user.id)
+            .where(col(User.id) == user.id)
             .values(failed_logins=failures, locked_until=_locked_until_after_failure(failures, now))
-            .returning(User.failed_logins, User.locked_until)
+            .returning(col(User.failed_logins), col(User.locked_until))
             .execution_options(synchronize_session=False)
         )
     ).one()
@@ -183,13 +183,13 @@ async def password_login(session: AsyncSession, phone: str, password: str) -> To
     if user is None or not ok:
         if user is not None:
             await _count_failure(session, user, now)
-            locked = user.locked_until is not None and user.locked_until > now
+            lock = user.locked_until if user.locked_until is not None and user.locked_until > now else None
             # Failures of a known account and the lock they cause leave a trace (unknown phones have no
             # account to attach it to; refusals during a lock are not logged, so hammering cannot flood it).
-            await audit.record(session, actor_id=None, action="login.locked" if locked else "login.failed",
+            await audit.record(session, actor_id=None, action="login.locked" if lock is not None else "login.failed",
                                entity_type="user", entity_id=user.id,
                                after={"failed_logins": user.failed_logins,
-                                      "locked_until": user.locked_until.isoformat() if locked else None})
+                                      "locked_until": lock.isoformat() if lock is not None else None})
         # The same answer for an unknown phone and a wrong password: phones are not enumerable.
         return INVALID_CREDENTIALS()
     # Checked only after the password, so that guessers learn nothing about the account's state.
@@ -210,7 +210,7 @@ async def _find_refresh(session: AsyncSession, token: str) -> tuple[RefreshToken
     row = (
         await session.exec(
             select(RefreshToken, AuthSession)
-            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+            .join(AuthSession, col(AuthSession.id) == RefreshToken.session_id)
             .where(RefreshToken.token_hash == hash_token(token))
         )
     ).first()
@@ -241,7 +241,7 @@ async def refresh_tokens(session: AsyncSession, token: str) -> TokenPair | AppEr
     # Mark it used atomically: of two concurrent refreshes with one token, only one may win.
     marked = await session.exec(
         update(RefreshToken)
-        .where(RefreshToken.id == refresh.id, col(RefreshToken.used_at).is_(None))
+        .where(col(RefreshToken.id) == refresh.id, col(RefreshToken.used_at).is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -103,7 +103,7 @@ def _visible_assignments(principal: Principal):
     if principal.is_admin:
         return true()
     inside = [(t, kind.managed_ids(principal)) for t, kind in registered().items() if kind.managed_ids]
-    return or_(false(), *[(RoleAssignment.scope_type == t) & col(RoleAssignment.scope_id).in_(ids) for t, ids in inside])
+    return or_(false(), *[(col(RoleAssignment.scope_type) == t) & col(RoleAssignment.scope_id).in_(ids) for t, ids in inside])
 
 
 def _visible_users(principal: Principal):
@@ -111,9 +111,9 @@ def _visible_users(principal: Principal):
     community staff see the holders of roles scoped inside what they manage (contractor accounts of their
     streets' organisations included)."""
     if principal.is_admin:
-        has_role = exists().where(RoleAssignment.user_id == User.id)
-        return or_(User.password_hash.is_not(None), has_role)
-    return exists().where(RoleAssignment.user_id == User.id, _visible_assignments(principal))
+        has_role = exists().where(col(RoleAssignment.user_id) == User.id)
+        return or_(col(User.password_hash).is_not(None), has_role)
+    return exists().where(col(RoleAssignment.user_id) == User.id, _visible_assignments(principal))
 
 
 async def _users_public(
@@ -126,8 +126,8 @@ async def _users_public(
             (
                 await session.exec(
                     select(RoleAssignment)
-                    .where(RoleAssignment.user_id.in_(ids), _visible_assignments(principal))
-                    .order_by(RoleAssignment.created_at, RoleAssignment.id)
+                    .where(col(RoleAssignment.user_id).in_(ids), _visible_assignments(principal))
+                    .order_by(col(RoleAssignment.created_at), col(RoleAssignment.id))
                 )
             ).all()
         ) if ids else []
@@ -145,7 +145,7 @@ async def _users_public(
 
 async def list_users(session: AsyncSession, principal: Principal, params: PageParams) -> tuple[list[UserPublic], str | None]:
     stmt = select(User).where(_visible_users(principal))
-    rows, cursor = await paginate(session, stmt, [User.created_at, User.id], params)
+    rows, cursor = await paginate(session, stmt, [col(User.created_at), col(User.id)], params)
     return await _users_public(session, principal, rows), cursor
 
 
@@ -223,7 +223,7 @@ async def _checked_scope(
 async def _target_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
     """The user whose roles change: one the caller sees, or one holding no role yet (a fresh account is
     in no one's scope). A holder of roles elsewhere answers 404, like a missing user."""
-    roleless = ~exists().where(RoleAssignment.user_id == User.id)
+    roleless = ~exists().where(col(RoleAssignment.user_id) == User.id)
     user = (await session.exec(select(User).where(User.id == user_id, or_(_visible_users(principal), roleless)))).first()
     if user is None:
         raise NotFound()
@@ -288,7 +288,7 @@ async def _managed_account(session: AsyncSession, principal: Principal, user_id:
     not found; one's own account is refused (someone else must act on it)."""
     user = (
         await session.exec(
-            select(User).where(User.id == user_id, or_(_visible_users(principal), User.created_by == principal.id))
+            select(User).where(User.id == user_id, or_(_visible_users(principal), col(User.created_by) == principal.id))
             .with_for_update()
         )
     ).first()
@@ -303,7 +303,7 @@ async def _end_logins(session: AsyncSession, user: User, reason: str) -> int:
     """Revoke every live login of the account (their access tokens die with them)."""
     ended = await session.exec(
         update(AuthSession)
-        .where(AuthSession.user_id == user.id, col(AuthSession.revoked_at).is_(None))
+        .where(col(AuthSession.user_id) == user.id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=clock.now(), revoke_reason=reason)
         .execution_options(synchronize_session=False)
     )

@@ -20,12 +20,12 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
@@ -37,6 +37,14 @@ log = get_logger(__name__)
 GENESIS_HASH = "0" * 64
 # Never copied into the log: secrets and server-side-only values.
 _SECRET_FIELDS = {"password_hash", "wechat_session_key", "token_hash", "access_token", "refresh_token"}
+
+
+@overload
+def snapshot(obj: None) -> None: ...
+
+
+@overload
+def snapshot(obj: SQLModel | BaseModel | dict[str, Any]) -> dict[str, Any]: ...
 
 
 def snapshot(obj: SQLModel | BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -177,7 +185,7 @@ async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, st
     anchored = anchor is None
     while True:
         rows = (
-            await session.exec(select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(AuditEntry.seq).limit(batch))
+            await session.exec(select(AuditEntry).where(col(AuditEntry.seq) >= expected_seq).order_by(col(AuditEntry.seq)).limit(batch))
         ).all()
         for entry in rows:
             if entry.seq != expected_seq:
@@ -200,7 +208,7 @@ async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, st
         head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
         if head.last_seq <= checked or not rows:
             break
-    if not anchored:
+    if anchor is not None and not anchored:
         return VerifyResult(False, checked, anchor[0], "anchor_missing")
     if head.last_seq != checked or head.last_hash != expected_prev:
         return VerifyResult(False, checked, checked + 1, "missing")  # the newest entries were removed

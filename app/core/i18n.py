@@ -170,7 +170,7 @@ def validation_message(error: dict[str, Any], english_: bool | None = None) -> s
     ctx = error.get("ctx") or {}
     text = VALIDATION_TEXTS.get(error.get("type", ""))
     if error.get("type") == "string_pattern_mismatch":
-        text = PATTERN_TEXTS.get(ctx.get("pattern"), text)
+        text = PATTERN_TEXTS.get(ctx.get("pattern", ""), text)
     if text is None:
         return error.get("msg", FALLBACK.en) if (english() if english_ is None else english_) else FALLBACK.zh
     return text.render(english_, **{key: str(value) for key, value in ctx.items()})

@@ -122,7 +122,7 @@ class IdempotencyMiddleware:
         headers = dict(scope["headers"])
         key = headers.get(HEADER)
         claims = _bearer_claims(headers) if key is not None else None
-        if claims is None:
+        if key is None or claims is None:
             await self.app(scope, receive, send)
             return
         user_id = claims.user_id
@@ -219,7 +219,7 @@ def _response_of(messages: list[Message]) -> tuple[int, str | None, bytes]:
 
 
 def _record_filter(user_id: uuid.UUID, key: str):
-    return IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+    return col(IdempotencyRecord.user_id) == user_id, col(IdempotencyRecord.key) == key
 
 
 async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | IdempotencyRecord | tuple[int, str]:
@@ -235,7 +235,7 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         # One statement, no savepoint: the key is ours if the row went in.
         taken = await conn.execute(insert(IdempotencyRecord).values(**record.model_dump())
-                                   .on_conflict_do_nothing().returning(IdempotencyRecord.id))
+                                   .on_conflict_do_nothing().returning(col(IdempotencyRecord.id)))
         if taken.first() is not None:
             return lease
     async with session_scope() as session:
@@ -252,8 +252,8 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
         # Expired, or its request died holding the lease: take it over, unless another retry just did.
         taken = await session.exec(
             update(IdempotencyRecord)
-            .where(*_record_filter(user_id, key), IdempotencyRecord.locked_until == existing.locked_until,
-                   or_(IdempotencyRecord.expires_at <= now, col(IdempotencyRecord.completed).is_(False)))
+            .where(*_record_filter(user_id, key), col(IdempotencyRecord.locked_until) == existing.locked_until,
+                   or_(col(IdempotencyRecord.expires_at) <= now, col(IdempotencyRecord.completed).is_(False)))
             .values(fingerprint=fp, completed=False, response_status=None, response_content_type=None,
                     response_body=None, created_at=now, expires_at=expires, locked_until=lease)
         )
@@ -265,7 +265,7 @@ async def _complete(session: AsyncSession, user_id: uuid.UUID, key: str, lease: 
     """Store the response in the request's own transaction, if the key is still ours."""
     result = await session.exec(
         update(IdempotencyRecord)
-        .where(*_record_filter(user_id, key), IdempotencyRecord.locked_until == lease,
+        .where(*_record_filter(user_id, key), col(IdempotencyRecord.locked_until) == lease,
                col(IdempotencyRecord.completed).is_(False))
         .values(completed=True, response_status=status, response_content_type=content_type, response_body=body)
     )
@@ -277,7 +277,7 @@ async def _release(user_id: uuid.UUID, key: str, lease: datetime) -> None:
         async with session_scope() as session:
             await session.exec(
                 delete(IdempotencyRecord).where(
-                    *_record_filter(user_id, key), IdempotencyRecord.locked_until == lease,
+                    *_record_filter(user_id, key), col(IdempotencyRecord.locked_until) == lease,
                     col(IdempotencyRecord.completed).is_(False),
                 )
             )
@@ -287,7 +287,7 @@ async def _release(user_id: uuid.UUID, key: str, lease: datetime) -> None:
 
 async def purge_expired(session: AsyncSession) -> int:
     """Delete records past their TTL (run by the worker's scheduler)."""
-    result = await session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= clock.now()))
+    result = await session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.expires_at) <= clock.now()))
     return result.rowcount or 0
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
@@ -25,7 +26,7 @@ log = get_logger(__name__)
 # An async context manager yielding a session inside a transaction that commits on exit
 # (``get_sessionmaker().begin`` in production, savepoints in tests).
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-JobFn = Callable[[AsyncSession], Awaitable[None]]
+JobFn = Callable[[AsyncSession], Awaitable[object]]  # what it returns (a count, say) is not used
 
 # How long a worker holds a job by default: longer than any ordinary job runs.
 DEFAULT_JOB_LOCK = timedelta(minutes=10)
@@ -85,9 +86,9 @@ async def _lock_job(session: AsyncSession, job: Job) -> datetime | None:
     result = await session.exec(
         update(ScheduledJob)
         .where(
-            ScheduledJob.name == job.name,
-            ScheduledJob.next_run_at <= now,
-            or_(ScheduledJob.locked_until.is_(None), ScheduledJob.locked_until <= now),
+            col(ScheduledJob.name) == job.name,
+            col(ScheduledJob.next_run_at) <= now,
+            or_(col(ScheduledJob.locked_until).is_(None), col(ScheduledJob.locked_until) <= now),
         )
         .values(locked_until=until)
         .execution_options(synchronize_session=False)
@@ -99,7 +100,7 @@ async def _finish_job(session: AsyncSession, job: Job, lock: datetime, started: 
     """Record the run and release the lock, if the lock is still ours (else another worker holds the job)."""
     result = await session.exec(
         update(ScheduledJob)
-        .where(ScheduledJob.name == job.name, ScheduledJob.locked_until == lock)
+        .where(col(ScheduledJob.name) == job.name, col(ScheduledJob.locked_until) == lock)
         .values(locked_until=None, last_run_at=started, last_error=error, next_run_at=started + job.interval)
         .execution_options(synchronize_session=False)
     )

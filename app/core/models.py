@@ -15,7 +15,8 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_entity", "entity_type", "entity_id"),)
-    seq: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    # None until the entry is chained, at commit (with its hashes).
+    seq: int | None = Field(default=None, primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     created_at: datetime = created_at_field()
     actor_id: uuid.UUID | None = None  # no foreign key: the log outlives what it describes
     action: str = Field(max_length=60)

@@ -13,9 +13,10 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, String, TypeDecorator, bindparam, tuple_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import String, TypeDecorator, bindparam, tuple_
+from sqlalchemy.orm import Mapped, QueryableAttribute
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import INVALID_CURSOR
 
@@ -29,7 +30,8 @@ class Page(BaseModel, Generic[T]):
 
 def page_of(model: type[BaseModel], rows: list[Any], cursor: str | None) -> Page:
     """A page of ``model`` built from table rows (read by attribute)."""
-    return Page[model](items=[model.model_validate(r, from_attributes=True) for r in rows], next_cursor=cursor)
+    # pydantic parametrises the generic with the class at runtime; mypy takes only a static type there.
+    return Page[model](items=[model.model_validate(r, from_attributes=True) for r in rows], next_cursor=cursor)  # type: ignore[valid-type]
 
 
 class PageParams(BaseModel):
@@ -55,7 +57,7 @@ def _encode(values: Sequence[Any]) -> str:
 _INT_RANGE = range(-(2**63), 2**63)
 
 
-def _decode(cursor: str, columns: Sequence[ColumnElement]) -> list[Any]:
+def _decode(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> list[Any]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(columns):
@@ -65,7 +67,7 @@ def _decode(cursor: str, columns: Sequence[ColumnElement]) -> list[Any]:
         raise INVALID_CURSOR() from None
 
 
-def _key_type(column: ColumnElement) -> type:
+def _key_type(column: QueryableAttribute[Any]) -> type:
     """The Python type a sort key of ``column`` must have. SQLModel's text columns report ``object``,
     which would let a forged list or object through to the database: they are ``str``."""
     try:
@@ -100,28 +102,37 @@ def _decode_value(value: Any, kind: type) -> Any:
     return value
 
 
+def _attribute(column: Mapped[Any]) -> QueryableAttribute[Any]:
+    """A sort key, ``col(Model.attr)``: typed as a column, it is the model's attribute, whose key also names
+    the value on a row."""
+    if not isinstance(column, QueryableAttribute):
+        raise TypeError(f"sort keys are model attributes, not {column!r}")
+    return column
+
+
 async def paginate(
     session: AsyncSession,
-    stmt: Select,
-    order_by: Sequence[ColumnElement],
+    stmt: SelectOfScalar[T],
+    order_by: Sequence[Mapped[Any]],
     params: PageParams,
     descending: bool = False,
-) -> tuple[list[Any], str | None]:
+) -> tuple[list[T], str | None]:
     """Run ``stmt`` ordered by ``order_by`` (ascending, unique together) and return one page of rows.
 
     ``descending`` reverses every key (newest first). ``stmt`` selects one entity; the key values are read
     back from the row's attributes of the same names.
     """
+    keys = [_attribute(c) for c in order_by]
     if params.cursor:
-        values = _decode(params.cursor, order_by)
-        key = tuple_(*order_by)
-        bound = tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, order_by, strict=False)])
+        values = _decode(params.cursor, keys)
+        key = tuple_(*keys)
+        bound = tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, keys, strict=False)])
         stmt = stmt.where(key < bound if descending else key > bound)
-    ordering = [c.desc() for c in order_by] if descending else list(order_by)
+    ordering = [c.desc() for c in keys] if descending else keys
     rows = list((await session.exec(stmt.order_by(*ordering).limit(params.limit + 1))).all())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1]
-        next_cursor = _encode([getattr(last, c.key) for c in order_by])
+        next_cursor = _encode([getattr(last, c.key) for c in keys])
     return rows, next_cursor

@@ -2,11 +2,12 @@
 (a cell starting with ``=``, ``+``, ``-`` or ``@`` is shown as text, never run). Pure."""
 
 import re
+from typing import Any
 from urllib.parse import quote
 
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 # For a route's ``responses``: a 200 that is a spreadsheet.
-SPREADSHEET_RESPONSE = {200: {"content": {MEDIA["xlsx"]: {}, "text/csv": {}}}}
+SPREADSHEET_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA["xlsx"]: {}, "text/csv": {}}}}
 
 _FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
@@ -48,12 +49,12 @@ async def hit(session: AsyncSession, key: str, window: timedelta) -> None:
     now = clock.now()
     fresh = await session.exec(
         update(ThrottleCounter)
-        .where(ThrottleCounter.key == key, ThrottleCounter.window_started_at <= now - window)
+        .where(col(ThrottleCounter.key) == key, col(ThrottleCounter.window_started_at) <= now - window)
         .values(window_started_at=now, count=1)
     )
     if fresh.rowcount:
         return
-    counted = update(ThrottleCounter).where(ThrottleCounter.key == key).values(count=ThrottleCounter.count + 1)
+    counted = update(ThrottleCounter).where(col(ThrottleCounter.key) == key).values(count=ThrottleCounter.count + 1)
     if (await session.exec(counted)).rowcount:
         return
     try:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import RoleAssignment, User
@@ -76,8 +76,8 @@ async def _get_or_create(session: AsyncSession, model, defaults: dict[str, Any] 
 
 async def _seed(session: AsyncSession) -> dict[str, Any]:
     """Load the demo once. Run again, it changes nothing - not even what users changed since - and says so."""
-    loaded = (await session.exec(select(Estate.id).join(Community, Community.id == Estate.community_id)
-                                 .join(Street, Street.id == Community.street_id)
+    loaded = (await session.exec(select(Estate.id).join(Community, col(Community.id) == Estate.community_id)
+                                 .join(Street, col(Street.id) == Community.street_id)
                                  .where(Street.name == "西溪坪街道", Estate.name == "电力小区"))).first()
     if loaded is not None:
         return {"estate_id": str(loaded), "already_loaded": True,
@@ -113,10 +113,10 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
             session, ProjectItem, project_id=project.id, item_code=code,
             defaults={"estimated_cost_fen": cost_fen, "funding_source": funding},
         )
-    for organization, role in ((contractor, ProjectOrganizationRole.contractor),
-                               (supervision, ProjectOrganizationRole.supervision)):
+    for organization, link_role in ((contractor, ProjectOrganizationRole.contractor),
+                                    (supervision, ProjectOrganizationRole.supervision)):
         await _get_or_create(session, ProjectOrganization, project_id=project.id, organization_id=organization.id,
-                             role=role)
+                             role=link_role)
 
     staff_users: dict[str, tuple[User, RoleAssignment]] = {}
     scopes = {"street": street.id, "community": community.id, "grid1": grid1.id, "grid2": grid2.id,
@@ -135,7 +135,7 @@ async def _seed(session: AsyncSession) -> dict[str, Any]:
     invited_unit = (
         await session.exec(
             select(PropertyUnit)
-            .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
+            .join(Entrance, col(Entrance.id) == PropertyUnit.entrance_id)
             .where(PropertyUnit.building_id == buildings["1栋"].id, Entrance.name == "1单元",
                    PropertyUnit.room_number == "101")
         )

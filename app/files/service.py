@@ -105,7 +105,7 @@ async def _within_allowance(session: AsyncSession, principal: Principal, size: i
     kept = (
         await session.exec(
             select(func.coalesce(func.sum(FileBlob.size), 0))
-            .join(StoredFile, StoredFile.blob_id == FileBlob.id)
+            .join(StoredFile, col(StoredFile.blob_id) == FileBlob.id)
             .where(StoredFile.uploaded_by == principal.id)
         )
     ).one()
@@ -176,7 +176,7 @@ async def attach(
     if not ids:
         return
     own = set(
-        (await session.exec(select(StoredFile.id).where(StoredFile.id.in_(ids), StoredFile.uploaded_by == principal.id))).all()
+        (await session.exec(select(StoredFile.id).where(col(StoredFile.id).in_(ids), StoredFile.uploaded_by == principal.id))).all()
     )
     unusable = [i for i in ids if i not in own]
     if unusable:
@@ -223,8 +223,8 @@ async def describe(session: AsyncSession, file_ids: list[uuid.UUID]) -> dict[uui
     """Name, type and size of each existing file (for listing a domain object's attachments)."""
     if not file_ids:
         return {}
-    rows = await session.exec(select(StoredFile, FileBlob).join(FileBlob, FileBlob.id == StoredFile.blob_id)
-                              .where(StoredFile.id.in_(set(file_ids))))
+    rows = await session.exec(select(StoredFile, FileBlob).join(FileBlob, col(FileBlob.id) == StoredFile.blob_id)
+                              .where(col(StoredFile.id).in_(set(file_ids))))
     return {f.id: FileInfo(f.id, f.filename, b.content_type, b.size) for f, b in rows.all()}
 
 
@@ -246,8 +246,8 @@ async def attach_for(
     carried = await attached_ids(session, object_type, carried_from) if carried_from else set()
     for file_id in current - set(wanted):
         await (await session.connection()).execute(delete(FileAttachment).where(
-            FileAttachment.file_id == file_id, FileAttachment.object_type == object_type,
-            FileAttachment.object_id == object_id))
+            col(FileAttachment.file_id) == file_id, col(FileAttachment.object_type) == object_type,
+            col(FileAttachment.object_id) == object_id))
         await audit.record(session, actor_id=principal.id, action="file.detach", entity_type="file",
                            entity_id=file_id, before={"object_type": object_type, "object_id": str(object_id)})
     for file_id in [f for f in wanted if f in carried and f not in current]:
@@ -263,6 +263,6 @@ async def contents(session: AsyncSession, storage: Storage, file_ids: list[uuid.
     """The files' bytes, in the order given (for bundling a domain object's attachments into one document)."""
     info = await describe(session, file_ids)
     blobs = {f.id: b for f, b in (await session.exec(
-        select(StoredFile, FileBlob).join(FileBlob, FileBlob.id == StoredFile.blob_id)
-        .where(StoredFile.id.in_(list(info))))).all()} if info else {}
+        select(StoredFile, FileBlob).join(FileBlob, col(FileBlob.id) == StoredFile.blob_id)
+        .where(col(StoredFile.id).in_(list(info))))).all()} if info else {}
     return [(info[i], await read_bytes(storage, blobs[i])) for i in file_ids if i in info]

@@ -17,7 +17,7 @@ from app.notifications.models import InboxMessage, NotificationOutbox
 WECHAT, INBOX = "wechat", "inbox"
 
 
-async def reached(session: AsyncSession, ref: str) -> list[tuple[uuid.UUID, str, datetime]]:
+async def reached(session: AsyncSession, ref: str) -> list[tuple[uuid.UUID, str, datetime | None]]:
     """Each (user, channel, when) a notice made with ``ref`` reached: a WeChat delivery, an inbox reading."""
     wechat = select(col(NotificationOutbox.user_id), literal(WECHAT), col(NotificationOutbox.sent_at)).where(
         NotificationOutbox.ref == ref, NotificationOutbox.wechat_result == "sent")

@@ -71,7 +71,7 @@ async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]
     for key in dict.fromkeys(keys):
         changed = await session.exec(
             update(TemplateSubscription)
-            .where(TemplateSubscription.user_id == principal.id, TemplateSubscription.template == key)
+            .where(col(TemplateSubscription.user_id) == principal.id, col(TemplateSubscription.template) == key)
             .values(credits=TemplateSubscription.credits + 1, updated_at=now)
         )
         if changed.rowcount == 0:
@@ -82,7 +82,7 @@ async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]
             except IntegrityError:  # a concurrent request created it first
                 await session.exec(
                     update(TemplateSubscription)
-                    .where(TemplateSubscription.user_id == principal.id, TemplateSubscription.template == key)
+                    .where(col(TemplateSubscription.user_id) == principal.id, col(TemplateSubscription.template) == key)
                     .values(credits=TemplateSubscription.credits + 1, updated_at=now)
                 )
         sub = (
@@ -110,7 +110,7 @@ async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]
 async def inbox(session: AsyncSession, principal: Principal, params: PageParams) -> tuple[list[InboxMessage], str | None, int]:
     """The caller's inbox, newest first, and how many messages are unread."""
     stmt = select(InboxMessage).where(InboxMessage.user_id == principal.id)
-    items, cursor = await paginate(session, stmt, [InboxMessage.created_at, InboxMessage.id], params, descending=True)
+    items, cursor = await paginate(session, stmt, [col(InboxMessage.created_at), col(InboxMessage.id)], params, descending=True)
     unread = (
         await session.exec(
             select(func.count()).select_from(InboxMessage).where(

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
@@ -113,11 +113,11 @@ async def claim(session: AsyncSession, limit: int = BATCH_SIZE, settings: Settin
             select(NotificationOutbox)
             .where(
                 or_(
-                    and_(NotificationOutbox.status == OutboxStatus.pending, NotificationOutbox.next_attempt_at <= now),
-                    and_(NotificationOutbox.status == OutboxStatus.sending, NotificationOutbox.claimed_at < stale),
+                    and_(col(NotificationOutbox.status) == OutboxStatus.pending, col(NotificationOutbox.next_attempt_at) <= now),
+                    and_(col(NotificationOutbox.status) == OutboxStatus.sending, col(NotificationOutbox.claimed_at) < stale),
                 )
             )
-            .order_by(NotificationOutbox.next_attempt_at, NotificationOutbox.id)
+            .order_by(col(NotificationOutbox.next_attempt_at), col(NotificationOutbox.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
@@ -266,8 +266,8 @@ async def _renew(session: AsyncSession, claim: Claim) -> Claim | None:
     now = clock.now()
     result = await session.exec(
         update(NotificationOutbox)
-        .where(NotificationOutbox.id == claim.id, NotificationOutbox.status == OutboxStatus.sending,
-               NotificationOutbox.claimed_at == claim.claimed_at)
+        .where(col(NotificationOutbox.id) == claim.id, col(NotificationOutbox.status) == OutboxStatus.sending,
+               col(NotificationOutbox.claimed_at) == claim.claimed_at)
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -321,14 +321,14 @@ async def _record(session_factory: SessionFactory, claim: Claim, outcome: Outcom
         if outcome.wechat_result == "sent":
             await session.exec(
                 update(TemplateSubscription)
-                .where(TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template,
-                       TemplateSubscription.credits > 0)
+                .where(col(TemplateSubscription.user_id) == row.user_id, col(TemplateSubscription.template) == row.template,
+                       col(TemplateSubscription.credits) > 0)
                 .values(credits=TemplateSubscription.credits - 1, updated_at=clock.now())
             )
         elif outcome.wechat_result == "refused":
             await session.exec(
                 update(TemplateSubscription)
-                .where(TemplateSubscription.user_id == row.user_id, TemplateSubscription.template == row.template)
+                .where(col(TemplateSubscription.user_id) == row.user_id, col(TemplateSubscription.template) == row.template)
                 .values(credits=0, updated_at=clock.now())
             )
         await session.flush()

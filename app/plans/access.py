@@ -13,9 +13,9 @@ An opinion is read through its plan; a hidden one only by managers and by its ow
 
 from typing import Literal
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
+from sqlmodel import col, select
 
 from app.auth.authz import condition
 from app.auth.principal import Principal
@@ -28,7 +28,7 @@ PlanLevel = Literal["read", "manage", "collect"]
 @condition
 def plan_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, PlanVersion.project_id, PlanVersion.estate_id,
-                                        PlanVersion.status != PlanStatus.draft)
+                                        col(PlanVersion.status) != PlanStatus.draft)
 
 
 @condition
@@ -39,4 +39,4 @@ def opinion_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[
     if level != "read":
         return on_plan
     managed = col(PlanOpinion.project_id).in_(projects.project_ids(p, "manage"))
-    return and_(on_plan, or_(PlanOpinion.hidden.is_(False), managed, PlanOpinion.author_id == p.id))
+    return and_(on_plan, or_(col(PlanOpinion.hidden).is_(False), managed, col(PlanOpinion.author_id) == p.id))

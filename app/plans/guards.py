@@ -2,7 +2,7 @@
 notice period is over (publicizing -> voting). Both look at the project's latest version: a newer draft
 means the plan residents would vote on is not the one they were shown."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
@@ -13,7 +13,7 @@ from app.projects.reads import ProjectStatus
 
 async def latest(session: AsyncSession, project_id) -> PlanVersion | None:
     return (await session.exec(select(PlanVersion).where(PlanVersion.project_id == project_id)
-                               .order_by(PlanVersion.version.desc()).limit(1))).first()
+                               .order_by(col(PlanVersion.version).desc()).limit(1))).first()
 
 
 async def _published(session: AsyncSession, project) -> bool | Refusal:

@@ -26,7 +26,7 @@ async def plans(session: AsyncSession, plan_ids: Collection[uuid.UUID]) -> dict[
     """The plan versions of those ids that exist, in one query."""
     if not plan_ids:
         return {}
-    found = (await session.exec(select(PlanVersion).where(PlanVersion.id.in_(list(plan_ids))))).all()
+    found = (await session.exec(select(PlanVersion).where(col(PlanVersion.id).in_(list(plan_ids))))).all()
     return {p.id: PlanRef(p.id, p.project_id, p.version, p.title, PlanStatus(p.status)) for p in found}
 
 

@@ -114,7 +114,7 @@ async def _answered(session: AsyncSession, plan: PlanVersion, ids: list[uuid.UUI
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    known = set((await session.exec(select(PlanOpinion.id).join(PlanVersion, PlanVersion.id == PlanOpinion.plan_id).where(
+    known = set((await session.exec(select(PlanOpinion.id).join(PlanVersion, col(PlanVersion.id) == PlanOpinion.plan_id).where(
         col(PlanOpinion.id).in_(ids), PlanOpinion.project_id == plan.project_id,
         PlanVersion.version < plan.version))).all())
     unknown = [str(i) for i in ids if i not in known]
@@ -254,7 +254,7 @@ def in_notice_period(plan: PlanVersion) -> bool:
 
 async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[PlanVersion]:
     return list((await session.exec(select(PlanVersion).where(
-        PlanVersion.project_id == project_id, access.plan_condition(p, "read")).order_by(PlanVersion.version))).all())
+        PlanVersion.project_id == project_id, access.plan_condition(p, "read")).order_by(col(PlanVersion.version)))).all())
 
 
 async def public(session: AsyncSession, p: Principal, plans: list[PlanVersion]) -> list[PlanPublic]:
@@ -262,8 +262,8 @@ async def public(session: AsyncSession, p: Principal, plans: list[PlanVersion]) 
     infos = await files.describe(session, [uuid.UUID(f) for plan in plans for f in plan.attachment_file_ids])
     answered_ids = {uuid.UUID(i) for plan in plans for i in plan.answers_opinion_ids}
     answered = {o.id: (o, version) for o, version in (await session.exec(
-        select(PlanOpinion, PlanVersion.version).join(PlanVersion, PlanVersion.id == PlanOpinion.plan_id)
-        .where(PlanOpinion.id.in_(answered_ids), access.opinion_condition(p, "read")))).all()} if answered_ids else {}
+        select(PlanOpinion, PlanVersion.version).join(PlanVersion, col(PlanVersion.id) == PlanOpinion.plan_id)
+        .where(col(PlanOpinion.id).in_(answered_ids), access.opinion_condition(p, "read")))).all()} if answered_ids else {}
     out = []
     for plan in plans:
         attachments = [infos[uuid.UUID(f)] for f in plan.attachment_file_ids if uuid.UUID(f) in infos]
@@ -356,7 +356,7 @@ async def list_opinions(session: AsyncSession, p: Principal, plan: PlanVersion, 
     if status is not None:
         stmt = stmt.where(PlanOpinion.status == status)
     if mine:
-        stmt = stmt.where((PlanOpinion.author_id == p.id) | col(PlanOpinion.unit_id).in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
+        stmt = stmt.where((col(PlanOpinion.author_id) == p.id) | col(PlanOpinion.unit_id).in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
     return await paginate(session, stmt, [col(PlanOpinion.created_at), col(PlanOpinion.id)], page)
 
 
@@ -417,7 +417,7 @@ async def summary(session: AsyncSession, plan: PlanVersion, manager: bool) -> Op
     rows = (await session.exec(
         select(PlanOpinion.item_code, PlanOpinion.status, PlanOpinion.hidden, func.count())
         .where(PlanOpinion.plan_id == plan.id)
-        .group_by(PlanOpinion.item_code, PlanOpinion.status, PlanOpinion.hidden))).all()
+        .group_by(col(PlanOpinion.item_code), col(PlanOpinion.status), col(PlanOpinion.hidden)))).all()
     visible = [(item, status, n) for item, status, hidden, n in rows if not hidden]
     by_status = {s: 0 for s in OpinionStatus}
     per_item: dict[str | None, dict[OpinionStatus, int]] = {}

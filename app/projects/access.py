@@ -15,9 +15,9 @@ a project outside the read scope is simply not found.
 
 from typing import Literal
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
+from sqlmodel import col, select
 
 from app.auth.authz import condition
 from app.auth.authz import in_ids as _in

@@ -18,9 +18,9 @@ from app.core.errors import NotFound
 from app.projects import access
 from app.projects.models import Project, ProjectItem, ProjectOrganization
 
-ProjectForRead = loader(Project, access.project_condition, "read", param="project_id")
-ProjectForManage = loader(Project, access.project_condition, "manage", param="project_id")
-ProjectForProgress = loader(Project, access.project_condition, "progress", param="project_id")
+ProjectForRead = Annotated[Project, loader(Project, access.project_condition, "read", param="project_id")]
+ProjectForManage = Annotated[Project, loader(Project, access.project_condition, "manage", param="project_id")]
+ProjectForProgress = Annotated[Project, loader(Project, access.project_condition, "progress", param="project_id")]
 
 
 async def _item_in(session: AsyncSession, project: Project, item_id: uuid.UUID) -> ProjectItem:

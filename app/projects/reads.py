@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.authz import load_scoped
@@ -44,7 +44,7 @@ class ProjectRef:
     id: uuid.UUID
     estate_id: uuid.UUID
     name: str
-    year: int
+    year: int | None
     status: ProjectStatus
 
 
@@ -112,9 +112,9 @@ async def items(session: AsyncSession, project_id: uuid.UUID) -> list[ItemRef]:
     """The project's selected renovation items in menu order."""
     rows = await session.exec(
         select(ProjectItem, RenovationItem.name)
-        .join(RenovationItem, RenovationItem.code == ProjectItem.item_code)
+        .join(RenovationItem, col(RenovationItem.code) == ProjectItem.item_code)
         .where(ProjectItem.project_id == project_id)
-        .order_by(RenovationItem.sort_order)
+        .order_by(col(RenovationItem.sort_order))
     )
     return [ItemRef(i.id, i.item_code, name, i.estimated_cost_fen, i.progress_percent) for i, name in rows.all()]
 
@@ -134,7 +134,7 @@ async def organizations(
     stmt = select(ProjectOrganization).where(ProjectOrganization.project_id == project_id)
     if role is not None:
         stmt = stmt.where(ProjectOrganization.role == role)
-    links = (await session.exec(stmt.order_by(ProjectOrganization.created_at, ProjectOrganization.id))).all()
+    links = (await session.exec(stmt.order_by(col(ProjectOrganization.created_at), col(ProjectOrganization.id)))).all()
     names = await registry.organizations(session, {link.organization_id for link in links})
     return [
         LinkedOrganization(link.organization_id, names[link.organization_id].name, names[link.organization_id].kind,

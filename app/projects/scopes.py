@@ -4,7 +4,7 @@ the estates supervisors may read (``app.registry.hooks``)."""
 import uuid
 from collections.abc import Collection
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.authz import in_ids
@@ -19,7 +19,7 @@ from app.registry.hooks import EstateReaders
 
 
 async def _project_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return dict((await session.exec(select(Project.id, Project.name).where(Project.id.in_(list(ids))))).all())
+    return dict((await session.exec(select(Project.id, Project.name).where(col(Project.id).in_(list(ids))))).all())
 
 
 async def _locate_project(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> Ancestry | None:

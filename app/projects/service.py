@@ -186,7 +186,7 @@ async def timeline(
     stmt = select(ProjectEvent).where(ProjectEvent.project_id == project.id)
     events, cursor = await paginate(session, stmt, [col(ProjectEvent.created_at), col(ProjectEvent.id)], page)
     who = await accounts.actors(session, [e.actor_id for e in events])
-    return [ProjectEventPublic.model_validate(e.model_dump() | {"actor": who.get(e.actor_id)}) for e in events], cursor
+    return [ProjectEventPublic.model_validate(e.model_dump() | {"actor": who.get(e.actor_id) if e.actor_id else None}) for e in events], cursor
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -245,14 +245,15 @@ async def unlink_organization(session: AsyncSession, p: Principal, project: Proj
     """Remove a link; once construction started, never the project's last contractor (link the new one first)."""
     project = await _lock(session, project)
     # The link was loaded before the lock: a concurrent unlink may have removed it since.
-    link = (
+    current = (
         await session.exec(
             select(ProjectOrganization).where(ProjectOrganization.id == link.id)
             .execution_options(populate_existing=True)
         )
     ).first()
-    if link is None:
+    if current is None:
         raise NotFound()
+    link = current
     if link.role == ProjectOrganizationRole.contractor and project.status in STATES_NEEDING_CONTRACTOR:
         others = (
             await session.exec(
@@ -290,9 +291,9 @@ async def list_renovation_items(session: AsyncSession, page: PageParams, categor
 async def _items_with_menu(session: AsyncSession, project: Project) -> list[tuple[ProjectItem, RenovationItem]]:
     rows = await session.exec(
         select(ProjectItem, RenovationItem)
-        .join(RenovationItem, RenovationItem.code == ProjectItem.item_code)
+        .join(RenovationItem, col(RenovationItem.code) == ProjectItem.item_code)
         .where(ProjectItem.project_id == project.id)
-        .order_by(RenovationItem.sort_order)
+        .order_by(col(RenovationItem.sort_order))
     )
     return list(rows.all())
 
@@ -415,8 +416,8 @@ async def can_read_progress_files(session: AsyncSession, p: Principal, progress_
     stmt = (
         select(func.count())
         .select_from(ItemProgress)
-        .join(ProjectItem, ProjectItem.id == ItemProgress.project_item_id)
-        .join(Project, Project.id == ProjectItem.project_id)
+        .join(ProjectItem, col(ProjectItem.id) == ItemProgress.project_item_id)
+        .join(Project, col(Project.id) == ProjectItem.project_id)
         .where(ItemProgress.id == progress_id, access.project_condition(p, "read"))
     )
     return (await session.exec(stmt)).one() > 0

@@ -14,9 +14,9 @@ Levels:
 
 from typing import Literal
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
+from sqlmodel import col, select
 
 from app.auth.authz import condition
 from app.auth.authz import in_ids as _in

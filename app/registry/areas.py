@@ -46,7 +46,8 @@ def parse_area(value: str | int | Decimal) -> int:
         raise AreaError("area_not_positive")
     if number * 100 > MAX_AREA_CENTI:
         raise AreaError("area_too_large")
-    if -number.normalize().as_tuple().exponent > 2:
+    exponent = number.normalize().as_tuple().exponent  # a letter only for NaN and infinity, which the pattern refuses
+    if isinstance(exponent, int) and -exponent > 2:
         raise AreaError("area_precision")
     return int(number * 100)
 

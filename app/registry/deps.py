@@ -16,16 +16,16 @@ from app.registry import access
 from app.registry.access import Level
 from app.registry.models import Building, Community, Estate, Grid, PropertyUnit, RegistryImport, Street
 
-EstateForRead = loader(Estate, access.estate_condition, "read", param="estate_id")
-EstateForManage = loader(Estate, access.estate_condition, "manage", param="estate_id")
-BuildingForRead = loader(Building, access.building_condition, "read", param="building_id")
-BuildingForManage = loader(Building, access.building_condition, "manage", param="building_id")
-UnitForRead = loader(PropertyUnit, access.unit_condition, "read", param="unit_id")
+EstateForRead = Annotated[Estate, loader(Estate, access.estate_condition, "read", param="estate_id")]
+EstateForManage = Annotated[Estate, loader(Estate, access.estate_condition, "manage", param="estate_id")]
+BuildingForRead = Annotated[Building, loader(Building, access.building_condition, "read", param="building_id")]
+BuildingForManage = Annotated[Building, loader(Building, access.building_condition, "manage", param="building_id")]
+UnitForRead = Annotated[PropertyUnit, loader(PropertyUnit, access.unit_condition, "read", param="unit_id")]
 # PATCH of a unit: grid workers may correct the units of their grid.
-UnitForContact = loader(PropertyUnit, access.unit_condition, "contact", param="unit_id")
-GridForManage = loader(Grid, access.grid_condition, "manage", param="grid_id")
-GridForContact = loader(Grid, access.grid_condition, "contact", param="grid_id")
-ImportForManage = loader(RegistryImport, access.import_condition, "read", param="import_id")
+UnitForContact = Annotated[PropertyUnit, loader(PropertyUnit, access.unit_condition, "contact", param="unit_id")]
+GridForManage = Annotated[Grid, loader(Grid, access.grid_condition, "manage", param="grid_id")]
+GridForContact = Annotated[Grid, loader(Grid, access.grid_condition, "contact", param="grid_id")]
+ImportForManage = Annotated[RegistryImport, loader(RegistryImport, access.import_condition, "read", param="import_id")]
 
 # Creating what has no parent in the registry: streets (admins), organisations (the clients of the works).
 Admin = Annotated[Principal, require_roles(Role.admin)]

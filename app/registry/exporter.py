@@ -51,7 +51,8 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
             .join(Building, col(PropertyUnit.building_id) == Building.id)
             .join(Entrance, col(PropertyUnit.entrance_id) == Entrance.id)
             .where(PropertyUnit.estate_id == estate_id)
-            .order_by(Building.name, Entrance.name, PropertyUnit.floor, PropertyUnit.room_number, PropertyUnit.id)
+            .order_by(col(Building.name), col(Entrance.name), col(PropertyUnit.floor), col(PropertyUnit.room_number),
+                      col(PropertyUnit.id))
         )
     ).all()
     owners: dict[uuid.UUID, Person] = {}
@@ -63,7 +64,7 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
         .join(Person, col(UnitOccupant.person_id) == Person.id)
         .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
         .where(PropertyUnit.estate_id == estate_id)
-        .order_by(UnitOccupant.created_at, UnitOccupant.id)
+        .order_by(col(UnitOccupant.created_at), col(UnitOccupant.id))
     )
     for unit_id, relation, person in links.all():
         if relation == OccupantRelation.owner and unit_id not in owners:

@@ -110,7 +110,7 @@ def _too_large(**details) -> AppError:
 
 def _capped(rows: Iterator[list[str]], limits: ReadLimits) -> list[list[str]]:
     """The rows, refusing a table longer than the limit while it streams (blank rows count too)."""
-    table = []
+    table: list[list[str]] = []
     for row in rows:
         if len(table) > limits.max_rows:
             raise _too_large(max_rows=limits.max_rows)
@@ -383,7 +383,7 @@ async def apply_rows(
         .join(Person, col(UnitOccupant.person_id) == Person.id)
         .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
         .where(PropertyUnit.estate_id == estate_id)
-        .order_by(Person.created_at, Person.id)  # oldest first: a name always resolves the same way
+        .order_by(col(Person.created_at), col(Person.id))  # oldest first: a name always resolves the same way
     )
     for link, person in occupant_rows.all():
         links[link.unit_id].append(link)

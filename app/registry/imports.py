@@ -10,7 +10,7 @@ idempotent, so a failed import is simply sent again.
 import dataclasses
 import uuid
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import audit, clock
@@ -61,8 +61,8 @@ async def run_import_chunk(session: AsyncSession) -> None:
     job = (
         await session.exec(
             select(RegistryImport)
-            .where(RegistryImport.status.in_([ImportStatus.queued, ImportStatus.running]))
-            .order_by(RegistryImport.created_at, RegistryImport.id)
+            .where(col(RegistryImport.status).in_([ImportStatus.queued, ImportStatus.running]))
+            .order_by(col(RegistryImport.created_at), col(RegistryImport.id))
             .limit(1)
             .with_for_update()
         )

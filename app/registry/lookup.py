@@ -35,8 +35,8 @@ async def count_lookup(principal: Principal) -> None:
 def _estates():
     return (
         select(Estate, Community.name, Street.name, Street.district)
-        .join(Community, Community.id == Estate.community_id)
-        .join(Street, Street.id == Community.street_id)
+        .join(Community, col(Community.id) == Estate.community_id)
+        .join(Street, col(Street.id) == Community.street_id)
     )
 
 
@@ -85,6 +85,6 @@ async def rooms(session: AsyncSession, entrance_id: uuid.UUID) -> list[RoomLooku
     rows = await session.exec(
         select(PropertyUnit.id, PropertyUnit.floor, PropertyUnit.room_number)
         .where(PropertyUnit.entrance_id == entrance_id)
-        .order_by(PropertyUnit.floor, PropertyUnit.room_number)
+        .order_by(col(PropertyUnit.floor), col(PropertyUnit.room_number))
     )
     return [RoomLookup(unit_id=i, floor=f, room_number=r) for i, f, r in rows.all()]

@@ -59,7 +59,7 @@ async def estate_persons(session: AsyncSession, estate_id: uuid.UUID) -> list[Pe
         .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
         .where(PropertyUnit.estate_id == estate_id)
         .distinct()
-        .order_by(Person.created_at, Person.id)  # oldest first: a name always resolves the same way
+        .order_by(col(Person.created_at), col(Person.id))  # oldest first: a name always resolves the same way
     )
     return list((await session.exec(stmt)).all())
 

@@ -71,7 +71,7 @@ def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None
 
 def street_estate_ids(street_ids: Collection[uuid.UUID]) -> Select:
     """Subquery of the ids of the estates of some streets (what street staff decide on)."""
-    return select(Estate.id).join(Community, Community.id == Estate.community_id).where(
+    return select(Estate.id).join(Community, col(Community.id) == Estate.community_id).where(
         col(Community.street_id).in_(list(street_ids)))
 
 
@@ -101,8 +101,8 @@ async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | Non
     row = (
         await session.exec(
             select(Estate, Community, Street)
-            .join(Community, Community.id == Estate.community_id)
-            .join(Street, Street.id == Community.street_id)
+            .join(Community, col(Community.id) == Estate.community_id)
+            .join(Street, col(Street.id) == Community.street_id)
             .where(Estate.id == estate_id)
         )
     ).first()
@@ -125,8 +125,8 @@ async def streets_of_estates(session: AsyncSession, ids: Collection[uuid.UUID] |
     """The streets the given estates lie in (``ids`` may be a subquery)."""
     ids = ids if isinstance(ids, Select) else list(ids)
     rows = await session.exec(
-        select(Community.street_id).join(Estate, Estate.community_id == Community.id)
-        .where(Estate.id.in_(ids)).distinct()
+        select(Community.street_id).join(Estate, col(Estate.community_id) == Community.id)
+        .where(col(Estate.id).in_(ids)).distinct()
     )
     return frozenset(rows.all())
 
@@ -144,11 +144,12 @@ async def unit_labels(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[u
     if not ids:
         return {}
     rows = await session.exec(
-        select(PropertyUnit.id, Building.name, Entrance.name, PropertyUnit.room_number, Estate.id, Estate.name)
-        .join(Building, Building.id == PropertyUnit.building_id)
-        .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
-        .join(Estate, Estate.id == PropertyUnit.estate_id)
-        .where(PropertyUnit.id.in_(ids))
+        # sqlmodel types select() for at most four columns (it takes any number).
+        select(PropertyUnit.id, Building.name, Entrance.name, PropertyUnit.room_number, Estate.id, Estate.name)  # type: ignore[call-overload]
+        .join(Building, col(Building.id) == PropertyUnit.building_id)
+        .join(Entrance, col(Entrance.id) == PropertyUnit.entrance_id)
+        .join(Estate, col(Estate.id) == PropertyUnit.estate_id)
+        .where(col(PropertyUnit.id).in_(ids))
     )
     return {uid: UnitLabel(f"{b}{e}{room}", eid, ename) for uid, b, e, room, eid, ename in rows.all()}
 
@@ -157,7 +158,7 @@ async def building_names(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dic
     ids = list(set(ids))
     if not ids:
         return {}
-    return dict((await session.exec(select(Building.id, Building.name).where(Building.id.in_(ids)))).all())
+    return dict((await session.exec(select(Building.id, Building.name).where(col(Building.id).in_(ids)))).all())
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,8 @@ class UnitRef:
 def _units_query():
     return (
         select(PropertyUnit, Building.name, Entrance.name)
-        .join(Building, Building.id == PropertyUnit.building_id)
-        .join(Entrance, Entrance.id == PropertyUnit.entrance_id)
+        .join(Building, col(Building.id) == PropertyUnit.building_id)
+        .join(Entrance, col(Entrance.id) == PropertyUnit.entrance_id)
     )
 
 
@@ -193,7 +194,7 @@ async def unit_refs(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uui
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = await session.exec(_units_query().where(PropertyUnit.id.in_(ids)))
+    rows = await session.exec(_units_query().where(col(PropertyUnit.id).in_(ids)))
     return {u.id: _unit_ref(u, b, e) for u, b, e in rows.all()}
 
 
@@ -210,7 +211,7 @@ async def units_in_scope(
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = await session.exec(_units_query().where(PropertyUnit.id.in_(ids), access.unit_condition(p, level)))
+    rows = await session.exec(_units_query().where(col(PropertyUnit.id).in_(ids), access.unit_condition(p, level)))
     return {u.id: _unit_ref(u, b, e) for u, b, e in rows.all()}
 
 
@@ -220,9 +221,9 @@ def _in_scope(stmt, estate_id: uuid.UUID, building_ids: Collection[uuid.UUID] | 
     stmt = stmt.where(PropertyUnit.estate_id == estate_id)
     narrowing = []
     if building_ids:
-        narrowing.append(PropertyUnit.building_id.in_(list(building_ids)))
+        narrowing.append(col(PropertyUnit.building_id).in_(list(building_ids)))
     if entrance_ids:
-        narrowing.append(PropertyUnit.entrance_id.in_(list(entrance_ids)))
+        narrowing.append(col(PropertyUnit.entrance_id).in_(list(entrance_ids)))
     if narrowing:
         stmt = stmt.where(or_(*narrowing))
     return stmt
@@ -246,7 +247,7 @@ async def units(
         stmt = stmt.where(Building.grid_id == grid_id)
     if visible_to is not None:
         stmt = stmt.where(access.unit_condition(*visible_to))
-    rows = await session.exec(stmt.order_by(Building.name, Entrance.name, PropertyUnit.room_number))
+    rows = await session.exec(stmt.order_by(col(Building.name), col(Entrance.name), col(PropertyUnit.room_number)))
     return [_unit_ref(u, b, e) for u, b, e in rows.all()]
 
 
@@ -286,14 +287,15 @@ async def owners(
     Ordered by person id, units by unit id, so that a snapshot taken twice of an unchanged ledger is equal.
     """
     stmt = (
-        select(Person.id, Person.name, Person.kind, Person.phone, PropertyUnit.id, PropertyUnit.building_id,
+        # sqlmodel types select() for at most four columns (it takes any number).
+        select(Person.id, Person.name, Person.kind, Person.phone, PropertyUnit.id, PropertyUnit.building_id,  # type: ignore[call-overload]
                PropertyUnit.entrance_id, PropertyUnit.area_centi, UnitOccupant.relation)
-        .join(UnitOccupant, UnitOccupant.person_id == Person.id)
-        .join(PropertyUnit, PropertyUnit.id == UnitOccupant.unit_id)
-        .where(UnitOccupant.relation.in_(OWNER_RELATIONS))
+        .join(UnitOccupant, col(UnitOccupant.person_id) == Person.id)
+        .join(PropertyUnit, col(PropertyUnit.id) == UnitOccupant.unit_id)
+        .where(col(UnitOccupant.relation).in_(OWNER_RELATIONS))
     )
     rows = (await session.exec(_in_scope(stmt, estate_id, building_ids, entrance_ids))).all()
-    people: dict[uuid.UUID, tuple] = {}
+    people: dict[uuid.UUID, tuple[str, PersonKind, str | None]] = {}
     held: dict[uuid.UUID, list[OwnedUnit]] = defaultdict(list)
     for person_id, name, kind, phone, unit_id, building_id, entrance_id, area, relation in rows:
         people[person_id] = (name, kind, phone)
@@ -323,11 +325,12 @@ async def occupants_of_units(session: AsyncSession, unit_ids: Iterable[uuid.UUID
     if not ids:
         return {}
     rows = await session.exec(
-        select(UnitOccupant.unit_id, Person.id, Person.name, Person.phone, UnitOccupant.relation,
+        # sqlmodel types select() for at most four columns (it takes any number).
+        select(UnitOccupant.unit_id, Person.id, Person.name, Person.phone, UnitOccupant.relation,  # type: ignore[call-overload]
                UnitOccupant.recorded_by)
-        .join(UnitOccupant, UnitOccupant.person_id == Person.id)
-        .where(UnitOccupant.unit_id.in_(ids))
-        .order_by(UnitOccupant.relation, Person.name, Person.id)
+        .join(UnitOccupant, col(UnitOccupant.person_id) == Person.id)
+        .where(col(UnitOccupant.unit_id).in_(ids))
+        .order_by(col(UnitOccupant.relation), col(Person.name), col(Person.id))
     )
     found: dict[uuid.UUID, list[Occupant]] = defaultdict(list)
     for unit_id, *occupant in rows.all():
@@ -347,10 +350,10 @@ async def person_on_record(
     """The person of the unit's record with this phone and one of ``relations``."""
     row = (
         await session.exec(
-            select(UnitOccupant.person_id, UnitOccupant.relation)
-            .join(Person, Person.id == UnitOccupant.person_id)
+            select(UnitOccupant.person_id, col(UnitOccupant.relation))
+            .join(Person, col(Person.id) == UnitOccupant.person_id)
             .where(UnitOccupant.unit_id == unit_id, col(UnitOccupant.relation).in_(list(relations)), Person.phone == phone)
-            .order_by(UnitOccupant.relation)
+            .order_by(col(UnitOccupant.relation))
             .limit(1)
         )
     ).first()
@@ -375,5 +378,5 @@ async def organizations(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = await session.exec(select(Organization).where(Organization.id.in_(ids)))
+    rows = await session.exec(select(Organization).where(col(Organization.id).in_(ids)))
     return {o.id: OrganizationRef(o.id, o.name, o.kind, o.street_id) for o in rows.all()}

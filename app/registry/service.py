@@ -159,7 +159,7 @@ async def estate_detail(session: AsyncSession, estate: Estate) -> EstateDetail:
     ).one()
     households = (
         await session.exec(
-            select(func.count(distinct(UnitOccupant.unit_id)))
+            select(func.count(distinct(col(UnitOccupant.unit_id))))
             .join(PropertyUnit, col(UnitOccupant.unit_id) == PropertyUnit.id)
             .where(
                 PropertyUnit.estate_id == estate.id,
@@ -269,7 +269,7 @@ async def unit_detail(session: AsyncSession, p: Principal, unit: PropertyUnit) -
             select(UnitOccupant, Person)
             .join(Person, col(UnitOccupant.person_id) == Person.id)
             .where(UnitOccupant.unit_id == unit.id)
-            .order_by(UnitOccupant.relation, UnitOccupant.created_at, UnitOccupant.id)
+            .order_by(col(UnitOccupant.relation), col(UnitOccupant.created_at), col(UnitOccupant.id))
         )
     ).all()
     occupants = [
@@ -362,14 +362,14 @@ async def grid_roster(
     """The grid's units with their people and bound accounts, one page in four queries (no request per
     unit): optionally one building, only units nobody is bound to, or a room or name containing ``q``."""
     stmt = (
-        select(PropertyUnit).join(Building, Building.id == PropertyUnit.building_id).where(Building.grid_id == grid.id)
+        select(PropertyUnit).join(Building, col(Building.id) == PropertyUnit.building_id).where(Building.grid_id == grid.id)
     )
     if building_id is not None:
         stmt = stmt.where(PropertyUnit.building_id == building_id)
     if unbound:
-        stmt = stmt.where(PropertyUnit.id.not_in(accounts.bound_unit_ids()))
+        stmt = stmt.where(col(PropertyUnit.id).not_in(accounts.bound_unit_ids()))
     if q:
-        named = select(UnitOccupant.unit_id).join(Person, Person.id == UnitOccupant.person_id).where(
+        named = select(UnitOccupant.unit_id).join(Person, col(Person.id) == UnitOccupant.person_id).where(
             col(Person.name).contains(q))
         stmt = stmt.where(or_(col(PropertyUnit.room_number).contains(q), col(PropertyUnit.id).in_(named)))
     order = [col(PropertyUnit.building_id), col(PropertyUnit.entrance_id), col(PropertyUnit.floor),

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Collection
 
 from sqlalchemy import Select
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,8 +24,10 @@ __all__ = ["OWNER_RELATIONS", "BindingRelation", "approved", "bound_as", "bound_
 
 def approved() -> Select:
     """Every approved binding: ``user_id``, ``unit_id``, ``person_id``, ``relation``, ``assurance``."""
-    return select(UnitBinding.user_id, UnitBinding.unit_id, UnitBinding.person_id, UnitBinding.relation,
-                  UnitBinding.assurance).where(UnitBinding.status == BindingStatus.approved)
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
+    return sa_select(col(UnitBinding.user_id), col(UnitBinding.unit_id), col(UnitBinding.person_id),
+                     col(UnitBinding.relation), col(UnitBinding.assurance)).where(
+        col(UnitBinding.status) == BindingStatus.approved)
 
 
 async def residents(
@@ -36,11 +39,11 @@ async def residents(
     ids = unit_ids if isinstance(unit_ids, Select) else list(unit_ids)
     stmt = (
         select(UnitBinding.user_id)
-        .where(UnitBinding.unit_id.in_(ids), UnitBinding.status == BindingStatus.approved,
+        .where(col(UnitBinding.unit_id).in_(ids), UnitBinding.status == BindingStatus.approved,
                col(UnitBinding.user_id).in_(accounts.active_user_ids()))
     )
     if relations is not None:
-        stmt = stmt.where(UnitBinding.relation.in_(list(relations)))
+        stmt = stmt.where(col(UnitBinding.relation).in_(list(relations)))
     return sorted(set((await session.exec(stmt)).all()))
 
 
@@ -52,7 +55,7 @@ async def bound_as(
     ids = person_ids if isinstance(person_ids, Select) else list(person_ids)
     stmt = (
         select(UnitBinding.user_id)
-        .where(UnitBinding.person_id.in_(ids), col(UnitBinding.relation).in_(list(relations)),
+        .where(col(UnitBinding.person_id).in_(ids), col(UnitBinding.relation).in_(list(relations)),
                UnitBinding.status == BindingStatus.approved, col(UnitBinding.user_id).in_(accounts.active_user_ids()))
     )
     return sorted(set((await session.exec(stmt)).all()))

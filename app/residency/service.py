@@ -83,7 +83,7 @@ def _my_public(b: UnitBinding, labels: dict[uuid.UUID, registry.UnitLabel]) -> M
 async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindingPublic]:
     bindings = (
         await session.exec(
-            select(UnitBinding).where(UnitBinding.user_id == user_id).order_by(UnitBinding.created_at, UnitBinding.id)
+            select(UnitBinding).where(UnitBinding.user_id == user_id).order_by(col(UnitBinding.created_at), col(UnitBinding.id))
         )
     ).all()
     labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
@@ -190,7 +190,7 @@ async def _existing(session: AsyncSession, user_id: uuid.UUID, unit_id: uuid.UUI
 
 
 async def _record(
-    session: AsyncSession, actor_id: uuid.UUID, action: str, binding: UnitBinding, before: dict | None, **extra
+    session: AsyncSession, actor_id: uuid.UUID | None, action: str, binding: UnitBinding, before: dict | None, **extra
 ) -> None:
     unit = (await registry.unit_refs(session, [binding.unit_id])).get(binding.unit_id)
     await audit.record(session, actor_id=actor_id, action=action, entity_type="unit_binding", entity_id=binding.id,
@@ -296,7 +296,7 @@ async def _bind_by_invite(session: AsyncSession, p: Principal, raw_code: str, so
     # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row.
     consumed = await session.exec(
         update(InviteCode)
-        .where(InviteCode.id == invite.id, col(InviteCode.used_at).is_(None), InviteCode.expires_at > now)
+        .where(col(InviteCode.id) == invite.id, col(InviteCode.used_at).is_(None), col(InviteCode.expires_at) > now)
         .values(used_at=now, used_by=p.id)
         .execution_options(synchronize_session=False)
     )
@@ -321,7 +321,7 @@ async def _bind_by_invite(session: AsyncSession, p: Principal, raw_code: str, so
 
 def _decidable(principal: Principal, estate_id: uuid.UUID | None = None):
     """Bindings of the units the principal may decide on (the registry's ``contact`` level)."""
-    return select(UnitBinding).where(UnitBinding.unit_id.in_(registry.unit_ids(principal, "contact", estate_id=estate_id)))
+    return select(UnitBinding).where(col(UnitBinding.unit_id).in_(registry.unit_ids(principal, "contact", estate_id=estate_id)))
 
 
 async def list_for_decider(
@@ -335,7 +335,7 @@ async def list_for_decider(
     if status is not None:
         stmt = stmt.where(UnitBinding.status == status)
     stmt = stmt.where(UnitBinding.user_id != principal.id)  # one's own requests are for someone else to decide
-    rows, cursor = await paginate(session, stmt, [UnitBinding.created_at, UnitBinding.id], params)
+    rows, cursor = await paginate(session, stmt, [col(UnitBinding.created_at), col(UnitBinding.id)], params)
     return await public_bindings(session, rows), cursor
 
 

@@ -66,4 +66,4 @@ def feedback_condition(p: Principal, level: FeedbackLevel = "read") -> ColumnEle
     manage = col(Feedback.project_id).in_(projects.project_ids(p, "manage"))
     if level == "triage":
         return manage
-    return or_(manage, supervises(p, Feedback.project_id), Feedback.author_id == p.id)
+    return or_(manage, supervises(p, Feedback.project_id), col(Feedback.author_id) == p.id)

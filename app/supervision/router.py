@@ -95,6 +95,7 @@ async def project_checklists(project_id: uuid.UUID, principal: CurrentPrincipal,
     """The checklist of each inspection category for this project (its street's own, or the default)."""
     project = await projects.require_project(session, principal, project_id, "read")
     estate = await registry.estate(session, project.estate_id)
+    assert estate is not None  # foreign key
     return await service.checklists(session, estate.street_id)
 
 

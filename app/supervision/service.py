@@ -4,11 +4,13 @@ orders and their workflow, residents' complaints. The rules are ``rules.py``; wh
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -203,7 +205,7 @@ async def filable_project(session: AsyncSession, p: Principal, project_id: uuid.
 
 async def inspections_public(session: AsyncSession, found: list[Inspection]) -> list[InspectionPublic]:
     actors = await accounts.actors(session, [i.supervisor_id for i in found])
-    orders: dict[tuple[uuid.UUID, int], uuid.UUID] = {}
+    orders: dict[tuple[uuid.UUID | None, int | None], uuid.UUID] = {}  # (inspection, checklist item) -> order
     if found:
         for inspection_id, index, order_id in (await session.exec(select(
                 Rectification.inspection_id, Rectification.checklist_index, Rectification.id).where(
@@ -221,7 +223,7 @@ async def inspections_public(session: AsyncSession, found: list[Inspection]) -> 
 async def list_inspections(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Inspection]:
     return list((await session.exec(select(Inspection).where(
         Inspection.project_id == project_id, access.inspection_condition(p, "read"))
-        .order_by(Inspection.occurred_at.desc()))).all())
+        .order_by(col(Inspection.occurred_at).desc()))).all())
 
 
 # ---- rectification orders ------------------------------------------------------------------------
@@ -247,7 +249,7 @@ async def issue(session: AsyncSession, actor_id: uuid.UUID, project: ProjectRef,
         raise DUE_AT_INVALID()
     if (data.inspection_id is None) != (data.checklist_index is None):
         raise ORDER_SOURCE_INVALID()
-    if data.inspection_id is not None:
+    if data.inspection_id is not None and data.checklist_index is not None:  # both or neither, as checked
         inspection = await session.get(Inspection, data.inspection_id)
         if (inspection is None or inspection.project_id != project.id
                 or data.checklist_index >= len(inspection.checklist)
@@ -271,7 +273,7 @@ async def issue(session: AsyncSession, actor_id: uuid.UUID, project: ProjectRef,
 
 
 async def step(session: AsyncSession, p: Principal, order: Rectification, what: Step, note: str,
-               file_ids: list[uuid.UUID] = ()) -> Rectification:
+               file_ids: Sequence[uuid.UUID] = ()) -> Rectification:
     """One step of the workflow, kept on the order's timeline (the rules say which statuses allow it)."""
     order = await locked(session, order)
     target = rules.after(order.status, what)
@@ -303,10 +305,10 @@ async def list_orders(session: AsyncSession, p: Principal, project_id: uuid.UUID
     if status is not None:
         stmt = stmt.where(Rectification.status == status)
     if overdue is not None:
-        late = (Rectification.status.in_([OrderStatus.open, OrderStatus.reopened])
-                & (Rectification.due_at < clock.now()))
+        late = (col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened])
+                & (col(Rectification.due_at) < clock.now()))
         stmt = stmt.where(late if overdue else ~late)
-    return list((await session.exec(stmt.order_by(Rectification.number))).all())
+    return list((await session.exec(stmt.order_by(col(Rectification.number)))).all())
 
 
 async def orders_public(session: AsyncSession, orders: list[Rectification],
@@ -314,8 +316,8 @@ async def orders_public(session: AsyncSession, orders: list[Rectification],
     names = await registry.organizations(session, {o.organization_id for o in orders})
     events: dict[uuid.UUID, list[RectificationEvent]] = defaultdict(list)
     if with_timeline and orders:
-        for e in (await session.exec(select(RectificationEvent).where(RectificationEvent.rectification_id.in_(
-                [o.id for o in orders])).order_by(RectificationEvent.created_at))).all():
+        for e in (await session.exec(select(RectificationEvent).where(col(RectificationEvent.rectification_id).in_(
+                [o.id for o in orders])).order_by(col(RectificationEvent.created_at)))).all():
             events[e.rectification_id].append(e)
     actors = await accounts.actors(session, [e.actor_id for es in events.values() for e in es])
     now = clock.now()
@@ -366,6 +368,7 @@ async def triage(session: AsyncSession, p: Principal, feedback: Feedback, data: 
     order = None
     if data.rectification is not None:
         project = await projects.project(session, feedback.project_id)
+        assert project is not None  # foreign key
         order = await create_order(session, p, project, data.rectification, feedback_id=feedback.id)
     feedback.reply = data.reply
     feedback.status = FeedbackStatus.rectifying if order else FeedbackStatus.replied
@@ -382,7 +385,7 @@ async def triage(session: AsyncSession, p: Principal, feedback: Feedback, data: 
 async def list_feedback(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Feedback]:
     return list((await session.exec(select(Feedback).where(
         Feedback.project_id == project_id, access.feedback_condition(p, "read"))
-        .order_by(Feedback.created_at.desc()))).all())
+        .order_by(col(Feedback.created_at).desc()))).all())
 
 
 async def feedback_public(session: AsyncSession, found: list[Feedback]) -> list[FeedbackPublic]:
@@ -413,17 +416,17 @@ can_read_feedback_files = _reader(Feedback, access.feedback_condition)
 
 async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
     """``/me/tasks``: orders the caller's contractor must answer, and responses the caller must verify."""
-    conditions = []
+    conditions: list[tuple[ColumnElement[bool], ColumnElement[bool], str]] = []
     if p.scope_ids(Role.contractor):
         conditions.append((access.order_condition(p, "respond"),
                            col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened]), "respond"))
     if p.scope_ids(Role.supervisor):
         conditions.append((access.supervises(p, Rectification.project_id),
-                           Rectification.status == OrderStatus.responded, "verify"))
+                           col(Rectification.status) == OrderStatus.responded, "verify"))
     out = []
     for condition, status, action in conditions:
         for o in (await session.exec(select(Rectification).where(condition, status)
-                                     .order_by(Rectification.due_at))).all():
+                                     .order_by(col(Rectification.due_at)))).all():
             out.append({"rectification_id": str(o.id), "project_id": str(o.project_id), "number": o.number,
                         "title": o.title, "action": action, "due_at": o.due_at.isoformat(),
                         "overdue": rules.is_overdue(o.status, o.due_at, clock.now())})

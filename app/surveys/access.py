@@ -11,6 +11,7 @@ Levels:
 from typing import Literal
 
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from app.auth.authz import condition
 from app.auth.principal import Principal
@@ -23,4 +24,4 @@ QuestionnaireLevel = Literal["read", "manage", "collect"]
 @condition
 def questionnaire_condition(p: Principal, level: QuestionnaireLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, Questionnaire.project_id, Questionnaire.estate_id,
-                                        Questionnaire.status != QuestionnaireStatus.draft)
+                                        col(Questionnaire.status) != QuestionnaireStatus.draft)

@@ -45,12 +45,11 @@ async def published(session: AsyncSession, q: Questionnaire) -> None:
 async def non_respondents(session: AsyncSession, q: Questionnaire) -> list[uuid.UUID]:
     """The accounts that may answer and have not (for the reminder)."""
     units = [u.id for u in await units_in_scope(session, q)]
-    current = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == q.id,
-                                                  col(QuestionnaireResponse.is_current).is_(True))
+    current = (QuestionnaireResponse.questionnaire_id == q.id, col(QuestionnaireResponse.is_current).is_(True))
     if q.response_unit == ResponseUnit.unit:
-        answered = set((await session.exec(current.with_only_columns(QuestionnaireResponse.unit_id))).all())
+        answered = set((await session.exec(select(QuestionnaireResponse.unit_id).where(*current))).all())
         return await _audience(session, q, [u for u in units if u not in answered])
-    answered_users = set((await session.exec(current.with_only_columns(QuestionnaireResponse.user_id))).all())
+    answered_users = set((await session.exec(select(QuestionnaireResponse.user_id).where(*current))).all())
     return [user for user in await _audience(session, q, units) if user not in answered_users]
 
 

@@ -20,6 +20,7 @@ An empty answer (``null``, ``""``, ``[]``) is no answer.
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -330,6 +331,7 @@ def condition_holds(cond: ShowIf, answer: Any, numeric: bool = False) -> bool:
     if answer is None:
         return cond.op == ConditionOp.not_equals
     given = answer if isinstance(answer, list) else [answer]
+    wanted: Sequence[Scalar | None]
     if cond.op == ConditionOp.in_:
         wanted = cond.values or []
     else:
@@ -371,7 +373,7 @@ def check_answers(questions: list[Any], answers: list[dict[str, Any]]) -> tuple[
     given: dict[str, Any] = {}
     for answer in answers:
         qid = answer.get("question_id")
-        if qid not in by_id:
+        if not isinstance(qid, str) or qid not in by_id:
             problems.append(Problem(qid if isinstance(qid, str) else None, "unknown_question"))
             continue
         if qid in given:

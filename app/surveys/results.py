@@ -103,16 +103,18 @@ async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool
     A = QuestionnaireAnswer
     base = A.questionnaire_id == q.id
     answered_rows = (await session.exec(select(A.building_id, A.question_id, func.count(func.distinct(A.response_id)))
-                                        .where(base).group_by(A.building_id, A.question_id))).all()
+                                        .where(base).group_by(col(A.building_id), col(A.question_id)))).all()
+    # sqlmodel types select() for at most four columns (it takes any number).
     choice_rows = (await session.exec(
-        select(A.building_id, A.question_id, A.choice, func.count(), func.sum(case((A.rank == 1, 1), else_=0)),
-               func.sum(A.rank)).where(base, A.choice.is_not(None)).group_by(A.building_id, A.question_id, A.choice))).all()
+        select(A.building_id, A.question_id, A.choice, func.count(), func.sum(case((col(A.rank) == 1, 1), else_=0)),  # type: ignore[call-overload]
+               func.sum(A.rank)).where(base, col(A.choice).is_not(None))
+        .group_by(col(A.building_id), col(A.question_id), col(A.choice)))).all()
     number_rows = (await session.exec(
-        select(A.question_id, func.count(), func.min(A.number), func.max(A.number), func.avg(A.number))
-        .where(base, A.number.is_not(None)).group_by(A.question_id))).all()
+        select(A.question_id, func.count(), func.min(A.number), func.max(A.number), func.avg(A.number))  # type: ignore[call-overload]
+        .where(base, col(A.number).is_not(None)).group_by(col(A.question_id)))).all()
     responded_rows = (await session.exec(
         select(QuestionnaireResponse.building_id, func.count(func.distinct(QuestionnaireResponse.unit_id)),
-               func.count()).where(*_current(q)).group_by(QuestionnaireResponse.building_id))).all()
+               func.count()).where(*_current(q)).group_by(col(QuestionnaireResponse.building_id)))).all()
 
     answered: dict[str, int] = defaultdict(int)
     answered_in: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -171,7 +173,7 @@ def _cell(q: Any, value: Any) -> str | int:
     if q.type == logic.QuestionType.ranking:
         return " ".join(f"{i}.{labels.get(v, v)}" for i, v in enumerate(value, start=1))
     if isinstance(value, list):
-        return f"{len(value)}张照片" if q.type == logic.QuestionType.photo else "、".join(labels.get(v, v) for v in value)
+        return f"{len(value)}张照片" if q.type == logic.QuestionType.photo else "、".join(labels[v] if v in labels else v for v in value)
     if q.type == logic.QuestionType.single_choice:
         return labels.get(value, value)
     return value
@@ -194,13 +196,13 @@ async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list
     units = {u.id: u for u in await units_in_scope(session, q)}
     after: uuid.UUID | None = None
     while True:
-        stmt = select(QuestionnaireResponse).where(*_current(q)).order_by(QuestionnaireResponse.id).limit(CHUNK)
+        stmt = select(QuestionnaireResponse).where(*_current(q)).order_by(col(QuestionnaireResponse.id)).limit(CHUNK)
         if after is not None:
             stmt = stmt.where(QuestionnaireResponse.id > after)
         chunk = (await session.exec(stmt)).all()
         if not chunk:
             return
-        await asyncio.to_thread(lambda c=chunk: write([_row(r, units, questions) for r in c]))
+        await asyncio.to_thread(lambda c: write([_row(r, units, questions) for r in c]), chunk)
         after = chunk[-1].id
 
 

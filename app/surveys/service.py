@@ -122,15 +122,15 @@ async def create(session: AsyncSession, actor_id: uuid.UUID | None, project: Pro
             {"loc": ["body", field], "type": "missing", "msg": validation_message({"type": "missing"})}
             for field, value in (("title", title), ("questions", questions)) if value is None])
     await _check_definition(session, project.estate_id, questions, data.building_ids)
+    first_id = uuid.uuid4()  # a new questionnaire is the first version of its series
     q = Questionnaire(
-        project_id=project.id, estate_id=project.estate_id, title=title,
+        id=first_id, series_id=first_id, project_id=project.id, estate_id=project.estate_id, title=title,
         description=data.description if data.description is not None else base.get("description"),
         audience=data.audience or Audience(base.get("audience", Audience.residents)),
         response_unit=data.response_unit, building_ids=[str(b) for b in dict.fromkeys(data.building_ids)],
         questions=_dump(questions), closes_at=_closing_time(data.closes_at), template=data.template,
         created_by=actor_id,
     )
-    q.series_id = q.id
     session.add(q)
     await session.flush()
     await audit.record(session, actor_id=actor_id, action="questionnaire.create", entity_type="questionnaire",
@@ -147,7 +147,7 @@ async def update_draft(session: AsyncSession, p: Principal, q: Questionnaire, da
     for name in ("title", "audience", "response_unit", "questions"):
         if name in changes and changes[name] is None:
             changes.pop(name)
-    questions = data.questions if "questions" in changes else questions_of(q)
+    questions = data.questions if data.questions is not None else questions_of(q)  # None: unchanged
     building_ids = data.building_ids if data.building_ids is not None else q.scope_buildings
     await _check_definition(session, q.estate_id, questions, building_ids)
     if "questions" in changes:
@@ -233,7 +233,7 @@ async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid
     return list((await session.exec(
         select(Questionnaire)
         .where(Questionnaire.project_id == project_id, access.questionnaire_condition(p, "read"))
-        .order_by(Questionnaire.created_at, Questionnaire.version)
+        .order_by(col(Questionnaire.created_at), col(Questionnaire.version))
     )).all())
 
 
@@ -246,7 +246,7 @@ def is_open(q: Questionnaire) -> bool:
 
 def _problems(problems: list[logic.Problem]) -> list[dict[str, Any]]:
     return [{"question_id": pr.question_id, "code": pr.code,
-             "message": PROBLEM_TEXTS[pr.code].render(**{k: "" if v is None else v for k, v in pr.params.items()})}
+             "message": PROBLEM_TEXTS[pr.code].render(None, **{k: "" if v is None else v for k, v in pr.params.items()})}
             for pr in problems]
 
 
@@ -267,7 +267,7 @@ class _Lookups:
         found = cls()
         ids = [i.response_id for i in items]
         found.existing = {r.id: r for r in (await session.exec(
-            select(QuestionnaireResponse).where(QuestionnaireResponse.id.in_(ids)))).all()} if ids else {}
+            select(QuestionnaireResponse).where(col(QuestionnaireResponse.id).in_(ids)))).all()} if ids else {}
         own = {i.unit_id for i in items if i.channel == Channel.self and i.unit_id in p.unit_ids}
         found.own_units = await registry.unit_refs(session, own)
         if own:
@@ -344,6 +344,7 @@ async def submit(session: AsyncSession, p: Principal, q: Questionnaire, item: Re
     result = await _take(session, p, q, sync_item, await _Lookups.load(session, p, [sync_item]))
     stored = result.response_id
     response = await session.get(QuestionnaireResponse, stored)
+    assert response is not None  # just stored in the same transaction
     result.response = (await responses_public(session, [response]))[0]
     return result
 
@@ -397,8 +398,8 @@ async def _store(session: AsyncSession, response: QuestionnaireResponse, questio
     # of work would only add time (nothing here is read back as objects).
     conn = await session.connection()
     if current is not None and replaces:
-        await conn.execute(delete(QuestionnaireAnswer).where(QuestionnaireAnswer.response_id == current.id))
-        await conn.execute(update(QuestionnaireResponse).where(QuestionnaireResponse.id == current.id)
+        await conn.execute(delete(QuestionnaireAnswer).where(col(QuestionnaireAnswer.response_id) == current.id))
+        await conn.execute(update(QuestionnaireResponse).where(col(QuestionnaireResponse.id) == current.id)
                            .values(is_current=False))
     response.is_current = replaces
     await conn.execute(insert(QuestionnaireResponse).values(**response.model_dump()))
@@ -472,17 +473,17 @@ async def my_responses(session: AsyncSession, p: Principal, q: Questionnaire) ->
     stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == q.id,
                                                col(QuestionnaireResponse.is_current).is_(True))
     if q.response_unit == ResponseUnit.unit:
-        stmt = stmt.where(QuestionnaireResponse.unit_id.in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
+        stmt = stmt.where(col(QuestionnaireResponse.unit_id).in_(list(p.unit_ids) or [uuid.UUID(int=0)]))
     else:
         stmt = stmt.where(QuestionnaireResponse.user_id == p.id)
-    return list((await session.exec(stmt.order_by(QuestionnaireResponse.answered_at))).all())
+    return list((await session.exec(stmt.order_by(col(QuestionnaireResponse.answered_at)))).all())
 
 
 async def unit_history(session: AsyncSession, q: Questionnaire, unit_id: uuid.UUID) -> list[QuestionnaireResponse]:
     """Every submission for a unit, newest answer first (staff: what changed and who entered it)."""
     return list((await session.exec(select(QuestionnaireResponse).where(
         QuestionnaireResponse.questionnaire_id == q.id, QuestionnaireResponse.unit_id == unit_id)
-        .order_by(QuestionnaireResponse.answered_at.desc(), col(QuestionnaireResponse.created_at).desc()))).all())
+        .order_by(col(QuestionnaireResponse.answered_at).desc(), col(QuestionnaireResponse.created_at).desc()))).all())
 
 
 async def can_read_response_files(session: AsyncSession, p: Principal, response_id: uuid.UUID) -> bool:
@@ -509,7 +510,7 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     candidates = (await session.exec(select(Questionnaire).where(
         Questionnaire.status == QuestionnaireStatus.published,
         col(Questionnaire.estate_id).in_({u.estate_id for u in units.values()}))
-        .order_by(Questionnaire.closes_at, Questionnaire.published_at))).all()
+        .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at)))).all()
     keys = {}
     for q in candidates:
         if not is_open(q):

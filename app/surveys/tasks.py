@@ -14,7 +14,7 @@ REMIND_BEFORE = timedelta(hours=24)
 
 async def close_due(session: AsyncSession) -> None:
     due = (await session.exec(select(Questionnaire).where(
-        Questionnaire.status == QuestionnaireStatus.published, Questionnaire.closes_at <= clock.now()))).all()
+        Questionnaire.status == QuestionnaireStatus.published, col(Questionnaire.closes_at) <= clock.now()))).all()
     for q in due:
         await service.close(session, q, None)
 
@@ -23,7 +23,7 @@ async def remind_non_respondents(session: AsyncSession) -> None:
     now = clock.now()
     due = (await session.exec(select(Questionnaire).where(
         Questionnaire.status == QuestionnaireStatus.published, col(Questionnaire.reminded_at).is_(None),
-        Questionnaire.closes_at > now, Questionnaire.closes_at <= now + REMIND_BEFORE))).all()
+        col(Questionnaire.closes_at) > now, col(Questionnaire.closes_at) <= now + REMIND_BEFORE))).all()
     for q in due:
         await flows.closing_soon(session, q)
         q.reminded_at = now

@@ -11,6 +11,7 @@ Levels:
 from typing import Literal
 
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from app.auth.authz import condition
 from app.auth.principal import Principal
@@ -23,4 +24,4 @@ BallotLevel = Literal["read", "manage", "collect"]
 @condition
 def ballot_condition(p: Principal, level: BallotLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, Ballot.project_id, Ballot.estate_id,
-                                        Ballot.status != BallotStatus.draft)
+                                        col(Ballot.status) != BallotStatus.draft)

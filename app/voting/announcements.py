@@ -166,7 +166,7 @@ async def coverage(session: AsyncSession, p: Principal, ballot: Ballot, grid_id:
             reached[unit] |= by_user[user_id]
     for unit_id, channel in (await session.exec(select(NoticeDelivery.unit_id, NoticeDelivery.channel).where(
             NoticeDelivery.ballot_id == ballot.id))).all():
-        reached[unit_id].add(channel)
+        reached[unit_id].add(DeliveryChannel(channel))
     done = [u for u in units if reached.get(u.id)]
     unreached = None
     if grid_id is not None:

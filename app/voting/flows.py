@@ -38,7 +38,7 @@ def _page(ballot: Ballot) -> str:
 def _persons(ballot: Ballot, *, waiting_only: bool):
     persons = select(BallotVoterPerson.person_id).where(BallotVoterPerson.ballot_id == ballot.id)
     if waiting_only:
-        persons = persons.where(BallotVoterPerson.voter_id.not_in(select(BallotCast.voter_id).where(
+        persons = persons.where(col(BallotVoterPerson.voter_id).not_in(select(BallotCast.voter_id).where(
             BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True))))
     return persons
 

@@ -28,6 +28,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from typing import Generic, TypeVar
 
 from app.core.numbers import percent
 
@@ -92,33 +93,36 @@ RULES: dict[Rule, Thresholds] = {
 # ---- the electorate ------------------------------------------------------------------------------
 
 
+Id = TypeVar("Id", bound=Hashable)  # the ledger's ids of units and owners, whatever their type
+
+
 @dataclass(frozen=True)
-class OwnedUnit:
+class OwnedUnit(Generic[Id]):
     """A unit in scope with its registered area and the owners on record (persons or organisations)."""
 
-    unit_id: Hashable
+    unit_id: Id
     area_centi: int
-    owner_ids: frozenset[Hashable]
+    owner_ids: frozenset[Id]
 
 
 @dataclass(frozen=True)
-class Voter:
+class Voter(Generic[Id]):
     """One vote: the owners who cast it (any one of them), their units in scope and the sum of their areas.
     Its key is the smallest of its owners' ids, so the same ledger always gives the same keys."""
 
-    key: Hashable
-    owner_ids: frozenset[Hashable]
-    unit_ids: frozenset[Hashable]
+    key: Id
+    owner_ids: frozenset[Id]
+    unit_ids: frozenset[Id]
     area_centi: int
 
 
-def electorate(units: Iterable[OwnedUnit]) -> list[Voter]:
+def electorate(units: Iterable[OwnedUnit[Id]]) -> list[Voter[Id]]:
     """The voters of a scope: units sharing an owner, directly or through co-owners, form one voter (one
     person with several units counts once; co-owners cast one vote per unit). A unit with no owner on
     record has nobody to vote and is left out. Voters in key order."""
-    parent: dict[Hashable, Hashable] = {}
+    parent: dict[Id, Id] = {}
 
-    def find(x: Hashable) -> Hashable:
+    def find(x: Id) -> Id:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
@@ -133,10 +137,10 @@ def electorate(units: Iterable[OwnedUnit]) -> list[Voter]:
             a, b = find(first), find(o)
             if a != b:
                 parent[max(a, b, key=str)] = min(a, b, key=str)
-    groups: dict[Hashable, list[OwnedUnit]] = {}
+    groups: dict[Id, list[OwnedUnit[Id]]] = {}
     for u in owned:
         groups.setdefault(find(next(iter(u.owner_ids))), []).append(u)
-    voters = []
+    voters: list[Voter[Id]] = []
     for members in groups.values():
         owners = frozenset(o for u in members for o in u.owner_ids)
         voters.append(Voter(min(owners, key=str), owners, frozenset(u.unit_id for u in members),

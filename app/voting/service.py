@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -172,7 +173,7 @@ async def tie(session: AsyncSession, ballot: Ballot) -> tuple[bool, uuid.UUID | 
     return True, current_id, procedure.tie_problems(True, project.status.value, current_id, plan_ids)
 
 
-async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Voter], dict[uuid.UUID, registry.OwnedUnit]]:
+async def snapshot(session: AsyncSession, ballot: Ballot) -> tuple[list[rules.Voter[uuid.UUID]], dict[uuid.UUID, registry.OwnedUnit]]:
     """The electorate from the ledger's owners in the ballot's scope (accounts add no voter and no weight),
     with each of its units (building and area)."""
     owners = await registry.owners(session, ballot.estate_id,
@@ -262,8 +263,8 @@ def passed(result: ResultsPublic) -> bool:
 
 async def motions(session: AsyncSession, ballot_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Motion]]:
     out: dict[uuid.UUID, list[Motion]] = defaultdict(list)
-    for m in (await session.exec(select(Motion).where(Motion.ballot_id.in_(ballot_ids))
-                                 .order_by(Motion.position))).all():
+    for m in (await session.exec(select(Motion).where(col(Motion.ballot_id).in_(ballot_ids))
+                                 .order_by(col(Motion.position)))).all():
         out[m.ballot_id].append(m)
     return out
 
@@ -299,7 +300,7 @@ async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_i
     if not persons:
         raise NOT_AN_OWNER()
     voters = (await session.exec(select(BallotVoter).join(
-        BallotVoterPerson, BallotVoterPerson.voter_id == BallotVoter.id).where(
+        BallotVoterPerson, col(BallotVoterPerson.voter_id) == BallotVoter.id).where(
         BallotVoterPerson.ballot_id == ballot.id, col(BallotVoterPerson.person_id).in_(persons)))).unique().all()
     if not voters:
         raise NOT_IN_ELECTORATE()
@@ -345,7 +346,7 @@ def _check_open(ballot: Ballot) -> None:
 
 async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: BallotVoter, choices: list[ChoiceIn],
                   channel: CastChannel, evidence: Evidence | None = None,
-                  evidence_file_ids: list[uuid.UUID] = ()) -> VotePublic:
+                  evidence_file_ids: Sequence[uuid.UUID] = ()) -> VotePublic:
     """Store a cast of the voter's vote: a choice on every motion. The first cast counts, unless the ballot
     allows changes before close (then the latest counts and earlier ones stay as history). The partial
     unique index on current casts settles two casts at the same moment."""
@@ -362,8 +363,8 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
     cast_id = uuid.uuid4()
     now = clock.now()
     if current is not None:
-        await conn.execute(delete(BallotChoice).where(BallotChoice.cast_id == current.id))
-        await conn.execute(update(BallotCast).where(BallotCast.id == current.id).values(is_current=False))
+        await conn.execute(delete(BallotChoice).where(col(BallotChoice.cast_id) == current.id))
+        await conn.execute(update(BallotCast).where(col(BallotCast.id) == current.id).values(is_current=False))
     try:
         await conn.execute(insert(BallotCast).values(
             id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
@@ -414,13 +415,13 @@ async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[
     if not persons:
         return []
     casts = (await session.exec(select(BallotCast).join(
-        BallotVoterPerson, (BallotVoterPerson.voter_id == BallotCast.voter_id)
-        & (BallotVoterPerson.ballot_id == BallotCast.ballot_id)).where(
+        BallotVoterPerson, (col(BallotVoterPerson.voter_id) == BallotCast.voter_id)
+        & (col(BallotVoterPerson.ballot_id) == BallotCast.ballot_id)).where(
         BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True),
         col(BallotVoterPerson.person_id).in_(persons)))).unique().all()
     choices: dict[uuid.UUID, list[ChoiceIn]] = defaultdict(list)
     if casts:
-        for x in (await session.exec(select(BallotChoice).where(BallotChoice.cast_id.in_([c.id for c in casts])))).all():
+        for x in (await session.exec(select(BallotChoice).where(col(BallotChoice.cast_id).in_([c.id for c in casts])))).all():
             choices[x.cast_id].append(ChoiceIn(motion_id=x.motion_id, choice=x.choice))
     return [VotePublic(ballot_id=ballot.id, voter_id=c.voter_id, receipt=c.receipt, channel=c.channel,
                        choices=choices[c.id], cast_at=c.created_at) for c in casts]
@@ -432,7 +433,7 @@ async def my_votes(session: AsyncSession, p: Principal, ballot: Ballot) -> list[
 async def turnout(session: AsyncSession, ballot: Ballot) -> TurnoutPublic:
     headcount, area = (await session.exec(select(func.count(), func.coalesce(func.sum(BallotVoter.area_centi), 0))
                                           .select_from(BallotCast)
-                                          .join(BallotVoter, BallotVoter.id == BallotCast.voter_id)
+                                          .join(BallotVoter, col(BallotVoter.id) == BallotCast.voter_id)
                                           .where(BallotCast.ballot_id == ballot.id,
                                                  col(BallotCast.is_current).is_(True)))).one()
     return TurnoutPublic(
@@ -482,7 +483,7 @@ async def count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
         for motion_id, choice, n, area in (await session.exec(
             select(BallotChoice.motion_id, BallotChoice.choice, func.count(), func.sum(BallotChoice.area_centi))
             .where(BallotChoice.ballot_id == ballot.id)
-            .group_by(BallotChoice.motion_id, BallotChoice.choice))).all()}
+            .group_by(col(BallotChoice.motion_id), col(BallotChoice.choice)))).all()}
     total = rules.Count(ballot.total_area_centi, ballot.total_headcount)
     out = []
     for m in (await motions(session, [ballot.id]))[ballot.id]:
@@ -508,16 +509,17 @@ async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[u
     unit = BallotVoterUnit
     weigh = (unit.building_id, func.count(func.distinct(unit.voter_id)), func.sum(unit.area_centi))
     totals = (await session.exec(select(*weigh).where(unit.ballot_id == ballot.id)
-                                 .group_by(unit.building_id))).all()
-    current = (BallotCast.voter_id == unit.voter_id) & (BallotCast.ballot_id == ballot.id) & col(BallotCast.is_current).is_(True)
+                                 .group_by(col(unit.building_id)))).all()
+    current = (col(BallotCast.voter_id) == unit.voter_id) & (col(BallotCast.ballot_id) == ballot.id) & col(BallotCast.is_current).is_(True)
     voted = {b: rules.Count(int(area), n) for b, n, area in (await session.exec(
         select(*weigh).join(BallotCast, current).where(unit.ballot_id == ballot.id)
-        .group_by(unit.building_id))).all()}
+        .group_by(col(unit.building_id)))).all()}
     chosen = {(b, m, rules.Choice(c)): rules.Count(int(area), n) for b, m, c, n, area in (await session.exec(
-        select(unit.building_id, BallotChoice.motion_id, BallotChoice.choice,
+        # sqlmodel types select() for at most four columns (it takes any number).
+        select(unit.building_id, BallotChoice.motion_id, BallotChoice.choice,  # type: ignore[call-overload]
                func.count(func.distinct(unit.voter_id)), func.sum(unit.area_centi))
         .join(BallotCast, current)
-        .join(BallotChoice, BallotChoice.cast_id == BallotCast.id)
+        .join(BallotChoice, col(BallotChoice.cast_id) == BallotCast.id)
         .where(unit.ballot_id == ballot.id)
         .group_by(unit.building_id, BallotChoice.motion_id, BallotChoice.choice))).all()}
     names = await registry.building_names(session, [b for b, _, _ in totals])
@@ -581,7 +583,7 @@ async def households(session: AsyncSession, p: Principal, ballot: Ballot) -> Hou
 
 async def list_for_project(session: AsyncSession, condition, project_id: uuid.UUID) -> list[Ballot]:
     return list((await session.exec(select(Ballot).where(Ballot.project_id == project_id, condition)
-                                    .order_by(Ballot.created_at))).all())
+                                    .order_by(col(Ballot.created_at)))).all())
 
 
 async def receipts(session: AsyncSession, ballot: Ballot) -> list[str]:
@@ -603,7 +605,7 @@ async def non_voters(session: AsyncSession, p: Principal, ballot: Ballot,
 
 async def can_read_evidence_files(session: AsyncSession, p: Principal, cast_id: uuid.UUID) -> bool:
     """A paper ballot shows how its owners voted: only those who manage the ballot see it (and its uploader)."""
-    return (await session.exec(select(BallotCast.id).join(Ballot, Ballot.id == BallotCast.ballot_id).where(
+    return (await session.exec(select(BallotCast.id).join(Ballot, col(Ballot.id) == BallotCast.ballot_id).where(
         BallotCast.id == cast_id, access.ballot_condition(p, "manage")))).first() is not None
 
 
@@ -618,9 +620,9 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
     now = clock.now()
     rows = (await session.exec(
         select(Ballot, BallotVoterPerson.voter_id)
-        .join(BallotVoterPerson, BallotVoterPerson.ballot_id == Ballot.id)
+        .join(BallotVoterPerson, col(BallotVoterPerson.ballot_id) == Ballot.id)
         .where(Ballot.status == BallotStatus.open, Ballot.closes_at > now, col(BallotVoterPerson.person_id).in_(persons))
-        .order_by(Ballot.closes_at))).all()
+        .order_by(col(Ballot.closes_at)))).all()
     if not rows:
         return []
     cast = set((await session.exec(select(BallotCast.ballot_id, BallotCast.voter_id).where(
