@@ -1,5 +1,6 @@
 """create_app(): routers, middleware, exception handlers; nothing else."""
 
+import gc
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,6 +28,11 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI):
+    # Everything loaded so far (the modules, the routes, the prebuilt statements) lives as long as the
+    # process: moved out of the collector's sight, a full collection no longer walks it. Without this, a
+    # request that makes ten thousand rows paid for a pass over the whole heap (50 ms became 200 ms).
+    gc.collect()
+    gc.freeze()
     yield
     await dispose_engine()
 

@@ -157,10 +157,8 @@ async def coverage(session: AsyncSession, p: Principal, ballot: Ballot, grid_id:
     for user_id, channel, _ in await notices.reached(session, flows.announcement_ref(ballot)):
         by_user[user_id].add(DeliveryChannel(channel))
     bound = await residency.bound_units(session, by_user)
-    owned: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if any(person for _, _, person in bound):
-        for owner in await registry.owners(session, ballot.estate_id, **_scope(ballot)):
-            owned[owner.person_id] = [u.unit_id for u in owner.units]
+    owned = await registry.units_owned_by(session, {person for _, _, person in bound if person}, ballot.estate_id,
+                                          **_scope(ballot))
     for user_id, unit_id, person_id in bound:
         for unit in {unit_id, *owned.get(person_id, [])} if person_id else {unit_id}:
             reached[unit] |= by_user[user_id]

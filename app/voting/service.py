@@ -568,16 +568,15 @@ async def households(session: AsyncSession, p: Principal, ballot: Ballot) -> Hou
         owned = [u for u, relation in p.unit_relations.items() if relation in residency.OWNER_RELATIONS]
         if not any(ref.estate_id == ballot.estate_id for ref in (await registry.unit_refs(session, owned)).values()):
             raise NOT_AN_OWNER()
-    frozen = dict((await session.exec(select(BallotVoterUnit.unit_id, BallotVoterUnit.area_centi).where(
-        BallotVoterUnit.ballot_id == ballot.id))).all())
-    voted = set((await session.exec(select(BallotVoterUnit.unit_id).join(
-        BallotCast, (col(BallotCast.voter_id) == BallotVoterUnit.voter_id) & col(BallotCast.is_current).is_(True))
-        .where(BallotVoterUnit.ballot_id == ballot.id))).all())
+    cast = select(BallotCast.voter_id).where(BallotCast.ballot_id == ballot.id, col(BallotCast.is_current).is_(True))
+    frozen = {unit_id: (area, voted) for unit_id, area, voted in (await session.exec(select(
+        BallotVoterUnit.unit_id, BallotVoterUnit.area_centi, col(BallotVoterUnit.voter_id).in_(cast)).where(
+        BallotVoterUnit.ballot_id == ballot.id))).all()}
     units = await registry.units(session, ballot.estate_id,
                                  building_ids=[uuid.UUID(b) for b in ballot.building_ids] or None,
                                  entrance_ids=[uuid.UUID(e) for e in ballot.entrance_ids] or None)
     return HouseholdsPublic(ballot_id=ballot.id, items=[
-        HouseholdVote(unit_id=u.id, label=u.label, area=registry.format_area(frozen[u.id]), voted=u.id in voted)
+        HouseholdVote(unit_id=u.id, label=u.label, area=registry.format_area(frozen[u.id][0]), voted=frozen[u.id][1])
         for u in units if u.id in frozen])
 
 
