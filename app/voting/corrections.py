@@ -75,16 +75,8 @@ async def preview(session: AsyncSession, p: Principal, ballot: Ballot) -> Electo
                            owners_on_record=len(owners[u.id]), owners=sorted(owners[u.id])) for u in units])
 
 
-async def _ballot_shared(session: AsyncSession, ballot: Ballot) -> Ballot:
-    """The ballot re-read under a shared lock held to the end of the transaction: an opening (FOR UPDATE)
-    waits for a correction being filed or answered, and one filed after the opening finds it open."""
-    stmt = (select(Ballot).where(Ballot.id == ballot.id).with_for_update(read=True, key_share=True)
-            .execution_options(populate_existing=True))
-    return (await session.exec(stmt)).one()
-
-
 async def file(session: AsyncSession, p: Principal, ballot: Ballot, data: CorrectionIn) -> ElectorateCorrection:
-    ballot = await _ballot_shared(session, ballot)
+    ballot = await service.held_shared(session, ballot)
     if ballot.status != BallotStatus.announced:
         raise CORRECTIONS_CLOSED()
     units = await _scope_units(session, ballot)
@@ -107,7 +99,7 @@ async def answer(session: AsyncSession, p: Principal, correction_id: uuid.UUID, 
                  ballot: Ballot) -> ElectorateCorrection:
     """Answer once; an accepted correction with the unit's record changes the registry (as
     ``PATCH /units/{id}`` would, in the caller's scope)."""
-    ballot = await _ballot_shared(session, ballot)
+    ballot = await service.held_shared(session, ballot)
     if ballot.status != BallotStatus.announced:
         raise CORRECTIONS_CLOSED()
     now = clock.now()

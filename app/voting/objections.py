@@ -38,17 +38,9 @@ from app.voting.schemas import Difference, ObjectionIn, ObjectionPublic, Recount
 OBJECTION_KIND = "ballot_objection"  # what an owner attaches to an objection
 
 
-async def _ballot_shared(session: AsyncSession, ballot: Ballot) -> Ballot:
-    """Re-read under a shared lock: the finalisation (FOR UPDATE) waits for an objection being filed, and
-    one filed after it finds the result final."""
-    stmt = (select(Ballot).where(Ballot.id == ballot.id).with_for_update(read=True, key_share=True)
-            .execution_options(populate_existing=True))
-    return (await session.exec(stmt)).one()
-
-
 async def file(session: AsyncSession, p: Principal, ballot: Ballot, data: ObjectionIn) -> Objection:
     """An owner in the electorate objects, during the window."""
-    ballot = await _ballot_shared(session, ballot)
+    ballot = await service.held_shared(session, ballot)
     if not procedure.may_object(ballot.status, clock.now(), ballot.closed_at, ballot.objection_days):
         raise OBJECTIONS_CLOSED()
     persons = [person for person, relation in p.bound_persons.items() if relation in residency.OWNER_RELATIONS]

@@ -326,13 +326,18 @@ async def _check_assurance(session: AsyncSession, p: Principal, ballot: Ballot, 
                                          "raise_by": ["bind_phone", "in_person_check", "real_name", "paper_vote"]})
 
 
-async def _open_for_casting(session: AsyncSession, ballot: Ballot) -> Ballot:
-    """The ballot re-read under a shared lock (FOR KEY SHARE) held to the end of the cast's transaction,
-    and checked open. Casts share it; a close takes the row FOR UPDATE, so it waits for the casts under
-    way and counts them, and a cast that comes after the close finds the ballot closed."""
+async def held_shared(session: AsyncSession, ballot: Ballot) -> Ballot:
+    """The ballot re-read under a shared lock (FOR KEY SHARE) held to the end of the transaction. A change of
+    its state - opening, closing, making it final - takes the row FOR UPDATE: it waits for the casts,
+    corrections and objections under way and sees them, and one that comes after it sees the new state."""
     stmt = (select(Ballot).where(Ballot.id == ballot.id).with_for_update(read=True, key_share=True)
             .execution_options(populate_existing=True))
-    ballot = (await session.exec(stmt)).one()
+    return (await session.exec(stmt)).one()
+
+
+async def _open_for_casting(session: AsyncSession, ballot: Ballot) -> Ballot:
+    """The ballot held shared (a close counts the casts under way) and checked open."""
+    ballot = await held_shared(session, ballot)
     _check_open(ballot)
     return ballot
 
