@@ -353,7 +353,14 @@ async def test_an_online_vote_needs_the_ballots_assurance_and_paper_is_always_op
                                             "raise_by": ["bind_phone", "in_person_check", "real_name", "paper_vote"]}
     assert "书面表决票" in r.json()["error"]["message"]
 
-    # The grid worker checks the owner's ID card at the door: in person, and now the vote goes through.
+    # A grid worker of another street does not find the binding; the estate's checks the owner's ID card at
+    # the door: in person, and now the vote goes through.
+    r = await client.post(f"{API}/unit-bindings/{binding.id}/identity-checks",
+                          headers=await world.headers_for(db, "grid_worker:out"), json={"document": "id_card"})
+    assert r.status_code == 404
+    r = await client.post(f"{API}/unit-bindings/{binding.id}/identity-checks", headers=headers,
+                          json={"document": "id_card"})
+    assert r.status_code == 404  # a resident decides nobody's binding, their own included
     worker = await world.headers_for(db, "grid_worker:in")
     r = await client.post(f"{API}/unit-bindings/{binding.id}/identity-checks", headers=worker,
                           json={"document": "id_card", "file_id": await _upload(client, worker)})
