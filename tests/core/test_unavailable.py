@@ -173,21 +173,30 @@ async def test_a_request_past_the_timeout_answers_503_at_once_and_is_cancelled(a
             await asyncio.sleep(30)
         except asyncio.CancelledError:
             outcome["cancelled"] = True
-            await asyncio.sleep(0.5)  # cleanup that takes a while (a rollback): the 503 does not wait
+            await asyncio.sleep(2)  # cleanup that takes a while (a rollback): the 503 does not wait
+            outcome["cleaned_up"] = time.perf_counter()
             raise
         return {}
 
+    async def observed(scope, receive, send):
+        """The app, noting when the answer's first message leaves it."""
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                outcome.setdefault("answered", time.perf_counter())
+            await send(message)
+
+        await app(scope, receive, sending)
+
     seconds = await short_timeout()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        started = time.perf_counter()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=observed), base_url="http://test") as c:
         r = await c.get("/probe/slow", headers={"X-Request-ID": "slow-1"})
-        elapsed = time.perf_counter() - started
     _assert_unavailable(r)
     assert r.json()["error"]["details"] == {"reason": "request_timeout", "seconds": seconds}
     assert r.headers["x-request-id"] == "slow-1"
-    assert outcome == {"cancelled": True}
-    # the 503 is sent at the deadline; the transport returns once the cancelled handler has cleaned up
-    assert elapsed < seconds + 0.5 + 1.5
+    assert outcome.keys() == {"cancelled", "answered", "cleaned_up"}
+    # The 503 left at the deadline, before the cancelled handler's cleanup ended (the transport itself
+    # returns only after it).
+    assert outcome["answered"] < outcome["cleaned_up"]
 
 
 async def test_a_registered_export_gets_the_longer_timeout(app, short_timeout, monkeypatch):
