@@ -27,6 +27,7 @@ from app.plans import hooks as plan_hooks
 from app.plans.manifest import MANIFEST as PLANS
 from app.projects import lifecycle
 from app.projects.manifest import MANIFEST as PROJECTS
+from app.public.manifest import MANIFEST as PUBLIC
 from app.registry import hooks as registry_hooks
 from app.registry.manifest import MANIFEST as REGISTRY
 from app.residency import todo
@@ -39,7 +40,7 @@ from app.wechat.manifest import MANIFEST as WECHAT
 # In layer order: a domain may read those before it, never those after.
 MANIFESTS: tuple[Manifest, ...] = (
     CORE, WECHAT, AUTH, REGISTRY, FILES, NOTIFICATIONS, AUDIT, RESIDENCY, PROJECTS,
-    SURVEYS, PLANS, VOTING, SUPERVISION, ACCEPTANCE,
+    SURVEYS, PLANS, VOTING, SUPERVISION, ACCEPTANCE, PUBLIC,
 )
 
 # Every extension point of the application: the type a domain declares, and where it is installed.
@@ -72,3 +73,8 @@ def install(manifests: tuple[Manifest, ...] = MANIFESTS) -> None:
 def routers(manifests: tuple[Manifest, ...] = MANIFESTS) -> list[APIRouter]:
     """The API routers, in layer order."""
     return [m.router for m in manifests if m.router is not None]
+
+
+def pages(manifests: tuple[Manifest, ...] = MANIFESTS) -> list[APIRouter]:
+    """The web pages' routers, in layer order."""
+    return [m.pages for m in manifests if m.pages is not None]

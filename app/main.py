@@ -18,6 +18,7 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
 from app.core.ops import router as ops_router
+from app.public.cache import PublicBoard
 
 API_PREFIX = "/api/v1"
 
@@ -88,6 +89,7 @@ def create_app() -> FastAPI:
         install_docs(app)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
+    app.add_middleware(PublicBoard)  # the notice board's cache headers, in-memory copies and per-address limit
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(RequestDeadlineMiddleware)  # the request timeout; 503 for a database gone away
     app.add_middleware(RequestContextMiddleware)  # outermost: every response, even a replay, gets its id
@@ -95,6 +97,8 @@ def create_app() -> FastAPI:
     domains.install()
     for router in domains.routers():
         app.include_router(router, prefix=API_PREFIX)
+    for pages in domains.pages():
+        app.include_router(pages)
     if settings.demo_clock:  # `make run` only; refused in prod, absent from the committed document
         from app.demo.router import router as demo_router
 

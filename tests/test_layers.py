@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"residency"},  # bindings of people to units, /me
     {"projects"},
     {"surveys", "plans", "voting", "supervision", "acceptance"},  # the participation domains
+    {"public"},  # the public notice board
     {"main", "domains", "models", "__main__", "demo"},  # the composition root and its tools
 ]
 LAYER = {package: level for level, packages in enumerate(LAYERS) for package in packages}
@@ -47,11 +48,12 @@ PUBLIC: dict[str, set[str] | None] = {
     "audit": {"errors"},
     "residency": {"reads", "todo", "errors"},
     "projects": {"reads", "lifecycle", "moves", "errors"},
-    "surveys": {"errors"},
+    "surveys": {"reads", "errors"},
     "plans": {"reads", "hooks", "errors"},
-    "voting": {"errors"},
+    "voting": {"reads", "errors"},
     "supervision": {"orders", "errors"},  # issuing orders (an acceptance's rejection)
-    "acceptance": {"errors"},
+    "acceptance": {"reads", "errors"},
+    "public": {"errors"},
 }
 DYNAMIC = {"import_module", "__import__"}
 

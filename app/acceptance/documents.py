@@ -1,12 +1,10 @@
 """The acceptance certificate (竣工验收单) as a PDF: the estate and project, the checklist, each signatory
-with role, decision, time and handwritten signature, the content hash and a QR code of the verify link,
-in the embedded Chinese font of ``app.core.pdf``."""
+with role, decision, time and handwritten signature, the content hash and a QR code of its page on the
+public notice board (where anyone checks it), in the embedded Chinese font of ``app.core.pdf``."""
 
 import io
 import uuid
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Table, TableStyle
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +13,7 @@ from app.acceptance import rules
 from app.acceptance.rules import Decision, ItemDecision
 from app.acceptance.schemas import AcceptancePublic
 from app.core import clock, pdf, pools
-from app.core.config import get_settings
+from app.core.links import public_url
 from app.files import service as files
 from app.files.storage import Storage
 from app.projects import reads as projects
@@ -25,16 +23,9 @@ SIGNATURE_BOX = (38 * mm, 16 * mm)
 QR_SIZE = 30 * mm
 
 
-def verify_link(acceptance_id: uuid.UUID) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/api/v1/acceptances/{acceptance_id}/verify"
-
-
-def _qr(link: str) -> Drawing:
-    widget = QrCodeWidget(link, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+def verify_link(content_hash: str) -> str:
+    """The certificate's page on the public notice board, which anyone can open from its QR code."""
+    return public_url(f"/public/certificates/{content_hash}")
 
 
 def _signature_image(data: bytes | None):
@@ -49,7 +40,8 @@ def _signature_image(data: bytes | None):
     return image
 
 
-def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, images: dict[uuid.UUID, bytes]) -> bytes:
+def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, images: dict[uuid.UUID, bytes],
+                 public: bool) -> bytes:
     place = "　".join(x for x in (estate.district, estate.street_name, estate.community_name) if x)
     flow = [pdf.text(f"{estate.name}老旧小区改造工程竣工验收单", "title"),
             pdf.text(f"项目：{project}　　验收轮次：第{a.round}轮　　结论：{a.status_name}", "small"),
@@ -71,7 +63,7 @@ def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, 
             opinion += f"（{s.comment}）"
         rows.append([pdf.text(s.role_name, "cell"), pdf.text(s.signer.display_name if s.signer else "", "cell"),
                      pdf.text(opinion, "cell"), pdf.text(clock.shanghai_text(s.signed_at), "cell"),
-                     _signature_image(images.get(s.signature_file_id))])
+                     pdf.text("已签字", "cell") if public else _signature_image(images.get(s.signature_file_id))])
     signed = {s.role for s in in_force}
     for r in a.roles:
         if r.role not in signed:
@@ -80,8 +72,8 @@ def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, 
     table = Table(rows, colWidths=[w * pdf.WIDTH for w in (0.16, 0.16, 0.28, 0.16, 0.24)], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "#888888"), ("BACKGROUND", (0, 0), (-1, 0), "#eeeeee"),
                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    link = verify_link(a.id)
-    check = Table([[_qr(link), [pdf.text("内容摘要（SHA-256，RFC 8785 规范化 JSON）：", "small"),
+    link = verify_link(a.content_hash)
+    check = Table([[pdf.qr(link, QR_SIZE), [pdf.text("内容摘要（SHA-256，RFC 8785 规范化 JSON）：", "small"),
                                 pdf.text(a.content_hash, "small"), pdf.spacer(2),
                                 pdf.text("扫描二维码或访问以下地址核验本验收单及各方签字：", "small"),
                                 pdf.text(link, "small")]]],
@@ -91,10 +83,13 @@ def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, 
     return pdf.document(flow, f"{project}竣工验收单（第{a.round}轮）")
 
 
-async def certificate(session: AsyncSession, storage: Storage, a: AcceptancePublic) -> bytes:
+async def certificate(session: AsyncSession, storage: Storage, a: AcceptancePublic, public: bool = False) -> bytes:
+    """The certificate; ``public`` for the notice board: without the handwritten signatures (and the names,
+    which the board's record does not carry)."""
     project = await projects.project(session, a.project_id)
     assert project is not None  # foreign key
     estate = await registry.estate(session, project.estate_id)
-    ids = [s.signature_file_id for s in a.signatures if s.invalidated_at is None]
+    assert estate is not None  # foreign key
+    ids = [] if public else [s.signature_file_id for s in a.signatures if s.invalidated_at is None]
     images = {info.id: data for info, data in await files.contents(session, storage, ids)}
-    return await pools.run_in(pools.DOCUMENTS, _certificate, a, estate, project.name, images)
+    return await pools.run_in(pools.DOCUMENTS, _certificate, a, estate, project.name, images, public)

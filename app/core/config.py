@@ -116,8 +116,14 @@ class Settings(BaseSettings):
     # notice period can end during a walk through the demo. `make run` turns it on; never in prod.
     demo_clock: bool = False
 
-    # Where clients reach the service: links printed on documents (the acceptance certificate's QR code).
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where the public reaches the service: every QR code printed on a notice (a plan, a ballot's
+    # announcement and result, the acceptance certificate) opens its page on the public notice board here.
+    # Required in production: a QR code on a stairwell wall that points to 127.0.0.1 opens nothing.
+    public_base_url: str | None = None
+    # The public notice board (/public): how long a page is served from memory before it is made again, and
+    # how many requests one source address may make a minute (per process).
+    public_cache_seconds: int = Field(default=30, ge=0, le=3600)
+    public_rate_per_minute: int = Field(default=120, ge=1)
 
     log_level: str = "INFO"
 
@@ -148,6 +154,14 @@ class Settings(BaseSettings):
                 raise ValueError("APP_DEMO_CLOCK cannot be enabled in prod")
             if self.realname_fake:
                 raise ValueError("APP_REALNAME_FAKE cannot be enabled in prod")
+            if self.public_base_url is None:
+                raise ValueError("APP_PUBLIC_BASE_URL must be set in prod: the address the public reaches the "
+                                 "service at, which every QR code on a printed notice opens")
+        if self.public_base_url is None:
+            self.public_base_url = "http://127.0.0.1:8000"
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise ValueError("APP_PUBLIC_BASE_URL must be an http:// or https:// address")
+        self.public_base_url = self.public_base_url.rstrip("/")
         if self.db_command_timeout_seconds * 1000 <= self.db_lock_timeout_ms:
             raise ValueError("APP_DB_COMMAND_TIMEOUT_SECONDS must be longer than APP_DB_LOCK_TIMEOUT_MS")
         if self.idempotency_lease_seconds <= self.request_timeout_seconds:

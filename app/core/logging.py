@@ -7,10 +7,11 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from app.core.phones import hide_phones
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-# Mainland mobile numbers (optionally +86), bearer tokens / JWTs, and refresh-token-like secrets.
-_PHONE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+# Mainland mobile numbers (app.core.phones), bearer tokens / JWTs, and refresh-token-like secrets.
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 _SECRET_KEYS = re.compile(r"(?i)((?:refresh_token|access_token|password|session_key|secret|code)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+")
@@ -20,7 +21,7 @@ def redact(text: str) -> str:
     text = _JWT.sub("[token]", text)
     text = _BEARER.sub(r"\1[token]", text)
     text = _SECRET_KEYS.sub(r"\1[redacted]", text)
-    return _PHONE.sub("[phone]", text)
+    return hide_phones(text, "[phone]")
 
 
 class JsonFormatter(logging.Formatter):

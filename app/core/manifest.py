@@ -26,7 +26,8 @@ from app.core.jobs import Job
 @dataclass(frozen=True)
 class Manifest:
     name: str
-    router: APIRouter | None = None
+    router: APIRouter | None = None  # mounted under the API prefix, in the OpenAPI document
+    pages: APIRouter | None = None  # web pages, mounted at the root, outside the OpenAPI document
     errors: ModuleType | None = None  # the module defining the domain's error codes (``define``)
     contributions: tuple[object, ...] = ()
 

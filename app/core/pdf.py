@@ -16,6 +16,8 @@ from xml.sax.saxutils import escape
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -72,6 +74,23 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], widths: Sequence
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
     return t
+
+
+def qr(link: str, size: float = 30 * mm) -> Drawing:
+    """A QR code of ``link``, ``size`` wide and high (a notice's way to its page on the public board)."""
+    widget = QrCodeWidget(link, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def with_qr(link: str, caption: str) -> Table:
+    """A QR code with a caption and the address beside it, to end a notice with."""
+    box = Table([[qr(link), [text(caption, "small"), text(link, "small")]]],
+                colWidths=[30 * mm + 4 * mm, WIDTH - 30 * mm - 4 * mm])
+    box.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    return box
 
 
 def spacer(height_mm: float = 4) -> Spacer:

@@ -13,6 +13,15 @@ PHONE_RE = re.compile(PHONE_PATTERN)
 define_pattern(PHONE_PATTERN, "手机号须为11位手机号码（1开头，第二位3-9）",
                "The phone must be an 11-digit mainland mobile number (1, then 3-9)")
 
+# A mainland mobile number inside free text, as people write one (+86, spaces or dashes between digits).
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9](?:[\s-]?\d){9}(?!\d)")
+
+
+def hide_phones(text: str, mark: str = "[电话已隐去]") -> str:
+    """``text`` with every mobile number in it replaced by ``mark`` (free text shown to the public)."""
+    return PHONE_IN_TEXT.sub(mark, text)
+
+
 _SEPARATORS = re.compile(r"[\s\-()（）.]")
 _COUNTRY = re.compile(r"^(?:\+?86|0086)(?=1\d{10}$)")
 

@@ -233,6 +233,12 @@ async def attached_ids(session: AsyncSession, object_type: str, object_id: uuid.
         FileAttachment.object_type == object_type, FileAttachment.object_id == object_id))).all())
 
 
+async def attached_to(session: AsyncSession, file_id: uuid.UUID, object_type: str) -> set[uuid.UUID]:
+    """The objects of ``object_type`` the file is attached to."""
+    return set((await session.exec(select(FileAttachment.object_id).where(
+        FileAttachment.file_id == file_id, FileAttachment.object_type == object_type))).all())
+
+
 async def attach_for(
     session: AsyncSession, principal: Principal, file_ids: list[uuid.UUID], object_type: str, object_id: uuid.UUID,
     *, carried_from: uuid.UUID | None = None,

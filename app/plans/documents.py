@@ -6,6 +6,7 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock, pdf, pools
+from app.core.links import public_url
 from app.files import service as files
 from app.files.storage import Storage
 from app.plans.flows import STATUS_NAMES
@@ -39,6 +40,8 @@ def _summary_pages(plan: PlanPublic, estate: str, project: str, attachments: lis
                      pdf.text(f"答复（{STATUS_NAMES[o.status]}）：{o.reply or ''}", "small"), pdf.spacer(2)]
     if attachments:
         flow += [pdf.text("附件", "heading")] + [pdf.text(f"{n}. {name}") for n, name in enumerate(attachments, 1)]
+    flow += [pdf.spacer(), pdf.with_qr(public_url(f"/public/plans/{plan.id}"),
+                                       "扫描二维码查看方案公示及居民意见答复：")]
     return pdf.document(flow, title)
 
 

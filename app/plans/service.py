@@ -257,13 +257,17 @@ async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid
         PlanVersion.project_id == project_id, access.plan_condition(p, "read")).order_by(col(PlanVersion.version)))).all())
 
 
-async def public(session: AsyncSession, p: Principal, plans: list[PlanVersion]) -> list[PlanPublic]:
-    actors = await accounts.actors(session, [x for plan in plans for x in (plan.created_by, plan.published_by)])
+async def public(session: AsyncSession, p: Principal | None, plans: list[PlanVersion]) -> list[PlanPublic]:
+    """The versions as ``p`` reads them; with no principal, as the public notice board shows them: only the
+    opinions nobody hid, and nobody's name."""
+    actors = await accounts.actors(session, [x for plan in plans for x in (plan.created_by, plan.published_by)]
+                                   ) if p is not None else {}
+    visible = access.opinion_condition(p, "read") if p is not None else col(PlanOpinion.hidden).is_(False)
     infos = await files.describe(session, [uuid.UUID(f) for plan in plans for f in plan.attachment_file_ids])
     answered_ids = {uuid.UUID(i) for plan in plans for i in plan.answers_opinion_ids}
     answered = {o.id: (o, version) for o, version in (await session.exec(
         select(PlanOpinion, PlanVersion.version).join(PlanVersion, col(PlanVersion.id) == PlanOpinion.plan_id)
-        .where(col(PlanOpinion.id).in_(answered_ids), access.opinion_condition(p, "read")))).all()} if answered_ids else {}
+        .where(col(PlanOpinion.id).in_(answered_ids), visible))).all()} if answered_ids else {}
     out = []
     for plan in plans:
         attachments = [infos[uuid.UUID(f)] for f in plan.attachment_file_ids if uuid.UUID(f) in infos]

@@ -5,7 +5,7 @@ and the estates those supervisors may read."""
 
 from app.core.manifest import Manifest
 from app.files.access import AttachmentKind
-from app.projects import errors, guards, reactions, service
+from app.projects import errors, guards, reactions, reads, service
 from app.projects.lifecycle import STATES, on_enter
 from app.projects.router import router
 from app.projects.scopes import PROJECT_SCOPE, SUPERVISED_ESTATES
@@ -19,7 +19,7 @@ MANIFEST = Manifest(
         guards.CONTRACTOR_ASSIGNED,
         guards.ITEMS_COMPLETE,
         *(on_enter(f"projects.notify_residents.{state}", state, reactions.notify_residents) for state in STATES),
-        AttachmentKind(service.ITEM_PROGRESS_KIND, service.can_read_progress_files),
+        AttachmentKind(reads.ITEM_PROGRESS_KIND, service.can_read_progress_files),
         PROJECT_SCOPE,
         SUPERVISED_ESTATES,
     ),

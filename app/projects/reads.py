@@ -11,6 +11,7 @@ What other domains add to a project's lifecycle they declare with ``app.projects
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, true
@@ -20,23 +21,30 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.authz import load_scoped
 from app.auth.principal import Principal
+from app.files import service as files
 from app.projects import access
 from app.projects.access import ProjectLevel
 from app.projects.catalog import MENU
 from app.projects.models import (
+    ItemProgress,
     Project,
+    ProjectEvent,
     ProjectItem,
     ProjectOrganization,
     ProjectOrganizationRole,
     ProjectStatus,
     RenovationItem,
 )
+from app.projects.progress import percent_string, weighted_progress
 from app.registry import reads as registry
 
 __all__ = [
     "MenuItem", "menu", "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
     "organizations", "project", "project_ids", "published_condition", "require_project",
 ]
+
+
+ITEM_PROGRESS_KIND = "item_progress"  # the photos of a progress report
 
 
 @dataclass(frozen=True)
@@ -141,3 +149,58 @@ async def organizations(
                            ProjectOrganizationRole(link.role))
         for link in links
     ]
+
+
+# ---- what the public notice board shows (DESIGN.md §11) ----------------------------------------------
+
+
+def overall_progress(items: list[ItemRef]) -> str:
+    """The project's progress, each item weighted by its estimated cost, as a percentage with one decimal."""
+    return percent_string(weighted_progress((i.estimated_cost_fen, i.progress_percent) for i in items))
+
+
+async def estate_projects(session: AsyncSession, estate_id: uuid.UUID) -> list[ProjectRef]:
+    """Every project of the estate, oldest first."""
+    rows = (await session.exec(select(Project).where(Project.estate_id == estate_id)
+                               .order_by(col(Project.created_at), col(Project.id)))).all()
+    return [project_ref(p) for p in rows]
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A timeline event as the board shows it: what happened and when, never who."""
+
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    created_at: datetime
+
+
+async def milestones(session: AsyncSession, project_id: uuid.UUID) -> list[Milestone]:
+    rows = (await session.exec(select(ProjectEvent).where(ProjectEvent.project_id == project_id)
+                               .order_by(col(ProjectEvent.created_at), col(ProjectEvent.id)))).all()
+    return [Milestone(e.kind, e.from_status, e.to_status, e.note, e.created_at) for e in rows]
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    item_id: uuid.UUID
+    percent: int
+    note: str | None
+    photo_ids: tuple[uuid.UUID, ...]
+    created_at: datetime
+
+
+async def progress_reports(session: AsyncSession, project_id: uuid.UUID) -> list[ProgressReport]:
+    """Every progress report of the project's items, oldest first."""
+    rows = (await session.exec(select(ItemProgress).join(
+        ProjectItem, col(ProjectItem.id) == ItemProgress.project_item_id).where(ProjectItem.project_id == project_id)
+        .order_by(col(ItemProgress.created_at), col(ItemProgress.id)))).all()
+    return [ProgressReport(r.project_item_id, r.percent, r.note, tuple(uuid.UUID(f) for f in r.file_ids), r.created_at)
+            for r in rows]
+
+
+async def is_progress_photo(session: AsyncSession, file_id: uuid.UUID) -> bool:
+    """Whether the file documents a progress report (such photos are as public as the board)."""
+    return bool(await files.attached_to(session, file_id, ITEM_PROGRESS_KIND))

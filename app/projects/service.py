@@ -18,7 +18,7 @@ from app.core.errors import VALIDATION_ERROR, NotFound
 from app.core.i18n import validation_message
 from app.core.pagination import PageParams, paginate
 from app.files import service as files
-from app.projects import access, guards, lifecycle  # noqa: F401  (guards: registers this domain's guards)
+from app.projects import access, lifecycle
 from app.projects.errors import (
     CONTRACTOR_REQUIRED,
     ORGANIZATION_ALREADY_LINKED,
@@ -43,7 +43,7 @@ from app.projects.models import (
     RenovationItem,
 )
 from app.projects.progress import percent_string, weighted_progress
-from app.projects.reads import project_ref
+from app.projects.reads import ITEM_PROGRESS_KIND, project_ref
 from app.projects.schemas import (
     ItemProgressCreate,
     OverallProgress,
@@ -62,7 +62,6 @@ from app.registry import reads as registry
 # The selection is the substance of the plan residents are shown and vote on: once it is published it
 # changes only by going back to design (rejected -> designing).
 ITEMS_EDITABLE = frozenset({ProjectStatus.surveying, ProjectStatus.designing, ProjectStatus.rejected})
-ITEM_PROGRESS_KIND = "item_progress"
 # approved -> constructing needs a contractor (the ``contractor_assigned`` guard); from then on the
 # project keeps one: it is who builds, rectifies and signs the acceptance.
 STATES_NEEDING_CONTRACTOR = frozenset({ProjectStatus.constructing, ProjectStatus.accepting, ProjectStatus.accepted,

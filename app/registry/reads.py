@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, or_
 from sqlalchemy import select as sa_select
@@ -100,12 +100,25 @@ class EstateRef:
 
 async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | None:
     """An estate with the names of its community, street and district."""
+    return await _estate_where(session, Estate.id == estate_id)
+
+
+async def estate_by_code(session: AsyncSession, code: str) -> EstateRef | None:
+    """The estate whose short code (printed on its notices, opened by their QR codes) this is."""
+    return await _estate_where(session, Estate.short_code == code.strip().upper())
+
+
+async def estate_code(session: AsyncSession, estate_id: uuid.UUID) -> str | None:
+    return (await session.exec(select(Estate.short_code).where(Estate.id == estate_id))).first()
+
+
+async def _estate_where(session: AsyncSession, condition: Any) -> EstateRef | None:
     row = (
         await session.exec(
             select(Estate, Community, Street)
             .join(Community, col(Community.id) == Estate.community_id)
             .join(Street, col(Street.id) == Community.street_id)
-            .where(Estate.id == estate_id)
+            .where(condition)
         )
     ).first()
     if row is None:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.residence import Assurance
 from app.core import clock, pdf, pools
+from app.core.links import public_url
 from app.projects import reads as projects
 from app.registry import reads as registry
 from app.voting import service
@@ -61,7 +62,12 @@ def _notice(ballot: Ballot, results: ResultsPublic, estate: str, project: str) -
                              "在小程序中提出，或向社区、网格员书面提出。异议期满且异议均已答复后，结果生效并另行公告。", "small"))
     elif results.final and ballot.finalized_at:
         flow.append(pdf.text(f"异议期已满，异议均已答复，本结果于{clock.shanghai_text(ballot.finalized_at)}生效。", "small"))
+    flow += [pdf.spacer(), pdf.with_qr(board_link(ballot), "扫描二维码在公示栏查看表决结果，或凭回执码核对本户表决已计入：")]
     return pdf.document(flow, f"{kind}：{ballot.title}")
+
+
+def board_link(ballot: Ballot) -> str:
+    return public_url(f"/public/ballots/{ballot.id}")
 
 
 def _announcement(ballot: Ballot, motions: list[str], estate: str, project: str, scope: str) -> bytes:
@@ -90,7 +96,8 @@ def _announcement(ballot: Ballot, motions: list[str], estate: str, project: str,
                       "异议期满且异议均已答复后结果生效，另行公告。每户可凭回执码在公示栏核对本户表决已计入。", "small"),
              pdf.spacer(),
              pdf.text("依据：《中华人民共和国民法典》第二百七十八条、第二百八十条；《物业管理条例》第十四条"
-                      "（业主大会会议应当于会议召开15日以前通知全体业主）。", "small")]
+                      "（业主大会会议应当于会议召开15日以前通知全体业主）。", "small"),
+             pdf.spacer(), pdf.with_qr(board_link(ballot), "扫描二维码在公示栏查看本公告、表决进展和结果：")]
     return pdf.document(flow, f"表决公告：{ballot.title}")
 
 

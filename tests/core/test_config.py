@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from app.core.config import Settings
 
 STRONG = "k" * 40
+PUBLIC = "https://gaizao.example.cn"
 
 
 def test_dev_defaults_run_offline_with_sqlite(monkeypatch):
@@ -17,31 +18,31 @@ def test_dev_defaults_run_offline_with_sqlite(monkeypatch):
 @pytest.mark.parametrize("secret", ["", "change-me", "dev-insecure-secret-change-me", "short-secret"])
 def test_prod_refuses_weak_or_placeholder_jwt_secret(secret):
     with pytest.raises(ValidationError, match="APP_JWT_SECRET"):
-        Settings(_env_file=None, env="prod", jwt_secret=secret, wechat_app_secret="real")
+        Settings(_env_file=None, env="prod", public_base_url=PUBLIC, jwt_secret=secret, wechat_app_secret="real")
 
 
 def test_prod_refuses_fake_wechat_and_demo_app_secret():
     with pytest.raises(ValidationError, match="APP_WECHAT_FAKE"):
-        Settings(_env_file=None, env="prod", jwt_secret=STRONG, audit_key="a" * 40, wechat_fake=True,
+        Settings(_env_file=None, env="prod", public_base_url=PUBLIC, jwt_secret=STRONG, audit_key="a" * 40, wechat_fake=True,
                  wechat_app_secret="real")
     with pytest.raises(ValidationError, match="APP_WECHAT_APP_SECRET"):
-        Settings(_env_file=None, env="prod", jwt_secret=STRONG, audit_key="a" * 40)
+        Settings(_env_file=None, env="prod", public_base_url=PUBLIC, jwt_secret=STRONG, audit_key="a" * 40)
 
 
 def test_prod_with_real_secrets_starts():
-    s = Settings(_env_file=None, env="prod", jwt_secret=STRONG, audit_key="a" * 40, wechat_app_secret="real-secret")
+    s = Settings(_env_file=None, env="prod", public_base_url=PUBLIC, jwt_secret=STRONG, audit_key="a" * 40, wechat_app_secret="real-secret")
     assert s.wechat_fake is False
 
 
 def test_prod_needs_its_own_audit_key():
     with pytest.raises(ValidationError, match="APP_AUDIT_KEY"):
-        Settings(_env_file=None, env="prod", jwt_secret=STRONG, wechat_app_secret="real-secret")
+        Settings(_env_file=None, env="prod", public_base_url=PUBLIC, jwt_secret=STRONG, wechat_app_secret="real-secret")
     with pytest.raises(ValidationError, match="APP_AUDIT_KEY"):
-        Settings(_env_file=None, env="prod", jwt_secret=STRONG, audit_key=STRONG, wechat_app_secret="real-secret")
+        Settings(_env_file=None, env="prod", public_base_url=PUBLIC, jwt_secret=STRONG, audit_key=STRONG, wechat_app_secret="real-secret")
 
 
 def test_prod_serves_no_docs_unless_asked():
-    prod = {"env": "prod", "jwt_secret": STRONG, "audit_key": "a" * 40, "wechat_app_secret": "real-secret"}
+    prod = {"env": "prod", "public_base_url": PUBLIC, "jwt_secret": STRONG, "audit_key": "a" * 40, "wechat_app_secret": "real-secret"}
     assert Settings(_env_file=None, **prod).docs_enabled is False
     assert Settings(_env_file=None, **prod, docs_enabled=True).docs_enabled is True
     assert Settings(_env_file=None, env="dev").docs_enabled is True
@@ -68,3 +69,13 @@ async def test_docs_and_metrics_in_production(monkeypatch):
         assert ok.status_code == 200 and b"# TYPE" in ok.content
         assert (await c.get("/healthz")).status_code == 200
     assert app.openapi()["paths"]  # export-openapi still works
+
+
+def test_prod_needs_the_address_the_public_reaches_it_at():
+    prod = {"env": "prod", "jwt_secret": STRONG, "audit_key": "a" * 40, "wechat_app_secret": "real-secret"}
+    with pytest.raises(ValidationError, match="APP_PUBLIC_BASE_URL must be set in prod"):
+        Settings(_env_file=None, **prod)
+    assert Settings(_env_file=None, **prod, public_base_url=PUBLIC + "/").public_base_url == PUBLIC
+    with pytest.raises(ValidationError, match="http:// or https://"):
+        Settings(_env_file=None, **prod, public_base_url="gaizao.example.cn")
+    assert Settings(_env_file=None, env="dev").public_base_url == "http://127.0.0.1:8000"
