@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# axe-core for the public board's browser checks (tests/public); without it those checks skip.
+AXE := tests/public/node_modules/axe-core/axe.min.js
+$(AXE): tests/public/package-lock.json
+	@if command -v npm >/dev/null && npm ci --prefix tests/public --no-audit --no-fund --silent; then touch $@; \
+	else echo "could not install axe-core with npm: the public board's browser checks will be skipped"; fi
+
 migrate: install
 	$(BIN)/python -m app migrate
 
@@ -28,7 +34,7 @@ run: seed
 	APP_DEMO_CLOCK=true $(BIN)/python -m app serve --host 127.0.0.1 --port 8000
 
 ## Install and run the tests (SQLite; set APP_TEST_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
-test: install
+test: install $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Benchmarks on the PostgreSQL at 127.0.0.1:5432 (their own databases, dropped and re-created): the
