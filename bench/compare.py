@@ -12,7 +12,8 @@
    connections, --seconds after a 3 s warm-up) loads the floor's matching read or write and then the
    service, with the same script: residents' home (``/me``, ``/me/tasks``, the project, its items, each
    by 2,000 residents in turn), casting votes (each voter of the ballot once, with an Idempotency-Key as
-   the mini-program sends it) and the grid worker paging through the roster (50 units a page).
+   the mini-program sends it), the grid worker paging through the roster (50 units a page), and the
+   large estate's page on the public notice board, as HTML and as JSON, read by anyone (no login).
 3. Writes the table to ``bench/results.md`` (section ``floor``): throughput, p50/p95/p99, the ratio to the
    floor and the target, and checks that every vote answered 201 is in the database.
 
@@ -39,11 +40,12 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 os.environ.setdefault("APP_ACCESS_TOKEN_TTL_SECONDS", str(6 * 3600))  # the tokens outlive the run
+os.environ.setdefault("APP_PUBLIC_RATE_PER_MINUTE", str(10**9))  # wrk is one address: the board's limit is not measured
 
 from questionnaires import _recreate  # noqa: E402
 from report import write_section  # noqa: E402
 from serving import ROOT, serve, stop, wait_ready  # noqa: E402
-from voting import _ballot, _estate, _owners_with_accounts, _voters_and_tokens  # noqa: E402
+from voting import _ballot, _estate, _notice_served, _owners_with_accounts, _voters_and_tokens  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_district"
 SERVICE_PORT, FLOOR_PORT = 8801, 8802
@@ -68,6 +70,8 @@ SCENARIOS = (
     Scenario("items", "resident home: GET /projects/{id}/items", "read", 0.6),
     Scenario("cast", "casting a vote: POST /ballots/{id}/votes (10,000-unit electorate)", "write", 0.6, 100.0),
     Scenario("roster", "grid roster, 2,000 units, pages of 50: GET /grids/{id}/roster", "read", 0.5),
+    Scenario("board_page", "public notice board, 10,000-unit estate (HTML): GET /public/estates/{code}", "read", 0.6),
+    Scenario("board_json", "public notice board, the same as JSON: GET /api/v1/public/estates/{code}", "read", 0.6),
 )
 
 
@@ -120,6 +124,7 @@ async def build(url: str, workdir: Path) -> dict:
         needs = await surveys.create(session, admin.id, project_ref(big), QuestionnaireCreate(template="renovation_needs"))
         await surveys.publish(session, admin.id, needs, None)
         ballot = await _ballot(session, p, big, "加装电梯与综合改造")
+        await _notice_served(session, ballot)
         community_id = (await session.exec(text("SELECT community_id FROM estate WHERE id = :e"),
                                            params={"e": big.estate_id})).scalar_one()
         grid = Grid(community_id=community_id, name="第一网格")
@@ -144,6 +149,8 @@ async def build(url: str, workdir: Path) -> dict:
                                         .join(AuthSession, AuthSession.user_id == UnitBinding.user_id)
                                         .where(UnitBinding.status == BindingStatus.approved))).all()
         motions = [m.id for m in (await voting.motions(session, [ballot.id]))[ballot.id]]
+        code = (await session.exec(text("SELECT short_code FROM estate WHERE id = :e"),
+                                   params={"e": big.estate_id})).scalar_one()
     built_s = round(time.perf_counter() - started, 1)
     await dispose_engine()
     floor_ids = await prepare(url, 50_000)
@@ -165,6 +172,9 @@ async def build(url: str, workdir: Path) -> dict:
                        uuid.uuid4().hex)
                  for voter, token in voters],
         "roster": await _roster_pages(grid.id, worker_token),
+        # Anyone, without logging in, scanning the estate's notices (the board's copy in memory is warm).
+        "board_page": [_line("GET", f"/public/estates/{code}", "")] * 100,
+        "board_json": [_line("GET", f"{base}/public/estates/{code}", "")] * 100,
     }
     for name, lines in files.items():
         (workdir / f"{name}.tsv").write_text("\n".join(lines) + "\n")

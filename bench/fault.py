@@ -128,7 +128,7 @@ async def build(url: str, units: int) -> tuple[dict, list[tuple[str, str]]]:
     """Migrate, an estate of ``units`` units with an account per owner, an open ballot: (ballot, voters)."""
     os.environ["APP_DATABASE_URL"] = url
     await _recreate(url)
-    from voting import _ballot, _estate, _owners_with_accounts, _voters_and_tokens
+    from voting import _ballot, _estate, _notice_served, _owners_with_accounts, _voters_and_tokens
 
     from app import domains
     from app.__main__ import migrate
@@ -153,6 +153,7 @@ async def build(url: str, units: int) -> tuple[dict, list[tuple[str, str]]]:
             project = await _estate(session, "故障小区", units)
             await _owners_with_accounts(session, project.estate_id)
             ballot = await _ballot(session, p, project, "断库测试表决")
+            await _notice_served(session, ballot)
         async with sessions() as session, session.begin():
             ballot = await service.open_ballot(session, admin.id, await session.get(Ballot, ballot.id))
             motions = [str(m.id) for m in (await service.motions(session, [ballot.id]))[ballot.id]]

@@ -64,7 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from questionnaires import _recreate  # noqa: E402
 from report import write_section  # noqa: E402
 from serving import ROOT, ms, serve, stop, wait_ready  # noqa: E402
-from voting import _ballot, _estate, _owners_with_accounts, _voters_and_tokens  # noqa: E402
+from voting import _ballot, _estate, _notice_served, _owners_with_accounts, _voters_and_tokens  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_soak"
 PORT = 8767
@@ -277,6 +277,7 @@ async def _setup(units: int) -> World:
         session.add(RoleAssignment(user_id=grid_worker.id, role=Role.grid_worker, scope_type=ROLE_SCOPE[Role.grid_worker],
                                    scope_id=grid.id))
         ballot = await _ballot(session, p, project, "加装电梯与综合改造")
+        await _notice_served(session, ballot)  # announced fifteen days ago: it opens now
         needs = await surveys.create(session, admin.id, project_ref(project), QuestionnaireCreate(template="renovation_needs"))
         codes = [o.value for o in surveys.questions_of(needs)[2].options]
         owners = (await session.exec(

@@ -1,5 +1,5 @@
 -- wrk script: replays the requests of a file, one per line:
---   METHOD<TAB>PATH<TAB>TOKEN[<TAB>JSON BODY[<TAB>IDEMPOTENCY KEY]]
+--   METHOD<TAB>PATH<TAB>TOKEN[<TAB>JSON BODY[<TAB>IDEMPOTENCY KEY]]   (an empty token: no Authorization)
 --   wrk -t2 -c32 -d15s -s bench/wrk/requests.lua http://127.0.0.1:8801 -- requests.tsv 2
 -- Thread k of n takes lines k, k+n, k+2n, ... so that no two threads send the same line (a vote is cast
 -- once per voter while the file lasts), and cycles through them. done() prints one JSON line for
@@ -21,7 +21,8 @@ function init(args)
       local f = {}
       for field in (line .. "\t"):gmatch("([^\t]*)\t") do f[#f + 1] = field end
       local method, target, body, key = f[1], f[2], f[4], f[5]
-      local headers = { ["Authorization"] = "Bearer " .. f[3] }
+      local headers = {}
+      if f[3] ~= "" then headers["Authorization"] = "Bearer " .. f[3] end
       if body == nil or body == "" then
         body = nil
       else
