@@ -40,6 +40,7 @@ class PlanLink(BaseModel):
     version: int
     title: str
     status: str
+    status_name: str
     url: str
 
 

@@ -85,7 +85,8 @@ async def _project(session: AsyncSession, project: projects.ProjectRef) -> schem
                             progress_percent=i.progress_percent, reports=reports.get(i.id, [])) for i in items],
         progress_percent=projects.overall_progress(items),
         plans=[schemas.PlanLink(id=p.id, version=p.version, title=p.title, status=p.status.value,
-                                url=f"/public/plans/{p.id}") for p in await plans.published_plans(session, project.id)],
+                                status_name=PLAN_STATUS[p.status.value], url=f"/public/plans/{p.id}")
+               for p in await plans.published_plans(session, project.id)],
         ballots=[schemas.BallotLink(id=b.id, title=b.title, status=b.status.value,
                                     status_name=voting.STATUS_NAMES[b.status], opens_at=b.opens_at,
                                     closes_at=b.closes_at, url=f"/public/ballots/{b.id}")

@@ -44,7 +44,7 @@ async def test_an_estate_page_shows_what_was_published_and_nothing_else(client, 
     assert (page["code"], page["name"]) == (code, estate.side.estate.name)
     [project] = page["projects"]
     assert project["stage"] == "居民表决"
-    assert [p["id"] for p in project["plans"]] == [str(plan.id)]
+    assert [(p["id"], p["status_name"]) for p in project["plans"]] == [(str(plan.id), "公示中")]
     assert [b["title"] for b in project["ballots"]] == ["加装电梯表决"]  # never a draft, even a cancelled one
     for unannounced in (draft_ballot, dropped):
         assert (await client.get(f"{API}/public/ballots/{unannounced['id']}")).status_code == 404
