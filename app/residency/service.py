@@ -289,11 +289,9 @@ async def _bind_by_invite(session: AsyncSession, p: Principal, raw_code: str, so
     occupant = occupants.get(invite.person_id)
     if occupant is None:  # taken off the record since the code was printed
         return await _refused_code(session, p, keys, source, "person_not_on_record")
-    await _refuse_self_benefit(session, _account(p), occupant, [invite.created_by])
-    probe = binding or UnitBinding(user_id=p.id, unit_id=invite.unit_id)
-    if await _bound_elsewhere(session, probe, occupant.person_id):
-        raise PERSON_ALREADY_BOUND()
-    # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row.
+    # Consume the code first, conditionally: of concurrent redemptions exactly one changes the row, and the
+    # others are told the code is used (not what the winner's binding makes true meanwhile). A refusal
+    # below raises, which rolls the consumption back with the request.
     consumed = await session.exec(
         update(InviteCode)
         .where(col(InviteCode.id) == invite.id, col(InviteCode.used_at).is_(None), col(InviteCode.expires_at) > now)
@@ -304,6 +302,10 @@ async def _bind_by_invite(session: AsyncSession, p: Principal, raw_code: str, so
         return await _refused_code(session, p, keys, source, "used")
     set_committed_value(invite, "used_at", now)
     set_committed_value(invite, "used_by", p.id)
+    await _refuse_self_benefit(session, _account(p), occupant, [invite.created_by])
+    probe = binding or UnitBinding(user_id=p.id, unit_id=invite.unit_id)
+    if await _bound_elsewhere(session, probe, occupant.person_id):
+        raise PERSON_ALREADY_BOUND()
     before = audit.snapshot(binding)
     if binding is None:
         binding = UnitBinding(user_id=p.id, unit_id=invite.unit_id, relation=invite.relation,

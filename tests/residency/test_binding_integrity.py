@@ -62,6 +62,7 @@ async def test_two_codes_for_one_person_bind_one_account(client, db, tree):
     # Another account with the second code: the owner on record is already someone's.
     other = await _redeem(client, bearer(b), second)
     assert other.status_code == 409 and other.json()["error"]["code"] == "person_already_bound"
+    assert (await db.exec(select(InviteCode.used_at).where(InviteCode.code == second))).one() is None  # not spent
     approved = (await db.exec(select(UnitBinding).where(UnitBinding.unit_id == tree.unit.id,
                                                         UnitBinding.status == "approved"))).all()
     assert [(x.person_id, str(x.user_id)) for x in approved] == [(tree.owner.id, a["user"]["id"])]
