@@ -17,9 +17,20 @@ define_pattern(PHONE_PATTERN, "手机号须为11位手机号码（1开头，第�
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9](?:[\s-]?\d){9}(?!\d)")
 
 
+# Identifiers whose digits can read as a phone number: a UUID, a hex digest, a vote's receipt code.
+OPAQUE = re.compile(r"(?<![0-9A-Za-z-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,}"
+                    r"|[0-9A-F]{4}(?:-[0-9A-F]{4}){3})(?![0-9A-Za-z-])")
+
+
 def hide_phones(text: str, mark: str = "[电话已隐去]") -> str:
-    """``text`` with every mobile number in it replaced by ``mark`` (free text shown to the public)."""
-    return PHONE_IN_TEXT.sub(mark, text)
+    """``text`` with every mobile number in it replaced by ``mark`` (free text shown to the public, log
+    lines); identifiers (``OPAQUE``) are left whole."""
+    out, last = [], 0
+    for opaque in OPAQUE.finditer(text):
+        out += [PHONE_IN_TEXT.sub(mark, text[last:opaque.start()]), opaque.group()]
+        last = opaque.end()
+    out.append(PHONE_IN_TEXT.sub(mark, text[last:]))
+    return "".join(out)
 
 
 _SEPARATORS = re.compile(r"[\s\-()（）.]")

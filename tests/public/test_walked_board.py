@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import httpx
 from pypdf import PdfReader
 
-from app.core.phones import PHONE_IN_TEXT
+from app.core.phones import OPAQUE, PHONE_IN_TEXT
 from app.demo import STAFF
 from app.registry.ledger import split_co_owners
 from tests.public.walked import ROOT, Walked
@@ -127,7 +127,8 @@ def test_every_public_page_of_a_walked_demo_is_free_of_personal_data(walked: Wal
     unit_ids = _unit_ids(walked)
     assert len(names) > 80 and len(labels) == 84 and len(unit_ids) == 84
     for path, (kind, text, body) in pages.items():
-        assert not PHONE_IN_TEXT.search(text), (path, PHONE_IN_TEXT.search(text))
+        words = OPAQUE.sub(" ", text)  # ids, hashes and receipt codes, whose digits may read as a phone
+        assert not PHONE_IN_TEXT.search(words), (path, PHONE_IN_TEXT.search(words))
         assert not [n for n in names if n in text], (path, [n for n in names if n in text])
         assert not [u for u in labels if u in text], (path, [u for u in labels if u in text])
         assert not [u for u in unit_ids if u in text], path
