@@ -8,10 +8,9 @@ that a missing browser fails there instead of skipping.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +18,7 @@ import pytest
 from PIL import Image
 
 from app.core.docs import ASSETS_URL
+from tests.served import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Every name but the service's own resolves to nothing: a CDN reference would leave the page blank.
@@ -38,30 +38,11 @@ async def test_docs_pages_reference_only_local_assets(client):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory) -> str:
+def served(tmp_path_factory) -> Iterator[str]:
     """The service in a subprocess on a free local port (no database is needed for the docs)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("docs") / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"the service did not start: {log.read_text()}")
+    with serving([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"],
+                 tmp_path_factory.mktemp("docs") / "server.log", os.environ.copy()) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess:

@@ -8,16 +8,16 @@ this service: what they find is what a real estate's board shows at the end of a
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.served import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 README_BASE = "http://127.0.0.1:8000"
@@ -45,16 +45,10 @@ def readme_walk() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def walked(tmp_path_factory) -> Iterator[Walked]:
     home = tmp_path_factory.mktemp("walked")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
     env |= {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{home}/demo.db", "APP_STORAGE_DIR": str(home / "files"),
@@ -62,19 +56,8 @@ def walked(tmp_path_factory) -> Iterator[Walked]:
             "APP_LOG_LEVEL": "WARNING"}
     for command in ("migrate", "seed-demo"):
         subprocess.run([sys.executable, "-m", "app", command], cwd=ROOT, env=env, check=True, capture_output=True)
-    log = home / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"the demo service did not start: {log.read_text()}")
+    command = [sys.executable, "-m", "app", "serve"]
+    with serving(command, home / "server.log", env, cwd=ROOT, port=port) as base:
         walk = subprocess.run(["bash", "-e", "-c", readme_walk().replace(README_BASE, base)], cwd=home,
                               capture_output=True, text=True, timeout=600)
         assert walk.returncode == 0, f"the README walk failed:\n{walk.stdout[-3000:]}\n{walk.stderr[-3000:]}"
@@ -82,6 +65,3 @@ def walked(tmp_path_factory) -> Iterator[Walked]:
         staff = {"Authorization": f"Bearer {token['access_token']}"}
         [estate] = httpx.get(f"{base}/api/v1/estates", headers=staff).json()["items"]
         yield Walked(base=base, estate_id=estate["id"], code=estate["short_code"], staff=staff)
-    finally:
-        server.terminate()
-        server.wait(10)
