@@ -17,6 +17,7 @@ from app.auth.authz import permits
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.errors import Forbidden, NotFound
+from app.core.pagination import Page, PageParams, paginate
 from app.files import service as files
 from app.registry import corrections as registry_corrections
 from app.registry import reads as registry
@@ -121,13 +122,14 @@ async def answer(session: AsyncSession, p: Principal, correction_id: uuid.UUID, 
     return correction
 
 
-async def listed(session: AsyncSession, p: Principal, ballot: Ballot) -> list[CorrectionPublic]:
-    """Those who collect for the ballot see every correction; a resident the ones they filed."""
+async def listed(session: AsyncSession, p: Principal, ballot: Ballot, page: PageParams) -> Page[CorrectionPublic]:
+    """Those who collect for the ballot see every correction; a resident the ones they filed. Oldest first."""
     stmt = select(ElectorateCorrection).where(ElectorateCorrection.ballot_id == ballot.id)
     if not await permits(session, Ballot, ballot.id, access.ballot_condition, p, "collect"):
         stmt = stmt.where(ElectorateCorrection.filed_by == p.id)
-    rows = (await session.exec(stmt.order_by(col(ElectorateCorrection.filed_at), col(ElectorateCorrection.id)))).all()
-    return await public(session, list(rows))
+    rows, cursor = await paginate(session, stmt, [col(ElectorateCorrection.filed_at), col(ElectorateCorrection.id)],
+                                  page)
+    return Page[CorrectionPublic](items=await public(session, rows), next_cursor=cursor)
 
 
 async def public(session: AsyncSession, rows: list[ElectorateCorrection]) -> list[CorrectionPublic]:

@@ -19,6 +19,7 @@ from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.db import locked
 from app.core.errors import Forbidden, NotFound
+from app.core.pagination import Page, PageParams, paginate
 from app.files import service as files
 from app.plans import reads as plans
 from app.residency import reads as residency
@@ -81,13 +82,13 @@ async def answer(session: AsyncSession, p: Principal, objection_id: uuid.UUID, r
     return objection
 
 
-async def listed(session: AsyncSession, p: Principal, ballot: Ballot) -> list[ObjectionPublic]:
-    """Those who manage the ballot see every objection; an owner the ones they filed."""
+async def listed(session: AsyncSession, p: Principal, ballot: Ballot, page: PageParams) -> Page[ObjectionPublic]:
+    """Those who manage the ballot see every objection; an owner the ones they filed. Oldest first."""
     stmt = select(Objection).where(Objection.ballot_id == ballot.id)
     if not await permits(session, Ballot, ballot.id, access.ballot_condition, p, "manage"):
         stmt = stmt.where(Objection.filed_by == p.id)
-    rows = (await session.exec(stmt.order_by(col(Objection.filed_at), col(Objection.id)))).all()
-    return [public(o) for o in rows]
+    rows, cursor = await paginate(session, stmt, [col(Objection.filed_at), col(Objection.id)], page)
+    return Page[ObjectionPublic](items=[public(o) for o in rows], next_cursor=cursor)
 
 
 def public(o: Objection) -> ObjectionPublic:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Response, status
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
+from app.core.pagination import Page, PageDep
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
@@ -264,10 +265,11 @@ async def ballot_electorate_preview(ballot: BallotForRead, principal: CurrentPri
     return await corrections.preview(session, principal, ballot)
 
 
-@router.get("/ballots/{ballot_id}/corrections", response_model=list[CorrectionPublic], responses=responses(404))
-async def list_ballot_corrections(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
+@router.get("/ballots/{ballot_id}/corrections", response_model=Page[CorrectionPublic], responses=responses(400, 404))
+async def list_ballot_corrections(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep,
+                                  page: PageDep):
     """Staff and grid workers: every correction of the electorate; a resident: the ones they filed."""
-    return await corrections.listed(session, principal, ballot)
+    return await corrections.listed(session, principal, ballot, page)
 
 
 @router.post("/ballots/{ballot_id}/corrections", response_model=CorrectionPublic,
@@ -292,10 +294,11 @@ async def answer_ballot_correction(correction_id: uuid.UUID, body: CorrectionAns
     return (await corrections.public(session, [answered]))[0]
 
 
-@router.get("/ballots/{ballot_id}/objections", response_model=list[ObjectionPublic], responses=responses(404))
-async def list_ballot_objections(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
+@router.get("/ballots/{ballot_id}/objections", response_model=Page[ObjectionPublic], responses=responses(400, 404))
+async def list_ballot_objections(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep,
+                                 page: PageDep):
     """Staff who manage the ballot: every objection; an owner: the ones they filed."""
-    return await objections.listed(session, principal, ballot)
+    return await objections.listed(session, principal, ballot, page)
 
 
 @router.post("/ballots/{ballot_id}/objections", response_model=ObjectionPublic, status_code=status.HTTP_201_CREATED,

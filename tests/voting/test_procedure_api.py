@@ -242,8 +242,9 @@ async def test_owners_check_the_electorate_and_staff_correct_it_before_it_opens(
         "unit_id": str(estate.units["203"]), "kind": "transferred", "note": "晚了"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "corrections_closed"
     mine = (await client.get(f"{API}/ballots/{ballot['id']}/corrections", headers=estate.owners["zhao"])).json()
-    assert [c["id"] for c in mine] == [correction["id"]]
-    assert (await client.get(f"{API}/ballots/{ballot['id']}/corrections", headers=estate.owners["li"])).json() == []
+    assert [c["id"] for c in mine["items"]] == [correction["id"]]
+    theirs = await client.get(f"{API}/ballots/{ballot['id']}/corrections", headers=estate.owners["li"])
+    assert theirs.json() == {"items": [], "next_cursor": None}
 
 
 # ---- after the close --------------------------------------------------------------------------------------
@@ -301,6 +302,26 @@ async def test_objections_hold_the_result_until_answered(client, db, estate):
     pdf = await client.get(f"{API}/ballots/{ballot['id']}/results.pdf", headers=estate.tenant)
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "业主共同决定事项表决结果公告" in text and "生效" in text
+
+
+async def test_objections_are_listed_in_pages_staff_all_an_owner_theirs(client, db, estate):
+    ballot = await opened(client, estate, rule="simple_majority")
+    await vote(client, estate.owners["zhang"], ballot, "approve")
+    await client.post(f"{API}/ballots/{ballot['id']}/close", headers=estate.staff)
+    filed = [(await client.post(f"{API}/ballots/{ballot['id']}/objections", headers=estate.owners[who],
+                                json={"kind": "vote_missing", "note": f"{who}的异议"})).json()["id"]
+             for who in ("zhao", "li", "zhao")]
+    url = f"{API}/ballots/{ballot['id']}/objections"
+    seen, cursor = [], None
+    while True:
+        page = (await client.get(url, headers=estate.staff, params={"limit": 2, **({"cursor": cursor} if cursor else {})})).json()
+        seen += [o["id"] for o in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == filed  # oldest first, each once, over two pages
+    mine = (await client.get(url, headers=estate.owners["zhao"])).json()
+    assert [o["id"] for o in mine["items"]] == [filed[0], filed[2]] and mine["next_cursor"] is None
+    assert (await client.get(url, headers=estate.staff, params={"cursor": "garbage"})).status_code == 400
 
 
 async def test_a_recount_reports_any_difference(client, db, estate):
