@@ -102,6 +102,8 @@ TEMPLATES: dict[str, Template] = {
            ("time3", T.time, "取消时间")),
         _t("ballot_result", "表决结果公告", ("thing1", T.thing, "表决事项"), ("phrase2", T.phrase, "表决结果"),
            ("thing3", T.thing, "说明"), ("time4", T.time, "公告时间")),
+        _t("ballot_request_answered", "表决申请答复", ("thing1", T.thing, "表决事项"), ("phrase2", T.phrase, "处理结果"),
+           ("thing3", T.thing, "答复内容"), ("time4", T.time, "答复时间")),
         _t("ballot_open", "表决开始", ("thing1", T.thing, "表决事项"), ("thing2", T.thing, "小区名称"),
            ("time3", T.time, "截止时间"), ("thing4", T.thing, "温馨提示")),
         _t("ballot_closing", "表决即将截止", ("thing1", T.thing, "表决事项"), ("time2", T.time, "截止时间"),

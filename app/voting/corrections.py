@@ -22,7 +22,7 @@ from app.files import service as files
 from app.registry import corrections as registry_corrections
 from app.registry import reads as registry
 from app.registry.masking import mask_name
-from app.voting import access, service
+from app.voting import access, flows, service
 from app.voting.errors import (
     BALLOT_NOT_ANNOUNCED,
     CORRECTION_ALREADY_ANSWERED,
@@ -117,6 +117,8 @@ async def answer(session: AsyncSession, p: Principal, correction_id: uuid.UUID, 
                                      .execution_options(populate_existing=True))).one()
     if data.accepted and data.unit is not None:
         await registry_corrections.correct_unit(session, p, correction.unit_id, data.unit)
+    await flows.answered(session, ballot, correction.filed_by, "名册更正申请", "已采纳" if data.accepted else "未采纳",
+                         data.reply)
     await audit.record(session, actor_id=p.id, action="ballot.correction_answered", entity_type="ballot",
                        entity_id=ballot.id, after=audit.snapshot(correction), estate_id=ballot.estate_id)
     return correction

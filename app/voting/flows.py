@@ -9,6 +9,7 @@
 - Final: the final result goes to them, and a ballot that decides the project moves it from voting to
   approved (every motion passed) or rejected, through the lifecycle - its guards check this ballot, and
   entering the new stage tells the residents (the projects domain's reaction).
+- A correction of the electorate or an objection answered: whoever filed it is told the answer.
 - Cancelled: the owners told of it are told it is cancelled, and why. A plan revised, or withdrawn from
   the vote, cancels the ballots held on it (``plan_revised``, ``plan_withdrawn``).
 
@@ -108,6 +109,17 @@ async def final(session: AsyncSession, ballot: Ballot, actor_id: uuid.UUID | Non
         return
     target = ProjectStatus.approved if passed else ProjectStatus.rejected
     await moves.move(session, project.id, target, actor_id, note=f"表决「{ballot.title}」{outcome}")
+
+
+async def answered(session: AsyncSession, ballot: Ballot, filed_by: uuid.UUID, what: str, outcome: str,
+                   reply: str) -> int:
+    """Whoever filed a correction or an objection (``what``) learns the answer (``outcome``, at most five
+    characters, and the reply)."""
+    return await notify(session, Notice(
+        template="ballot_request_answered", title=f"您的{what}已答复：{outcome}",
+        body=f"您就「{ballot.title}」提出的{what}已答复（{outcome}）：{reply}",
+        data={"thing1": ballot.title, "phrase2": outcome, "thing3": reply, "time4": clock.now()},
+        page=_page(ballot)), [filed_by])
 
 
 async def opened(session: AsyncSession, ballot: Ballot) -> int:

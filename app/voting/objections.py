@@ -79,6 +79,7 @@ async def answer(session: AsyncSession, p: Principal, objection_id: uuid.UUID, r
     assert ballot is not None
     await audit.record(session, actor_id=p.id, action="ballot.objection_answered", entity_type="ballot",
                        entity_id=ballot.id, after=audit.snapshot(objection), estate_id=ballot.estate_id)
+    await flows.answered(session, ballot, objection.filed_by, "表决结果异议", "已答复", reply)
     return objection
 
 

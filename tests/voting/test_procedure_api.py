@@ -236,6 +236,10 @@ async def test_owners_check_the_electorate_and_staff_correct_it_before_it_opens(
     r = await client.post(f"{API}/corrections/{correction['id']}/answer", headers=estate.staff, json={
         "accepted": False, "reply": "再答一次"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "correction_already_answered"
+    told = (await db.exec(select(NotificationOutbox).where(
+        NotificationOutbox.template == "ballot_request_answered"))).all()  # once, to the one who asked
+    assert [(n.user_id, n.data["phrase2"]) for n in told] == [((await _users(db, "zhao"))["zhao"], "已采纳")]
+    assert "已按产权证更正" in told[0].body
     opened_ballot = (await client.post(f"{API}/ballots/{ballot['id']}/open", headers=estate.staff)).json()
     assert opened_ballot["total_area"] == "596.00"  # 赵's 60.00 became 62.50 before the freeze
     r = await client.post(f"{API}/ballots/{ballot['id']}/corrections", headers=estate.owners["zhao"], json={
@@ -293,6 +297,7 @@ async def test_objections_hold_the_result_until_answered(client, db, estate):
     assert r.status_code == 200 and r.json()["reply"] == "经核对，您未提交表决票"
     r = await client.post(f"{API}/objections/{objection['id']}/answer", headers=estate.staff, json={"reply": "再答"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "objection_already_answered"
+    assert await _told(db, "ballot_request_answered") == [owners["zhao"]]
     r = await client.post(f"{API}/ballots/{ballot['id']}/finalize", headers=estate.staff)  # staff need not wait
     assert r.status_code == 200
     final = await _get(client, estate, ballot)
