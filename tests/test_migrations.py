@@ -25,6 +25,15 @@ async def _scratch_database_url() -> str:
     return scratch
 
 
+async def _scratch() -> tuple[str, Config]:
+    """A fresh database and the Alembic configuration that migrates it."""
+    url = await _scratch_database_url()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return url, config
+
+
 async def _tables(url: str) -> set[str]:
     engine = make_engine(url)
     async with engine.connect() as conn:
@@ -34,10 +43,7 @@ async def _tables(url: str) -> set[str]:
 
 
 async def test_upgrade_check_downgrade_upgrade():
-    url = await _scratch_database_url()
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
+    url, config = await _scratch()
 
     await asyncio.to_thread(command.upgrade, config, "head")
     assert set(SQLModel.metadata.tables) <= await _tables(url)
@@ -60,10 +66,7 @@ async def test_0010_fills_in_the_units_of_ballots_opened_before_it():
     from app.voting.models import Ballot, BallotVoterUnit
     from tests import factories as f
 
-    url = await _scratch_database_url()
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
+    url, config = await _scratch()
     await asyncio.to_thread(command.upgrade, config, "head")
     engine = make_engine(url)
 
@@ -105,10 +108,7 @@ async def test_0013_keeps_what_ballots_and_bindings_already_were():
     from app.voting.models import Ballot
     from tests import factories as f
 
-    url = await _scratch_database_url()
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
+    url, config = await _scratch()
     await asyncio.to_thread(command.upgrade, config, "head")
     engine = make_engine(url)
     async with AsyncSession(engine, expire_on_commit=False) as db:
