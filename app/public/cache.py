@@ -3,8 +3,8 @@
 notice's QR code scanned by a whole estate at once costs one rendering, and a limit per source address
 (``429`` with ``Retry-After``).
 
-The copy and the limit live in the process (several processes each keep their own): a page may be up to
-``APP_PUBLIC_CACHE_SECONDS`` old, which is nothing beside the days a notice hangs on a wall. Only the
+The copy and the limit live in the process (several processes each keep their own; at most ``ENTRIES``
+answers of at most ``KEPT_BYTES`` each): a page may be up to ``APP_PUBLIC_CACHE_SECONDS`` old, which is nothing beside the days a notice hangs on a wall. Only the
 board's own paths pass here; the rest of the API is never cached.
 """
 
@@ -23,6 +23,7 @@ from app.public.errors import PUBLIC_RATE_LIMITED
 
 PREFIXES = ("/public", "/api/v1/public")
 ENTRIES = 1024  # distinct pages kept at once
+KEPT_BYTES = 256 * 1024  # a larger answer (a plan's PDF with its attachments) is made again each time
 WINDOW = 60.0  # seconds of the per-address limit
 
 
@@ -100,7 +101,7 @@ class PublicBoard:
         etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
         headers = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"cache-control")]
         kept = Kept(status, headers, body, etag, now + seconds)
-        if status == 200 and seconds:
+        if status == 200 and seconds and len(body) <= KEPT_BYTES:
             self.kept[key] = kept
             self.kept.move_to_end(key)
             while len(self.kept) > ENTRIES:

@@ -102,10 +102,8 @@ async def estate(session: AsyncSession, code: str) -> schemas.Estate:
     found = await registry.estate_by_code(session, code)
     if found is None:
         raise NotFound()
-    stored = await registry.estate_code(session, found.id)
-    assert stored is not None
     return scrubbed(schemas.Estate(
-        code=stored, name=found.name, address=found.address, community=found.community_name,
+        code=registry.normal_code(code), name=found.name, address=found.address, community=found.community_name,
         street=found.street_name, district=found.district,
         projects=[await _project(session, p) for p in await projects.estate_projects(session, found.id)]))
 

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.principal import Principal
 from app.core import throttle
 from app.core.errors import NotFound
+from app.registry import reads
 from app.registry.errors import LOOKUP_RATE_LIMITED
 from app.registry.models import Building, Community, Entrance, Estate, PropertyUnit, Street
 from app.registry.schemas import EstateLookup, PlaceLookup, RoomLookup
@@ -57,7 +58,7 @@ async def find_estates(session: AsyncSession, q: str, district: str | None) -> l
 
 
 async def estate_by_code(session: AsyncSession, code: str) -> EstateLookup:
-    row = (await session.exec(_estates().where(Estate.short_code == code.strip().upper()))).first()
+    row = (await session.exec(_estates().where(Estate.short_code == reads.normal_code(code)))).first()
     if row is None:
         raise NotFound()
     return _estate_lookup(row)

@@ -103,9 +103,14 @@ async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | Non
     return await _estate_where(session, Estate.id == estate_id)
 
 
+def normal_code(code: str) -> str:
+    """An estate's short code as stored, from the code as typed off paper."""
+    return code.strip().upper()
+
+
 async def estate_by_code(session: AsyncSession, code: str) -> EstateRef | None:
     """The estate whose short code (printed on its notices, opened by their QR codes) this is."""
-    return await _estate_where(session, Estate.short_code == code.strip().upper())
+    return await _estate_where(session, Estate.short_code == normal_code(code))
 
 
 async def estate_code(session: AsyncSession, estate_id: uuid.UUID) -> str | None:
