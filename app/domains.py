@@ -25,6 +25,8 @@ from app.files.manifest import MANIFEST as FILES
 from app.notifications.manifest import MANIFEST as NOTIFICATIONS
 from app.plans import hooks as plan_hooks
 from app.plans.manifest import MANIFEST as PLANS
+from app.privacy import holders
+from app.privacy.manifest import MANIFEST as PRIVACY
 from app.projects import lifecycle
 from app.projects.manifest import MANIFEST as PROJECTS
 from app.public.manifest import MANIFEST as PUBLIC
@@ -39,7 +41,7 @@ from app.wechat.manifest import MANIFEST as WECHAT
 
 # In layer order: a domain may read those before it, never those after.
 MANIFESTS: tuple[Manifest, ...] = (
-    CORE, WECHAT, AUTH, REGISTRY, FILES, NOTIFICATIONS, AUDIT, RESIDENCY, PROJECTS,
+    CORE, WECHAT, PRIVACY, AUTH, REGISTRY, FILES, NOTIFICATIONS, AUDIT, RESIDENCY, PROJECTS,
     SURVEYS, PLANS, VOTING, SUPERVISION, ACCEPTANCE, PUBLIC,
 )
 
@@ -54,6 +56,7 @@ EXTENSION_POINTS: dict[type, Callable[[Any], Any]] = {
     file_access.AttachmentKind: file_access.install,
     plan_hooks.OnRevised: plan_hooks.install,
     todo.TaskSource: todo.install,
+    holders.PersonalData: holders.install,
     lifecycle.Guard: lifecycle.registry.register,
     lifecycle.OnEnter: lifecycle.reactions.register,
 }

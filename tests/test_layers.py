@@ -23,7 +23,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # Lowest first. A package may import from its own layer and those below, never in a circle.
 LAYERS: list[set[str]] = [
     {"core"},
-    {"wechat"},  # the WeChat client: core only (identity logs residents in through it)
+    {"wechat", "privacy"},  # the WeChat client; the privacy notice, consents, who looked: core only
     {"auth"},  # identity: logins, tokens, users, roles, the principal, the authorization kit
     {"registry"},  # the estates' ledger
     {"files", "notifications", "audit"},
@@ -40,6 +40,7 @@ COMPOSITION = LAYERS[-1]
 PUBLIC: dict[str, set[str] | None] = {
     "core": None,  # the platform
     "wechat": {"client", "errors"},
+    "privacy": {"notice", "consents", "disclosures", "holders", "schemas", "errors"},
     "auth": {"principal", "deps", "authz", "roles", "rules", "scopes", "residence", "reads", "errors",
              "appointments", "users", "schemas"},
     "registry": {"reads", "hooks", "occupants", "corrections", "masking", "errors"},

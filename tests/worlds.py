@@ -16,6 +16,7 @@ from sqlmodel import select
 from app.auth.models import RoleAssignment
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.privacy.models import Purpose
 from app.projects.models import ProjectOrganizationRole
 from app.registry.models import OrganizationKind
 from app.residency.models import BindingStatus, UnitBinding
@@ -103,7 +104,10 @@ class World:
             Role.contractor: side.designer_id if where == "designer" else side.organization_id,
             Role.committee_member: side.estate_id,
         }[role]
-        return await f.user(db, (role, scope))
+        user = await f.user(db, (role, scope))
+        if role is Role.supervisor:  # appointed, and agreed that inspections record their position
+            await f.consent(db, user, Purpose.location)
+        return user
 
     async def headers_for(self, db, variant: str) -> dict[str, str]:
         return await f.headers(db, await self.user_for(db, variant))

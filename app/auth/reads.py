@@ -9,6 +9,7 @@
 
 import uuid
 from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import Select, or_
@@ -19,7 +20,7 @@ from app.auth.models import RoleAssignment, User
 from app.auth.residence import OWNER_RELATIONS, approved_bindings
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "accounts_of", "active_user_ids", "actors", "binding_summary", "bound_unit_ids", "contacts", "display_names",
+__all__ = ["ActorPublic", "accounts_of", "active_user_ids", "actors", "binding_summary", "bound_unit_ids", "closed_at", "contacts", "display_names",
            "wechat_openids"]
 
 
@@ -111,3 +112,10 @@ async def binding_summary(session: AsyncSession, unit_ids: Collection[uuid.UUID]
         count, owner = summary.get(unit_id, (0, False))
         summary[unit_id] = (count + 1, owner or relation in OWNER_RELATIONS)
     return summary
+
+
+async def closed_at(session: AsyncSession, user_id: uuid.UUID) -> datetime:
+    """When the account was closed (注销); it must have been."""
+    closed = (await session.exec(select(User.closed_at).where(User.id == user_id))).one()
+    assert closed is not None
+    return closed

@@ -41,6 +41,7 @@ from app.core import audit, clock, pools
 from app.core.errors import AppError, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
+from app.privacy import disclosures
 from app.wechat.client import WechatClient
 
 
@@ -119,7 +120,8 @@ def _visible_users(principal: Principal):
 async def _users_public(
     session: AsyncSession, principal: Principal, users: list[User], assignments: list[RoleAssignment] | None = None
 ) -> list[UserPublic]:
-    """Users with the roles the principal may see; ``assignments`` are loaded in one query unless given."""
+    """Users with the roles the principal may see; ``assignments`` are loaded in one query unless given.
+    Their phones are shown in full, which is recorded (who looked)."""
     if assignments is None:
         ids = [u.id for u in users]
         assignments = list(
@@ -140,6 +142,7 @@ async def _users_public(
                    is_active=u.is_active, roles=by_user[u.id], created_at=u.created_at)
         for u in users
     ]
+    await disclosures.record(session, principal.id, users=[u.id for u in users if u.phone])
     return out
 
 

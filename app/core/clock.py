@@ -7,7 +7,7 @@ the demo. A frozen time (tests) is returned as it is, offset or not.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,6 +42,11 @@ def reset_offset() -> None:
 def shanghai_text(at: datetime) -> str:
     """A time as residents read it: Asia/Shanghai, to the minute (``2026-11-28 18:00``)."""
     return f"{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+def local_date(at: datetime) -> date:
+    """The calendar day in Asia/Shanghai of ``at``."""
+    return at.astimezone(SHANGHAI).date()
 
 
 @contextmanager

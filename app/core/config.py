@@ -125,6 +125,17 @@ class Settings(BaseSettings):
     public_cache_seconds: int = Field(default=30, ge=0, le=3600)
     public_rate_per_minute: int = Field(default=120, ge=1)
 
+    # Personal information (DESIGN §12): the operator named in the default privacy notice and how to reach
+    # them; or the operator's own notice, a Markdown file with its version (a new version is asked for
+    # again). Retention: how long what is past its use is kept before the worker removes it (days).
+    privacy_operator: str = "本平台运营单位（街道办事处）"
+    privacy_contact: str | None = None
+    privacy_notice_file: Path | None = None
+    privacy_notice_version: str | None = Field(default=None, max_length=40)
+    retention_paper_photo_days: int = Field(default=365, ge=1)  # after the questionnaire closed
+    retention_login_days: int = Field(default=180, ge=1)  # after a login ended or its last token expired
+    retention_outbox_days: int = Field(default=30, ge=1)  # after a notification was sent or given up
+
     log_level: str = "INFO"
 
     # /docs, /redoc and /openapi.json: on outside prod unless set. /metrics: open outside prod; with a
@@ -166,6 +177,8 @@ class Settings(BaseSettings):
             raise ValueError("APP_DB_COMMAND_TIMEOUT_SECONDS must be longer than APP_DB_LOCK_TIMEOUT_MS")
         if self.idempotency_lease_seconds <= self.request_timeout_seconds:
             raise ValueError("APP_IDEMPOTENCY_LEASE_SECONDS must be longer than APP_REQUEST_TIMEOUT_SECONDS")
+        if self.privacy_notice_file is not None and not self.privacy_notice_version:
+            raise ValueError("APP_PRIVACY_NOTICE_VERSION is required with APP_PRIVACY_NOTICE_FILE: consents name it")
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("APP_S3_BUCKET is required when APP_STORAGE_BACKEND=s3")
         return self

@@ -34,7 +34,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import clock
+from app.core import clock, retention
 from app.core import i18n as language
 from app.core.config import get_settings
 from app.core.db import SHARED_SESSION_STATE, own_transaction
@@ -286,9 +286,10 @@ async def _release(user_id: uuid.UUID, key: str, lease: datetime) -> None:
 
 
 async def purge_expired(session: AsyncSession) -> int:
-    """Delete records past their TTL (run by the worker's scheduler)."""
+    """Delete records past their TTL (run by the worker's scheduler): they hold responses, which may name
+    people (``core.retention``)."""
     result = await session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.expires_at) <= clock.now()))
-    return result.rowcount or 0
+    return retention.removed("idempotency_records", result.rowcount or 0)
 
 
 async def _replay(send: Send, record: IdempotencyRecord) -> None:

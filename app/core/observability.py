@@ -5,6 +5,7 @@ import os
 import re
 import time
 import uuid
+from contextvars import ContextVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,6 +36,19 @@ def metrics_payload() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
+# The request being answered: the router adds the matched route to it as it runs.
+_scope_var: ContextVar[Scope | None] = ContextVar("request_scope", default=None)
+
+
+def current_route() -> str:
+    """The route answering the current request, as declared and with its method
+    (``GET /api/v1/grids/{grid_id}/roster``); ``worker`` outside a request."""
+    scope = _scope_var.get()
+    if scope is None:
+        return "worker"
+    return f"{scope['method']} {getattr(scope.get('route'), 'path', None) or scope['path']}"
+
+
 class RequestContextMiddleware:
     """Pure ASGI middleware: assigns the request id, echoes it, sets the request's language (zh-CN unless
     ``Accept-Language: en``), logs and measures the request."""
@@ -49,6 +63,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        scope_token = _scope_var.set(scope)
         language = set_language(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
         started = time.perf_counter()
         status = 500
@@ -87,4 +102,5 @@ class RequestContextMiddleware:
                 extra={"method": scope["method"], "route": template, "status": status, "ms": round(elapsed * 1000, 1)},
             )
             request_id_var.reset(token)
+            _scope_var.reset(scope_token)
             reset_language(language)

@@ -25,7 +25,8 @@ class StoredFile(SQLModel, table=True):
     __tablename__ = "stored_file"
     id: uuid.UUID = id_field()
     blob_id: uuid.UUID = Field(foreign_key="file_blob.id", index=True)
-    uploaded_by: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    # None once the uploader closed their account (注销) and the file stays attached to what they sent
+    uploaded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
     filename: str = Field(default="", max_length=255)
     created_at: datetime = created_at_field()
 

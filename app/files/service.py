@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import UploadFile
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +33,7 @@ from app.files.errors import (
 from app.files.models import FileAttachment, FileBlob, StoredFile
 from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, JPEG, PDF, PNG, WEBP, content_type_of
 from app.files.storage import Storage, blob_key
+from app.privacy.holders import Subject
 
 FILENAME_MAX = 255
 # The extensions each type is known by; the first is given to a name that has none of them.
@@ -272,3 +273,46 @@ async def contents(session: AsyncSession, storage: Storage, file_ids: list[uuid.
         select(StoredFile, FileBlob).join(FileBlob, col(FileBlob.id) == StoredFile.blob_id)
         .where(col(StoredFile.id).in_(list(info))))).all()} if info else {}
     return [(info[i], await read_bytes(storage, blobs[i])) for i in file_ids if i in info]
+
+
+# ---- personal data (DESIGN §12) ---------------------------------------------------------------------
+
+
+async def uploaded_by(session: AsyncSession, user_id: uuid.UUID) -> list[FileInfo]:
+    """Every file the user uploaded, oldest first (their data export bundles them)."""
+    rows = await session.exec(select(StoredFile, FileBlob).join(FileBlob, col(FileBlob.id) == StoredFile.blob_id)
+                              .where(StoredFile.uploaded_by == user_id)
+                              .order_by(col(StoredFile.created_at), col(StoredFile.id)))
+    return [FileInfo(f.id, f.filename, b.content_type, b.size) for f, b in rows.all()]
+
+
+async def export_personal(session: AsyncSession, subject: Subject) -> list[dict]:
+    return [{"id": f.id, "filename": f.filename, "content_type": f.content_type, "size": f.size}
+            for f in await uploaded_by(session, subject.user_id)]
+
+
+async def close_personal(session: AsyncSession, subject: Subject) -> None:
+    """A closed account's uploads: those attached to nothing are deleted; those attached to what stays (an
+    opinion's photo) stay with it, without their uploader."""
+    attached = select(FileAttachment.file_id)
+    mine = col(StoredFile.uploaded_by) == subject.user_id
+    await session.exec(delete(StoredFile).where(mine, col(StoredFile.id).not_in(attached)))
+    await session.exec(update(StoredFile).where(mine).values(uploaded_by=None))
+
+
+async def remove(session: AsyncSession, storage: Storage, file_ids: list[uuid.UUID]) -> int:
+    """Delete these files (past their retention): their attachments go with them, and each stored object no
+    other file shares (uploads are de-duplicated by content) is deleted from storage once its row is. How
+    many files were deleted."""
+    if not file_ids:
+        return 0
+    blob_ids = set((await session.exec(select(StoredFile.blob_id).where(col(StoredFile.id).in_(file_ids)))).all())
+    await session.exec(delete(FileAttachment).where(col(FileAttachment.file_id).in_(file_ids)))
+    deleted = (await session.exec(delete(StoredFile).where(col(StoredFile.id).in_(file_ids)))).rowcount or 0
+    # The blob row goes first, locked until commit: an upload of the same bytes meanwhile waits on it.
+    orphans = (await session.exec(
+        delete(FileBlob).where(col(FileBlob.id).in_(blob_ids), col(FileBlob.id).not_in(select(StoredFile.blob_id)))
+        .returning(col(FileBlob.storage_key)))).scalars().all()
+    for key in orphans:
+        await storage.delete(key)
+    return deleted

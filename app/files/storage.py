@@ -26,6 +26,10 @@ class Storage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def delete(self, key: str) -> None:
+        """Remove ``key``; a key already gone is no error."""
+        ...
+
     async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """Open ``key`` now (raising if it cannot be read) and return its bytes as chunks."""
         ...
@@ -81,6 +85,9 @@ class LocalStorage:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         fh = await asyncio.to_thread(self._path(key).open, "rb")
@@ -138,6 +145,9 @@ class S3Storage:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._exists, key)
+
+    async def delete(self, key: str) -> None:  # S3 answers a missing key as deleted
+        await asyncio.to_thread(lambda: self._s3().delete_object(Bucket=self.bucket, Key=self._key(key)))
 
     async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         body = await asyncio.to_thread(lambda: self._s3().get_object(Bucket=self.bucket, Key=self._key(key))["Body"])

@@ -120,6 +120,8 @@ TEMPLATES: dict[str, Template] = {
            ("time3", T.time, "截止时间")),
         _t("binding_decided", "房屋绑定结果", ("thing1", T.thing, "房屋"), ("phrase2", T.phrase, "审核结果"),
            ("thing3", T.thing, "备注"), ("time4", T.time, "审核时间")),
+        _t("record_correction_answered", "登记信息更正结果", ("thing1", T.thing, "房屋"), ("phrase2", T.phrase, "处理结果"),
+           ("thing3", T.thing, "答复内容"), ("time4", T.time, "答复时间")),
         _t("questionnaire_published", "问卷调查", ("thing1", T.thing, "问卷名称"), ("thing2", T.thing, "小区名称"),
            ("time3", T.time, "截止时间"), ("thing4", T.thing, "温馨提示")),
         _t("questionnaire_closing", "问卷即将截止", ("thing1", T.thing, "问卷名称"), ("time2", T.time, "截止时间"),

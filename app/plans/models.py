@@ -74,7 +74,7 @@ class PlanOpinion(SQLModel, table=True):
     unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True)
     building_id: uuid.UUID = Field(foreign_key="building.id")
     author_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)  # self only
-    recorded_by: uuid.UUID = Field(foreign_key="app_user.id")  # the grid worker, for proxy
+    recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")  # the grid worker, for proxy; None once a resident who sent it themselves closed their account
     channel: OpinionChannel = enum_field(OpinionChannel)
     content: str = Field(max_length=2000)
     photo_file_ids: list[str] = Field(default_factory=list, sa_type=JSON)

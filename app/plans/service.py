@@ -376,7 +376,7 @@ async def opinions_public(session: AsyncSession, p: Principal, plan: PlanVersion
         out.append(OpinionPublic(
             id=o.id, plan_id=o.plan_id, version=plan.version, item_code=o.item_code, content=o.content,
             photo_file_ids=o.photo_file_ids, channel=o.channel, who=who, mine=mine,
-            author=actors.get(o.author_id or o.recorded_by) if manager else None, status=o.status, reply=o.reply,
+            author=actors.get(sender) if manager and (sender := o.author_id or o.recorded_by) else None, status=o.status, reply=o.reply,
             replied_by=actors.get(o.replied_by) if o.replied_by else None, replied_at=o.replied_at, hidden=o.hidden,
             hidden_reason=o.hidden_reason if manager or o.author_id == p.id else None, created_at=o.created_at))
     return out

@@ -38,6 +38,7 @@ class LedgerLine:
     phone: str
     co_owners: str
     note: str
+    persons: tuple[uuid.UUID, ...] = ()  # whose names and phones the line shows (not a cell)
 
     def cells(self) -> list:
         return [self.building, self.entrance, self.floor, self.room, format_area(self.area_centi), self.owner,
@@ -59,6 +60,7 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
     # Extra owners (a unit can have several only from before PATCH refused them) are written as co-owners:
     # nobody who holds title drops out of the ledger, and re-importing it keeps all of them.
     co_owners: dict[uuid.UUID, list[tuple[str, str | None]]] = defaultdict(list)
+    shown: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     links = await session.exec(
         select(UnitOccupant.unit_id, UnitOccupant.relation, Person)
         .join(Person, col(UnitOccupant.person_id) == Person.id)
@@ -67,6 +69,8 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
         .order_by(col(UnitOccupant.created_at), col(UnitOccupant.id))
     )
     for unit_id, relation, person in links.all():
+        if relation in (OccupantRelation.owner, OccupantRelation.co_owner):
+            shown[unit_id].append(person.id)
         if relation == OccupantRelation.owner and unit_id not in owners:
             owners[unit_id] = person
         elif relation in (OccupantRelation.owner, OccupantRelation.co_owner):
@@ -79,7 +83,7 @@ async def ledger_lines(session: AsyncSession, estate_id: uuid.UUID) -> list[Ledg
                 building=building_name, entrance=entrance_name, floor=unit.floor, room=unit.room_number,
                 area_centi=unit.area_centi, owner=owner.name if owner else "", phone=(owner.phone or "") if owner else "",
                 co_owners=format_co_owners(sorted(co_owners.get(unit.id, []), key=lambda c: (c[0], c[1] or ""))),
-                note=unit.note or "",
+                note=unit.note or "", persons=tuple(shown.get(unit.id, ())),
             )
         )
     return lines
@@ -122,6 +126,8 @@ def _to_xlsx(lines: list[LedgerLine]) -> bytes:
     return buffer.getvalue()
 
 
-async def export_ledger(session: AsyncSession, estate_id: uuid.UUID, fmt: str) -> bytes:
+async def export_ledger(session: AsyncSession, estate_id: uuid.UUID, fmt: str) -> tuple[bytes, set[uuid.UUID]]:
+    """The file, and the persons whose names and phones it shows."""
     lines = await ledger_lines(session, estate_id)
-    return await asyncio.to_thread(_to_xlsx if fmt == "xlsx" else _to_csv, lines)
+    body = await asyncio.to_thread(_to_xlsx if fmt == "xlsx" else _to_csv, lines)
+    return body, {p for line in lines for p in line.persons}

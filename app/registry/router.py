@@ -12,6 +12,7 @@ from app.core.db import SessionDep
 from app.core.errors import PAYLOAD_TOO_LARGE, responses
 from app.core.pagination import Page, PageDep, page_of
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
+from app.privacy import disclosures
 from app.registry import lookup, service
 from app.registry.deps import (
     Admin,
@@ -179,7 +180,8 @@ async def create_unit(data: UnitCreate, building: BuildingForManage, session: Se
 
 @router.get("/units/{unit_id}", response_model=UnitDetail, responses=READ)
 async def get_unit(unit: UnitForRead, session: SessionDep, principal: CurrentPrincipal):
-    """Names and phones are in full for staff in scope and the unit's grid worker, masked otherwise."""
+    """Names and phones are in full for staff in scope and the unit's grid worker (the read is recorded:
+    ``/me/data-access``), masked otherwise."""
     return await service.unit_detail(session, principal, unit)
 
 
@@ -275,9 +277,13 @@ async def get_registry_import(registry_import: ImportForManage):
     responses={**responses(403, 404), **SPREADSHEET_RESPONSE},
 )
 async def export_registry(
-    estate: EstateForManage, session: SessionDep, format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx"
+    estate: EstateForManage, session: SessionDep, principal: CurrentPrincipal,
+    format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx",
 ):
-    body = await export_ledger(session, estate.id, format)
+    """The estate's ledger as the import reads it, owners' names and phones in full (the read is recorded
+    for each of them: who looked)."""
+    body, persons = await export_ledger(session, estate.id, format)
+    await disclosures.record(session, principal.id, persons=persons)
     return Response(body, media_type=MEDIA[format], headers=attachment(f"ledger.{format}", f"{estate.name}台账.{format}"))
 
 
@@ -299,13 +305,16 @@ async def create_grid(data: GridCreate, session: SessionDep, principal: CurrentP
 
 @router.get("/grids/{grid_id}/roster", response_model=Page[RosterUnit], responses=READ)
 async def get_grid_roster(
-    grid: GridForContact, session: SessionDep, page: PageDep, building_id: uuid.UUID | None = None,
+    grid: GridForContact, session: SessionDep, page: PageDep, principal: CurrentPrincipal,
+    building_id: uuid.UUID | None = None,
     unbound: bool = False, q: Annotated[str | None, Query(max_length=50, description="room or name contains")] = None,
 ):
     """The grid's units for the grid worker's tablet, in pages: building, entrance, room, the people on
     record with their phones (in full: the grid worker visits them), how many accounts are bound and
-    whether the owner is. ``unbound=true`` lists only units nobody is bound to."""
+    whether the owner is. ``unbound=true`` lists only units nobody is bound to. Each page read is recorded
+    for the people on it (who looked)."""
     items, cursor = await service.grid_roster(session, grid, page, building_id=building_id, unbound=unbound, q=q)
+    await disclosures.record(session, principal.id, persons={o.person_id for unit in items for o in unit.occupants})
     return Page[RosterUnit](items=items, next_cursor=cursor)
 
 

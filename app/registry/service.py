@@ -13,6 +13,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
 from app.core.pagination import PageParams, paginate
+from app.privacy import disclosures
 from app.registry import access, hooks, reads
 from app.registry.areas import format_area, parse_area
 from app.registry.errors import (
@@ -258,6 +259,8 @@ async def create_unit(
 
 
 async def unit_detail(session: AsyncSession, p: Principal, unit: PropertyUnit) -> UnitDetail:
+    """The unit with its people: in full for callers at contact level (the read recorded: who looked),
+    masked for everyone else."""
     building = await session.get(Building, unit.building_id)
     entrance = await session.get(Entrance, unit.entrance_id)
     assert building is not None and entrance is not None
@@ -280,6 +283,8 @@ async def unit_detail(session: AsyncSession, p: Principal, unit: PropertyUnit) -
         )
         for link, person in links
     ]
+    if full:
+        await disclosures.record(session, p.id, persons=[person.id for _, person in links])
     return UnitDetail(
         **unit_public(unit).model_dump(), building_name=building.name, entrance_name=entrance.name,
         occupants=occupants,

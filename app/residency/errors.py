@@ -33,3 +33,11 @@ REALNAME_MISMATCH = define("realname_mismatch", 422, "实名核验的姓名与�
                            "The verified name differs from the unit's record; ask your grid worker")
 REALNAME_UNAVAILABLE = define("realname_unavailable", 503, "实名核验服务暂不可用，请稍后再试或请网格员上门核验",
                               "The real-name service is unavailable; try later or ask your grid worker")
+
+# personal information (DESIGN §12)
+CORRECTION_ALREADY_ANSWERED = define("record_correction_decided", 409, "该更正申请已处理",
+                                     "This correction request was already answered")
+CORRECTION_SELF_DECISION = define("record_correction_self", 403, "不能处理自己提交的更正申请",
+                                  "You cannot answer your own correction request")
+CORRECTION_NOT_ON_RECORD = define("record_correction_stale", 409, "该人员已不在此房屋的登记信息中，请重新提交",
+                                  "That person is no longer on the unit's record; ask again")

@@ -11,6 +11,7 @@ from app.auth import users
 from app.auth.principal import Principal
 from app.auth.roles import Role, ScopeType
 from app.auth.schemas import RoleScopePublic
+from app.privacy import consents
 from app.residency import service, todo
 from app.residency.models import BindingStatus
 from app.residency.schemas import MePublic, TasksPublic
@@ -28,10 +29,12 @@ async def me(session: AsyncSession, principal: Principal) -> MePublic:
         for b in bindings
         if b.status == BindingStatus.approved
     ]
+    asked = [consents.Purpose.service] + ([consents.Purpose.location] if Role.supervisor in principal.roles else [])
     return MePublic(
         id=user.id, display_name=user.display_name, phone=user.phone, has_password=user.password_hash is not None,
         roles=roles,
         bindings=bindings,
+        consents_needed=await consents.missing(session, user.id, asked),
     )
 
 

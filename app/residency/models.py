@@ -18,6 +18,7 @@ class BindingStatus(StrEnum):
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
+    closed = "closed"  # the account was closed (注销): kept as the evidence of the votes it cast (§7a)
 
 
 class BindingMethod(StrEnum):
@@ -85,3 +86,29 @@ class IdentityCheck(SQLModel, table=True):
     file_id: uuid.UUID | None = Field(default=None, foreign_key="stored_file.id")
     checked_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")  # None: the provider
     checked_at: datetime = created_at_field()
+
+
+class CorrectionStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class CorrectionRequest(SQLModel, table=True):
+    """A resident asks for their own entry on a unit's record to be corrected (PIPL art. 46): their name or
+    phone as the ledger has it. Staff who may correct the unit answer; an accepted request changes the
+    record through the registry's audited path."""
+
+    __tablename__ = "correction_request"
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True, ondelete="CASCADE")
+    person_id: uuid.UUID = Field(foreign_key="person.id")
+    name: str | None = Field(default=None, max_length=100)  # as it should read; None: unchanged
+    phone: str | None = Field(default=None, max_length=20)
+    note: str = Field(default="", max_length=500)
+    status: CorrectionStatus = enum_field(CorrectionStatus, default=CorrectionStatus.pending, index=True)
+    reply: str | None = Field(default=None, max_length=500)
+    answered_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    answered_at: datetime | None = dt_field()
+    created_at: datetime = created_at_field()

@@ -15,6 +15,8 @@ from app.core.db import SessionDep
 from app.core.errors import AppError, error_json, responses
 from app.core.pagination import Page, PageDep
 from app.files.errors import FILE_NOT_USABLE
+from app.privacy import consents
+from app.privacy.errors import CONSENT_REQUIRED
 from app.residency import me, service
 from app.residency.errors import (
     BINDING_ALREADY_DECIDED,
@@ -37,6 +39,7 @@ from app.residency.errors import (
 )
 from app.residency.models import BindingStatus
 from app.residency.realname import RealNameProvider, get_realname
+from app.residency.rights_router import router as rights_router
 from app.residency.schemas import (
     BindingDecisionApprove,
     BindingDecisionReject,
@@ -67,9 +70,12 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep) -> MePublic:
 
 
 @router.post("/me/phone", response_model=MePublic, responses=responses(
-    *AUTHENTICATED, 403, 422, WECHAT_NOT_LOGGED_IN, PHONE_UNSUPPORTED, PHONE_IN_USE, PHONE_IN_USE_STAFF, *WECHAT_ERRORS))
+    *AUTHENTICATED, 403, 422, CONSENT_REQUIRED, WECHAT_NOT_LOGGED_IN, PHONE_UNSUPPORTED, PHONE_IN_USE,
+    PHONE_IN_USE_STAFF, *WECHAT_ERRORS))
 async def bind_my_phone(body: PhoneBind, principal: CurrentPrincipal, session: SessionDep, wechat: WechatDep) -> MePublic:
-    """Bind the phone number WeChat verified (getPhoneNumber code)."""
+    """Bind the phone number WeChat verified (getPhoneNumber code), once the caller accepted the privacy
+    notice in force for ``service`` (428 ``consent_required`` names the version)."""
+    await consents.require(session, principal.id, consents.Purpose.service)
     await users.bind_phone(session, wechat, principal.user, body.code)
     return await me.me(session, principal)
 
@@ -91,15 +97,17 @@ async def list_my_unit_bindings(principal: CurrentPrincipal, session: SessionDep
     "/me/unit-bindings",
     response_model=MyBindingPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*AUTHENTICATED, 403, 404, 422, BINDING_TARGET_REQUIRED, INVITE_CODE_INVALID, BINDING_EXISTS,
-                        BINDING_SELF_BENEFIT, PERSON_ALREADY_BOUND, INVITE_CODE_THROTTLED),
+    responses=responses(*AUTHENTICATED, 403, 404, 422, CONSENT_REQUIRED, BINDING_TARGET_REQUIRED, INVITE_CODE_INVALID,
+                        BINDING_EXISTS, BINDING_SELF_BENEFIT, PERSON_ALREADY_BOUND, INVITE_CODE_THROTTLED),
 )
 async def request_unit_binding(
     body: UnitBindingCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> MyBindingPublic | JSONResponse:
     """Bind to a unit by invitation code (approved at once) or by unit id (approved at once when the
     caller's WeChat-verified phone is an owner's on record, else pending a decider). Ten wrong codes
-    an hour, per account and per source address, and codes are refused for the rest of the hour (429)."""
+    an hour, per account and per source address, and codes are refused for the rest of the hour (429).
+    The caller first accepts the privacy notice in force for ``service`` (428 ``consent_required``)."""
+    await consents.require(session, principal.id, consents.Purpose.service)
     source = request.client.host if request.client else "unknown"
     binding = await service.request_binding(session, principal, body, source)
     if isinstance(binding, AppError):  # answered, not raised: the refusal's count and audit entry commit
@@ -124,8 +132,8 @@ async def list_unit_bindings(
     return Page(items=items, next_cursor=cursor)
 
 
-async def _decided(session, binding) -> UnitBindingPublic:
-    return (await service.public_bindings(session, [binding]))[0]
+async def _decided(session, principal, binding) -> UnitBindingPublic:
+    return (await service.public_bindings(session, principal, [binding]))[0]
 
 
 @router.post("/unit-bindings/{binding_id}/approve", response_model=UnitBindingPublic,
@@ -141,7 +149,7 @@ async def approve_unit_binding(
     (the document seen, and its photo, may be recorded). Nobody approves an account of their own, nor a
     person whose record they corrected; a person has at most one approved binding per unit."""
     binding = await service.approve_binding(session, principal, binding_id, body or BindingDecisionApprove())
-    return await _decided(session, binding)
+    return await _decided(session, principal, binding)
 
 
 @router.post("/unit-bindings/{binding_id}/identity-checks", response_model=UnitBindingPublic,
@@ -153,7 +161,7 @@ async def check_binding_identity(
     """A grid worker or staff member who decides the unit's bindings checked the bound person's ID card or
     property certificate in person: the binding's assurance rises to ``in_person`` (never lowers). Never
     for oneself or an account one created."""
-    return await _decided(session, await service.check_identity(session, principal, binding_id, body))
+    return await _decided(session, principal, await service.check_identity(session, principal, binding_id, body))
 
 
 @router.post(
@@ -164,7 +172,7 @@ async def reject_unit_binding(
     binding_id: uuid.UUID, body: BindingDecisionReject, principal: CurrentPrincipal, session: SessionDep
 ) -> UnitBindingPublic:
     binding = await service.reject_binding(session, principal, binding_id, body.reason)
-    return await _decided(session, binding)
+    return await _decided(session, principal, binding)
 
 
 @router.post("/me/unit-bindings/{binding_id}/real-name", response_model=MyBindingPublic,
@@ -216,3 +224,9 @@ async def create_unit_invite_code(
     assert invite.person_id is not None
     return InviteCodePublic(code=invite.code, unit_id=invite.unit_id, person_id=invite.person_id,
                             relation=invite.relation, expires_at=invite.expires_at)
+
+
+# Residency's routes: the resident's own, tagged with the login routes, and their rights (tagged privacy).
+routes = APIRouter()
+routes.include_router(router)
+routes.include_router(rights_router)

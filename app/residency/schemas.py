@@ -2,14 +2,16 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.auth.residence import Assurance, BindingRelation
 from app.auth.schemas import RoleScopePublic
+from app.core.i18n import define_validation, invalid
 from app.core.phones import MobilePhone
-from app.residency.models import BindingMethod, BindingStatus, IdentityDocument
+from app.privacy.consents import Purpose
+from app.residency.models import BindingMethod, BindingStatus, CorrectionStatus, IdentityDocument
 
 
 class MyBindingPublic(BaseModel):
@@ -33,6 +35,9 @@ class MePublic(BaseModel):
     has_password: bool
     roles: list[RoleScopePublic]
     bindings: list[MyBindingPublic]
+    consents_needed: list[Purpose] = Field(description="purposes of the privacy notice in force (GET /privacy) the "
+                                                       "caller is still to accept: service before binding a unit "
+                                                       "or a phone, location (supervisors) before an inspection")
 
 
 # ---- unit bindings ----------------------------------------------------------------------------------
@@ -139,3 +144,63 @@ class TasksPublic(BaseModel):
     unit_bindings: list[UnitBindingPublic] = []
 
 
+
+
+# ---- personal information (DESIGN §12) --------------------------------------------------------------
+
+
+class MyData(BaseModel):
+    """Everything the service holds about the caller, by section (each domain adds its own)."""
+
+    generated_at: datetime
+    notice_version: str = Field(description="the privacy notice in force")
+    sections: dict[str, Any] = Field(description="account, privacy, files, bindings, answers, opinions, votes, "
+                                                 "complaints, notifications...: the caller's own rows")
+
+
+define_validation("correction_empty", "请填写更正后的姓名或手机号", "Give the name or the phone as it should read")
+
+
+class CorrectionRequestCreate(BaseModel):
+    """The caller's own entry on a unit's record, as it should read: a name, a phone, or both."""
+
+    unit_id: uuid.UUID
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    phone: MobilePhone | None = None
+    note: str = Field(default="", max_length=500, description="why, for the staff who answer")
+
+    @model_validator(mode="after")
+    def _something(self) -> "CorrectionRequestCreate":
+        if self.name is None and self.phone is None:
+            raise invalid("correction_empty")
+        return self
+
+
+class CorrectionAnswer(BaseModel):
+    reply: str | None = Field(default=None, max_length=500)
+
+
+class CorrectionRejection(BaseModel):
+    reply: str = Field(min_length=1, max_length=500, description="why, told to the resident")
+
+
+class CorrectionRequestPublic(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_label: str
+    person_id: uuid.UUID
+    name: str | None = Field(description="the name as it should read; null: unchanged")
+    phone: str | None = Field(description="the phone as it should read; null: unchanged")
+    note: str
+    status: CorrectionStatus
+    reply: str | None
+    answered_at: datetime | None
+    created_at: datetime
+
+
+class CorrectionRequestStaff(CorrectionRequestPublic):
+    """As staff answering it see it: with the entry as the record has it now."""
+
+    user_id: uuid.UUID
+    name_on_record: str
+    phone_on_record: str | None

@@ -27,6 +27,7 @@ from app.core.errors import AppError, ErrorCode, NotFound
 from app.core.pagination import PageParams, paginate
 from app.files import service as files
 from app.notifications.events import Notice, notify
+from app.privacy import disclosures
 from app.registry import occupants as registry_occupants
 from app.registry import reads as registry
 from app.residency.errors import (
@@ -94,9 +95,10 @@ def _last_four(phone: str | None) -> str | None:
     return None if phone is None else "*" * max(len(phone) - 4, 0) + phone[-4:]
 
 
-async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) -> list[UnitBindingPublic]:
+async def public_bindings(session: AsyncSession, viewer: Principal, bindings: list[UnitBinding]) -> list[UnitBindingPublic]:
     """Bindings as deciders see them - what to check: the applicant's nickname and verified phone (its last
-    four digits), the unit's people on record, when it was asked - in three queries."""
+    four digits), the unit's people on record (their names in full: the read is recorded), when it was
+    asked - in three queries."""
     labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
     people = await registry.occupants_of_units(session, {b.unit_id for b in bindings})
     applicants = await accounts.contacts(session, {b.user_id for b in bindings})
@@ -115,6 +117,8 @@ async def public_bindings(session: AsyncSession, bindings: list[UnitBinding]) ->
                 decided_at=b.decided_at,
             )
         )
+    await disclosures.record(session, viewer.id, persons={o.person_id for b in bindings
+                                                          for o in people.get(b.unit_id, [])})
     return out
 
 
@@ -338,7 +342,7 @@ async def list_for_decider(
         stmt = stmt.where(UnitBinding.status == status)
     stmt = stmt.where(UnitBinding.user_id != principal.id)  # one's own requests are for someone else to decide
     rows, cursor = await paginate(session, stmt, [col(UnitBinding.created_at), col(UnitBinding.id)], params)
-    return await public_bindings(session, rows), cursor
+    return await public_bindings(session, principal, rows), cursor
 
 
 TASK_LIST_LIMIT = 100  # /me/tasks is a to-do summary; the full list is /unit-bindings
@@ -355,7 +359,7 @@ async def pending_for_decider(session: AsyncSession, principal: Principal) -> li
             .limit(TASK_LIST_LIMIT)
         )
     ).all()
-    return await public_bindings(session, list(rows))
+    return await public_bindings(session, principal, list(rows))
 
 
 async def _load_for_decider(session: AsyncSession, principal: Principal, binding_id: uuid.UUID) -> UnitBinding:

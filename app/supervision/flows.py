@@ -56,7 +56,7 @@ async def stepped(session: AsyncSession, order: Rectification, what: Step, note:
     if order.feedback_id is not None and not rules.is_open(order.status):
         feedback = await session.get(Feedback, order.feedback_id)
         if feedback is not None:
-            await notify(session, _update(order, "您反映的问题已处理完毕。"), [feedback.author_id])
+            await notify(session, _update(order, "您反映的问题已处理完毕。"), _author(feedback))
 
 
 async def triaged(session: AsyncSession, feedback: Feedback, order: Rectification | None) -> None:
@@ -66,7 +66,12 @@ async def triaged(session: AsyncSession, feedback: Feedback, order: Rectificatio
         body=f"您反映的问题{outcome}。{feedback.reply or ''}".strip(),
         data={"thing1": feedback.content, "phrase2": "已转整改" if order else "已答复",
               "thing3": feedback.reply or outcome, "time4": feedback.triaged_at},
-        page=f"pages/feedback/index?id={feedback.id}"), [feedback.author_id])
+        page=f"pages/feedback/index?id={feedback.id}"), _author(feedback))
+
+
+def _author(feedback: Feedback) -> list[uuid.UUID]:
+    """Who to tell about their complaint: nobody once they closed their account."""
+    return [feedback.author_id] if feedback.author_id else []
 
 
 async def overdue(session: AsyncSession, order: Rectification) -> int:

@@ -91,7 +91,7 @@ class Feedback(SQLModel, table=True):
     id: uuid.UUID = id_field()
     project_id: uuid.UUID = Field(foreign_key="project.id", index=True)
     estate_id: uuid.UUID = Field(foreign_key="estate.id")
-    author_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    author_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)  # None: closed account
     unit_id: uuid.UUID | None = Field(default=None, foreign_key="property_unit.id")
     content: str = Field(max_length=2000)
     file_ids: list[str] = Field(default_factory=list, sa_type=JSON)

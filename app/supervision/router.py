@@ -10,6 +10,7 @@ from app.auth.roles import Role
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound, responses
 from app.files.errors import FILE_NOT_USABLE
+from app.privacy.errors import CONSENT_REQUIRED
 from app.projects import reads as projects
 from app.registry import reads as registry
 from app.supervision import service
@@ -123,7 +124,8 @@ async def list_inspections(project_id: uuid.UUID, principal: CurrentPrincipal, s
 @router.post("/projects/{project_id}/inspections", response_model=InspectionPublic, status_code=status.HTTP_201_CREATED,
              responses={200: {"description": "The same report was filed before: it is answered again",
                               "model": InspectionPublic},
-                        **responses(403, 404, INSPECTION_CONFLICT, OCCURRED_AT_INVALID, FILE_NOT_USABLE)})
+                        **responses(403, 404, INSPECTION_CONFLICT, OCCURRED_AT_INVALID, FILE_NOT_USABLE,
+                                   CONSENT_REQUIRED)})
 async def file_inspection(project_id: uuid.UUID, body: InspectionIn, response: Response, principal: CurrentPrincipal,
                           session: SessionDep):
     """A supervisor files an inspection report. Re-sending it after a lost response answers the same

@@ -23,6 +23,7 @@ from app.core.db import locked
 from app.core.errors import AppError, Forbidden, NotFound, error_body
 from app.core.i18n import english
 from app.files import service as files
+from app.privacy import consents, disclosures
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
@@ -68,10 +69,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 async def supervisors(session: AsyncSession, p: Principal, project: ProjectRef) -> list[SupervisorPublic]:
-    """Who supervises the project: names, and phones masked except for those who manage it."""
+    """Who supervises the project: names, and phones masked except for those who manage it (who are
+    recorded as having been shown them)."""
     ids = (await appointments.holders(session, Role.supervisor, [project.id]))[project.id]
     contacts = await accounts.contacts(session, ids)
     managing = await manages(session, p, project)
+    if managing:
+        await disclosures.record(session, p.id, users=ids)
     return [SupervisorPublic(user_id=i, name=contacts[i][0],
                              phone=contacts[i][1] if managing else registry.mask_phone(contacts[i][1])) for i in ids]
 
@@ -135,7 +139,8 @@ def _content(project_id: uuid.UUID, data: InspectionIn) -> dict[str, Any]:
 async def file_inspection(session: AsyncSession, p: Principal, project: ProjectRef,
                           data: InspectionIn) -> tuple[Inspection, str]:
     """File a report: ``created``, or ``duplicate`` when the same report was filed before (a re-sent one
-    after a lost response). The same id with other content is refused (409)."""
+    after a lost response). The same id with other content is refused (409). A position is recorded only
+    once the supervisor accepted the privacy notice for ``location`` (PIPL arts. 28-29; 428 otherwise)."""
     digest = rules.content_hash(_content(project.id, data))
     existing = await session.get(Inspection, data.inspection_id)
     outcome = rules.resend(existing.content_hash if existing else None, digest)
@@ -146,6 +151,8 @@ async def file_inspection(session: AsyncSession, p: Principal, project: ProjectR
     now = clock.now()
     if data.occurred_at > now + CLOCK_SKEW:
         raise OCCURRED_AT_INVALID()
+    if data.location is not None:  # 行踪轨迹: only with the supervisor's own, separate consent
+        await consents.require(session, p.id, consents.Purpose.location)
     estate = await registry.estate(session, project.estate_id)
     position = (data.location.lat, data.location.lng) if data.location else None
     distance, far = rules.position_check(estate.location if estate else None, position)

@@ -411,11 +411,11 @@ async def _store(session: AsyncSession, response: QuestionnaireResponse, questio
 
 async def responses_public(session: AsyncSession, rows: list[QuestionnaireResponse]) -> list[ResponsePublic]:
     labels = await registry.unit_labels(session, [r.unit_id for r in rows])
-    actors = await accounts.actors(session, [r.recorded_by for r in rows])
+    actors = await accounts.actors(session, [r.recorded_by for r in rows if r.recorded_by])
     return [ResponsePublic(
         id=r.id, questionnaire_id=r.questionnaire_id, unit_id=r.unit_id, unit_label=labels[r.unit_id].label,
         channel=r.channel, answers=r.answers, evidence_file_ids=r.evidence_file_ids, answered_at=r.answered_at,
-        is_current=r.is_current, recorded_by=actors.get(r.recorded_by), created_at=r.created_at) for r in rows]
+        is_current=r.is_current, recorded_by=actors.get(r.recorded_by) if r.recorded_by else None, created_at=r.created_at) for r in rows]
 
 
 async def sync(session: AsyncSession, p: Principal, items: list[Any]) -> list[SubmitResult]:

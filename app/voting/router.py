@@ -142,9 +142,10 @@ async def close_ballot(ballot: BallotForManage, principal: CurrentPrincipal, ses
 
 
 @router.get("/ballots/{ballot_id}/electorate", response_model=list[VoterPublic], responses=responses(403, 404))
-async def ballot_electorate(ballot: BallotForManage, session: SessionDep):
-    """Staff: each voter with its owners, units and area (headcount 1 each)."""
-    return await service.electorate(session, ballot)
+async def ballot_electorate(ballot: BallotForManage, principal: CurrentPrincipal, session: SessionDep):
+    """Staff: each voter with its owners, units and area (headcount 1 each). Recorded for each owner
+    shown (who looked)."""
+    return await service.electorate(session, principal, ballot)
 
 
 @router.post("/ballots/{ballot_id}/votes", response_model=VotePublic, status_code=status.HTTP_201_CREATED,

@@ -25,6 +25,7 @@ from app.core.db import locked
 from app.core.numbers import percent
 from app.files import service as files
 from app.plans import reads as plans
+from app.privacy import disclosures
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
@@ -547,7 +548,8 @@ async def corrections_unanswered(session: AsyncSession, ballot: Ballot) -> list[
         ElectorateCorrection.ballot_id == ballot.id, col(ElectorateCorrection.answered_at).is_(None)))).all())
 
 
-async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]:
+async def electorate(session: AsyncSession, p: Principal, ballot: Ballot) -> list[VoterPublic]:
+    """Each voter with its owners' names in full (staff: the read is recorded), units and area."""
     voters = (await session.exec(select(BallotVoter.id, BallotVoter.area_centi).where(
         BallotVoter.ballot_id == ballot.id).order_by(BallotVoter.key))).all()
     persons: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -559,6 +561,7 @@ async def electorate(session: AsyncSession, ballot: Ballot) -> list[VoterPublic]
             into[voter_id].append(member)
     labels = await registry.unit_labels(session, [u for members in units.values() for u in members])
     names = {o.person_id: o.name for o in await registry.owners(session, ballot.estate_id)}
+    await disclosures.record(session, p.id, persons={person for members in persons.values() for person in members})
     return [VoterPublic(id=v, owners=sorted(names.get(p, "") for p in persons[v]),
                         units=sorted(labels[u].label for u in units[v] if u in labels),
                         area=registry.format_area(area)) for v, area in voters]

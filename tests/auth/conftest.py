@@ -93,17 +93,30 @@ async def app(app, db, monkeypatch):
 
 
 async def staff_headers(db, *roles, **kw) -> dict[str, str]:
-    """Headers of a new user holding ``roles``, committed so that later error answers keep it."""
+    """Headers of a new user holding ``roles``, who accepted the privacy notice, committed so that later
+    error answers keep it."""
     u = await f.user(db, *roles, **kw)
+    await f.consent(db, u)
     h = await f.headers(db, u)
     await db.commit()
     return h
 
 
-async def wechat_login(client, code: str) -> dict:
+async def wechat_login(client, code: str, consent: bool = True) -> dict:
+    """A resident logged in through WeChat who - unless ``consent`` is false - accepted the privacy notice
+    in force for ``service``, as the mini-program asks before binding a unit or a phone."""
     r = await client.post(f"{API}/auth/wechat/login", json={"code": code})
     assert r.status_code == 200, r.text
+    if consent:
+        await accept_notice(client, r.json())
     return r.json()
+
+
+async def accept_notice(client, tokens: dict, *purposes: str) -> None:
+    version = (await client.get(f"{API}/privacy")).json()["version"]
+    r = await client.post(f"{API}/me/consents", headers=bearer(tokens),
+                          json={"notice_version": version, "purposes": list(purposes or ["service"])})
+    assert r.status_code == 200, r.text
 
 
 def bearer(tokens: dict) -> dict[str, str]:

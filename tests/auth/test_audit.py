@@ -55,7 +55,7 @@ async def test_auth_state_changes_are_audited_without_secrets(client, db, tree):
     entries = await _entries(db, start)
     assert [e.action for e in entries] == [
         "user.create", "role.assign", "role.revoke",  # the successful login itself is not audited
-        "user.phone_bind", "binding.request", "binding.request", "binding.approve", "binding.reject",
+        "privacy.consent", "privacy.consent", "user.phone_bind", "binding.request", "binding.request", "binding.approve", "binding.reject",
         "invite_code.create", "session.revoke_reuse", "logout",
     ]
     by_action = {e.action: e for e in entries}

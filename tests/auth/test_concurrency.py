@@ -19,7 +19,7 @@ from app.wechat import fake
 from app.wechat.client import WechatClient
 from app.wechat.models import WechatAccessToken
 from tests import factories as f
-from tests.auth.conftest import API, bearer
+from tests.auth.conftest import API, accept_notice, bearer
 from tests.conftest import TEST_DATABASE_URL
 
 PASSWORD = "correct horse"
@@ -65,6 +65,7 @@ async def test_concurrent_redemptions_of_one_invite_code_bind_one_user(live):
     for i in range(10):
         r = await live.client.post(f"{API}/auth/wechat/login", json={"code": f"race-{code}-{i}"})
         assert r.status_code == 200, r.text
+        await accept_notice(live.client, r.json())
         logins.append(r.json())
 
     answers = await asyncio.gather(
@@ -85,6 +86,7 @@ async def test_cached_access_token_survives_failed_requests(live):
         await s.exec(delete(WechatAccessToken))
         await s.commit()
     me = (await live.client.post(f"{API}/auth/wechat/login", json={"code": "token-cache"})).json()
+    await accept_notice(live.client, me)
     for _ in range(3):
         r = await live.client.post(f"{API}/me/phone", json={"code": "invalid"}, headers=bearer(me))
         assert r.status_code == 400 and r.json()["error"]["code"] == "wechat_code_invalid"

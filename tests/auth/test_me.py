@@ -50,6 +50,7 @@ async def test_phone_binding_errors(client, db):
     r = await client.post(f"{API}/me/phone", json={"code": "invalid"}, headers=bearer(a))
     assert r.status_code == 400 and r.json()["error"]["code"] == "wechat_code_invalid"
     staff = await f.user(db, password="staff-password", phone="13700000099")
+    await f.consent(db, staff)
     r = await client.post(f"{API}/me/phone", json={"code": "phone:13700000013"}, headers=await f.headers(db, staff))
     assert r.status_code == 403 and r.json()["error"]["code"] == "wechat_not_logged_in"
     assert (await client.post(f"{API}/me/phone", json={"code": "phone:13700000013"})).status_code == 401

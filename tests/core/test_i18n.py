@@ -27,7 +27,7 @@ from app.registry import schemas as _registry_schemas  # noqa: F401  (registers 
 from app.registry.areas import AREA_TEXTS
 
 PYDANTIC_TYPES = set(typing.get_args(core_schema.ErrorType))
-REGISTRY_TYPES = {*AREA_TEXTS, "owner_multiple"}
+REGISTRY_TYPES = {*AREA_TEXTS, "owner_multiple", "correction_empty"}  # the domains' own
 
 
 class Form(BaseModel):

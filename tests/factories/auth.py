@@ -1,4 +1,4 @@
-"""Auth factories: users with roles, approved unit bindings, bearer headers."""
+"""Auth factories: users with roles, approved unit bindings, consents to the privacy notice, bearer headers."""
 
 import uuid
 
@@ -6,6 +6,8 @@ from app.auth.models import AuthSession, RoleAssignment, User
 from app.auth.residence import Assurance, BindingRelation
 from app.auth.roles import ROLE_SCOPE, Role
 from app.core.security import create_access_token, hash_password
+from app.privacy import notice
+from app.privacy.models import Consent, Purpose
 from app.residency.models import BindingMethod, BindingStatus, UnitBinding
 from tests.factories._base import add as _add
 from tests.factories._base import n as _n
@@ -40,3 +42,9 @@ async def headers(db, u: User) -> dict[str, str]:
     login = await _add(db, AuthSession(user_id=u.id, channel="password"))
     token, _ = create_access_token(u.id, login.id)
     return {"Authorization": f"Bearer {token}"}
+
+
+async def consent(db, u: User, *purposes: Purpose) -> None:
+    """``u`` accepted the privacy notice in force for ``purposes`` (``service`` when none are given)."""
+    for purpose in purposes or (Purpose.service,):
+        await _add(db, Consent(user_id=u.id, purpose=purpose, notice_version=notice.current().version))

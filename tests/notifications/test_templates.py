@@ -18,7 +18,7 @@ from app.notifications.templates import (
 )
 
 DESIGN_KEYS = {"plan_published", "ballot_announced", "ballot_cancelled", "ballot_result", "ballot_request_answered", "ballot_open", "ballot_closing", "rectification_assigned", "rectification_overdue",
-               "signature_requested", "binding_decided", "project_stage", "questionnaire_published",
+               "signature_requested", "binding_decided", "record_correction_answered", "project_stage", "questionnaire_published",
                "questionnaire_closing", "opinion_replied", "rectification_update", "feedback_replied"}
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
 

@@ -15,7 +15,7 @@ from app.core import clock
 from app.core.models import AuditEntry
 from app.residency.models import InviteCode, UnitBinding
 from tests import factories as f
-from tests.auth.conftest import API, bearer, staff_headers, wechat_login
+from tests.auth.conftest import API, accept_notice, bearer, staff_headers, wechat_login
 
 
 async def _code(client, headers, unit_id, **body):
@@ -30,6 +30,7 @@ async def _redeem(client, headers, code):
 
 async def test_a_grid_worker_cannot_redeem_their_own_code(client, db, tree):
     worker = await f.user(db, (Role.grid_worker, tree.grid.id))
+    await f.consent(db, worker)
     wh = await f.headers(db, worker)
     await db.commit()
     code = await _code(client, wh, tree.unit.id)
@@ -45,6 +46,7 @@ async def test_an_account_the_issuer_created_cannot_redeem_their_code_either(cli
     second = (await client.post(f"{API}/users", json={"display_name": "小号", "phone": "13500000301",
                                                        "password": "long enough"}, headers=sh)).json()
     login = (await client.post(f"{API}/auth/login", json={"phone": "13500000301", "password": "long enough"})).json()
+    await accept_notice(client, login)
     code = await _code(client, sh, tree.unit.id)
     r = await _redeem(client, bearer(login), code)
     assert r.status_code == 403 and r.json()["error"]["code"] == "binding_self_benefit"
@@ -106,6 +108,7 @@ async def test_community_staff_cannot_approve_a_second_account_of_their_own(clie
     await client.post(f"{API}/users", json={"display_name": "小号", "phone": "13500000302", "password": "long enough"},
                       headers=sh)
     login = (await client.post(f"{API}/auth/login", json={"phone": "13500000302", "password": "long enough"})).json()
+    await accept_notice(client, login)
     asked = (await client.post(f"{API}/me/unit-bindings", json={"unit_id": str(tree.unit.id)},
                                headers=bearer(login))).json()
     r = await client.post(f"{API}/unit-bindings/{asked['id']}/approve", json={"person_id": str(tree.owner.id)},

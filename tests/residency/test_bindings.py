@@ -194,6 +194,7 @@ async def test_phone_match_needs_a_wechat_verified_phone(client, db, tree):
     await f.owner(db, tree.unit, phone="13600000003")
     # A staff account whose phone was typed in by whoever created it proves nothing.
     staff = await f.user(db, password="staff-password", phone="13600000003")
+    await f.consent(db, staff)
     r = await client.post(f"{API}/me/unit-bindings", json={"unit_id": str(tree.unit.id)}, headers=await f.headers(db, staff))
     assert r.status_code == 201 and r.json()["status"] == "pending"
 
@@ -201,6 +202,7 @@ async def test_phone_match_needs_a_wechat_verified_phone(client, db, tree):
 async def test_deciders_never_decide_their_own_request(client, db, tree):
     # A grid worker who lives in their own grid asks to bind their home.
     worker = await f.user(db, (Role.grid_worker, tree.grid.id))
+    await f.consent(db, worker)
     wh = await f.headers(db, worker)
     other = await wechat_login(client, "b12")
     await db.commit()
