@@ -41,8 +41,8 @@ _scope_var: ContextVar[Scope | None] = ContextVar("request_scope", default=None)
 
 
 def current_route() -> str:
-    """The route answering the current request, as declared and with its method
-    (``GET /api/v1/grids/{grid_id}/roster``); ``worker`` outside a request."""
+    """The route answering the current request, as its router declares it (under ``/api/v1``), with its
+    method: ``GET /grids/{grid_id}/roster``; ``worker`` outside a request."""
     scope = _scope_var.get()
     if scope is None:
         return "worker"

@@ -38,5 +38,6 @@ class DataAccessPublic(BaseModel):
     subject_kind: SubjectKind = Field(description="person: the resident's entry on a unit's record; user: "
                                                    "their account")
     day: date = Field(description="Asia/Shanghai")
-    route: str = Field(description="where it was shown (the API route)")
+    route: str = Field(description="where it was shown: the API route under /api/v1, with its method "
+                                   "(GET /grids/{grid_id}/roster)")
     first_at: datetime
