@@ -41,7 +41,7 @@ test: install $(AXE)
 ## service against the floor app under wrk, then voting and questionnaires at city scale. Each writes its
 ## section of bench/results.md; the run exits non-zero when a target was missed.
 bench: install wrk
-	status=0; for b in compare voting questionnaires; do $(BIN)/python bench/$$b.py || status=1; done; exit $$status
+	status=0; for b in compare voting questionnaires privacy; do $(BIN)/python bench/$$b.py || status=1; done; exit $$status
 
 ## Ten minutes of mixed traffic with the worker running (bench/results.md, section soak)
 soak: install

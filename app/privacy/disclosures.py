@@ -1,8 +1,9 @@
 """Who looked (DESIGN §12, PIPL art. 44): every answer that shows staff a resident's full phone or unmasked
 name records the read - viewer, subject, route, day - one row per viewer, subject and day.
 
-``record`` adds one ``INSERT ... ON CONFLICT DO NOTHING`` to the request's transaction, so the record
-commits exactly when the answer does. What this process has already seen committed today is remembered
+``record`` adds one ``INSERT ... ON CONFLICT DO NOTHING`` to the request's transaction - on PostgreSQL
+one statement over two arrays, however many people the page shows - so the record commits exactly when
+the answer does. What this process has already seen committed today is remembered
 (bounded), so a page read again the same day costs no statement at all.
 """
 
@@ -10,13 +11,12 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import event, false, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Date, Uuid, bindparam, event, false, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
+from app.core.db import UTCDateTime
 from app.core.observability import current_route
 from app.core.pagination import PageParams, paginate
 from app.privacy.models import DataAccess, SubjectKind
@@ -28,6 +28,20 @@ Key = tuple[uuid.UUID, SubjectKind, uuid.UUID, date]
 MEMORY_MAX = 200_000
 _seen: set[Key] = set()
 _seen_day: list[date] = []
+
+
+_PG_INSERT = text(
+    "INSERT INTO data_access (id, viewer_id, subject_kind, subject_id, day, route, first_at) "
+    "SELECT gen_random_uuid(), :viewer, kind, subject, :day, :route, :at "
+    "FROM unnest(CAST(:kinds AS varchar[]), CAST(:subjects AS uuid[])) AS shown(kind, subject) "
+    "ON CONFLICT (viewer_id, subject_kind, subject_id, day) DO NOTHING"
+).bindparams(bindparam("day", type_=Date), bindparam("at", type_=UTCDateTime))
+_SQLITE_INSERT = text(
+    "INSERT INTO data_access (id, viewer_id, subject_kind, subject_id, day, route, first_at) "
+    "VALUES (:id, :viewer, :kind, :subject, :day, :route, :at) "
+    "ON CONFLICT (viewer_id, subject_kind, subject_id, day) DO NOTHING"
+).bindparams(bindparam("id", type_=Uuid), bindparam("viewer", type_=Uuid), bindparam("subject", type_=Uuid),
+             bindparam("day", type_=Date), bindparam("at", type_=UTCDateTime))
 
 
 def _remember(keys: Iterable[Key], day: date) -> None:
@@ -55,13 +69,16 @@ async def record(session: AsyncSession, viewer_id: uuid.UUID, *,
         keys -= _seen
     if not keys:
         return
-    route = current_route()[:120]
-    rows = [dict(id=uuid.uuid4(), viewer_id=v, subject_kind=k.value, subject_id=s, day=d, route=route,
-                 first_at=now) for v, k, s, d in sorted(keys, key=lambda k: (k[1].value, str(k[2])))]
+    ordered = sorted(keys, key=lambda k: (k[1].value, str(k[2])))  # one lock order for concurrent reads
     connection = await session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    await connection.execute(insert(DataAccess).values(rows).on_conflict_do_nothing(
-        index_elements=["viewer_id", "subject_kind", "subject_id", "day"]))
+    values = {"viewer": viewer_id, "day": day, "route": current_route()[:120], "at": now}
+    if connection.dialect.name == "postgresql":
+        # One statement whatever the number of rows: two arrays, nothing to compile per call.
+        await connection.execute(_PG_INSERT, values | {"kinds": [k[1].value for k in ordered],
+                                                       "subjects": [k[2] for k in ordered]})
+    else:
+        await connection.execute(_SQLITE_INSERT, [values | {"id": uuid.uuid4(), "kind": k[1].value, "subject": k[2]}
+                                                  for k in ordered])
     event.listen(session.sync_session, "after_commit", lambda _s: _remember(keys, day), once=True)
 
 
