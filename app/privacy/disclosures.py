@@ -21,7 +21,7 @@ from app.core.observability import current_route
 from app.core.pagination import PageParams, paginate
 from app.privacy.models import DataAccess, SubjectKind
 
-__all__ = ["SubjectKind", "about", "forget", "record"]
+__all__ = ["SubjectKind", "about", "record"]
 
 Key = tuple[uuid.UUID, SubjectKind, uuid.UUID, date]
 
@@ -49,12 +49,6 @@ def _remember(keys: Iterable[Key], day: date) -> None:
         _seen.clear()
         _seen_day[:] = [day]
     _seen.update(keys)
-
-
-def forget() -> None:
-    """Forget what was recorded (tests, and a day's change handled in ``_remember``)."""
-    _seen.clear()
-    _seen_day.clear()
 
 
 async def record(session: AsyncSession, viewer_id: uuid.UUID, *,

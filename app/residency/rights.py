@@ -7,11 +7,11 @@ What each domain holds is reached through the ``PersonalData`` holders the compo
 caller's bindings, the units they are bound to, identity checks and correction requests - is here too.
 """
 
-import io
 import json
+import tempfile
 import uuid
 import zipfile
-from typing import Any
+from typing import IO, Any
 
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import delete, update
@@ -67,16 +67,19 @@ async def my_data(session: AsyncSession, p: Principal) -> MyData:
                   sections=jsonable_encoder(sections))
 
 
-async def my_data_zip(session: AsyncSession, storage: Storage, p: Principal) -> bytes:
-    """``data.json`` (as ``GET /me/data``) and every file the caller uploaded, under ``files/``."""
+async def my_data_zip(session: AsyncSession, storage: Storage, p: Principal) -> IO[bytes]:
+    """``data.json`` (as ``GET /me/data``) and every file the caller uploaded, under ``files/``: a file
+    spilled to disk past 8 MB and read from its start, one upload in memory at a time (an account may
+    keep a gigabyte of them)."""
     data = await my_data(session, p)
-    out = io.BytesIO()
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("data.json", json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2))
-        uploads = await files.uploaded_by(session, p.id)
-        for info, content in await files.contents(session, storage, [f.id for f in uploads]):
-            z.writestr(f"files/{info.id}-{info.filename or 'file'}", content)
-    return out.getvalue()
+        for upload in await files.uploaded_by(session, p.id):
+            for info, content in await files.contents(session, storage, [upload.id]):
+                z.writestr(f"files/{info.id}-{info.filename or 'file'}", content)
+    out.seek(0)
+    return out
 
 
 # ---- who looked (art. 44) ---------------------------------------------------------------------------
@@ -141,7 +144,7 @@ async def close_personal(session: AsyncSession, subject: Subject) -> None:
     Correction requests go (an accepted one already changed the record, in the log)."""
     mine = col(UnitBinding.user_id) == subject.user_id
     await session.exec(update(UnitBinding).where(mine, col(UnitBinding.status) == BindingStatus.approved)
-                       .values(status=BindingStatus.closed, decided_at=clock.now()))
+                       .values(status=BindingStatus.closed))
     await session.exec(delete(UnitBinding).where(
         mine, col(UnitBinding.status).in_([BindingStatus.pending, BindingStatus.rejected])))
     await session.exec(delete(CorrectionRequest).where(col(CorrectionRequest.user_id) == subject.user_id))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.auth import reads as accounts
@@ -60,8 +60,8 @@ async def get_my_data(
     opinions, votes with their receipts, complaints, notifications, uploads, and which staff were shown
     their data. Nothing about anyone else."""
     if format == "zip":
-        data = await rights.my_data_zip(session, storage, principal)
-        return Response(data, media_type="application/zip", headers={
+        spooled = await rights.my_data_zip(session, storage, principal)
+        return StreamingResponse(iter(lambda: spooled.read(64 * 1024), b""), media_type="application/zip", headers={
             **attachment("my-data.zip", "我的个人信息.zip"), "Cache-Control": "no-store"})
     return await rights.my_data(session, principal)
 
