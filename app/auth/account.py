@@ -1,4 +1,4 @@
-"""What identity holds about a person, for ``GET /me/data``, and closing an account (注销, DESIGN §12,
+"""What identity holds about a person, for ``GET /me/data``, and closing an account (注销, docs/personal-information.md,
 PIPL art. 47): logins end, and the WeChat ids, nickname, phone and password leave the account. The
 account's row stays, empty, so that what others recorded about it (who decided a binding, who cast a
 vote for a unit) still points somewhere; nothing in it names the person any more. Login records are

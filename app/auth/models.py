@@ -29,7 +29,7 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = dt_field()
     last_login_at: datetime | None = dt_field()
-    # 注销 (DESIGN §12): the account is closed for good; its WeChat ids, name and phone are gone.
+    # 注销 (docs/personal-information.md): the account is closed for good; its WeChat ids, name and phone are gone.
     closed_at: datetime | None = dt_field()
     created_at: datetime = created_at_field()
 

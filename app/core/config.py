@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     public_cache_seconds: int = Field(default=30, ge=0, le=3600)
     public_rate_per_minute: int = Field(default=120, ge=1)
 
-    # Personal information (DESIGN §12): the operator named in the default privacy notice and how to reach
+    # Personal information (docs/personal-information.md): the operator named in the default privacy notice and how to reach
     # them; or the operator's own notice, a Markdown file with its version (a new version is asked for
     # again). Retention: how long what is past its use is kept before the worker removes it (days).
     privacy_operator: str = "本平台运营单位（街道办事处）"

@@ -1,10 +1,10 @@
-"""Retention (DESIGN §12; PIPL art. 19: kept no longer than its purpose needs): how long what is past its
+"""Retention (docs/personal-information.md; PIPL art. 19: kept no longer than its purpose needs): how long what is past its
 use stays, and the one place a removal is counted and logged.
 
 Each domain removes its own rows in a scheduled job (its manifest's ``Job``), with the periods of the
 ``APP_RETENTION_*`` settings, and reports what it removed here: the ``retention_removed_total`` metric by
 kind, and a log line with the kind and the count - never what was removed. Nothing the procedure around a
-ballot keeps (DESIGN §7a: the electorate, votes, bindings with their identity checks, proof that notices
+ballot keeps (docs/ballot-procedure.md: the electorate, votes, bindings with their identity checks, proof that notices
 reached the owners) is ever one of those kinds.
 """
 

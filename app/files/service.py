@@ -275,7 +275,7 @@ async def contents(session: AsyncSession, storage: Storage, file_ids: list[uuid.
     return [(info[i], await read_bytes(storage, blobs[i])) for i in file_ids if i in info]
 
 
-# ---- personal data (DESIGN §12) ---------------------------------------------------------------------
+# ---- personal data (docs/personal-information.md) ---------------------------------------------------------------------
 
 
 async def uploaded_by(session: AsyncSession, user_id: uuid.UUID) -> list[FileInfo]:

@@ -1,6 +1,6 @@
-"""A user's notifications in their data (DESIGN §12), and what closing the account does to them: the inbox,
+"""A user's notifications in their data (docs/personal-information.md), and what closing the account does to them: the inbox,
 the subscriptions and what waits to be sent go; a notice that must later be shown to have reached the
-owners (a ballot's announcement, §7a: ``ref``) stays as that evidence. Sent messages are removed when
+owners (a ballot's announcement, docs/ballot-procedure.md: ``ref``) stays as that evidence. Sent messages are removed when
 past their retention."""
 
 from typing import Any
@@ -41,7 +41,7 @@ async def close(session: AsyncSession, subject: Subject) -> None:
 
 async def remove_sent(session: AsyncSession) -> int:
     """WeChat messages sent (or given up on) longer ago than ``APP_RETENTION_OUTBOX_DAYS``: the inbox keeps
-    its copy; a notice that must be shown to have reached the owners (``ref``, §7a) stays."""
+    its copy; a notice that must be shown to have reached the owners (``ref``, docs/ballot-procedure.md) stays."""
     cutoff = retention.cutoff(get_settings().retention_outbox_days)
     done = select(NotificationOutbox.id).where(
         col(NotificationOutbox.status).in_([OutboxStatus.sent, OutboxStatus.failed]),

@@ -1,4 +1,4 @@
-"""A resident's opinions on design plans in their data (DESIGN §12), and what closing their account does
+"""A resident's opinions on design plans in their data (docs/personal-information.md), and what closing their account does
 to them: the opinions stay on the plan's record, without a link to anyone."""
 
 from typing import Any

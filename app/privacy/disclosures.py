@@ -1,4 +1,4 @@
-"""Who looked (DESIGN §12, PIPL art. 44): every answer that shows staff a resident's full phone or unmasked
+"""Who looked (docs/personal-information.md, PIPL art. 44): every answer that shows staff a resident's full phone or unmasked
 name records the read - viewer, subject, route, day - one row per viewer, subject and day.
 
 ``record`` adds one ``INSERT ... ON CONFLICT DO NOTHING`` to the request's transaction - on PostgreSQL

@@ -1,4 +1,4 @@
-"""What each domain holds about a person, as one extension point (DESIGN §12, PIPL arts. 45-47).
+"""What each domain holds about a person, as one extension point (docs/personal-information.md, PIPL arts. 45-47).
 
 A domain declares a ``PersonalData`` in its manifest: the section it adds to ``GET /me/data`` and, when it
 holds something an account closure (注销) must release, what to do then. The composition root installs
@@ -26,7 +26,7 @@ class Subject:
 class PersonalData:
     """``export(session, subject)`` answers the section's JSON-ready content (rows of the subject's own,
     nothing about anyone else); ``close(session, subject)`` releases what the domain holds when the
-    account is closed - deleting it, or keeping it without a link to anyone, as DESIGN §12 says."""
+    account is closed - deleting it, or keeping it without a link to anyone, as docs/personal-information.md says."""
 
     section: str
     export: Callable[[AsyncSession, Subject], Awaitable[Any]]

@@ -34,7 +34,7 @@ REALNAME_MISMATCH = define("realname_mismatch", 422, "实名核验的姓名与�
 REALNAME_UNAVAILABLE = define("realname_unavailable", 503, "实名核验服务暂不可用，请稍后再试或请网格员上门核验",
                               "The real-name service is unavailable; try later or ask your grid worker")
 
-# personal information (DESIGN §12)
+# personal information (docs/personal-information.md)
 CORRECTION_ALREADY_ANSWERED = define("record_correction_decided", 409, "该更正申请已处理",
                                      "This correction request was already answered")
 CORRECTION_SELF_DECISION = define("record_correction_self", 403, "不能处理自己提交的更正申请",

@@ -1,4 +1,4 @@
-"""A resident's rights over their personal information (DESIGN §12; PIPL arts. 44-47): consent to the
+"""A resident's rights over their personal information (docs/personal-information.md; PIPL arts. 44-47): consent to the
 notice, see and download what is held about them, ask for their entry on a unit's record to be corrected,
 know which staff were shown their data, and close their account (注销).
 
@@ -100,7 +100,7 @@ async def who_looked(session: AsyncSession, p: Principal, params: PageParams) ->
 
 async def close_account(session: AsyncSession, p: Principal) -> list[str]:
     """Close the caller's account: every domain releases what it holds (``holders.close``), the account
-    itself last. What stays, stays for a reason DESIGN §12 names; the audit entries hold ids only, so the
+    itself last. What stays, stays for a reason docs/personal-information.md names; the audit entries hold ids only, so the
     chain still verifies. The sections that released something."""
     return await holders.close(session, await subject_of(session, p.id))
 
@@ -140,7 +140,7 @@ async def export_personal(session: AsyncSession, subject: Subject) -> dict[str, 
 
 async def close_personal(session: AsyncSession, subject: Subject) -> None:
     """Bindings: approved ones are closed - kept, with their identity checks, as the evidence of the votes
-    cast through them (§7a) - and the person may bind a new account; requests still pending or refused go.
+    cast through them (docs/ballot-procedure.md) - and the person may bind a new account; requests still pending or refused go.
     Correction requests go (an accepted one already changed the record, in the log)."""
     mine = col(UnitBinding.user_id) == subject.user_id
     await session.exec(update(UnitBinding).where(mine, col(UnitBinding.status) == BindingStatus.approved)

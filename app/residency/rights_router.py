@@ -1,4 +1,4 @@
-"""The caller's rights over their personal information (API.md: Personal information; DESIGN §12):
+"""The caller's rights over their personal information (API.md: Personal information; docs/personal-information.md):
 consents, their data, who looked, correction requests - and staff answering them - and closing the
 account. The notice itself is public (``GET /privacy``, app.privacy)."""
 

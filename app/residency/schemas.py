@@ -146,7 +146,7 @@ class TasksPublic(BaseModel):
 
 
 
-# ---- personal information (DESIGN §12) --------------------------------------------------------------
+# ---- personal information (docs/personal-information.md) --------------------------------------------------------------
 
 
 class MyData(BaseModel):

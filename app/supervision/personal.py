@@ -1,4 +1,4 @@
-"""What supervision holds about a person (DESIGN §12): the complaints they sent, and - for a supervisor -
+"""What supervision holds about a person (docs/personal-information.md): the complaints they sent, and - for a supervisor -
 their inspections with the positions recorded. Closing the account keeps the complaints without their
 author and the inspections as the project's record, without the positions (行踪轨迹, sensitive: PIPL art.
 28): how far from the estate each was made stays, which is what the record needs."""

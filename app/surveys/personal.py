@@ -1,4 +1,4 @@
-"""A resident's questionnaire answers in their data (DESIGN §12), what closing their account does to them
+"""A resident's questionnaire answers in their data (docs/personal-information.md), what closing their account does to them
 - the answers stay, a unit's answer counts in the results, without a link to anyone - and the photos of
 paper forms removed when past their retention."""
 

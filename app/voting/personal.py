@@ -1,6 +1,6 @@
-"""A resident's votes in their data (DESIGN §12): every cast for a voter their persons belong to, or that
+"""A resident's votes in their data (docs/personal-information.md): every cast for a voter their persons belong to, or that
 they made, with its receipt and choices; the corrections and objections they filed. Closing the account
-changes none of it: a vote stays with the person for the ballot's legal retention (§7a), and what was
+changes none of it: a vote stays with the person for the ballot's legal retention (docs/ballot-procedure.md), and what was
 filed is part of the ballot's procedure."""
 
 from collections import defaultdict

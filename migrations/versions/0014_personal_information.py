@@ -1,4 +1,4 @@
-"""personal information (DESIGN §12): consents to the privacy notice, the record of staff shown a resident's
+"""personal information (docs/personal-information.md): consents to the privacy notice, the record of staff shown a resident's
 data, residents' correction requests, closed accounts; answers, opinions, complaints and uploads whose
 sender closed their account keep no link to anyone (their sender may be empty)
 
