@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run serve migrate seed test openapi check-openapi lint clean bench soak fault wrk
+.PHONY: install axe run serve migrate seed test openapi check-openapi lint clean bench soak fault wrk
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -21,6 +21,8 @@ AXE := tests/public/node_modules/axe-core/axe.min.js
 $(AXE): tests/public/package-lock.json
 	@if command -v npm >/dev/null && npm ci --prefix tests/public --no-audit --no-fund --silent; then touch $@; \
 	else echo "could not install axe-core with npm: the public board's browser checks will be skipped"; fi
+
+axe: $(AXE)
 
 migrate: install
 	$(BIN)/python -m app migrate
