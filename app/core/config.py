@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     # Personal information (docs/personal-information.md): the operator named in the default privacy notice and how to reach
     # them; or the operator's own notice, a Markdown file with its version (a new version is asked for
     # again). Retention: how long what is past its use is kept before the worker removes it (days).
-    privacy_operator: str = "本平台运营单位（街道办事处）"
+    privacy_operator: str = "本平台运营单位"
     privacy_contact: str | None = None
     privacy_notice_file: Path | None = None
     privacy_notice_version: str | None = Field(default=None, max_length=40)
