@@ -10,6 +10,8 @@ REFRESH_TOKEN_REUSED = define("refresh_token_reused", 401, "刷新凭证已被�
                               "The refresh token was already used; its session has been revoked")
 INVALID_CREDENTIALS = define("invalid_credentials", 401, "手机号或密码错误", "Wrong phone number or password")
 ACCOUNT_LOCKED = define("account_locked", 429, "登录失败次数过多，请稍后再试", "Too many failed logins; try again later")
+LOGIN_THROTTLED = define("login_throttled", 429, "该网络登录失败次数过多，请稍后再试",
+                         "Too many failed logins from this address; try again later")
 ACCOUNT_DISABLED = define("account_disabled", 403, "账号已停用", "The account is disabled")
 WECHAT_NOT_LOGGED_IN = define("wechat_not_logged_in", 403, "请先通过微信登录", "Log in with WeChat first")
 PHONE_IN_USE = define("phone_in_use", 409, "该手机号已绑定其他账号", "This phone number belongs to another account")

@@ -15,6 +15,7 @@ from app.auth.errors import (
     ACCOUNT_NOT_STAFF,
     ACCOUNT_SELF_CHANGE,
     INVALID_CREDENTIALS,
+    LOGIN_THROTTLED,
     PHONE_IN_USE,
     REFRESH_TOKEN_INVALID,
     REFRESH_TOKEN_REUSED,
@@ -65,17 +66,26 @@ def _tokens(result: service.TokenPair | AppError, request: Request) -> TokenPubl
 # ---- auth -------------------------------------------------------------------------------------------
 
 
-@router.post("/auth/wechat/login", response_model=TokenPublic, responses=responses(422, ACCOUNT_DISABLED, *WECHAT_ERRORS))
+@router.post("/auth/wechat/login", response_model=TokenPublic,
+             responses=responses(422, ACCOUNT_DISABLED, LOGIN_THROTTLED, *WECHAT_ERRORS))
 async def wechat_login(body: WechatLogin, session: SessionDep, wechat: WechatDep, request: Request):
-    """Log in with a ``wx.login`` code; the first login creates the user."""
-    return _tokens(await service.wechat_login(session, wechat, body.code), request)
+    """Log in with a ``wx.login`` code; the first login creates the user. Many codes WeChat refuses from
+    one address stop that address for a while (429 ``login_throttled``, ``Retry-After``)."""
+    return _tokens(await service.wechat_login(session, wechat, body.code, _source(request)), request)
 
 
 @router.post("/auth/login", response_model=TokenPublic,
-             responses=responses(422, INVALID_CREDENTIALS, ACCOUNT_LOCKED, ACCOUNT_DISABLED))
+             responses=responses(422, INVALID_CREDENTIALS, ACCOUNT_LOCKED, LOGIN_THROTTLED, ACCOUNT_DISABLED))
 async def password_login(body: PasswordLogin, session: SessionDep, request: Request):
-    """Staff login by phone and password; repeated failures lock the account for a growing time."""
-    return _tokens(await service.password_login(session, body.phone, body.password), request)
+    """Staff login by phone and password; repeated failures lock the account for a growing time, and many
+    failures from one address - whatever the phones tried - stop that address for a while (429
+    ``login_throttled``, ``Retry-After``)."""
+    return _tokens(await service.password_login(session, body.phone, body.password, _source(request)), request)
+
+
+def _source(request: Request) -> str:
+    """The client's address (behind the proxy, the one it forwarded: FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("/auth/refresh", response_model=TokenPublic,

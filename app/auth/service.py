@@ -20,12 +20,13 @@ from app.auth.errors import (
     ACCOUNT_DISABLED,
     ACCOUNT_LOCKED,
     INVALID_CREDENTIALS,
+    LOGIN_THROTTLED,
     REFRESH_TOKEN_INVALID,
     REFRESH_TOKEN_REUSED,
 )
 from app.auth.models import AuthSession, RefreshToken, Role, RoleAssignment, User
 from app.auth.residence import approved_bindings
-from app.core import audit, clock, pools
+from app.core import audit, clock, pools, throttle
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.errors import AppError
@@ -100,8 +101,53 @@ async def _create_wechat_user(session: AsyncSession, openid: str) -> User:
         return (await session.exec(select(User).where(User.wechat_openid == openid))).one()
 
 
-async def wechat_login(session: AsyncSession, wechat: WechatClient, code: str) -> TokenPair:
-    wx = await wechat.code_to_session(code)
+# ---- failed logins per source address ---------------------------------------------------------------
+#
+# Each account locks after a few wrong passwords; an address trying many accounts (or many WeChat codes,
+# each a call to WeChat) is stopped here, in the shared throttle. Generous: a compound or a carrier's
+# network puts many people behind one address.
+
+
+def _source_key(channel: str, source: str) -> str:
+    return f"login:{channel}:{source}"[:120]
+
+
+def _source_window() -> timedelta:
+    return timedelta(seconds=get_settings().login_source_window_seconds)
+
+
+async def _source_throttled(session: AsyncSession, channel: str, source: str) -> AppError | None:
+    """429 ``login_throttled`` with ``Retry-After`` while the address has used up its failures."""
+    wait = await throttle.retry_after(session, _source_key(channel, source),
+                                      get_settings().login_source_max_failures, _source_window())
+    if wait is None:
+        return None
+    return LOGIN_THROTTLED(details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
+
+
+async def _source_failed(session: AsyncSession, channel: str, source: str) -> None:
+    """Count a failed login of the address; the failure that uses up its allowance is audited - the
+    address and the channel, never the phone or code tried."""
+    key, limit = _source_key(channel, source), get_settings().login_source_max_failures
+    await throttle.hit(session, key, _source_window())
+    if await throttle.retry_after(session, key, limit, _source_window()) is not None:
+        await audit.record(session, actor_id=None, action="login.throttled", entity_type="login_source",
+                           entity_id=source[:64], after={"channel": channel, "failures": limit,
+                                                         "window_seconds": get_settings().login_source_window_seconds})
+
+
+async def wechat_login(session: AsyncSession, wechat: WechatClient, code: str, source: str) -> TokenPair | AppError:
+    """Log in with a ``wx.login`` code. A code WeChat refuses counts against the address (the refusal is
+    returned, so that the count commits)."""
+    if (refused := await _source_throttled(session, "wechat", source)) is not None:
+        return refused
+    try:
+        wx = await wechat.code_to_session(code)
+    except AppError as exc:
+        if exc.status >= 500:  # WeChat unreachable: nobody's guess
+            raise
+        await _source_failed(session, "wechat", source)
+        return exc
     user = (await session.exec(select(User).where(User.wechat_openid == wx.openid))).first()
     if user is None:
         user = await _create_wechat_user(session, wx.openid)
@@ -170,8 +216,10 @@ def _locked(retry_after: int) -> AppError:
     )
 
 
-async def password_login(session: AsyncSession, phone: str, password: str) -> TokenPair | AppError:
-    """Staff login. Returns (not raises) refusals so that the failure count is committed with them."""
+async def password_login(session: AsyncSession, phone: str, password: str, source: str) -> TokenPair | AppError:
+    """Staff login. Returns (not raises) refusals so that the failure counts are committed with them."""
+    if (refused := await _source_throttled(session, "password", source)) is not None:
+        return refused
     user = (await session.exec(select(User).where(User.phone == phone))).first()
     now = clock.now()
     if user is not None and user.locked_until is not None and user.locked_until > now:
@@ -190,6 +238,7 @@ async def password_login(session: AsyncSession, phone: str, password: str) -> To
                                entity_type="user", entity_id=user.id,
                                after={"failed_logins": user.failed_logins,
                                       "locked_until": lock.isoformat() if lock is not None else None})
+        await _source_failed(session, "password", source)
         # The same answer for an unknown phone and a wrong password: phones are not enumerable.
         return INVALID_CREDENTIALS()
     # Checked only after the password, so that guessers learn nothing about the account's state.

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_seconds: int = 60
     login_lock_max_seconds: int = 3600
+    # Failed logins (wrong passwords on any account, WeChat codes WeChat refuses) one source address may
+    # make in a window before it is refused (429 login_throttled) for the rest of it.
+    login_source_max_failures: int = Field(default=30, ge=1)
+    login_source_window_seconds: int = Field(default=900, ge=1)
 
     wechat_app_id: str = "wx-demo-app"
     wechat_app_secret: str = "demo-app-secret"
