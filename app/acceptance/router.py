@@ -31,7 +31,7 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.spreadsheets import attachment
-from app.files.errors import FILE_NOT_USABLE
+from app.files.errors import FILE_CONTENT_MISSING, FILE_NOT_USABLE
 from app.files.storage import StorageDep
 from app.projects import reads as projects
 from app.projects.errors import TRANSITION_NOT_ALLOWED
@@ -101,7 +101,7 @@ async def verify_acceptance(a: AcceptanceForRead, session: SessionDep):
 
 @router.get("/acceptances/{acceptance_id}/certificate.pdf", response_class=Response, responses={
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-          "description": "The certificate (验收单) as a PDF"}, **responses(404)})
+          "description": "The certificate (验收单) as a PDF"}, **responses(404, FILE_CONTENT_MISSING)})
 async def acceptance_certificate(a: AcceptanceForRead, session: SessionDep, storage: StorageDep):
     """The certificate: estate, project, checklist, each signatory with decision, time and signature, the
     content hash and a QR code of the verify link."""

@@ -12,7 +12,13 @@ from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.files import service
-from app.files.errors import FILE_TOO_LARGE, FILE_TYPE_NOT_ALLOWED, UPLOAD_QUOTA_EXCEEDED, UPLOAD_RATE_LIMITED
+from app.files.errors import (
+    FILE_CONTENT_MISSING,
+    FILE_TOO_LARGE,
+    FILE_TYPE_NOT_ALLOWED,
+    UPLOAD_QUOTA_EXCEEDED,
+    UPLOAD_RATE_LIMITED,
+)
 from app.files.schemas import FilePublic
 from app.files.sniff import ALLOWED_TYPES
 from app.files.storage import StorageDep
@@ -56,7 +62,7 @@ async def upload_file(
     responses={
         200: {"content": {ct: {"schema": {"type": "string", "format": "binary"}} for ct in ALLOWED_TYPES},
               "description": "The file's bytes"},
-        **responses(*AUTHENTICATED, 403, 404),
+        **responses(*AUTHENTICATED, 403, 404, FILE_CONTENT_MISSING),
     },
 )
 async def download_file(

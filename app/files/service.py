@@ -21,9 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.principal import Principal
 from app.core import audit, pools, throttle
 from app.core.config import get_settings
-from app.core.errors import NotFound
+from app.core.errors import AppError, NotFound
+from app.core.logging import get_logger
 from app.files import access
 from app.files.errors import (
+    FILE_CONTENT_MISSING,
     FILE_NOT_USABLE,
     FILE_TOO_LARGE,
     FILE_TYPE_NOT_ALLOWED,
@@ -32,13 +34,15 @@ from app.files.errors import (
 )
 from app.files.models import FileAttachment, FileBlob, StoredFile
 from app.files.sniff import ALLOWED_TYPES, EXTENSIONS, JPEG, PDF, PNG, WEBP, content_type_of
-from app.files.storage import Storage, blob_key
+from app.files.storage import ObjectMissing, Storage, blob_key
 from app.privacy.holders import Subject
 
 FILENAME_MAX = 255
 # The extensions each type is known by; the first is given to a name that has none of them.
 ALIASES = {JPEG: (".jpg", ".jpeg"), PNG: (".png",), WEBP: (".webp",), PDF: (".pdf",)}
 
+
+log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class Upload:
@@ -78,6 +82,12 @@ async def _blob_for(
 ) -> FileBlob:
     blob = (await session.exec(select(FileBlob).where(FileBlob.sha256 == digest))).first()
     if blob is not None:
+        # The same bytes again: stored once. Unless the stored object went missing, when this upload
+        # restores it (and every file sharing it reads again).
+        if not await storage.exists(blob.storage_key):
+            log.warning("stored object missing; restored by an upload of the same bytes",
+                        extra={"blob_id": str(blob.id)})
+            await storage.put(blob.storage_key, data, blob.content_type)
         return blob
     key = blob_key(digest)
     if not await storage.exists(key):  # left by an earlier upload whose transaction rolled back
@@ -150,13 +160,27 @@ async def readable_file(session: AsyncSession, principal: Principal, file_id: uu
     return Upload(stored, blob)
 
 
+def _content_missing(blob: FileBlob) -> AppError:
+    log.error("stored object missing", extra={"blob_id": str(blob.id)})
+    return FILE_CONTENT_MISSING(details={"sha256": blob.sha256})
+
+
 async def read_bytes(storage: Storage, blob: FileBlob) -> bytes:
-    return await storage.get(blob.storage_key)
+    """The blob's bytes; 409 ``file_content_missing`` when its stored object is gone (uploading the same
+    bytes again restores it)."""
+    try:
+        return await storage.get(blob.storage_key)
+    except ObjectMissing:
+        raise _content_missing(blob) from None
 
 
 async def open_stream(storage: Storage, blob: FileBlob) -> AsyncIterator[bytes]:
-    """The blob's bytes in chunks, opened now (a missing blob fails here, before a response starts)."""
-    return await storage.stream(blob.storage_key)
+    """The blob's bytes in chunks, opened now (a missing blob fails here, before a response starts, as
+    ``read_bytes`` does)."""
+    try:
+        return await storage.stream(blob.storage_key)
+    except ObjectMissing:
+        raise _content_missing(blob) from None
 
 
 async def attach(

@@ -19,6 +19,10 @@ from app.core.config import Settings, get_settings
 CHUNK_SIZE = 64 * 1024
 
 
+class ObjectMissing(LookupError):
+    """The stored object of a key is not there (deleted or lost outside the service)."""
+
+
 class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -81,7 +85,10 @@ class LocalStorage:
         await asyncio.to_thread(self._put, key, data)
 
     async def get(self, key: str) -> bytes:
-        return await asyncio.to_thread(self._path(key).read_bytes)
+        try:
+            return await asyncio.to_thread(self._path(key).read_bytes)
+        except FileNotFoundError:
+            raise ObjectMissing(key) from None
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
@@ -90,7 +97,10 @@ class LocalStorage:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
-        fh = await asyncio.to_thread(self._path(key).open, "rb")
+        try:
+            fh = await asyncio.to_thread(self._path(key).open, "rb")
+        except FileNotFoundError:
+            raise ObjectMissing(key) from None
         return _chunks(fh.read, fh.close, chunk_size)
 
 
@@ -123,8 +133,19 @@ class S3Storage:
     def _put(self, key: str, data: bytes, content_type: str) -> None:
         self._s3().put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
 
+    def _object(self, key: str) -> Any:
+        """The object's body; ``ObjectMissing`` when S3 has no such key."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self._s3().get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectMissing(key) from None
+            raise
+
     def _get(self, key: str) -> bytes:
-        return self._s3().get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        return self._object(key).read()
 
     def _exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -132,7 +153,7 @@ class S3Storage:
         try:
             self._s3().head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _missing(exc):
                 return False
             raise
         return True
@@ -150,8 +171,12 @@ class S3Storage:
         await asyncio.to_thread(lambda: self._s3().delete_object(Bucket=self.bucket, Key=self._key(key)))
 
     async def stream(self, key: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
-        body = await asyncio.to_thread(lambda: self._s3().get_object(Bucket=self.bucket, Key=self._key(key))["Body"])
+        body = await asyncio.to_thread(self._object, key)
         return _chunks(body.read, body.close, chunk_size)
+
+
+def _missing(exc: Any) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 def make_storage(settings: Settings) -> Storage:

@@ -9,7 +9,7 @@ from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.pagination import Page, PageDep
 from app.core.spreadsheets import attachment
-from app.files.errors import FILE_NOT_USABLE
+from app.files.errors import FILE_CONTENT_MISSING, FILE_NOT_USABLE
 from app.files.storage import StorageDep
 from app.plans import documents, service
 from app.plans.deps import OpinionForManage, PlanForCollect, PlanForManage, PlanForRead
@@ -159,7 +159,7 @@ async def plan_opinion_summary(plan: PlanForRead, principal: CurrentPrincipal, s
 
 @router.get("/plans/{plan_id}/pdf", response_class=Response, responses={
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-          "description": "The plan as one PDF"}, **responses(404)})
+          "description": "The plan as one PDF"}, **responses(404, FILE_CONTENT_MISSING)})
 async def plan_pdf(plan: PlanForRead, principal: CurrentPrincipal, session: SessionDep, storage: StorageDep):
     """The version as one PDF: a summary page with its items and costs, then its attachments in order."""
     data = await documents.bundle(session, storage, await _one(session, principal, plan))

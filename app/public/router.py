@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.spreadsheets import attachment
+from app.files.errors import FILE_CONTENT_MISSING
 from app.files.storage import StorageDep
 from app.public import schemas, service
 from app.public.errors import PUBLIC_RATE_LIMITED
@@ -43,7 +44,7 @@ async def public_plan(plan_id: uuid.UUID, session: SessionDep) -> schemas.Plan:
     return await service.plan(session, plan_id)
 
 
-@router.get("/plans/{plan_id}/pdf", response_class=Response, responses=PDF)
+@router.get("/plans/{plan_id}/pdf", response_class=Response, responses={**PDF, **responses(FILE_CONTENT_MISSING)})
 async def public_plan_pdf(plan_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> Response:
     return _pdf(*await service.plan_pdf(session, storage, plan_id))
 
@@ -79,12 +80,13 @@ async def public_certificate(content_hash: Hash, session: SessionDep) -> schemas
     return await service.certificate(session, content_hash)
 
 
-@router.get("/certificates/{content_hash}/pdf", response_class=Response, responses=PDF)
+@router.get("/certificates/{content_hash}/pdf", response_class=Response,
+            responses={**PDF, **responses(FILE_CONTENT_MISSING)})
 async def public_certificate_pdf(content_hash: Hash, session: SessionDep, storage: StorageDep) -> Response:
     return _pdf(*await service.certificate_pdf(session, storage, content_hash))
 
 
-@router.get("/photos/{file_id}", response_class=Response, responses=JPEG)
+@router.get("/photos/{file_id}", response_class=Response, responses={**JPEG, **responses(FILE_CONTENT_MISSING)})
 async def public_photo(file_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> Response:
     """A photo of a progress report, as a thumbnail; any other file is not found."""
     return Response(await service.photo(session, storage, file_id), media_type="image/jpeg")

@@ -16,6 +16,7 @@ from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.pagination import Page, PageDep
 from app.core.spreadsheets import attachment
+from app.files.errors import FILE_CONTENT_MISSING
 from app.files.storage import StorageDep
 from app.privacy import consents
 from app.privacy.errors import CONSENT_VERSION_UNKNOWN
@@ -50,7 +51,8 @@ ZIP: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}
              "description": "JSON, or with ?format=zip a ZIP of data.json and the caller's uploaded files"}}
 
 
-@router.get("/me/data", response_model=MyData, responses={**ZIP, **responses(*AUTHENTICATED, 403, 422)})
+@router.get("/me/data", response_model=MyData,
+            responses={**ZIP, **responses(*AUTHENTICATED, 403, 422, FILE_CONTENT_MISSING)})
 async def get_my_data(
     principal: CurrentPrincipal, session: SessionDep, storage: StorageDep,
     format: Annotated[Literal["json", "zip"], Query(description="zip: with the caller's uploaded files")] = "json",

@@ -5,7 +5,7 @@ import pytest
 from moto import mock_aws
 
 from app.core.config import Settings
-from app.files.storage import LocalStorage, S3Storage, blob_key, make_storage
+from app.files.storage import LocalStorage, ObjectMissing, S3Storage, blob_key, make_storage
 
 
 async def test_local_storage_round_trip(tmp_path):
@@ -27,8 +27,14 @@ async def test_local_storage_streams_in_chunks(tmp_path):
     key = blob_key("ef" * 32)
     await s.put(key, b"0123456789", "application/pdf")
     assert await _collect(await s.stream(key, chunk_size=4)) == [b"0123", b"4567", b"89"]
-    with pytest.raises(FileNotFoundError):  # a missing blob fails before any byte is sent
-        await s.stream(blob_key("00" * 32))
+    missing = blob_key("00" * 32)
+    with pytest.raises(ObjectMissing):  # a missing blob fails before any byte is sent
+        await s.stream(missing)
+    with pytest.raises(ObjectMissing):
+        await s.get(missing)
+    await s.delete(key)
+    await s.delete(key)  # already gone: no error
+    assert not await s.exists(key)
 
 
 @pytest.mark.parametrize("key", ["../x", "/etc/passwd", "a//b", "a/./b", "a\\b", ""])
@@ -52,6 +58,12 @@ async def test_s3_storage_with_moto():
         assert await _collect(await s.stream(key, chunk_size=5)) == [b"%PDF-", b"1.7 d", b"ata"]
         head = boto3.client("s3", region_name="us-east-1").head_object(Bucket="estate-files", Key="files/" + key)
         assert head["ContentType"] == "application/pdf"
+        await s.delete(key)
+        assert not await s.exists(key)
+        for read in (s.get, s.stream):
+            with pytest.raises(ObjectMissing):
+                await read(key)
+        await s.delete(key)  # already gone: no error
 
 
 def test_default_backend_is_local(tmp_path):
