@@ -5,12 +5,19 @@ import uuid
 from fastapi import APIRouter
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
+from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import responses
 from app.core.pagination import PageDep
-from app.notifications import service
-from app.notifications.errors import TEMPLATE_UNKNOWN
-from app.notifications.schemas import InboxMessagePublic, InboxPage, SubscriptionPublic, SubscriptionsCreate
+from app.notifications import service, templates
+from app.notifications.schemas import (
+    InboxMessagePublic,
+    InboxPage,
+    NotificationTemplatePublic,
+    SubscriptionPublic,
+    SubscriptionsCreate,
+    TemplateFieldPublic,
+)
 
 router = APIRouter(tags=["notifications"])
 
@@ -34,8 +41,22 @@ async def mark_my_notification_read(
     return _public(await service.mark_read(session, principal, message_id))
 
 
+@router.get("/notification-templates", response_model=list[NotificationTemplatePublic], responses=responses())
+async def list_notification_templates() -> list[NotificationTemplatePublic]:
+    """Every notification the service sends as a WeChat subscribe message: its key, its WeChat template id
+    on this deployment (what the mini-program passes to ``wx.requestSubscribeMessage`` before sending the
+    accepted keys to ``POST /me/subscriptions``), what it is for and its fields. Bounded: one entry per
+    template."""
+    ids = get_settings().wechat_templates
+    return [NotificationTemplatePublic(key=templates.TemplateKey(t.key), title=t.title, purpose=t.purpose,
+                                       wechat_template_id=ids.get(t.key),
+                                       fields=[TemplateFieldPublic(key=f.key, type=f.type, label=f.label)
+                                               for f in t.fields])
+            for t in templates.TEMPLATES.values()]
+
+
 @router.post("/me/subscriptions", response_model=list[SubscriptionPublic],
-             responses=responses(*AUTHENTICATED, 403, TEMPLATE_UNKNOWN))
+             responses=responses(*AUTHENTICATED, 403, 422))
 async def add_my_subscriptions(
     body: SubscriptionsCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> list[SubscriptionPublic]:

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.notifications.templates import FieldType, TemplateKey
+
 
 class InboxMessagePublic(BaseModel):
     id: uuid.UUID
@@ -22,11 +24,26 @@ class InboxPage(BaseModel):
 
 
 class SubscriptionsCreate(BaseModel):
-    templates: list[str] = Field(
+    templates: list[TemplateKey] = Field(
         min_length=1, max_length=20, description="template keys the user accepted in requestSubscribeMessage"
     )
 
 
 class SubscriptionPublic(BaseModel):
-    template: str
+    template: TemplateKey
     credits: int = Field(description="subscribe messages of this template that may still be sent")
+
+
+class TemplateFieldPublic(BaseModel):
+    key: str = Field(description="WeChat's data key (thing1, time2...)")
+    type: FieldType
+    label: str = Field(description="what the field shows, as set up in the WeChat console")
+
+
+class NotificationTemplatePublic(BaseModel):
+    key: TemplateKey
+    title: str = Field(description="the template's title in the WeChat console")
+    purpose: str = Field(description="when it is sent, and to whom")
+    wechat_template_id: str | None = Field(description="the id to pass to wx.requestSubscribeMessage "
+                                                       "(APP_WECHAT_TEMPLATES); null: not set up, in-app only")
+    fields: list[TemplateFieldPublic]

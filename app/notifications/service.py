@@ -6,6 +6,7 @@ inbox and template subscriptions.
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import update
@@ -18,7 +19,6 @@ from app.core import audit, clock
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
 from app.notifications import templates
-from app.notifications.errors import TEMPLATE_UNKNOWN
 from app.notifications.models import InboxMessage, NotificationOutbox, TemplateSubscription
 
 
@@ -61,11 +61,8 @@ async def enqueue(session: AsyncSession, **fields: Any) -> NotificationOutbox:
 # ---- subscriptions --------------------------------------------------------------------------------
 
 
-async def subscribe(session: AsyncSession, principal: Principal, keys: list[str]) -> list[TemplateSubscription]:
+async def subscribe(session: AsyncSession, principal: Principal, keys: Sequence[str]) -> list[TemplateSubscription]:
     """Record one-time subscriptions the user accepted in the mini-program: one credit per key."""
-    unknown = sorted({k for k in keys if k not in templates.TEMPLATES})
-    if unknown:
-        raise TEMPLATE_UNKNOWN(details={"templates": unknown})
     now = clock.now()
     result = []
     for key in dict.fromkeys(keys):

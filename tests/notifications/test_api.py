@@ -74,9 +74,8 @@ async def test_unknown_template_is_422_and_changes_nothing(client, db):
     user_id = u.id
     await db.commit()
     r = await client.post(f"{API}/me/subscriptions", json={"templates": ["ballot_open", "lottery"]}, headers=h)
-    assert r.status_code == 422
-    assert r.json()["error"] == {"code": "template_unknown", "message": "订阅消息模板不存在",
-                                 "details": {"templates": ["lottery"]}}
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+    assert [d["loc"] for d in r.json()["error"]["details"]] == [["body", "templates", 1]]
     assert (await db.exec(select(TemplateSubscription).where(TemplateSubscription.user_id == user_id))).all() == []
     r = await client.post(f"{API}/me/subscriptions", json={"templates": []}, headers=h)
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
@@ -85,3 +84,19 @@ async def test_unknown_template_is_422_and_changes_nothing(client, db):
 async def test_endpoints_need_login(client):
     assert (await client.get(f"{API}/me/notifications")).status_code == 401
     assert (await client.post(f"{API}/me/subscriptions", json={"templates": ["ballot_open"]})).status_code == 401
+
+
+async def test_the_templates_the_mini_program_subscribes_to(client, monkeypatch):
+    from app.core.config import get_settings
+    from app.notifications.templates import TEMPLATES
+
+    monkeypatch.setattr(get_settings(), "wechat_templates", {"ballot_open": "tmpl-Ab12"})
+    r = await client.get(f"{API}/notification-templates")  # no login: the mini-program asks before one
+    assert r.status_code == 200
+    listed = {t["key"]: t for t in r.json()}
+    assert set(listed) == set(TEMPLATES)
+    assert listed["ballot_open"]["wechat_template_id"] == "tmpl-Ab12"
+    assert listed["plan_published"]["wechat_template_id"] is None
+    assert listed["ballot_open"]["purpose"] == "表决开始时，告知有表决权的业主"
+    assert [f["key"] for f in listed["ballot_open"]["fields"]] == ["thing1", "thing2", "time3", "thing4"]
+    assert all(t["title"] and t["purpose"] for t in r.json())
