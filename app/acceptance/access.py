@@ -1,4 +1,4 @@
-"""Object-level access to acceptance, in one place (DESIGN.md §2, §9).
+"""Object-level access to acceptance, in one place (docs/roles.md, docs/domain.md).
 
 - ``read``: everyone who may read the project (residents read the record, its signatures and the
   certificate: the result is published to the estate).

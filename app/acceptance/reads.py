@@ -1,4 +1,4 @@
-"""The acceptance domain's read API, for the public notice board (DESIGN.md §11): a project's latest
+"""The acceptance domain's read API, for the public notice board (docs/public-board.md): a project's latest
 acceptance round and its outcome, and a certificate found by the content hash its QR code carries, with
 whether its signatures still match the record. Roles and decisions, never who signed: no names, no
 handwritten signatures."""

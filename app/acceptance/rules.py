@@ -1,4 +1,4 @@
-"""The acceptance domain's rules as pure functions (DESIGN.md §9): who must sign, what a record's content
+"""The acceptance domain's rules as pure functions (docs/domain.md): who must sign, what a record's content
 hash is, and what the signatures decide. No database, no clock."""
 
 import hashlib

@@ -1,4 +1,4 @@
-"""The authorization kit every domain builds on (DESIGN.md §2).
+"""The authorization kit every domain builds on (docs/roles.md).
 
 A domain states *who may see or change what* once, in its ``access.py``, as **conditions**: functions
 ``(principal, level) -> SQL condition`` selecting the rows of one table a principal may touch at a level

@@ -29,7 +29,7 @@ OWNER_RELATIONS = frozenset({BindingRelation.owner, BindingRelation.co_owner})
 
 
 class Assurance(StrEnum):
-    """How the person behind an approved binding was verified (实名, DESIGN.md §7a.6)."""
+    """How the person behind an approved binding was verified (实名, docs/ballot-procedure.md)."""
 
     invite_code = "invite_code"  # a code printed for the named person on the record, handed over
     phone_match = "phone_match"  # the WeChat-verified phone equals the one on the record

@@ -1,4 +1,4 @@
-"""Roles and the kinds of object their scopes are (DESIGN.md §2). Every domain may import this module."""
+"""Roles and the kinds of object their scopes are (docs/roles.md). Every domain may import this module."""
 
 from enum import StrEnum
 
@@ -25,7 +25,7 @@ class ScopeType(StrEnum):
     unit = "unit"
 
 
-# DESIGN.md §2: the kind of object each role's scope is. Residents are scoped by approved unit bindings.
+# docs/roles.md: the kind of object each role's scope is. Residents are scoped by approved unit bindings.
 ROLE_SCOPE: dict[Role, ScopeType] = {
     Role.admin: ScopeType.global_,
     Role.street_staff: ScopeType.street,

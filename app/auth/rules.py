@@ -1,4 +1,4 @@
-"""Who may assign which role where (DESIGN.md §2): a pure rule, no database, no FastAPI.
+"""Who may assign which role where (docs/roles.md): a pure rule, no database, no FastAPI.
 
 A role is assignable by an admin, or by staff *strictly above* its scope: street staff hand out
 community, grid, estate and project (supervisor) roles inside their street; community staff hand out

@@ -1,4 +1,4 @@
-"""The error shape of DESIGN.md §10 and the catalogue of stable error codes.
+"""The error shape of docs/api.md and the catalogue of stable error codes.
 
 Every error a client sees is ``{"error": {"code", "message", "details"}}``; the message is Chinese by
 default and English when the request says ``Accept-Language: en`` (``app.core.i18n``). Core defines the generic codes; each

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for POST requests (DESIGN.md §10, IETF httpapi idempotency-key draft).
+"""``Idempotency-Key`` for POST requests (docs/api.md, IETF httpapi idempotency-key draft).
 
 For an authenticated POST under /api/v1 carrying the header:
 - the first request with a key records it as in flight with a lease (a row committed at once, unique per

@@ -1,4 +1,4 @@
-"""Notification templates (DESIGN.md §10) and WeChat subscribe-message field limits. Pure.
+"""Notification templates (docs/domain.md) and WeChat subscribe-message field limits. Pure.
 
 Each template key names one WeChat subscribe-message template: its data fields are named
 ``<type><n>`` as WeChat names them (``thing1``, ``time2``); the template id per key comes from

@@ -1,1 +1,1 @@
-"""Design plans and their publication (公示): versions, opinions and replies, read receipts (DESIGN.md §6)."""
+"""Design plans and their publication (公示): versions, opinions and replies, read receipts (docs/domain.md)."""

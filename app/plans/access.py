@@ -1,4 +1,4 @@
-"""Object-level access to plans and opinions, in one place (DESIGN.md §2).
+"""Object-level access to plans and opinions, in one place (docs/roles.md).
 
 Levels of a plan version:
 - ``read``: see it - its project's managers (drafts too), and once published everyone who may read the

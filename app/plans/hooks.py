@@ -1,7 +1,7 @@
 """The plans domain's extension point: who is told when a published plan is revised.
 
 A ballot held on a plan version is void once that version is revised: the voting domain declares an
-``OnRevised`` in its manifest and cancels such ballots (DESIGN.md §7a.1), in the revision's transaction.
+``OnRevised`` in its manifest and cancels such ballots (docs/ballot-procedure.md), in the revision's transaction.
 """
 
 import uuid

@@ -46,7 +46,7 @@ async def current_version(session: AsyncSession, project_id: uuid.UUID) -> PlanR
     return PlanRef(latest.id, latest.project_id, latest.version, latest.title, PlanStatus(latest.status))
 
 
-# ---- what the public notice board shows (DESIGN.md §11) ----------------------------------------------
+# ---- what the public notice board shows (docs/public-board.md) ----------------------------------------------
 
 
 async def published_plans(session: AsyncSession, project_id: uuid.UUID) -> list[PlanPublic]:

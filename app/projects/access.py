@@ -1,4 +1,4 @@
-"""Object-level access to projects, in one place (DESIGN.md §2).
+"""Object-level access to projects, in one place (docs/roles.md).
 
 Levels:
 - ``read``: see the project, its items, progress and timeline - everyone who may read its estate

@@ -1,4 +1,4 @@
-"""The project lifecycle (DESIGN.md §4) as a pure state machine with named guards.
+"""The project lifecycle (docs/lifecycle.md) as a pure state machine with named guards.
 
 The table of edges is the whole truth about which moves exist, and ``REQUIRED_GUARDS`` is the whole
 truth about what each move requires: the *names* of the guards that must be met. A domain declares the
@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# In DESIGN.md §4 order.
+# In docs/lifecycle.md order.
 STATES: tuple[str, ...] = (
     "surveying",  # 摸底/征集意见
     "designing",  # 方案设计

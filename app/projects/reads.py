@@ -151,7 +151,7 @@ async def organizations(
     ]
 
 
-# ---- what the public notice board shows (DESIGN.md §11) ----------------------------------------------
+# ---- what the public notice board shows (docs/public-board.md) ----------------------------------------------
 
 
 def overall_progress(items: list[ItemRef]) -> str:

@@ -1,1 +1,1 @@
-"""The public notice board (公示栏, DESIGN.md §11): what a notice's QR code opens, without logging in."""
+"""The public notice board (公示栏, docs/public-board.md): what a notice's QR code opens, without logging in."""

@@ -1,4 +1,4 @@
-"""What every answer of the public notice board gets on its way out (DESIGN.md §11): ``ETag`` and
+"""What every answer of the public notice board gets on its way out (docs/public-board.md): ``ETag`` and
 ``Cache-Control`` (``304`` to ``If-None-Match``), a copy kept in memory for a short while so that a
 notice's QR code scanned by a whole estate at once costs one rendering, and a limit per source address
 (``429`` with ``Retry-After``).

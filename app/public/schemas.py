@@ -1,4 +1,4 @@
-"""The public notice board's documents (DESIGN.md §11): what anyone reads without logging in. They carry
+"""The public notice board's documents (docs/public-board.md): what anyone reads without logging in. They carry
 no personal data - no name, no phone, no unit's vote, no author - by construction: every field here is
 about the estate, its projects and their totals."""
 

@@ -1,4 +1,4 @@
-"""The public notice board's documents, assembled from the read APIs of the domains below (DESIGN.md §11).
+"""The public notice board's documents, assembled from the read APIs of the domains below (docs/public-board.md).
 
 One set of functions serves the JSON (``router``) and the HTML pages (``pages``). What the board shows is
 what the domains publish anyway - projects and their stages, published plan versions, announced ballots and

@@ -1,4 +1,4 @@
-"""Object-level access to the registry, in one place (DESIGN.md §2).
+"""Object-level access to the registry, in one place (docs/roles.md).
 
 Each function returns a SQL condition selecting the rows of one table that a principal may see or
 change. Loaders add it to an ``id ==`` query: a row outside the scope is simply not found (404), so ids

@@ -1,6 +1,6 @@
 """Floor areas: integer hundredths of m² inside, strings with two decimals ("86.50") outside.
 
-Parsed with Decimal, never float, so that no rounding ever reaches a vote tally (DESIGN.md §7).
+Parsed with Decimal, never float, so that no rounding ever reaches a vote tally (docs/domain.md).
 """
 
 import re

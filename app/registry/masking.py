@@ -1,4 +1,4 @@
-"""Masking of occupants' personal data (PIPL, DESIGN.md §10).
+"""Masking of occupants' personal data (PIPL, docs/personal-information.md).
 
 Only callers at the "contact" level (see access.py) read names and phones in full; everyone else who
 may see a unit (committee members, residents) gets these masked forms. Pure functions.

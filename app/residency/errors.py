@@ -24,7 +24,7 @@ FAMILY_INVITE_NOT_ALLOWED = define("family_invite_not_allowed", 403, "只有已�
 INVITE_CODE_UNAVAILABLE = define("invite_code_unavailable", 503, "暂时无法生成邀请码，请稍后再试",
                                  "No invitation code could be generated; try again")
 
-# identity assurance (DESIGN.md §7a.6)
+# identity assurance (docs/ballot-procedure.md)
 BINDING_NOT_APPROVED = define("binding_not_approved", 409, "该房屋绑定尚未通过审核", "The binding is not approved")
 IDENTITY_CHECK_SELF = define("identity_check_self", 403, "不能核验自己或自己创建的账号的身份",
                              "You cannot check your own identity, nor an account you created")

@@ -44,7 +44,7 @@ class UnitBinding(SQLModel, table=True):
     status: BindingStatus = enum_field(BindingStatus, default=BindingStatus.pending, index=True)
     method: BindingMethod = enum_field(BindingMethod)
     person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")
-    # How the person was verified (DESIGN.md §7a.6); set when approved, raised by later checks.
+    # How the person was verified (docs/ballot-procedure.md); set when approved, raised by later checks.
     assurance: Assurance | None = enum_field(Assurance, default=None, nullable=True)
     note: str | None = Field(default=None, max_length=200)
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")

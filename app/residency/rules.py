@@ -1,4 +1,4 @@
-"""Who may never be the one bound (DESIGN.md §3): a pure rule, no database, no FastAPI.
+"""Who may never be the one bound (docs/domain.md): a pure rule, no database, no FastAPI.
 
 A binding makes someone an owner who votes. Whoever issued the invitation code, corrected the person's
 record or decides the request must not, under any account of theirs, be the one it binds.

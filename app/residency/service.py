@@ -1,4 +1,4 @@
-"""Unit bindings (DESIGN.md §3): how a WeChat user becomes a resident of a unit, and invitation codes.
+"""Unit bindings (docs/domain.md): how a WeChat user becomes a resident of a unit, and invitation codes.
 
 Units and the people on their record belong to the registry: this module reads them through its read
 API (``app.registry.reads``) only.
@@ -177,7 +177,7 @@ def _approve(binding: UnitBinding, method: BindingMethod, decided_by: uuid.UUID 
              occupant: registry.Occupant) -> None:
     """Approve as the person on record: the record, not the claim, says owner, co-owner or tenant. How the
     person was verified goes with it: the code printed for them, their phone on the record, or - when a
-    decider approves - the decider's check of the person in front of them (DESIGN.md §7a.6)."""
+    decider approves - the decider's check of the person in front of them (docs/ballot-procedure.md)."""
     binding.status, binding.method = BindingStatus.approved, method
     binding.decided_by, binding.decided_at, binding.reject_reason = decided_by, clock.now(), None
     binding.person_id, binding.relation = occupant.person_id, BindingRelation(occupant.relation.value)

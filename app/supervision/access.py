@@ -1,4 +1,4 @@
-"""Object-level access to supervision, in one place (DESIGN.md §2, §8).
+"""Object-level access to supervision, in one place (docs/roles.md, docs/domain.md).
 
 - Inspections: ``read`` everyone who may read the project (residents see them without the supervisors'
   phones); ``file`` the project's appointed supervisors.

@@ -1,1 +1,1 @@
-"""Questionnaires (问卷调查): DESIGN.md §5."""
+"""Questionnaires (问卷调查): docs/domain.md."""

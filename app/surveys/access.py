@@ -1,4 +1,4 @@
-"""Object-level access to questionnaires, in one place (DESIGN.md §2).
+"""Object-level access to questionnaires, in one place (docs/roles.md).
 
 Levels:
 - ``read``: see the questionnaire - its project's managers (drafts too), and once published everyone who

@@ -1,4 +1,4 @@
-"""The questionnaire's rules (DESIGN.md §5), pure: what a questionnaire may say, which questions a set of
+"""The questionnaire's rules (docs/domain.md), pure: what a questionnaire may say, which questions a set of
 answers makes visible, whether the answers are complete and well formed, and their normal form.
 
 No database, no FastAPI. The server runs every response through ``check_answers``; the published

@@ -1,6 +1,6 @@
 """What the questionnaires domain does when a project enters a stage: once the works are accepted, the
 after-care satisfaction survey (满意度调查) is created from its template and published to the estate's
-residents for a month, in the transition's transaction (DESIGN.md §9)."""
+residents for a month, in the transition's transaction (docs/domain.md)."""
 
 from datetime import timedelta
 

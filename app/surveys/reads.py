@@ -1,4 +1,4 @@
-"""The questionnaires' read API, for the public notice board (DESIGN.md §11): the after-care satisfaction
+"""The questionnaires' read API, for the public notice board (docs/public-board.md): the after-care satisfaction
 survey's totals once it has closed - counts per question, never who answered what."""
 
 import uuid

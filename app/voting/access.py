@@ -1,4 +1,4 @@
-"""Object-level access to ballots, in one place (DESIGN.md §2).
+"""Object-level access to ballots, in one place (docs/roles.md).
 
 Levels:
 - ``read``: see the ballot - its project's managers (drafts too), and once open everyone who may read the

@@ -1,5 +1,5 @@
 """The announcement of a ballot (表决公告), its cancellation, and the evidence that it reached each household
-(DESIGN.md §7a.2-3).
+(docs/ballot-procedure.md).
 
 A ballot is announced at least ``notice_days`` before it opens (物业管理条例 art. 14: fifteen days under the
 Civil Code rules). The notice goes to every owner with an account through the outbox; whether it reached a
@@ -71,7 +71,7 @@ async def announce(session: AsyncSession, p: Principal, ballot: Ballot, data: An
 
 async def cancel(session: AsyncSession, actor_id: uuid.UUID | None, ballot: Ballot, reason: str) -> Ballot:
     """Cancel a ballot whose result is not final, with the reason; those told of it are told again. Its
-    votes stay, as evidence (DESIGN.md §7a.7), and count for nothing."""
+    votes stay, as evidence (docs/ballot-procedure.md), and count for nothing."""
     ballot = await locked(session, ballot)
     if not procedure.may_move(ballot.status, BallotStatus.cancelled):
         raise BALLOT_NOT_CANCELLABLE(details={"status": ballot.status.value})

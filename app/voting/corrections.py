@@ -1,4 +1,4 @@
-"""The electorate published for checking (DESIGN.md §7a.4): from the announcement until the opening, the
+"""The electorate published for checking (docs/ballot-procedure.md): from the announcement until the opening, the
 residents bound in the ballot's scope and staff see the electorate as it would be frozen (unit, area, how
 many owners are on record; names masked, PIPL art. 25), and may ask to correct it - an area wrong (面积有误),
 an owner missing (漏登), a unit sold (已转让) - with evidence. Staff answer each; an accepted correction

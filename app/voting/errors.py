@@ -18,7 +18,7 @@ RECEIPTS_NOT_PUBLIC = define("receipts_not_public", 403, "表决结束后公布�
 VOTER_NOT_FOUND = define("voter_not_found", 404, "没有找到这一户的表决权（或不在您负责的网格内）",
                          "No such voter in this ballot, or not in your grid")
 
-# the procedure (DESIGN.md §7a)
+# the procedure (docs/ballot-procedure.md)
 ANNOUNCEMENT_INVALID = define("announcement_invalid", 422, "表决公告不符合程序要求",
                               "The announcement does not meet the procedure")
 PROCEDURE_NOT_MET = define("procedure_not_met", 409, "项目当前阶段或方案版本不允许进行此表决",

@@ -1,5 +1,5 @@
 """The lifecycle guards the voting domain owns: voting -> approved needs the project's deciding ballot
-final with every motion passed; voting -> rejected needs it final with one not passed (DESIGN.md §7a).
+final with every motion passed; voting -> rejected needs it final with one not passed (docs/ballot-procedure.md).
 
 The deciding ballot is the latest one marked ``decides_project`` that was not cancelled: after a rejection
 and a new plan, the new ballot decides, never the old one. Its result counts only once final (the

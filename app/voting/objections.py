@@ -1,5 +1,5 @@
 """After the close: objections to the preliminary result, a recount, and the result becoming final
-(DESIGN.md §7a.5).
+(docs/ballot-procedure.md).
 
 For ``objection_days`` after the close, the owners in the electorate may object (my vote is missing, it
 was counted wrong, someone voted who has no vote); staff answer every objection, once. Staff may count

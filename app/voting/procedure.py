@@ -1,4 +1,4 @@
-"""The procedure around a ballot (业主共同决定程序, DESIGN.md §7a) as pure functions: no database, no FastAPI.
+"""The procedure around a ballot (业主共同决定程序, docs/ballot-procedure.md) as pure functions: no database, no FastAPI.
 
 Exact tallies are worth nothing if the procedure can be challenged: an owner may ask a court to revoke a
 decision of the owners that infringes their rights (Civil Code art. 280), within a year of learning of it

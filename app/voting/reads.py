@@ -1,4 +1,4 @@
-"""The voting domain's read API, for the public notice board (DESIGN.md §11): the ballots of a project
+"""The voting domain's read API, for the public notice board (docs/public-board.md): the ballots of a project
 once announced, their figures once counted, and whether a receipt code was counted - never who voted how,
 nor which household voted (PIPL art. 25: the board shows totals only)."""
 

@@ -220,7 +220,7 @@ async def ballot_non_voters(ballot: BallotForCollect, principal: CurrentPrincipa
             for u, voter_id in await service.non_voters(session, principal, ballot, grid_id)]
 
 
-# ---- the procedure (DESIGN.md §7a) ------------------------------------------------------------------
+# ---- the procedure (docs/ballot-procedure.md) ------------------------------------------------------------------
 
 
 @router.get("/ballots/{ballot_id}/announcement.pdf", response_class=Response, responses={

@@ -1,4 +1,4 @@
-"""The decision rules of a ballot, as pure functions of integers and ``Fraction`` (DESIGN.md §7).
+"""The decision rules of a ballot, as pure functions of integers and ``Fraction`` (docs/domain.md).
 
 Civil Code art. 278 and the Supreme People's Court interpretation on building ownership (art. 8-9):
 

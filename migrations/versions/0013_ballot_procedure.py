@@ -1,4 +1,4 @@
-"""the procedure around a ballot (DESIGN §7a): announced and final states with their windows, notice
+"""the procedure around a ballot (docs/ballot-procedure.md): announced and final states with their windows, notice
 deliveries, electorate corrections, objections, recounts; identity assurance of bindings and their checks;
 the notice a notification is about (outbox ref)
 

@@ -1,4 +1,4 @@
-"""Every error answers in the DESIGN.md §10 shape, in Chinese by default and English on request."""
+"""Every error answers in the docs/api.md shape, in Chinese by default and English on request."""
 
 import httpx
 import pytest

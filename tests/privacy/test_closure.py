@@ -1,4 +1,4 @@
-"""Closing an account (注销, PIPL art. 47; DESIGN §12): logins end and the account is emptied; the ledger's
+"""Closing an account (注销, PIPL art. 47; docs/personal-information.md): logins end and the account is emptied; the ledger's
 owner record stays; the vote stays with the person (§7a); answers, opinions and complaints stay without a
 link to anyone; the audit chain still verifies. Only one's own account, and once."""
 

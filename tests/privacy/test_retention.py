@@ -1,4 +1,4 @@
-"""Retention (DESIGN §12, PIPL art. 19): the worker's jobs remove what is past its time - paper-form photos
+"""Retention (docs/personal-information.md, PIPL art. 19): the worker's jobs remove what is past its time - paper-form photos
 a year after their questionnaire closed, ended logins, idempotency records, sent notifications - count it
 in the metrics and log it without personal data, and never touch what the procedure around a ballot keeps."""
 

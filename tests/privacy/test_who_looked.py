@@ -1,4 +1,4 @@
-"""Who looked (DESIGN §12, PIPL art. 44): every answer showing staff a resident's full phone or unmasked
+"""Who looked (docs/personal-information.md, PIPL art. 44): every answer showing staff a resident's full phone or unmasked
 name records the read - viewer, subject, route, day, once per viewer, subject and day - and the resident
 sees who looked, when and where. Masked answers record nothing."""
 

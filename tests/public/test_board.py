@@ -1,4 +1,4 @@
-"""The public notice board (DESIGN.md §11) without logging in: what an estate's code opens, plans with
+"""The public notice board (docs/public-board.md) without logging in: what an estate's code opens, plans with
 their anonymous replies, announced ballots and their totals, receipt and certificate checks; what never
 appears (drafts, hidden opinions, unannounced ballots, a household's vote); the cache headers, 304 and the
 per-address limit; unknown codes answering 404 alike."""

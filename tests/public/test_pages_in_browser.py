@@ -1,4 +1,4 @@
-"""The public notice board's pages in real headless Chromium (DESIGN.md §11, 适老化): each page of a walked
+"""The public notice board's pages in real headless Chromium (docs/public-board.md, 适老化): each page of a walked
 demo renders in Chinese, fits a 360 px wide phone without horizontal scrolling, keeps its text at 18 px or
 more, needs no JavaScript and sets no time limit, and axe-core finds no serious or critical violation.
 

@@ -1,4 +1,4 @@
-"""No personal data anywhere on the public notice board (DESIGN.md §11, issue 24): every page, JSON
+"""No personal data anywhere on the public notice board (docs/public-board.md, issue 24): every page, JSON
 document, PDF and photo reachable from the estate's page of a fully walked demo - and every published
 receipt's page - is read, and the crawl fails on any phone number, any name from the ledger or of the demo's
 staff, and anything that places a choice on a unit (a unit's label or id, or a field that carries a voter,

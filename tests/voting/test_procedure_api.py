@@ -1,4 +1,4 @@
-"""The procedure around a ballot, through the API (DESIGN.md §7a): the announcement and its notice, the
+"""The procedure around a ballot, through the API (docs/ballot-procedure.md): the announcement and its notice, the
 tie to the project's stage and plan, delivery evidence per household, the electorate checked and
 corrected before it is frozen, the preliminary result and its objections, the recount, the final result,
 and the identity assurance an online vote needs. Every refusal answers in the error shape and changes
