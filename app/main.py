@@ -12,7 +12,7 @@ from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.deadline import RequestDeadlineMiddleware
 from app.core.docs import install_docs
-from app.core.errors import install_error_handlers
+from app.core.errors import install_error_handlers, typed_errors
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import configure_logging
@@ -45,7 +45,7 @@ def _document_idempotency_key(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = generate()  # FastAPI's: builds the document and keeps it as app.openapi_schema
+        schema = typed_errors(generate())  # FastAPI's: builds the document and keeps it as app.openapi_schema
         for path, operations in schema["paths"].items():
             if path.startswith(API_PREFIX) and "post" in operations:
                 operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)

@@ -58,6 +58,7 @@ from app.projects.lifecycle import STATE_NAMES
 from app.projects.reads import ProjectOrganizationRole, ProjectRef, ProjectStatus
 from app.registry import reads as registry
 from app.residency import reads as residency
+from app.residency.todo import SignatureTask
 from app.supervision import orders
 
 SIGNATURE_KIND = "acceptance_signature"
@@ -367,7 +368,7 @@ async def can_read_signature_files(session: AsyncSession, p: Principal, object_i
 
 
 
-async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
+async def waiting_for(session: AsyncSession, p: Principal) -> list[SignatureTask]:
     """``/me/tasks``: open acceptances the caller may sign for a role not signed yet."""
     found = (await session.exec(select(Acceptance).where(
         Acceptance.status == Status.open, access.acceptance_condition(p, "read")))).all()
@@ -376,6 +377,6 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
     for a in found:
         waiting = await held_roles(session, p, a) - {s.role for s in signed[a.id]}
         if waiting:
-            out.append({"acceptance_id": str(a.id), "project_id": str(a.project_id), "round": a.round,
-                        "roles": sorted(r.value for r in waiting), "content_hash": a.content_hash})
+            out.append(SignatureTask(acceptance_id=a.id, project_id=a.project_id, round=a.round,
+                                     roles=sorted(r.value for r in waiting), content_hash=a.content_hash))
     return out

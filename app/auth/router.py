@@ -96,7 +96,7 @@ async def refresh_tokens(body: RefreshRequest, session: SessionDep, request: Req
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(422))
-async def logout(body: RefreshRequest, session: SessionDep) -> Response:
+async def log_out(body: RefreshRequest, session: SessionDep) -> Response:
     """End the login the refresh token belongs to (also its access tokens). Unknown tokens answer 204."""
     await service.logout(session, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -115,26 +115,66 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# The code a status alone stands for, where a route names no code of that status (``responses(404)``).
+STATUS_CODES: dict[int, ErrorCode] = {400: INVALID_CURSOR, 401: NOT_AUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND,
+                                      405: METHOD_NOT_ALLOWED, 409: CONFLICT, 413: PAYLOAD_TOO_LARGE,
+                                      422: VALIDATION_ERROR, 500: INTERNAL_ERROR, 503: SERVICE_UNAVAILABLE}
+ERROR_CODES_KEY = "x-error-codes"  # carried from ``responses`` to ``typed_errors``, then dropped
+
+
 def responses(*items: int | ErrorCode) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entry documenting the error shape for the given statuses and error codes.
 
-    A status alone documents the shape; an ``ErrorCode`` adds its status and names the code with its
-    messages in that status's description, so clients see every code a route can answer.
+    A status alone stands for its generic code (``STATUS_CODES``); an ``ErrorCode`` adds its status and its
+    code. A 422 can always be ``validation_error`` too. The description names each code with its messages,
+    and ``typed_errors`` makes the codes the enum of the response's ``code``, so that a client switches on
+    them by type.
     """
-    codes: dict[int, list[ErrorCode]] = {}
+    codes: dict[int, set[ErrorCode]] = {}
     for item in items:
         if isinstance(item, ErrorCode):
-            codes.setdefault(item.status, []).append(item)
+            codes.setdefault(item.status, set()).add(item)
         else:
-            codes.setdefault(item, [])
+            codes.setdefault(item, set())
     out: dict[int | str, dict[str, Any]] = {}
     for status in sorted(codes):
-        entry: dict[str, Any] = {"model": ErrorResponse}
-        if codes[status]:
-            lines = [f"- `{c.code}`: {c.en} ({c.zh})" for c in sorted(set(codes[status]), key=lambda c: c.code)]
-            entry["description"] = f"{HTTPStatus(status).phrase}. Error codes:\n" + "\n".join(lines)
-        out[status] = entry
+        named = codes[status] or ({STATUS_CODES[status]} if status in STATUS_CODES else set())
+        if status == 422:
+            named = named | {VALIDATION_ERROR}
+        listed = sorted(named, key=lambda c: c.code)
+        lines = [f"- `{c.code}`: {c.en} ({c.zh})" for c in listed]
+        out[status] = {"model": ErrorResponse, ERROR_CODES_KEY: [c.code for c in listed],
+                       "description": f"{HTTPStatus(status).phrase}. Error codes:\n" + "\n".join(lines)}
     return out
+
+
+def _error_schema(codes: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": ["error"], "title": "ErrorResponse", "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"], "title": "ErrorBody",
+        "properties": {
+            "code": {"type": "string", "enum": codes, "description": "stable: switch on it"},
+            "message": {"type": "string", "description": "for people: Chinese, or English with Accept-Language: en"},
+            "details": {"description": "what the code's message refers to (fields, limits, ids); may be null"},
+        }}}}
+
+
+def typed_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Every error response of the OpenAPI ``document`` in the project's shape with its codes as an enum:
+    those ``responses`` named, and FastAPI's own 422 (``{detail}``, which this service never answers) as
+    ``validation_error``. Changes ``document`` in place; returns it."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                codes = response.pop(ERROR_CODES_KEY, None)
+                if codes is None and status == "422":
+                    codes, response["description"] = [VALIDATION_ERROR.code], "Unprocessable Content. Error codes:\n" \
+                        f"- `{VALIDATION_ERROR.code}`: {VALIDATION_ERROR.en} ({VALIDATION_ERROR.zh})"
+                if codes is not None:
+                    response["content"] = {"application/json": {"schema": _error_schema(codes)}}
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ErrorResponse", "ErrorBody"):
+        schemas.pop(unused, None)
+    return document
 
 
 def wants_english(request: Request) -> bool:

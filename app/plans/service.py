@@ -67,6 +67,7 @@ from app.plans.schemas import (
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef, ProjectStatus
 from app.registry import reads as registry
+from app.residency.todo import PlanTask
 
 PLAN_KIND = "plan"  # drawings, renderings and PDFs of a version
 OPINION_KIND = "plan_opinion"  # a resident's photos
@@ -497,7 +498,7 @@ async def can_read_opinion_files(session: AsyncSession, p: Principal, opinion_id
 
 
 
-async def unread_for(session: AsyncSession, p: Principal) -> list[dict]:
+async def unread_for(session: AsyncSession, p: Principal) -> list[PlanTask]:
     """Published plans one of the caller's units has not opened (``/me/tasks``)."""
     if not p.unit_ids:
         return []
@@ -509,8 +510,7 @@ async def unread_for(session: AsyncSession, p: Principal) -> list[dict]:
         return []
     viewed = set((await session.exec(select(PlanView.plan_id, PlanView.unit_id).where(
         col(PlanView.plan_id).in_([plan.id for plan in plans]), col(PlanView.unit_id).in_(list(units))))).all())
-    return [{"plan_id": str(plan.id), "project_id": str(plan.project_id), "title": plan.title,
-             "version": plan.version, "unit_id": str(unit.id), "unit_label": unit.label,
-             "notice_ends_at": plan.notice_ends_at.isoformat() if plan.notice_ends_at else None}
+    return [PlanTask(plan_id=plan.id, project_id=plan.project_id, title=plan.title, version=plan.version,
+                     unit_id=unit.id, unit_label=unit.label, notice_ends_at=plan.notice_ends_at)
             for plan in plans for unit in units.values()
             if unit.estate_id == plan.estate_id and (plan.id, unit.id) not in viewed]

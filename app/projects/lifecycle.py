@@ -96,7 +96,7 @@ GUARD_PROVIDERS: dict[str, str] = {
     "items_selected": "projects",
     "contractor_assigned": "projects",
     "items_complete": "projects",
-    # Provided by later domains: until each registers its checks, the edges needing them stay closed.
+    # Provided by the participation domains: an edge whose guard no domain registered stays closed.
     "plan_published": "plans",  # the design plan is published for notice (公示)
     "notice_period_ended": "plans",  # ... and its notice period has ended
     "ballot_passed": "voting",  # the residents' ballot on the plan closed and passed

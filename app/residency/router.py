@@ -82,9 +82,9 @@ async def bind_my_phone(body: PhoneBind, principal: CurrentPrincipal, session: S
 
 @router.get("/me/tasks", response_model=TasksPublic, responses=responses(*AUTHENTICATED, 403))
 async def get_my_tasks(principal: CurrentPrincipal, session: SessionDep) -> TasksPublic:
-    """What waits for the caller: open questionnaires their unit has not answered (and, as the later
-    domains arrive, plans, ballots, signatures, rectifications); for deciders, the binding requests they
-    may approve."""
+    """What waits for the caller, as typed lists: open questionnaires a unit of theirs has not answered,
+    published plans it has not opened, ballots with a vote of theirs not cast, acceptances to sign,
+    rectification orders to answer or verify; for deciders, the binding requests they may approve."""
     return await me.tasks(session, principal)
 
 

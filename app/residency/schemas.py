@@ -12,6 +12,7 @@ from app.core.i18n import define_validation, invalid
 from app.core.phones import MobilePhone
 from app.privacy.consents import Purpose
 from app.residency.models import BindingMethod, BindingStatus, CorrectionStatus, IdentityDocument
+from app.residency.todo import BallotTask, PlanTask, QuestionnaireTask, RectificationTask, SignatureTask
 
 
 class MyBindingPublic(BaseModel):
@@ -134,14 +135,16 @@ class InviteCodePublic(BaseModel):
 
 
 class TasksPublic(BaseModel):
-    """What waits for the caller. The lists of later domains stay empty until those domains exist."""
+    """What waits for the caller, one list per kind of task, each bounded by what the caller's units,
+    roles and projects hold (binding requests: at most ``TASK_LIST_LIMIT``, the full list is paged at
+    ``GET /unit-bindings``)."""
 
-    questionnaires: list[dict] = []
-    plans: list[dict] = []
-    ballots: list[dict] = []
-    signatures: list[dict] = []
-    rectifications: list[dict] = []
-    unit_bindings: list[UnitBindingPublic] = []
+    questionnaires: list[QuestionnaireTask] = []
+    plans: list[PlanTask] = []
+    ballots: list[BallotTask] = []
+    signatures: list[SignatureTask] = []
+    rectifications: list[RectificationTask] = []
+    unit_bindings: list[UnitBindingPublic] = Field(default=[], max_length=100)
 
 
 

@@ -189,7 +189,7 @@ async def get_rectification(order: OrderForRead, session: SessionDep):
 
 
 @router.post("/rectifications/{rectification_id}/respond", response_model=RectificationPublic, responses=ORDER_WRITE)
-async def respond(order: OrderForRespond, body: RespondIn, principal: CurrentPrincipal, session: SessionDep):
+async def respond_to_rectification(order: OrderForRespond, body: RespondIn, principal: CurrentPrincipal, session: SessionDep):
     """The contractor says what was done, with photos: the order waits for a supervisor."""
     order = await service.step(session, principal, order, Step.respond, body.note, body.file_ids)
     return (await service.orders_public(session, [order], with_timeline=True))[0]
@@ -197,7 +197,7 @@ async def respond(order: OrderForRespond, body: RespondIn, principal: CurrentPri
 
 @router.post("/rectifications/{rectification_id}/verify", response_model=RectificationPublic,
              responses={**ORDER_WRITE, **responses(REASON_REQUIRED)})
-async def verify(order: OrderForOversee, body: VerifyIn, principal: CurrentPrincipal, session: SessionDep):
+async def verify_rectification(order: OrderForOversee, body: VerifyIn, principal: CurrentPrincipal, session: SessionDep):
     """A supervisor checks the response: accepted closes the order; not accepted reopens it, saying why."""
     what = Step.accept if body.accepted else Step.reject
     order = await service.step(session, principal, order, what, body.note, body.file_ids)
@@ -205,7 +205,7 @@ async def verify(order: OrderForOversee, body: VerifyIn, principal: CurrentPrinc
 
 
 @router.post("/rectifications/{rectification_id}/waive", response_model=RectificationPublic, responses=ORDER_WRITE)
-async def waive(order: OrderForWaive, body: WaiveIn, principal: CurrentPrincipal, session: SessionDep):
+async def waive_rectification(order: OrderForWaive, body: WaiveIn, principal: CurrentPrincipal, session: SessionDep):
     """Street staff decide the order need not be done, with the reason (on the timeline for all to read)."""
     order = await service.step(session, principal, order, Step.waive, body.reason)
     return (await service.orders_public(session, [order], with_timeline=True))[0]

@@ -2,10 +2,12 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth.reads import ActorPublic
+from app.core.sync import DocumentedAs
 from app.supervision.rules import Category, CheckResult, FeedbackStatus, OrderStatus, Priority
 
 Text = Field(max_length=2000)
@@ -65,9 +67,15 @@ class InspectionIn(BaseModel):
     file_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
 
 
+class InspectionSyncItem(InspectionIn):
+    project_id: uuid.UUID = Field(description="the project the report is of")
+
+
 class InspectionSyncIn(BaseModel):
+    """Items are checked one by one: a malformed item is rejected alone."""
+
     model_config = ConfigDict(extra="forbid")
-    items: list[dict] = Field(min_length=1, max_length=100, description="InspectionIn, each with its project_id")
+    items: list[Annotated[Any, DocumentedAs(InspectionSyncItem)]] = Field(min_length=1, max_length=100)
 
 
 class CheckPublic(BaseModel):

@@ -27,6 +27,7 @@ from app.privacy import consents, disclosures
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
+from app.residency.todo import RectificationTask
 from app.supervision import access, flows, rules
 from app.supervision.errors import (
     CHECKLIST_INVALID,
@@ -421,7 +422,7 @@ can_read_order_files = _reader(Rectification, access.order_condition)
 can_read_feedback_files = _reader(Feedback, access.feedback_condition)
 
 
-async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
+async def waiting_for(session: AsyncSession, p: Principal) -> list[RectificationTask]:
     """``/me/tasks``: orders the caller's contractor must answer, and responses the caller must verify."""
     conditions: list[tuple[ColumnElement[bool], ColumnElement[bool], str]] = []
     if p.scope_ids(Role.contractor):
@@ -434,7 +435,7 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[dict]:
     for condition, status, action in conditions:
         for o in (await session.exec(select(Rectification).where(condition, status)
                                      .order_by(col(Rectification.due_at)))).all():
-            out.append({"rectification_id": str(o.id), "project_id": str(o.project_id), "number": o.number,
-                        "title": o.title, "action": action, "due_at": o.due_at.isoformat(),
-                        "overdue": rules.is_overdue(o.status, o.due_at, clock.now())})
+            out.append(RectificationTask(rectification_id=o.id, project_id=o.project_id, number=o.number,
+                                         title=o.title, action=action, due_at=o.due_at,
+                                         overdue=rules.is_overdue(o.status, o.due_at, clock.now())))
     return out

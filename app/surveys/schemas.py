@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth.reads import ActorPublic
+from app.core.sync import DocumentedAs
 from app.surveys.logic import Question
 from app.surveys.models import Audience, Channel, QuestionnaireStatus, ResponseUnit
 
@@ -102,7 +103,7 @@ class SyncItem(ResponseIn):
 class SyncIn(BaseModel):
     """Items are checked one by one: a malformed item is rejected alone."""
 
-    items: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
+    items: list[Annotated[Any, DocumentedAs(SyncItem)]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class ResponsePublic(BaseModel):

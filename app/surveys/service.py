@@ -27,6 +27,7 @@ from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
 from app.residency import reads as residency
+from app.residency.todo import QuestionnaireTask
 from app.surveys import access, flows, logic
 from app.surveys.errors import (
     ANSWERED_AT_INVALID,
@@ -501,7 +502,7 @@ async def can_read_response_files(session: AsyncSession, p: Principal, response_
 # ---- what waits for a resident ---------------------------------------------------------------------
 
 
-async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
+async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTask]:
     """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``)."""
     if not p.unit_ids:
         return []
@@ -528,7 +529,6 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
         col(QuestionnaireResponse.questionnaire_id).in_({qid for qid, _ in keys}),
         col(QuestionnaireResponse.respondent_key).in_({key for _, key in keys}),
         col(QuestionnaireResponse.is_current).is_(True)))).all())
-    return [{"questionnaire_id": str(q.id), "project_id": str(q.project_id), "title": q.title,
-             "unit_id": str(unit.id), "unit_label": unit.label,
-             "closes_at": q.closes_at.isoformat() if q.closes_at else None}
+    return [QuestionnaireTask(questionnaire_id=q.id, project_id=q.project_id, title=q.title, unit_id=unit.id,
+                              unit_label=unit.label, closes_at=q.closes_at)
             for key, (q, unit) in keys.items() if key not in answered]

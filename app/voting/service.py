@@ -30,6 +30,7 @@ from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
 from app.residency import reads as residency
+from app.residency.todo import BallotTask
 from app.voting import access, flows, procedure, rules
 from app.voting.errors import (
     ALREADY_VOTED,
@@ -618,7 +619,7 @@ async def can_read_evidence_files(session: AsyncSession, p: Principal, cast_id: 
 
 
 
-async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
+async def open_for(session: AsyncSession, p: Principal) -> list[BallotTask]:
     """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``)."""
     persons = [person for person, relation in p.bound_persons.items()
                if relation in residency.OWNER_RELATIONS]
@@ -639,6 +640,6 @@ async def open_for(session: AsyncSession, p: Principal) -> list[dict]:
         if (ballot.id, voter_id) in cast or (ballot.id, voter_id) in seen:
             continue
         seen.add((ballot.id, voter_id))
-        out.append({"ballot_id": str(ballot.id), "project_id": str(ballot.project_id), "title": ballot.title,
-                    "voter_id": str(voter_id), "closes_at": ballot.closes_at.isoformat()})
+        out.append(BallotTask(ballot_id=ballot.id, project_id=ballot.project_id, title=ballot.title, voter_id=voter_id,
+                              closes_at=ballot.closes_at))
     return out
