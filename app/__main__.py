@@ -27,6 +27,24 @@ def export_openapi(path: Path) -> None:
     path.write_text(json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
+def settings_refusals() -> list[str]:
+    """Why the settings (environment, ``.env``) are refused, one line each; empty when they load."""
+    from pydantic import ValidationError
+
+    from app.core.config import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        reasons = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = ".".join(str(part) for part in error["loc"])
+            reasons.append(f"APP_{field.upper()}: {message}" if field else message)
+        return reasons
+    return []
+
+
 async def audit_verify(anchor: tuple[int, str] | None = None):
     from app.core import audit
     from app.core.db import dispose_engine, get_sessionmaker
@@ -45,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--proxy-headers", action=argparse.BooleanOptionalAction, default=True,
+                       help="take the client's address and scheme from X-Forwarded-For/-Proto (default: on)")
+    serve.add_argument("--forwarded-allow-ips", metavar="ADDRESSES", default=None,
+                       help="comma-separated addresses or networks of the proxies those headers are believed "
+                            "from (default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)")
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("seed-demo", help="load the demo estate and one account per role (idempotent)")
     verify = sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
@@ -54,12 +77,21 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--output", type=Path, default=ROOT / "openapi" / "openapi.json")
     args = parser.parse_args(argv)
 
+    # Settings that production refuses (a placeholder secret, no database URL...) end the command here
+    # with one line each, before uvicorn, Alembic or the worker would end it with a traceback.
+    refusals = settings_refusals()
+    if refusals:
+        for reason in refusals:
+            print(f"python -m app {args.command}: refused to start: {reason}", file=sys.stderr)
+        return 2
+
     if args.command == "serve":
         import uvicorn
 
+        # forwarded_allow_ips=None: uvicorn reads FORWARDED_ALLOW_IPS (docs/deployment.md).
         uvicorn.run(
             "app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-            log_config=None, proxy_headers=True,
+            log_config=None, proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
         )
     elif args.command == "migrate":
         migrate()

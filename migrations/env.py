@@ -1,10 +1,13 @@
 """Alembic environment: async engine from the app's settings, SQLModel metadata, batch mode on SQLite."""
 
 import asyncio
+import logging
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
@@ -16,6 +19,18 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata
+log = logging.getLogger("alembic.env")
+
+# PostgreSQL: a migration holds this session-level advisory lock (one number, fixed for the project, in
+# the database migrated) from before Alembic reads the current revision until after it committed. A
+# second migrator started at the same time (two containers, two machines) waits for it, then finds the
+# database at head and does nothing. Advisory locks belong to one database: other databases on the same
+# server are not held up.
+MIGRATION_LOCK_KEY = 7_220_431_845_610_517_233
+# The wait polls pg_try_advisory_lock instead of blocking in pg_advisory_lock: a blocking wait would be
+# cut short by the connection's lock_timeout (APP_DB_LOCK_TIMEOUT_MS) and statement timeout
+# (APP_DB_COMMAND_TIMEOUT_SECONDS), and a migration may take longer than either.
+MIGRATION_LOCK_POLL_SECONDS = 0.5
 
 
 def render_item(type_, obj, autogen_context):
@@ -67,10 +82,47 @@ async def run_migrations_online() -> None:
         _run_sync(connection)
         return
     engine = make_engine(config.attributes.get("database_url") or get_settings().database_url)
-    async with engine.connect() as conn:
-        await conn.run_sync(_run_sync)
+    try:
+        async with engine.connect() as conn:
+            locking = conn.dialect.name == "postgresql"
+            if locking:
+                await _lock(conn)
+            try:
+                await conn.run_sync(_run_sync)
+                await conn.commit()
+            finally:
+                if locking:
+                    await _unlock(conn)
+    finally:
+        await engine.dispose()
+
+
+async def _lock(conn: AsyncConnection) -> None:
+    """Take the migration lock on this connection, waiting while another migrator holds it."""
+    waiting = False
+    while True:
+        taken = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})).scalar()
+        await conn.commit()  # the lock is the session's; Alembic then begins its own transaction
+        if taken:
+            break
+        if not waiting:
+            log.info("Waiting for another migration to finish (advisory lock %d)", MIGRATION_LOCK_KEY)
+            waiting = True
+        await asyncio.sleep(MIGRATION_LOCK_POLL_SECONDS)
+    if waiting:
+        log.info("The other migration finished; going on")
+
+
+async def _unlock(conn: AsyncConnection) -> None:
+    """Release the migration lock (a failed migration leaves its transaction to roll back first). Should
+    this fail, closing the connection releases the lock all the same."""
+    try:
+        await conn.rollback()
+        await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.commit()
-    await engine.dispose()
+    except Exception:  # the migration's own error, if any, is the one to report
+        log.warning("Could not release the migration lock; it goes with the connection", exc_info=True)
+        await conn.invalidate()
 
 
 if context.is_offline_mode():

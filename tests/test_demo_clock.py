@@ -93,7 +93,8 @@ async def test_only_an_admin_moves_it(demo_client, db, world):
 
 
 def test_production_refuses_the_demo_clock():
-    prod = {"env": "prod", "public_base_url": "https://gaizao.example.cn", "jwt_secret": STRONG, "audit_key": "a" * 40, "wechat_app_secret": "real-secret"}
+    prod = {"env": "prod", "public_base_url": "https://gaizao.example.cn", "jwt_secret": STRONG, "audit_key": "a" * 40,
+            "wechat_app_secret": "real-secret", "database_url": "postgresql+asyncpg://app:pw@db:5432/app"}
     with pytest.raises(ValidationError, match="APP_DEMO_CLOCK"):
         Settings(_env_file=None, **prod, demo_clock=True)
     assert Settings(_env_file=None, **prod).demo_clock is False

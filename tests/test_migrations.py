@@ -1,13 +1,20 @@
-"""Migrations build the whole schema, match the models (`alembic check`), and go down and up again."""
+"""Migrations build the whole schema, match the models (`alembic check`), go down and up again, and on\nPostgreSQL two migrators started at once take turns (the advisory lock in migrations/env.py)."""
 
 import asyncio
+import os
+import re
+import subprocess
+import sys
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel, select
 
 from app.core.db import make_engine
@@ -141,3 +148,112 @@ async def test_0013_keeps_what_ballots_and_bindings_already_were():
         assurance = {b.method: b.assurance for b in (await db.exec(select(UnitBinding))).all()}
         assert assurance == {"invite_code": "invite_code", "phone_match": "phone_match", "request": "in_person"}
     await engine.dispose()
+
+
+# The migration lock's number, read from migrations/env.py (which runs only inside Alembic).
+MIGRATION_LOCK_KEY = int(re.search(r"^MIGRATION_LOCK_KEY = ([0-9_]+)$", (ROOT / "migrations" / "env.py").read_text(),
+                                   re.M).group(1))
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+async def _own_postgres_database(name: str) -> str:
+    """A fresh PostgreSQL database for one test: beside APP_TEST_DATABASE_URL's when that is PostgreSQL,
+    else on the server at 127.0.0.1 (skipped when none answers), named for this process so that the
+    SQLite and PostgreSQL runs of CI, side by side, never share one."""
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        url = make_url(TEST_DATABASE_URL)
+        url = url.set(database=f"{url.database}_{name}")
+    else:
+        url = make_url(LOCAL_POSTGRES).set(database=f"app_test_{name}_{os.getpid()}")
+    scratch = url.render_as_string(hide_password=False)
+    try:
+        await recreate_postgres_database(scratch)
+    except (OSError, DBAPIError, TimeoutError) as exc:
+        if TEST_DATABASE_URL.startswith("postgresql"):
+            raise
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 to test the migration lock on ({type(exc).__name__})")
+    return scratch
+
+
+async def _drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def _app_env(url: str) -> dict[str, str]:
+    return {**os.environ, "APP_DATABASE_URL": url}
+
+
+def _migrator(url: str) -> subprocess.Popen:
+    """`python -m app migrate` on ``url``, its log (stderr) and output in one text pipe."""
+    return subprocess.Popen([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=_app_env(url),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _alembic_current(url: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "alembic", "current"], cwd=ROOT, env=_app_env(url),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+async def test_two_migrators_started_at_once_both_succeed():
+    """Two containers starting together on a new database: one migrates, the other waits for the lock,
+    then finds the database at head and does nothing; both exit 0."""
+    url = await _own_postgres_database("migration_lock")
+    try:
+        migrators = [_migrator(url), _migrator(url)]
+        try:
+            logs = [(await asyncio.to_thread(m.communicate, timeout=60))[0] for m in migrators]
+        finally:
+            for m in migrators:
+                m.kill()
+        assert [m.returncode for m in migrators] == [0, 0], logs
+        assert sum("Running upgrade  -> 0001" in log for log in logs) == 1, logs  # the schema was made once
+        assert (await asyncio.to_thread(_alembic_current, url)).endswith("(head)")
+    finally:
+        await _drop_database(url)
+
+
+async def test_a_migrator_waits_while_the_lock_is_held():
+    url = await _own_postgres_database("migration_wait")
+    engine = make_engine(url)
+    migrator: subprocess.Popen | None = None
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await holder.commit()
+
+            migrator = _migrator(url)
+            assert migrator.stdout is not None
+            lines: list[str] = []
+            waiting = threading.Event()
+
+            def read(stream=migrator.stdout) -> None:
+                for line in stream:
+                    lines.append(line)
+                    if "Waiting for another migration" in line:
+                        waiting.set()
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            assert await asyncio.to_thread(waiting.wait, 30), "".join(lines)
+            await asyncio.sleep(1.5)  # three more polls: still waiting, nothing migrated
+            assert migrator.poll() is None, "".join(lines)
+            assert await _tables(url) == set()
+
+            await holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await holder.commit()
+        assert await asyncio.to_thread(migrator.wait, 60) == 0, "".join(lines)
+        await asyncio.to_thread(reader.join, 10)
+        assert any("Running upgrade" in line for line in lines), "".join(lines)
+        assert (await asyncio.to_thread(_alembic_current, url)).endswith("(head)")
+    finally:
+        if migrator is not None:
+            migrator.kill()
+        await engine.dispose()
+        await _drop_database(url)

@@ -172,6 +172,13 @@ class Settings(BaseSettings):
             if self.public_base_url is None:
                 raise ValueError("APP_PUBLIC_BASE_URL must be set in prod: the address the public reaches the "
                                  "service at, which every QR code on a printed notice opens")
+            # Not the SQLite default under ./data: production's data lives in PostgreSQL, set on purpose.
+            if "database_url" not in self.model_fields_set:
+                raise ValueError("APP_DATABASE_URL must be set in prod: the PostgreSQL database, "
+                                 "postgresql+asyncpg://USER:PASSWORD@HOST:5432/NAME")
+            if not self.database_url.startswith("postgresql+asyncpg://"):
+                raise ValueError("APP_DATABASE_URL must be a postgresql+asyncpg://USER:PASSWORD@HOST:5432/NAME "
+                                 "address in prod: SQLite is for development and the demo only")
         if self.public_base_url is None:
             self.public_base_url = "http://127.0.0.1:8000"
         if not self.public_base_url.startswith(("http://", "https://")):

@@ -38,7 +38,8 @@ async def test_the_http_adapter_sends_the_token_and_reads_the_answer():
 
 
 def test_production_refuses_the_fake():
-    prod = {"env": "prod", "public_base_url": "https://gaizao.example.cn", "jwt_secret": "x" * 40, "audit_key": "y" * 40, "wechat_app_secret": "s" * 20}
+    prod = {"env": "prod", "public_base_url": "https://gaizao.example.cn", "jwt_secret": "x" * 40, "audit_key": "y" * 40,
+            "wechat_app_secret": "s" * 20, "database_url": "postgresql+asyncpg://app:pw@db:5432/app"}
     with pytest.raises(ValueError, match="APP_REALNAME_FAKE"):
         Settings(**prod, realname_fake=True)
     assert Settings(**prod).realname_fake is False
