@@ -5,7 +5,6 @@ handwritten signatures."""
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
@@ -15,6 +14,7 @@ from app.acceptance import documents, service
 from app.acceptance.models import Acceptance
 from app.acceptance.rules import ROLE_NAMES, Decision, SignatoryRole, Status
 from app.acceptance.schemas import AcceptancePublic, ItemPublic, RolePublic
+from app.core.jsontypes import JsonObject
 from app.files.storage import Storage
 
 __all__ = ["ROLE_NAMES", "Published", "PublishedCheck", "by_hash", "certificate_pdf", "check", "latest", "shown"]
@@ -40,7 +40,7 @@ class Published(BaseModel):
     roles: list[RolePublic]
     remarks: str
     revision: int
-    content: dict[str, Any] = Field(description="what is signed: its RFC 8785 canonical JSON hashes to content_hash")
+    content: JsonObject = Field(description="what is signed: its RFC 8785 canonical JSON hashes to content_hash")
     content_hash: str
     opened_at: datetime
     decided_at: datetime | None

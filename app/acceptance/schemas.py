@@ -2,12 +2,12 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.acceptance.rules import Decision, ItemDecision, SignatoryRole, Status
 from app.auth.reads import ActorPublic
+from app.core.jsontypes import JsonObject
 
 Hash = Field(min_length=64, max_length=64, pattern=r"^[0-9a-f]{64}$")
 
@@ -81,7 +81,7 @@ class AcceptancePublic(BaseModel):
     representatives: list[PersonPublic]
     remarks: str
     revision: int
-    content: dict[str, Any] = Field(description="what is signed: its RFC 8785 canonical JSON hashes to content_hash")
+    content: JsonObject = Field(description="what is signed: its RFC 8785 canonical JSON hashes to content_hash")
     content_hash: str = Field(description="SHA-256 (hex) of the canonical content; a signature sends it back")
     opened_at: datetime
     decided_at: datetime | None

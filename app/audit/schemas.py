@@ -2,9 +2,10 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
+
+from app.core.jsontypes import JsonObject
 
 
 class AuditEntryPublic(BaseModel):
@@ -15,8 +16,8 @@ class AuditEntryPublic(BaseModel):
     entity_type: str
     entity_id: str
     estate_id: uuid.UUID | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: JsonObject | None
+    after: JsonObject | None
     request_id: str | None
     hash: str
 

@@ -7,6 +7,7 @@ domain defines its own in its ``errors.py`` (``define``), into the one ``CATALOG
 """
 
 import errno
+import json
 import socket
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -15,12 +16,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import accept_language_is_english, validation_message
+from app.core.jsontypes import Json
 from app.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -104,9 +106,9 @@ class Forbidden(AppError):
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: Any = None
+    code: str = Field(description="stable: switch on it")
+    message: str = Field(description="for people: Chinese, or English with Accept-Language: en")
+    details: Json = Field(default=None, description="what the code's message refers to; may be null")
 
 
 class ErrorResponse(BaseModel):
@@ -154,7 +156,8 @@ def _error_schema(codes: list[str]) -> dict[str, Any]:
         "properties": {
             "code": {"type": "string", "enum": codes, "description": "stable: switch on it"},
             "message": {"type": "string", "description": "for people: Chinese, or English with Accept-Language: en"},
-            "details": {"description": "what the code's message refers to (fields, limits, ids); may be null"},
+            "details": {"$ref": "#/components/schemas/Json",
+                        "description": "what the code's message refers to (fields, limits, ids); may be null"},
         }}}}
 
 
@@ -172,8 +175,9 @@ def typed_errors(document: dict[str, Any]) -> dict[str, Any]:
                 if codes is not None:
                     response["content"] = {"application/json": {"schema": _error_schema(codes)}}
     schemas = document.get("components", {}).get("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError", "ErrorResponse", "ErrorBody"):
-        schemas.pop(unused, None)
+    for candidate in ("HTTPValidationError", "ValidationError", "ErrorResponse", "ErrorBody", "JsonValue"):
+        if f'"#/components/schemas/{candidate}"' not in json.dumps(document):
+            schemas.pop(candidate, None)
     return document
 
 

@@ -2,11 +2,12 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.reads import ActorPublic
+from app.core.jsontypes import JsonObject
 from app.projects.models import (
     FundingSource,
     ProjectOrganizationRole,
@@ -81,7 +82,7 @@ class ProjectEventPublic(_Public):
     actor_id: uuid.UUID | None
     actor: ActorPublic | None = Field(default=None, description="who: name and role")
     note: str | None
-    data: dict[str, Any] | None
+    data: JsonObject | None
     created_at: datetime
 
 

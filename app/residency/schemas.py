@@ -2,13 +2,14 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.auth.residence import Assurance, BindingRelation
 from app.auth.schemas import RoleScopePublic
 from app.core.i18n import define_validation, invalid
+from app.core.jsontypes import Json
 from app.core.phones import MobilePhone
 from app.privacy.consents import Purpose
 from app.residency.models import BindingMethod, BindingStatus, CorrectionStatus, IdentityDocument
@@ -157,7 +158,7 @@ class MyData(BaseModel):
 
     generated_at: datetime
     notice_version: str = Field(description="the privacy notice in force")
-    sections: dict[str, Any] = Field(description="account, privacy, files, bindings, answers, opinions, votes, "
+    sections: dict[str, Json] = Field(description="account, privacy, files, bindings, answers, opinions, votes, "
                                                  "complaints, notifications...: the caller's own rows")
 
 

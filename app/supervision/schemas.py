@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth.reads import ActorPublic
+from app.core.errors import ErrorBody
 from app.core.sync import DocumentedAs
 from app.supervision.rules import Category, CheckResult, FeedbackStatus, OrderStatus, Priority
 
@@ -106,7 +107,7 @@ class InspectionPublic(BaseModel):
 class SyncResult(BaseModel):
     inspection_id: uuid.UUID | None
     status: str = Field(description="created, duplicate, conflict or rejected")
-    error: dict | None = None
+    error: ErrorBody | None = Field(default=None, description="conflict and rejected: the error, as the API answers it")
 
 
 class RectificationIn(BaseModel):

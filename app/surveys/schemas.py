@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth.reads import ActorPublic
+from app.core.errors import ErrorBody
+from app.core.jsontypes import Json
 from app.core.sync import DocumentedAs
 from app.surveys.logic import Question
 from app.surveys.models import Audience, Channel, QuestionnaireStatus, ResponseUnit
@@ -81,7 +83,7 @@ class TemplatePublic(BaseModel):
 
 class AnswerIn(BaseModel):
     question_id: Annotated[str, Field(min_length=1, max_length=40)]
-    value: Any = Field(default=None, description="option value; list of values (multiple choice, menu, ranking "
+    value: Json = Field(default=None, description="option value; list of values (multiple choice, menu, ranking "
                        "in order, photo file ids); text; number")
 
 
@@ -112,7 +114,7 @@ class ResponsePublic(BaseModel):
     unit_id: uuid.UUID
     unit_label: str
     channel: Channel
-    answers: dict[str, Any]
+    answers: dict[str, Json] = Field(description="by question id: the answer in its normal form")
     evidence_file_ids: list[uuid.UUID]
     answered_at: datetime
     is_current: bool = Field(description="the latest answer of its unit (or person): the one that counts")
@@ -127,7 +129,7 @@ class SubmitResult(BaseModel):
     response_id: uuid.UUID | None
     status: SubmitStatus
     response: ResponsePublic | None = None
-    error: dict[str, Any] | None = Field(default=None, description="conflict and rejected: {code, message, details}")
+    error: ErrorBody | None = Field(default=None, description="conflict and rejected: the error, as the API answers it")
 
 
 class SyncOut(BaseModel):

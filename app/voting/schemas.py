@@ -120,7 +120,7 @@ class BallotPublic(BaseModel):
     title: str
     description: str | None
     rule: Rule
-    custom_rule: dict | None
+    custom_rule: CustomRuleIn | None
     building_ids: list[uuid.UUID]
     entrance_ids: list[uuid.UUID]
     motions: list[MotionPublic]
