@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install axe run serve migrate seed test openapi check-openapi lint clean bench soak fault wrk
+.PHONY: install node-tools run serve migrate seed test openapi check-openapi lint clean bench soak fault wrk
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -16,13 +16,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# axe-core for the public board's browser checks (tests/public); without it those checks skip.
+# npm tools of the tests, without which their checks skip: axe-core for the public board's browser checks
+# (tests/public), openapi-typescript and tsc for the generated client's check (tests/client).
 AXE := tests/public/node_modules/axe-core/axe.min.js
 $(AXE): tests/public/package-lock.json
 	@if command -v npm >/dev/null && npm ci --prefix tests/public --no-audit --no-fund --silent; then touch $@; \
 	else echo "could not install axe-core with npm: the public board's browser checks will be skipped"; fi
+TSC := tests/client/node_modules/.bin/tsc
+$(TSC): tests/client/package-lock.json
+	@if command -v npm >/dev/null && npm ci --prefix tests/client --no-audit --no-fund --silent; then touch $@; \
+	else echo "could not install the TypeScript tools with npm: the generated client's check will be skipped"; fi
 
-axe: $(AXE)
+node-tools: $(AXE) $(TSC)
 
 migrate: install
 	$(BIN)/python -m app migrate
@@ -36,7 +41,7 @@ run: seed
 	APP_DEMO_CLOCK=true $(BIN)/python -m app serve --host 127.0.0.1 --port 8000
 
 ## Install and run the tests (SQLite; set APP_TEST_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
-test: install $(AXE)
+test: install node-tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Benchmarks on the PostgreSQL at 127.0.0.1:5432 (their own databases, dropped and re-created): the

@@ -43,9 +43,9 @@ from app.plans.schemas import (
     OpinionSummary,
     PlanCreate,
     PlanPublic,
+    PlanPublishIn,
     PlanRevise,
     PlanUpdate,
-    PublishIn,
     ReplyIn,
     ViewsOut,
 )
@@ -94,12 +94,12 @@ async def update_plan(plan: PlanForManage, body: PlanUpdate, principal: CurrentP
              responses=responses(403, 404, PLAN_NOT_DRAFT, PLAN_STAGE_CLOSED, PLAN_INCOMPLETE, PLAN_ITEM_NOT_SELECTED,
                                  NOTICE_PERIOD_TOO_SHORT, NOTICE_PERIOD_TOO_LONG, NOTICE_START_INVALID))
 async def publish_plan(plan: PlanForManage, principal: CurrentPrincipal, session: SessionDep,
-                       body: PublishIn | None = None):
+                       body: PlanPublishIn | None = None):
     """Publish the draft for notice (公示): from ``notice_starts_at`` (default now) to ``notice_ends_at``
     (default and minimum: the configured number of days later, 7 unless set). It never changes again, and
     the version before it is superseded. Residents are told when the project is in (or enters) the notice
     stage."""
-    return await _one(session, principal, await service.publish(session, principal, plan, body or PublishIn()))
+    return await _one(session, principal, await service.publish(session, principal, plan, body or PlanPublishIn()))
 
 
 @router.post("/plans/{plan_id}/revise", response_model=PlanPublic, status_code=status.HTTP_201_CREATED,

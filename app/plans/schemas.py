@@ -53,7 +53,7 @@ class PlanRevise(BaseModel):
     answers_opinion_ids: list[uuid.UUID] = Field(default=[], max_length=1000)
 
 
-class PublishIn(BaseModel):
+class PlanPublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     notice_starts_at: AwareDatetime | None = Field(default=None, description="default: now")
     notice_ends_at: AwareDatetime | None = Field(

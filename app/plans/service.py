@@ -59,9 +59,9 @@ from app.plans.schemas import (
     PlanItemIn,
     PlanItemPublic,
     PlanPublic,
+    PlanPublishIn,
     PlanRevise,
     PlanUpdate,
-    PublishIn,
     StatusCount,
 )
 from app.projects import reads as projects
@@ -198,7 +198,7 @@ async def revise(session: AsyncSession, p: Principal, plan: PlanVersion, data: P
     return revised
 
 
-def _notice_period(body: PublishIn) -> rules.NoticePeriod:
+def _notice_period(body: PlanPublishIn) -> rules.NoticePeriod:
     days = get_settings().plan_notice_days
     period = rules.notice_period(clock.now(), days, body.notice_starts_at, body.notice_ends_at)
     if period in (rules.PeriodProblem.starts_in_past, rules.PeriodProblem.starts_too_late):
@@ -212,7 +212,7 @@ def _notice_period(body: PublishIn) -> rules.NoticePeriod:
     return period
 
 
-async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: PublishIn) -> PlanVersion:
+async def publish(session: AsyncSession, p: Principal, plan: PlanVersion, body: PlanPublishIn) -> PlanVersion:
     """Open the draft's notice period; it never changes again, and the version it follows is superseded."""
     plan = await locked(session, plan)
     if plan.status != PlanStatus.draft:

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from app.acceptance.reads import Published, PublishedCheck
 from app.plans.reads import PlanPublic
-from app.surveys.reads import ResultsPublic as SurveyResults
-from app.voting.reads import BallotPublic, ResultsPublic
+from app.surveys.reads import QuestionnaireResultsPublic as SurveyResults
+from app.voting.reads import BallotPublic, BallotResultsPublic
 
 
 class Milestone(BaseModel):
@@ -118,7 +118,7 @@ class Ballot(BaseModel):
     status_name: str
     rule_text: str
     announcement_url: str
-    results: ResultsPublic | None = Field(description="once closed: preliminary (final false), then final")
+    results: BallotResultsPublic | None = Field(description="once closed: preliminary (final false), then final")
     results_url: str | None
 
 

@@ -25,12 +25,12 @@ from app.residency import rights
 from app.residency.errors import CORRECTION_ALREADY_ANSWERED, CORRECTION_NOT_ON_RECORD, CORRECTION_SELF_DECISION
 from app.residency.models import CorrectionStatus
 from app.residency.schemas import (
-    CorrectionAnswer,
-    CorrectionRejection,
     CorrectionRequestCreate,
     CorrectionRequestPublic,
     CorrectionRequestStaff,
     MyData,
+    RecordCorrectionAnswer,
+    RecordCorrectionRejection,
 )
 
 router = APIRouter(tags=["privacy"])
@@ -115,17 +115,17 @@ ANSWER_ERRORS = (*AUTHENTICATED, 403, 404, 422, CORRECTION_SELF_DECISION, CORREC
              responses=responses(*ANSWER_ERRORS, CORRECTION_NOT_ON_RECORD))
 async def accept_correction_request(
     request_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep,
-    body: CorrectionAnswer | None = None,
+    body: RecordCorrectionAnswer | None = None,
 ) -> CorrectionRequestStaff:
     """Correct the entry as asked (audited, as a correction of the unit's record); the resident keeps
     their binding and is told."""
-    return await rights.answer_correction(session, principal, request_id, True, (body or CorrectionAnswer()).reply)
+    return await rights.answer_correction(session, principal, request_id, True, (body or RecordCorrectionAnswer()).reply)
 
 
 @router.post("/correction-requests/{request_id}/reject", response_model=CorrectionRequestStaff,
              responses=responses(*ANSWER_ERRORS))
 async def reject_correction_request(
-    request_id: uuid.UUID, body: CorrectionRejection, principal: CurrentPrincipal, session: SessionDep,
+    request_id: uuid.UUID, body: RecordCorrectionRejection, principal: CurrentPrincipal, session: SessionDep,
 ) -> CorrectionRequestStaff:
     """Refuse, saying why; the resident is told."""
     return await rights.answer_correction(session, principal, request_id, False, body.reply)

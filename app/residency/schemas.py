@@ -180,11 +180,11 @@ class CorrectionRequestCreate(BaseModel):
         return self
 
 
-class CorrectionAnswer(BaseModel):
+class RecordCorrectionAnswer(BaseModel):
     reply: str | None = Field(default=None, max_length=500)
 
 
-class CorrectionRejection(BaseModel):
+class RecordCorrectionRejection(BaseModel):
     reply: str = Field(min_length=1, max_length=500, description="why, told to the resident")
 
 

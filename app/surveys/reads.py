@@ -9,15 +9,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.surveys import results
 from app.surveys.models import Questionnaire, QuestionnaireStatus
-from app.surveys.schemas import ResultsPublic
+from app.surveys.schemas import QuestionnaireResultsPublic
 
-__all__ = ["ClosedSurvey", "ResultsPublic", "satisfaction"]
+__all__ = ["ClosedSurvey", "QuestionnaireResultsPublic", "satisfaction"]
 
 
 @dataclass(frozen=True)
 class ClosedSurvey:
     title: str
-    results: ResultsPublic
+    results: QuestionnaireResultsPublic
 
 
 async def satisfaction(session: AsyncSession, project_id: uuid.UUID) -> list[ClosedSurvey]:

@@ -33,14 +33,14 @@ from app.surveys.errors import RESULTS_NOT_PUBLIC
 from app.surveys.flows import units_in_scope
 from app.surveys.models import Channel, Questionnaire, QuestionnaireAnswer, QuestionnaireResponse, QuestionnaireStatus
 from app.surveys.schemas import (
-    BuildingResult,
     NonRespondent,
     NumberSummary,
     OptionCount,
+    QuestionnaireBuildingResult,
+    QuestionnaireResultsPublic,
     QuestionResult,
     RankSummary,
     Rate,
-    ResultsPublic,
 )
 from app.surveys.service import questions_of
 
@@ -89,7 +89,7 @@ def _number(value: Any) -> str | None:
     return None if value is None else format(Decimal(str(value)).normalize(), "f")
 
 
-async def visible_results(session: AsyncSession, principal: Principal, q: Questionnaire) -> ResultsPublic:
+async def visible_results(session: AsyncSession, principal: Principal, q: Questionnaire) -> QuestionnaireResultsPublic:
     """The results as ``principal`` may see them: those who collect answers follow them while open, per
     building too; everyone who reads the questionnaire sees the totals after close."""
     collector = await permits(session, Questionnaire, q.id, access.questionnaire_condition, principal, "collect")
@@ -98,7 +98,7 @@ async def visible_results(session: AsyncSession, principal: Principal, q: Questi
     return await results(session, q, per_building=collector)
 
 
-async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool = True) -> ResultsPublic:
+async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool = True) -> QuestionnaireResultsPublic:
     questions = questions_of(q)
     A = QuestionnaireAnswer
     base = A.questionnaire_id == q.id
@@ -140,11 +140,11 @@ async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool
     buildings = []
     if per_building:
         buildable = [qq for qq in questions if qq.type in logic.CHOICE_TYPES or qq.type == logic.QuestionType.rating]
-        buildings = [BuildingResult(
+        buildings = [QuestionnaireBuildingResult(
             building_id=b, building_name=names[b], rate=_rate(responded.get(b, 0), units_per_building[b]),
             questions=_question_results(buildable, answered_in[b], choices_in[b], None))
             for b in sorted(names, key=lambda b: names[b])]
-    return ResultsPublic(
+    return QuestionnaireResultsPublic(
         questionnaire_id=q.id, status=q.status, responses=sum(n for _, _, n in responded_rows),
         rate=_rate(sum(responded.values()), len(units)),
         questions=_question_results(questions, answered, choices, numbers), buildings=buildings)

@@ -34,13 +34,13 @@ from app.surveys.errors import (
 from app.surveys.models import Questionnaire
 from app.surveys.schemas import (
     NonRespondent,
-    PublishIn,
     QuestionnaireCreate,
     QuestionnairePublic,
+    QuestionnairePublishIn,
+    QuestionnaireResultsPublic,
     QuestionnaireUpdate,
     ResponseIn,
     ResponsePublic,
-    ResultsPublic,
     SubmitResult,
     SyncIn,
     SyncOut,
@@ -99,7 +99,7 @@ async def update_questionnaire(questionnaire: QuestionnaireForManage, body: Ques
 @router.post("/questionnaires/{questionnaire_id}/publish", response_model=QuestionnairePublic,
              responses=responses(403, 404, QUESTIONNAIRE_NOT_DRAFT, *DEFINITION))
 async def publish_questionnaire(questionnaire: QuestionnaireForManage, principal: CurrentPrincipal,
-                                session: SessionDep, body: PublishIn | None = None):
+                                session: SessionDep, body: QuestionnairePublishIn | None = None):
     """Publish the draft (it never changes again) and tell the residents in scope. Another version of
     the same questionnaire still open is closed."""
     closes_at = body.closes_at if body else None
@@ -159,7 +159,7 @@ async def unit_responses(questionnaire: QuestionnaireForCollect, unit_id: uuid.U
     return await service.responses_public(session, await service.unit_history(session, questionnaire, unit_id))
 
 
-@router.get("/questionnaires/{questionnaire_id}/results", response_model=ResultsPublic,
+@router.get("/questionnaires/{questionnaire_id}/results", response_model=QuestionnaireResultsPublic,
             responses=responses(403, 404, RESULTS_NOT_PUBLIC))
 async def questionnaire_results(questionnaire: QuestionnaireForRead, principal: CurrentPrincipal, session: SessionDep):
     """Counts and percentages per question and per building, and the response rate. Staff and grid workers

@@ -47,7 +47,7 @@ class QuestionnaireUpdate(BaseModel):
     closes_at: AwareDatetime | None = None
 
 
-class PublishIn(BaseModel):
+class QuestionnairePublishIn(BaseModel):
     closes_at: AwareDatetime | None = Field(default=None, description="when it closes by itself; keeps the draft's")
 
 
@@ -174,20 +174,20 @@ class Rate(BaseModel):
     percent: str
 
 
-class BuildingResult(BaseModel):
+class QuestionnaireBuildingResult(BaseModel):
     building_id: uuid.UUID
     building_name: str
     rate: Rate
     questions: list[QuestionResult] = Field(description="choice and rating questions, counted in this building")
 
 
-class ResultsPublic(BaseModel):
+class QuestionnaireResultsPublic(BaseModel):
     questionnaire_id: uuid.UUID
     status: QuestionnaireStatus
     responses: int = Field(description="current responses (one per unit, or per person)")
     rate: Rate = Field(description="units that answered, of the units in scope")
     questions: list[QuestionResult]
-    buildings: list[BuildingResult]
+    buildings: list[QuestionnaireBuildingResult]
 
 
 class NonRespondent(BaseModel):

@@ -19,7 +19,7 @@ from app.registry import reads as registry
 from app.voting import service
 from app.voting.models import Ballot
 from app.voting.rules import Outcome, Rule
-from app.voting.schemas import ResultsPublic
+from app.voting.schemas import BallotResultsPublic
 
 RULE_TEXT = {
     Rule.civil_code_major: "《民法典》第二百七十八条（重大事项）：参与表决的专有部分面积和人数均占三分之二以上，"
@@ -34,7 +34,7 @@ RATIO_NAMES = {"participation_area": "参与表决面积占比", "participation_
                "approval_area": "同意面积占参与面积", "approval_headcount": "同意人数占参与人数"}
 
 
-def _notice(ballot: Ballot, results: ResultsPublic, estate: str, project: str) -> bytes:
+def _notice(ballot: Ballot, results: BallotResultsPublic, estate: str, project: str) -> bytes:
     kind = "表决结果公告" if results.final else "表决初步结果公告" if ballot.closed_at else "表决情况（统计中）"
     flow = [pdf.text(f"{estate}业主共同决定事项{kind}", "title"),
             pdf.text(f"项目：{project}　　表决事项：{ballot.title}", "small"),
@@ -125,7 +125,7 @@ def _threshold(t) -> str:
     return f"{'大于' if t.strict else '不低于'}{t.fraction}"
 
 
-async def notice(session: AsyncSession, ballot: Ballot, results: ResultsPublic) -> bytes:
+async def notice(session: AsyncSession, ballot: Ballot, results: BallotResultsPublic) -> bytes:
     estate = await registry.estate(session, ballot.estate_id)
     project = await projects.project(session, ballot.project_id)
     return await pools.run_in(pools.DOCUMENTS, _notice, ballot, results, estate.name if estate else "",

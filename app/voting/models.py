@@ -163,7 +163,7 @@ class BallotChoice(SQLModel, table=True):
 class BallotResult(SQLModel, table=True):
     __tablename__ = "ballot_result"
     ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
-    content: dict[str, Any] = Field(sa_type=JSON)  # the ResultsPublic document
+    content: dict[str, Any] = Field(sa_type=JSON)  # the BallotResultsPublic document
     computed_at: datetime = created_at_field()
 
 

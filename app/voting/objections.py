@@ -34,7 +34,7 @@ from app.voting.errors import (
     RECOUNT_NOT_CLOSED,
 )
 from app.voting.models import Ballot, BallotResult, BallotStatus, BallotVoterPerson, Objection, Recount
-from app.voting.schemas import Difference, ObjectionIn, ObjectionPublic, RecountPublic, ResultsPublic
+from app.voting.schemas import BallotResultsPublic, Difference, ObjectionIn, ObjectionPublic, RecountPublic
 
 OBJECTION_KIND = "ballot_objection"  # what an owner attaches to an objection
 
@@ -106,7 +106,7 @@ async def unanswered(session: AsyncSession, ballot_id: uuid.UUID) -> int:
 # ---- recount and final ---------------------------------------------------------------------------------
 
 
-def differences(stored: ResultsPublic, recounted: ResultsPublic) -> list[Difference]:
+def differences(stored: BallotResultsPublic, recounted: BallotResultsPublic) -> list[Difference]:
     """Every figure and outcome of each motion that differs between two counts."""
     out = []
     counted = {m.motion_id: m for m in recounted.motions}
@@ -134,7 +134,7 @@ async def recount(session: AsyncSession, p: Principal, ballot: Ballot) -> Recoun
         raise RECOUNT_NOT_CLOSED()
     stored_row = await session.get(BallotResult, ballot.id)
     assert stored_row is not None  # stored at the close
-    stored = ResultsPublic.model_validate(stored_row.content)
+    stored = BallotResultsPublic.model_validate(stored_row.content)
     found = differences(stored, await service.count(session, ballot))
     row = Recount(ballot_id=ballot.id, matches=not found, differences=[d.model_dump(mode="json") for d in found],
                   counted_by=p.id)

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.voting import documents, service
 from app.voting.models import Ballot, BallotCast, BallotStatus
-from app.voting.schemas import BallotPublic, ResultsPublic
+from app.voting.schemas import BallotPublic, BallotResultsPublic
 
-__all__ = ["RULE_TEXT", "STATUS_NAMES", "BallotPublic", "ResultsPublic", "announced", "announcement_pdf", "ballot", "receipt_ballot", "results",
+__all__ = ["RULE_TEXT", "STATUS_NAMES", "BallotPublic", "BallotResultsPublic", "announced", "announcement_pdf", "ballot", "receipt_ballot", "results",
            "results_pdf"]
 
 RULE_TEXT = documents.RULE_TEXT
@@ -41,7 +41,7 @@ async def ballot(session: AsyncSession, ballot_id: uuid.UUID) -> tuple[Ballot, B
     return row, _anonymous((await service.public(session, [row]))[0])
 
 
-async def results(session: AsyncSession, row: Ballot) -> ResultsPublic | None:
+async def results(session: AsyncSession, row: Ballot) -> BallotResultsPublic | None:
     """Once counted: every figure behind each motion's outcome, preliminary or final - the totals only,
     never per building (a building of two voters would show how each voted)."""
     if row.status not in service.COUNTED:
@@ -49,7 +49,7 @@ async def results(session: AsyncSession, row: Ballot) -> ResultsPublic | None:
     return (await service.results(session, row)).model_copy(update={"buildings": []})
 
 
-async def results_pdf(session: AsyncSession, row: Ballot, counted: ResultsPublic) -> bytes:
+async def results_pdf(session: AsyncSession, row: Ballot, counted: BallotResultsPublic) -> bytes:
     return await documents.notice(session, row, counted)
 
 

@@ -52,6 +52,7 @@ from app.voting.schemas import (
     AnnounceIn,
     BallotCreate,
     BallotPublic,
+    BallotResultsPublic,
     CancelIn,
     CorrectionAnswer,
     CorrectionIn,
@@ -68,7 +69,6 @@ from app.voting.schemas import (
     ProxyVoteIn,
     ReceiptsPublic,
     RecountPublic,
-    ResultsPublic,
     TurnoutPublic,
     VoteIn,
     VotePublic,
@@ -181,7 +181,7 @@ async def ballot_turnout(ballot: BallotForRead, session: SessionDep):
     return await service.turnout(session, ballot)
 
 
-@router.get("/ballots/{ballot_id}/results", response_model=ResultsPublic, responses=responses(403, 404, RESULTS_NOT_PUBLIC))
+@router.get("/ballots/{ballot_id}/results", response_model=BallotResultsPublic, responses=responses(403, 404, RESULTS_NOT_PUBLIC))
 async def ballot_results(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
     """Per motion: totals, participation, approve / oppose / abstain by area and headcount, the ratios as
     exact fractions with percentages, the rule's thresholds and the outcome. Shown after close (or live,

@@ -228,7 +228,7 @@ class BuildingMotion(BaseModel):
     abstain: Weight
 
 
-class BuildingResult(BaseModel):
+class BallotBuildingResult(BaseModel):
     """One building's share: a voter counts once in each building where it has units, with its area there
     (so the buildings' headcounts may add up to more than the ballot's). The decision is the ballot's."""
 
@@ -239,14 +239,14 @@ class BuildingResult(BaseModel):
     motions: list[BuildingMotion]
 
 
-class ResultsPublic(BaseModel):
+class BallotResultsPublic(BaseModel):
     ballot_id: uuid.UUID
     status: BallotStatus
     rule: Rule
     final: bool = Field(description="true once the objection window has passed and every objection is answered; "
                         "until then a closed ballot's results are preliminary (初步结果)")
     motions: list[MotionResult]
-    buildings: list[BuildingResult] = Field(description="per building, in name order")
+    buildings: list[BallotBuildingResult] = Field(description="per building, in name order")
 
 
 class VoterPublic(BaseModel):

@@ -66,10 +66,11 @@ from app.voting.models import (
     ResultsVisibility,
 )
 from app.voting.schemas import (
+    BallotBuildingResult,
     BallotCreate,
     BallotPublic,
+    BallotResultsPublic,
     BuildingMotion,
-    BuildingResult,
     ChoiceIn,
     CustomRuleIn,
     HouseholdsPublic,
@@ -78,7 +79,6 @@ from app.voting.schemas import (
     MotionResult,
     ProxyVoteIn,
     RatioPublic,
-    ResultsPublic,
     ThresholdPublic,
     TurnoutPublic,
     VoteIn,
@@ -258,7 +258,7 @@ async def close_ballot(session: AsyncSession, actor_id: uuid.UUID | None, ballot
     return ballot
 
 
-def passed(result: ResultsPublic) -> bool:
+def passed(result: BallotResultsPublic) -> bool:
     """What a deciding ballot decides: every motion passed."""
     return all(m.outcome == rules.Outcome.passed for m in result.motions)
 
@@ -459,7 +459,7 @@ def _threshold_public(t: rules.Threshold | None) -> ThresholdPublic | None:
     return ThresholdPublic(fraction=str(t.fraction), strict=t.strict) if t else None
 
 
-async def visible_results(session: AsyncSession, principal: Principal, ballot: Ballot) -> ResultsPublic:
+async def visible_results(session: AsyncSession, principal: Principal, ballot: Ballot) -> BallotResultsPublic:
     """The results as ``principal`` may see them: after close (or live, when the ballot says so); those
     who manage the ballot see them while it is open."""
     if (ballot.status not in COUNTED and ballot.results_visibility != ResultsVisibility.live
@@ -471,18 +471,18 @@ async def visible_results(session: AsyncSession, principal: Principal, ballot: B
 COUNTED = (BallotStatus.closed, BallotStatus.final)
 
 
-async def results(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
+async def results(session: AsyncSession, ballot: Ballot) -> BallotResultsPublic:
     """The results: once closed, as they were counted at the close (nothing changes them; preliminary until
     the objection window has passed); while open, counted now."""
     if ballot.status in COUNTED:
         stored = await session.get(BallotResult, ballot.id)
         if stored is not None:
-            return ResultsPublic.model_validate(stored.content | {
+            return BallotResultsPublic.model_validate(stored.content | {
                 "status": ballot.status.value, "final": ballot.status == BallotStatus.final})
     return await count(session, ballot)
 
 
-async def count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
+async def count(session: AsyncSession, ballot: Ballot) -> BallotResultsPublic:
     """Per motion: the database sums the stored choices; the tally, every figure and the outcome under
     the ballot's rule come from ``rules`` (``count`` and ``decide``), the functions the properties test."""
     sums: dict[tuple[uuid.UUID, str], rules.Count] = {
@@ -505,12 +505,12 @@ async def count(session: AsyncSession, ballot: Ballot) -> ResultsPublic:
             thresholds={name: _threshold_public(getattr(d.thresholds, name)) for name in (
                 "participation_area", "participation_headcount", "approval_area", "approval_headcount")},
             quorum_met=d.quorum_met, outcome=d.outcome))
-    return ResultsPublic(ballot_id=ballot.id, status=ballot.status, rule=ballot.rule,
+    return BallotResultsPublic(ballot_id=ballot.id, status=ballot.status, rule=ballot.rule,
                          final=ballot.status == BallotStatus.final, motions=out,
                          buildings=await _by_building(session, ballot, [m.motion_id for m in out]))
 
 
-async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[uuid.UUID]) -> list[BuildingResult]:
+async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[uuid.UUID]) -> list[BallotBuildingResult]:
     """Each building's share, in three grouped sums over the voters' units: the electorate, the current
     casts, and their choices (a voter counts once per building, with its units' area there)."""
     unit = BallotVoterUnit
@@ -530,7 +530,7 @@ async def _by_building(session: AsyncSession, ballot: Ballot, motion_ids: list[u
         .where(unit.ballot_id == ballot.id)
         .group_by(unit.building_id, BallotChoice.motion_id, BallotChoice.choice))).all()}
     names = await registry.building_names(session, [b for b, _, _ in totals])
-    out = [BuildingResult(
+    out = [BallotBuildingResult(
         building_id=b, building_name=names.get(b, ""), total=_weight(rules.Count(int(area), n)),
         participating=_weight(voted.get(b, rules.Count())),
         motions=[BuildingMotion(motion_id=m, **{c.value: _weight(chosen.get((b, m, c), rules.Count()))
