@@ -69,6 +69,11 @@ async def test_an_admin_moves_the_clock_forward(demo_client, db):
     audit = await demo_client.get(f"{API}/audit", params={"entity_type": "demo_clock"},
                                   headers=await f.headers(db, admin))
     assert [e["after"]["offset_days"] for e in audit.json()["items"]] == [10, 8]
+    # Kept in the database, where the worker - and this service after a restart - take it up again.
+    from app.core import demo_clock
+
+    clock.reset_offset()
+    assert await demo_clock.follow(db) == timedelta(days=10) == clock.offset()
 
 
 @pytest.mark.parametrize("days", [0, 61, -1, "soon"])

@@ -75,3 +75,12 @@ class ThrottleCounter(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=120)
     window_started_at: datetime = dt_field(nullable=False)
     count: int = 0
+
+
+class ClockOffset(SQLModel, table=True):
+    """How far the demo clock (``APP_DEMO_CLOCK``) moved the server's time: one row, read by the API at
+    start and by the worker before each round, so that both live at the same moved time."""
+
+    __tablename__ = "clock_offset"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seconds: int = Field(default=0, sa_type=BigInteger)

@@ -2,8 +2,9 @@
 notice period can end during a walk through the demo (README, "Try it with curl").
 
 Mounted by ``create_app`` only with ``APP_DEMO_CLOCK`` on (``make run`` sets it; production settings
-refuse it). The offset lives in this process's memory (``app.core.clock``): it is for the single-process
-demo, and a restart puts the clock back. Access tokens expire by the moved clock: log in again after a move.
+refuse it). The offset is kept in the database (``app.core.demo_clock``): the worker beside the service
+follows it before each round (notices are delivered, jobs run, at the moved time), and the service
+takes it up again at a restart. Access tokens expire by the moved clock: log in again after a move.
 """
 
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from app.auth.authz import require_roles
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock
+from app.core import audit, clock, demo_clock
 from app.core.db import SessionDep
 from app.core.errors import responses
 
@@ -54,4 +55,5 @@ async def advance_demo_clock(body: ClockAdvance, principal: Admin, session: Sess
                        entity_id="clock", before={"offset_days": before},
                        after={"offset_days": before + body.days})
     clock.advance(timedelta(days=body.days))
+    await demo_clock.store(session)  # the worker, and this service after a restart, follow it
     return _public()

@@ -33,7 +33,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
-from app.core import clock
+from app.core import clock, demo_clock
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.core.jobs import SessionFactory, run_due_jobs
@@ -345,7 +345,11 @@ async def run_once(
     session_factory: SessionFactory, wechat: WechatClient, *, limit: int = BATCH_SIZE,
     settings: Settings | None = None
 ) -> int:
-    """Run due jobs, then claim and deliver one batch; the number of rows handled."""
+    """Run due jobs, then claim and deliver one batch; the number of rows handled. With the demo clock,
+    at the time the demo moved the server to."""
+    if (settings or get_settings()).demo_clock:
+        async with session_factory() as session:
+            await demo_clock.follow(session)
     await run_due_jobs(session_factory)
     async with session_factory() as session:
         claims = await claim(session, limit, settings)

@@ -479,3 +479,22 @@ async def test_a_job_that_lost_its_lock_does_not_commit(db, sessions, jobs):
                           .where(NotificationOutbox.user_id == u.id))).one() == 0
     job = await db.get(ScheduledJob, "remind", populate_existing=True)
     assert job.last_error and "lock" in job.last_error.lower()
+
+
+async def test_the_worker_follows_the_time_the_demo_clock_moved_to(db, sessions, wechat, settings, monkeypatch):
+    """The demo clock is kept in the database: a notice made at the moved time (due days ahead of the wall
+    clock) is delivered by a worker in another process, which follows the stored offset before each round."""
+    from app.core import demo_clock
+
+    monkeypatch.setattr(settings, "demo_clock", True)
+    clock.advance(timedelta(days=8))  # as POST /demo/clock does in the API's process ...
+    await demo_clock.store(db)
+    u = await _user(db)
+    row = await _enqueue(db, u.id)  # due at the moved time: eight days ahead of the wall clock
+    clock.reset_offset()  # ... while the worker's process still lives at the wall clock
+    assert await worker.run_once(sessions, wechat) == 1
+    assert clock.offset() == timedelta(days=8)
+    assert (await _row(db, row.id)).status == OutboxStatus.sent and await _inbox_count(db, row.id) == 1
+    monkeypatch.setattr(settings, "demo_clock", False)
+    clock.reset_offset()
+    assert await worker.run_once(sessions, wechat) == 0 and clock.offset() == timedelta(0)  # off: never followed

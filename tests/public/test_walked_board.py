@@ -146,3 +146,11 @@ def test_the_crawl_would_see_a_name_a_phone_or_a_unit(walked: Walked):
     unit = json.loads(shut)[0]["unit_id"]
     detail = walked.staff_get(f"/units/{unit}").text
     assert PHONE_IN_TEXT.search(detail) and [n for n in names if n in detail]
+
+
+def test_with_the_worker_beside_it_the_residents_inbox_reaches_the_acceptance(walked: Walked):
+    """The demo clock lives in the database: the worker follows the walk's moves (32 days), so the notices
+    made at the moved time are delivered - the README prints the resident's inbox titles, newest first."""
+    [titles] = [line for line in walked.output.splitlines() if "：验收通过" in line]
+    for stage in ("验收通过", "竣工验收", "施工中", "表决通过", "居民表决"):
+        assert f"：{stage}" in titles, (stage, titles)

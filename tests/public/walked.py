@@ -31,6 +31,7 @@ class Walked:
     estate_id: str
     code: str
     staff: dict[str, str]  # Authorization header of the community staff
+    output: str  # what the walk printed
 
     def staff_get(self, path: str) -> httpx.Response:
         r = httpx.get(f"{self.base}/api/v1{path}", headers=self.staff, timeout=30)
@@ -57,11 +58,19 @@ def walked(tmp_path_factory) -> Iterator[Walked]:
     for command in ("migrate", "seed-demo"):
         subprocess.run([sys.executable, "-m", "app", command], cwd=ROOT, env=env, check=True, capture_output=True)
     command = [sys.executable, "-m", "app", "serve"]
-    with serving(command, home / "server.log", env, cwd=ROOT, port=port) as base:
-        walk = subprocess.run(["bash", "-e", "-c", readme_walk().replace(README_BASE, base)], cwd=home,
-                              capture_output=True, text=True, timeout=600)
+    with serving(command, home / "server.log", env, cwd=ROOT, port=port) as base, \
+            (home / "worker.log").open("wb") as worker_log:
+        # The worker beside the service, as the README suggests: it follows the demo clock's moves.
+        worker = subprocess.Popen([sys.executable, "-m", "app", "worker"], cwd=ROOT, env=env, stdout=worker_log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            walk = subprocess.run(["bash", "-e", "-c", readme_walk().replace(README_BASE, base)], cwd=home,
+                                  capture_output=True, text=True, timeout=600)
+        finally:
+            worker.terminate()
+            worker.wait(10)
         assert walk.returncode == 0, f"the README walk failed:\n{walk.stdout[-3000:]}\n{walk.stderr[-3000:]}"
         token = httpx.post(f"{base}/api/v1/auth/login", json={"phone": STAFF_PHONE, "password": PASSWORD}).json()
         staff = {"Authorization": f"Bearer {token['access_token']}"}
         [estate] = httpx.get(f"{base}/api/v1/estates", headers=staff).json()["items"]
-        yield Walked(base=base, estate_id=estate["id"], code=estate["short_code"], staff=staff)
+        yield Walked(base=base, estate_id=estate["id"], code=estate["short_code"], staff=staff, output=walk.stdout)
