@@ -44,7 +44,7 @@ def _certificate(a: AcceptancePublic, estate: registry.EstateRef, project: str, 
                  public: bool) -> bytes:
     place = "　".join(x for x in (estate.district, estate.street_name, estate.community_name) if x)
     flow = [pdf.text(f"{estate.name}老旧小区改造工程竣工验收单", "title"),
-            pdf.text(f"项目：{project}　　验收轮次：第{a.round}轮　　结论：{a.status_name}", "small"),
+            pdf.text(f"组织单位：{estate.issuer}　　项目：{project}　　验收轮次：第{a.round}轮　　结论：{a.status_name}", "small"),
             pdf.text(f"地点：{place}　{estate.address or ''}", "small"),
             pdf.text(f"发起时间：{clock.shanghai_text(a.opened_at)}"
                      + (f"　　结束时间：{clock.shanghai_text(a.decided_at)}" if a.decided_at else "") + "（北京时间）",

@@ -19,16 +19,17 @@ def yuan(fen: int) -> str:
     return f"{fen // 100:,}.{fen % 100:02d}"
 
 
-def _summary_pages(plan: PlanPublic, estate: str, project: str, attachments: list[str]) -> bytes:
+def _summary_pages(plan: PlanPublic, estate: str, project: str, issuer: str, attachments: list[str]) -> bytes:
     title = f"{plan.title}（第{plan.version}版）"
-    flow = [pdf.text(title, "title"), pdf.text(f"小区：{estate}　　项目：{project}", "small")]
+    flow = [pdf.text(title, "title"), pdf.text(f"公示单位：{issuer}　　小区：{estate}　　项目：{project}", "small")]
     if plan.notice_starts_at and plan.notice_ends_at:
         flow.append(pdf.text(f"公示期：{clock.shanghai_text(plan.notice_starts_at)} 至 "
                              f"{clock.shanghai_text(plan.notice_ends_at)}（北京时间）", "small"))
     flow += [pdf.spacer(), pdf.text("方案说明", "heading"), pdf.text(plan.summary or "（无）"),
              pdf.text("改造内容", "heading"),
              pdf.table(["序号", "改造内容", "实施范围", "估算费用（元）"],
-                       [[str(n), i.name, i.scope, yuan(i.estimated_cost_fen)] for n, i in enumerate(plan.items, start=1)]
+                       [[str(n), i.name, i.scope or "全小区", yuan(i.estimated_cost_fen)]
+                        for n, i in enumerate(plan.items, start=1)]
                        + [["", "合计", "", yuan(plan.total_cost_fen)]],
                        [0.08, 0.27, 0.43, 0.22], align_right=(3,))]
     if plan.change_notes:
@@ -53,7 +54,7 @@ async def bundle(session: AsyncSession, storage: Storage, plan: PlanPublic) -> b
 
     def make() -> bytes:
         first = _summary_pages(plan, estate.name if estate else "", project.name if project else "",
-                               [a.name for a in attachments])
+                               estate.issuer if estate else "", [a.name for a in attachments])
         return pdf.bundle(first, attachments, f"{plan.title}（第{plan.version}版）")
 
     return await pools.run_in(pools.DOCUMENTS, make)

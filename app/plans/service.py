@@ -104,7 +104,7 @@ async def _items(session: AsyncSession, project_id: uuid.UUID, wanted: list[Plan
         raise PLAN_ITEM_NOT_SELECTED(details={"item_codes": unknown})
     by_code = {w.item_code: w for w in reversed(wanted)}  # an item named twice: the first description
     return [{"item_code": code, "name": item.name, "category": categories.get(code, ""),
-             "scope": by_code[code].scope,
+             "scope": by_code[code].scope or item.scope_note or "",
              "estimated_cost_fen": by_code[code].estimated_cost_fen
              if by_code[code].estimated_cost_fen is not None else item.estimated_cost_fen}
             for code, item in selected.items() if code in by_code]

@@ -114,6 +114,7 @@ class ItemRef:
     name: str
     estimated_cost_fen: int
     progress_percent: int
+    scope_note: str | None = None  # where, as the project recorded it
 
 
 async def items(session: AsyncSession, project_id: uuid.UUID) -> list[ItemRef]:
@@ -124,7 +125,8 @@ async def items(session: AsyncSession, project_id: uuid.UUID) -> list[ItemRef]:
         .where(ProjectItem.project_id == project_id)
         .order_by(col(RenovationItem.sort_order))
     )
-    return [ItemRef(i.id, i.item_code, name, i.estimated_cost_fen, i.progress_percent) for i, name in rows.all()]
+    return [ItemRef(i.id, i.item_code, name, i.estimated_cost_fen, i.progress_percent, i.scope_note)
+            for i, name in rows.all()]
 
 
 @dataclass(frozen=True)

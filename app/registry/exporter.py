@@ -10,6 +10,7 @@ import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -108,6 +109,14 @@ def _text_cell(sheet, text: str):
     return cell
 
 
+def _area_cell(sheet, area_centi: int):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=Decimal(area_centi) / 100)
+    cell.number_format = "0.00"
+    return cell
+
+
 def _to_xlsx(lines: list[LedgerLine]) -> bytes:
     from openpyxl import Workbook
 
@@ -116,11 +125,12 @@ def _to_xlsx(lines: list[LedgerLine]) -> bytes:
     sheet.append(HEADERS)
     area_column = HEADERS.index(AREA)
     for line in lines:
-        cells = line.cells()
-        # Phones and room numbers stay text (Excel would show 1.31849E+10); the area stays the exact
-        # two-decimal text too, so no float ever stands between the ledger and a vote tally.
-        cells[area_column] = format_area(line.area_centi)
-        sheet.append([_text_cell(sheet, c) if isinstance(c, str) else c for c in cells])
+        row = [_text_cell(sheet, c) if isinstance(c, str) else c for c in line.cells()]
+        # Phones and room numbers stay text (Excel would show 1.31849E+10); the area is a number shown
+        # with two decimals, exact (a Decimal of the stored hundredths), which Excel sums and the
+        # importer reads back to the same hundredths.
+        row[area_column] = _area_cell(sheet, line.area_centi)
+        sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -97,6 +97,11 @@ class EstateRef:
     district: str
     location: tuple[float, float] | None = None  # (latitude, longitude)
 
+    @property
+    def issuer(self) -> str:
+        """Who issues the estate's notices, as a printed notice names them: its street and community."""
+        return f"{self.street_name}{self.community_name}"
+
 
 async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | None:
     """An estate with the names of its community, street and district."""

@@ -34,10 +34,10 @@ RATIO_NAMES = {"participation_area": "参与表决面积占比", "participation_
                "approval_area": "同意面积占参与面积", "approval_headcount": "同意人数占参与人数"}
 
 
-def _notice(ballot: Ballot, results: BallotResultsPublic, estate: str, project: str) -> bytes:
+def _notice(ballot: Ballot, results: BallotResultsPublic, estate: str, project: str, issuer: str) -> bytes:
     kind = "表决结果公告" if results.final else "表决初步结果公告" if ballot.closed_at else "表决情况（统计中）"
     flow = [pdf.text(f"{estate}业主共同决定事项{kind}", "title"),
-            pdf.text(f"项目：{project}　　表决事项：{ballot.title}", "small"),
+            pdf.text(f"发布单位：{issuer}　　项目：{project}　　表决事项：{ballot.title}", "small"),
             pdf.text(f"表决时间：{clock.shanghai_text(ballot.opens_at)} 至 {clock.shanghai_text(ballot.closes_at)}（北京时间）",
                      "small"),
             pdf.text(f"表决规则：{RULE_TEXT[ballot.rule]}", "small"), pdf.spacer()]
@@ -70,11 +70,11 @@ def board_link(ballot: Ballot) -> str:
     return public_url(f"/public/ballots/{ballot.id}")
 
 
-def _announcement(ballot: Ballot, motions: list[str], estate: str, project: str, scope: str) -> bytes:
+def _announcement(ballot: Ballot, motions: list[str], estate: str, project: str, scope: str, issuer: str) -> bytes:
     opens, closes = clock.shanghai_text(ballot.opens_at), clock.shanghai_text(ballot.closes_at)
     announced = clock.shanghai_text(ballot.announced_at) if ballot.announced_at else ""
     flow = [pdf.text(f"{estate}业主共同决定事项表决公告", "title"),
-            pdf.text(f"项目：{project}　　公告时间：{announced}（北京时间）", "small"), pdf.spacer(),
+            pdf.text(f"发布单位：{issuer}　　项目：{project}　　公告时间：{announced}（北京时间）", "small"), pdf.spacer(),
             pdf.text(f"一、表决事项：{ballot.title}", "heading")]
     flow += [pdf.text(f"　　{n}. {title}") for n, title in enumerate(motions, start=1)]
     if ballot.description:
@@ -116,7 +116,7 @@ async def announcement(session: AsyncSession, ballot: Ballot) -> bytes:
                                      entrance_ids=[uuid.UUID(e) for e in ballot.entrance_ids] or None)
         scope = "、".join(dict.fromkeys(f"{u.building_name}{u.entrance_name}" for u in units)) or "（无房屋）"
     return await pools.run_in(pools.DOCUMENTS, _announcement, ballot, titles, estate.name if estate else "",
-                              project.name if project else "", scope)
+                              project.name if project else "", scope, estate.issuer if estate else "")
 
 
 def _threshold(t) -> str:
@@ -129,4 +129,4 @@ async def notice(session: AsyncSession, ballot: Ballot, results: BallotResultsPu
     estate = await registry.estate(session, ballot.estate_id)
     project = await projects.project(session, ballot.project_id)
     return await pools.run_in(pools.DOCUMENTS, _notice, ballot, results, estate.name if estate else "",
-                              project.name if project else "")
+                              project.name if project else "", estate.issuer if estate else "")

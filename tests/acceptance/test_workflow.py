@@ -279,6 +279,7 @@ async def test_the_certificate_shows_the_chinese_text_and_the_signatures(client,
     reader = PdfReader(io.BytesIO(r.content))
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     for expected in ("竣工验收单", "验收清单", "街道（建设单位）", "业主委员会", "同意", a["content_hash"],
+                     f"组织单位：{world.a.street.name}{world.a.community.name}",
                      f"/public/certificates/{a['content_hash']}"):  # its page on the public notice board
         assert expected in text, expected
     # The four handwritten signatures, and the Chinese font embedded (it shows on any phone).

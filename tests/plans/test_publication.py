@@ -284,8 +284,10 @@ async def test_the_plan_as_one_pdf(client, estate):
     assert len(reader.pages) == 1 + 2 + 1  # the summary page, the drawing's two pages, the rendering
     first = reader.pages[0].extract_text()
     for expected in ("电力小区综合改造方案（第1版）", "道路修缮与屋面防水。", "主干道<1,800㎡>", "1,200,000.00",
-                     "345,678.90", "1,545,678.90", "总平面图.pdf", "公示期"):
-        assert expected in first, expected
+                     "345,678.90", "1,545,678.90", "总平面图.pdf", "公示期",
+                     # who issues it (the street and community of the registry); an item without a scope: all of it
+                     f"公示单位：{estate.side.street.name}{estate.side.community.name}", "全小区"):
+        assert expected in first.replace("\n", ""), expected
     # The Chinese font travels with the document (embedded as a subset), so any phone renders it.
     fonts = [f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values()]
     ours = [f for f in fonts if "WenQuanYiMicroHei" in str(f["/BaseFont"])]

@@ -163,7 +163,11 @@ async def test_import_endpoint_and_export_round_trip(client, db, world):
     rows = list(load_workbook(io.BytesIO(export.content), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("楼栋", "单元", "楼层", "房号", "建筑面积(㎡)", "业主姓名", "联系电话", "共有人", "备注")
     assert len(rows) == 86
-    assert ("1栋", "1单元", 2, "202", "102.70", "邱华", "13515636137", "薛红", "夫妻共有") in rows
+    assert ("1栋", "1单元", 2, "202", 102.7, "邱华", "13515636137", "薛红", "夫妻共有") in rows
+    # The area is a number Excel sums, shown with two decimals.
+    sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
+    area = next(r[4] for r in sheet.iter_rows(min_row=2) if r[3].value == "202")
+    assert (area.data_type, area.number_format, area.value) == ("n", "0.00", 102.7)
     csv_export = await client.get(f"{estate_url}/registry-export", headers=headers, params={"format": "csv"})
     assert csv_export.content.startswith("\ufeff楼栋".encode())
 

@@ -82,8 +82,9 @@ async def test_the_announcement_as_a_pdf(client, estate):
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
     for expected in ("业主共同决定事项表决公告", "同意改造方案第2版", "网上表决", "书面表决", "选民名册核对", "异议",
-                     "《物业管理条例》第十四条", "手机号核验"):
-        assert expected in text, expected
+                     "《物业管理条例》第十四条", "手机号核验",
+                     f"发布单位：{estate.side.street.name}{estate.side.community.name}"):
+        assert expected in text.replace("\n", ""), expected
 
 
 async def test_cancelling_tells_those_who_were_told(client, db, estate):
@@ -307,6 +308,7 @@ async def test_objections_hold_the_result_until_answered(client, db, estate):
     pdf = await client.get(f"{API}/ballots/{ballot['id']}/results.pdf", headers=estate.tenant)
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "业主共同决定事项表决结果公告" in text and "生效" in text
+    assert f"发布单位：{estate.side.street.name}{estate.side.community.name}" in text.replace("\n", "")
 
 
 async def test_objections_are_listed_in_pages_staff_all_an_owner_theirs(client, db, estate):
