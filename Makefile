@@ -36,7 +36,8 @@ seed: migrate
 	$(BIN)/python -m app seed-demo
 
 ## Install, migrate, load the demo estate and serve on http://127.0.0.1:8000 (with the demo clock,
-## POST /api/v1/demo/clock: one process, its offset lost on restart)
+## POST /api/v1/demo/clock, kept in the database; run `APP_DEMO_CLOCK=true .venv/bin/python -m app worker` beside it
+## to have notices delivered)
 run: seed
 	APP_DEMO_CLOCK=true $(BIN)/python -m app serve --host 127.0.0.1 --port 8000
 

@@ -253,14 +253,14 @@ async def run(url: str, supervisors: int, seconds: float, orders: int) -> dict:
             path = f"/api/v1/projects/{project.id}/rectifications"
             for _ in range(20):
                 started = time.perf_counter()
-                r = await c.get(path, headers=headers)
+                r = await c.get(path, params={"limit": 200}, headers=headers)  # the largest page
                 seconds_each.append(time.perf_counter() - started)
-                assert r.status_code == 200 and len(r.json()) == orders, r.text[:300]
+                assert r.status_code == 200 and len(r.json()["items"]) == min(orders, 200), r.text[:300]
             figures["orders_kb"] = round(len(r.content) / 1024)
             started = time.perf_counter()
-            r = await c.get(path, params={"overdue": "true"}, headers=headers)
+            r = await c.get(path, params={"overdue": "true", "limit": 200}, headers=headers)
             figures["overdue_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            assert r.status_code == 200 and len(r.json()) == overdue, (len(r.json()), overdue)
+            assert r.status_code == 200 and len(r.json()["items"]) == min(overdue, 200), r.text[:300]
         figures["orders_p50_ms"] = round(statistics.median(seconds_each) * 1000, 1)
         figures["orders_max_ms"] = round(max(seconds_each) * 1000, 1)
     finally:

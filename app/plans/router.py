@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, door_order, page_list
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_CONTENT_MISSING, FILE_NOT_USABLE
 from app.files.storage import StorageDep
@@ -117,14 +117,16 @@ async def record_plan_view(plan: PlanForRead, principal: CurrentPrincipal, sessi
     return ViewsOut(unit_ids=await service.record_views(session, principal, plan))
 
 
-@router.get("/plans/{plan_id}/non-viewers", response_model=list[NonViewer], responses=responses(403, 404))
-async def plan_non_viewers(plan: PlanForCollect, principal: CurrentPrincipal, session: SessionDep,
+@router.get("/plans/{plan_id}/non-viewers", response_model=Page[NonViewer], responses=responses(400, 403, 404))
+async def plan_non_viewers(plan: PlanForCollect, principal: CurrentPrincipal, session: SessionDep, page: PageDep,
                            grid_id: uuid.UUID | None = None):
-    """The units that have not opened this version, in building and room order: the grid worker's list
-    of doors to knock on (their own grid's units only)."""
-    units = await service.non_viewers(session, principal, plan, grid_id)
-    return [NonViewer(unit_id=u.id, building_name=u.building_name, entrance_name=u.entrance_name,
-                      room_number=u.room_number, label=u.label) for u in units]
+    """The units that have not opened this version, in building and room order and in pages: the grid
+    worker's list of doors to knock on (their own grid's units only)."""
+    units = [NonViewer(unit_id=u.id, building_name=u.building_name, entrance_name=u.entrance_name,
+                       room_number=u.room_number, label=u.label)
+             for u in await service.non_viewers(session, principal, plan, grid_id)]
+    items, cursor = page_list(units, door_order, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/plans/{plan_id}/opinions", response_model=Page[OpinionPublic], responses=responses(400, 404))

@@ -9,6 +9,7 @@ from app.auth.errors import ROLE_EXISTS, ROLE_NOT_ASSIGNABLE, ROLE_NOT_FOUND, RO
 from app.auth.roles import Role
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound, responses
+from app.core.pagination import Page, PageDep
 from app.files.errors import FILE_NOT_USABLE
 from app.privacy.errors import CONSENT_REQUIRED
 from app.projects import reads as projects
@@ -114,11 +115,12 @@ async def set_checklist(street_id: uuid.UUID, category: Category, body: Checklis
 # ---- inspections ---------------------------------------------------------------------------------
 
 
-@router.get("/projects/{project_id}/inspections", response_model=list[InspectionPublic], responses=responses(404))
-async def list_inspections(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
-    """The project's inspection reports, newest first (residents read them too; no phone numbers)."""
+@router.get("/projects/{project_id}/inspections", response_model=Page[InspectionPublic], responses=responses(400, 404))
+async def list_inspections(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep):
+    """The project's inspection reports, newest first, in pages (residents read them too; no phone numbers)."""
     await projects.require_project(session, principal, project_id, "read")
-    return await service.inspections_public(session, await service.list_inspections(session, principal, project_id))
+    rows, cursor = await service.list_inspections(session, principal, project_id, page)
+    return Page(items=await service.inspections_public(session, rows), next_cursor=cursor)
 
 
 @router.post("/projects/{project_id}/inspections", response_model=InspectionPublic, status_code=status.HTTP_201_CREATED,
@@ -154,13 +156,15 @@ async def get_inspection(inspection: InspectionForRead, session: SessionDep):
 # ---- rectification orders ------------------------------------------------------------------------
 
 
-@router.get("/projects/{project_id}/rectifications", response_model=list[RectificationPublic], responses=responses(404))
-async def list_rectifications(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep,
+@router.get("/projects/{project_id}/rectifications", response_model=Page[RectificationPublic],
+            responses=responses(400, 404))
+async def list_rectifications(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep,
                               status: OrderStatus | None = None, overdue: bool | None = None):
-    """Every order of the project with its status (residents follow them too); ``?status=&overdue=``."""
+    """The project's orders with their status, in number order and in pages (residents follow them too);
+    ``?status=&overdue=``."""
     await projects.require_project(session, principal, project_id, "read")
-    return await service.orders_public(session, await service.list_orders(session, principal, project_id,
-                                                                          status, overdue))
+    rows, cursor = await service.list_orders(session, principal, project_id, status, overdue, page)
+    return Page(items=await service.orders_public(session, rows), next_cursor=cursor)
 
 
 @router.post("/projects/{project_id}/rectifications", response_model=RectificationPublic,
@@ -214,11 +218,13 @@ async def waive_rectification(order: OrderForWaive, body: WaiveIn, principal: Cu
 # ---- complaints ----------------------------------------------------------------------------------
 
 
-@router.get("/projects/{project_id}/feedback", response_model=list[FeedbackPublic], responses=responses(404))
-async def list_feedback(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
-    """Complaints: a resident sees their own; managers and supervisors all of the project's."""
+@router.get("/projects/{project_id}/feedback", response_model=Page[FeedbackPublic], responses=responses(400, 404))
+async def list_feedback(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep):
+    """Complaints, newest first, in pages: a resident sees their own; managers and supervisors all of the
+    project's."""
     await projects.require_project(session, principal, project_id, "read")
-    return await service.feedback_public(session, await service.list_feedback(session, principal, project_id))
+    rows, cursor = await service.list_feedback(session, principal, project_id, page)
+    return Page(items=await service.feedback_public(session, rows), next_cursor=cursor)
 
 
 @router.post("/projects/{project_id}/feedback", response_model=FeedbackPublic, status_code=status.HTTP_201_CREATED,

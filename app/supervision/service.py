@@ -22,6 +22,7 @@ from app.core import audit, clock, sync
 from app.core.db import locked
 from app.core.errors import AppError, Forbidden, NotFound, error_body
 from app.core.i18n import english
+from app.core.pagination import PageParams, paginate
 from app.files import service as files
 from app.privacy import consents, disclosures
 from app.projects import reads as projects
@@ -228,10 +229,12 @@ async def inspections_public(session: AsyncSession, found: list[Inspection]) -> 
         summary=i.summary, file_ids=i.file_ids) for i in found]
 
 
-async def list_inspections(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Inspection]:
-    return list((await session.exec(select(Inspection).where(
-        Inspection.project_id == project_id, access.inspection_condition(p, "read"))
-        .order_by(col(Inspection.occurred_at).desc()))).all())
+async def list_inspections(session: AsyncSession, p: Principal, project_id: uuid.UUID, params: PageParams
+                           ) -> tuple[list[Inspection], str | None]:
+    """One page of the project's reports, newest first."""
+    return await paginate(session, select(Inspection).where(
+        Inspection.project_id == project_id, access.inspection_condition(p, "read")),
+        [col(Inspection.occurred_at), col(Inspection.id)], params, descending=True)
 
 
 # ---- rectification orders ------------------------------------------------------------------------
@@ -308,7 +311,8 @@ async def step(session: AsyncSession, p: Principal, order: Rectification, what: 
 
 
 async def list_orders(session: AsyncSession, p: Principal, project_id: uuid.UUID, status: OrderStatus | None,
-                      overdue: bool | None) -> list[Rectification]:
+                      overdue: bool | None, params: PageParams) -> tuple[list[Rectification], str | None]:
+    """One page of the project's orders, in number order."""
     stmt = select(Rectification).where(Rectification.project_id == project_id, access.order_condition(p, "read"))
     if status is not None:
         stmt = stmt.where(Rectification.status == status)
@@ -316,7 +320,7 @@ async def list_orders(session: AsyncSession, p: Principal, project_id: uuid.UUID
         late = (col(Rectification.status).in_([OrderStatus.open, OrderStatus.reopened])
                 & (col(Rectification.due_at) < clock.now()))
         stmt = stmt.where(late if overdue else ~late)
-    return list((await session.exec(stmt.order_by(col(Rectification.number)))).all())
+    return await paginate(session, stmt, [col(Rectification.number), col(Rectification.id)], params)
 
 
 async def orders_public(session: AsyncSession, orders: list[Rectification],
@@ -390,10 +394,12 @@ async def triage(session: AsyncSession, p: Principal, feedback: Feedback, data: 
     return feedback
 
 
-async def list_feedback(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> list[Feedback]:
-    return list((await session.exec(select(Feedback).where(
-        Feedback.project_id == project_id, access.feedback_condition(p, "read"))
-        .order_by(col(Feedback.created_at).desc()))).all())
+async def list_feedback(session: AsyncSession, p: Principal, project_id: uuid.UUID, params: PageParams
+                        ) -> tuple[list[Feedback], str | None]:
+    """One page of the complaints the caller may read, newest first."""
+    return await paginate(session, select(Feedback).where(
+        Feedback.project_id == project_id, access.feedback_condition(p, "read")),
+        [col(Feedback.created_at), col(Feedback.id)], params, descending=True)
 
 
 async def feedback_public(session: AsyncSession, found: list[Feedback]) -> list[FeedbackPublic]:

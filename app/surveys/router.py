@@ -10,6 +10,7 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deadline import allow_longer
 from app.core.errors import NotFound, responses
+from app.core.pagination import Page, PageDep, door_order, page_list
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
@@ -167,13 +168,15 @@ async def questionnaire_results(questionnaire: QuestionnaireForRead, principal: 
     return await results.visible_results(session, principal, questionnaire)
 
 
-@router.get("/questionnaires/{questionnaire_id}/non-respondents", response_model=list[NonRespondent],
-            responses=responses(403, 404))
+@router.get("/questionnaires/{questionnaire_id}/non-respondents", response_model=Page[NonRespondent],
+            responses=responses(400, 403, 404))
 async def questionnaire_non_respondents(questionnaire: QuestionnaireForCollect, principal: CurrentPrincipal,
-                                        session: SessionDep, grid_id: uuid.UUID | None = None):
-    """The units that have not answered, in building and room order: the grid worker's door-knocking list
-    (their own grid's units only)."""
-    return await results.non_respondents(session, principal, questionnaire, grid_id)
+                                        session: SessionDep, page: PageDep, grid_id: uuid.UUID | None = None):
+    """The units that have not answered, in building and room order and in pages: the grid worker's
+    door-knocking list (their own grid's units only)."""
+    units = await results.non_respondents(session, principal, questionnaire, grid_id)
+    items, cursor = page_list(units, door_order, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 allow_longer("GET", "/export")  # the workbook is built before its first byte (app.core.deadline)

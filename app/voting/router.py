@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Response, status
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, door_order, page_list
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
@@ -141,11 +141,12 @@ async def close_ballot(ballot: BallotForManage, principal: CurrentPrincipal, ses
     return await _one(session, await service.close_ballot(session, principal.id, ballot))
 
 
-@router.get("/ballots/{ballot_id}/electorate", response_model=list[VoterPublic], responses=responses(403, 404))
-async def ballot_electorate(ballot: BallotForManage, principal: CurrentPrincipal, session: SessionDep):
-    """Staff: each voter with its owners, units and area (headcount 1 each). Recorded for each owner
-    shown (who looked)."""
-    return await service.electorate(session, principal, ballot)
+@router.get("/ballots/{ballot_id}/electorate", response_model=Page[VoterPublic], responses=responses(400, 403, 404))
+async def ballot_electorate(ballot: BallotForManage, principal: CurrentPrincipal, session: SessionDep, page: PageDep):
+    """Staff: each voter with its owners, units and area (headcount 1 each), in pages. Recorded for each
+    owner shown (who looked)."""
+    items, cursor = await service.electorate(session, principal, ballot, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.post("/ballots/{ballot_id}/votes", response_model=VotePublic, status_code=status.HTTP_201_CREATED,
@@ -210,14 +211,16 @@ async def ballot_receipts(ballot: BallotForRead, session: SessionDep):
     return ReceiptsPublic(ballot_id=ballot.id, receipts=await service.receipts(session, ballot))
 
 
-@router.get("/ballots/{ballot_id}/non-voters", response_model=list[NonVoter], responses=responses(403, 404))
-async def ballot_non_voters(ballot: BallotForCollect, principal: CurrentPrincipal, session: SessionDep,
+@router.get("/ballots/{ballot_id}/non-voters", response_model=Page[NonVoter], responses=responses(400, 403, 404))
+async def ballot_non_voters(ballot: BallotForCollect, principal: CurrentPrincipal, session: SessionDep, page: PageDep,
                             grid_id: uuid.UUID | None = None):
-    """The units whose vote is not cast, in building and room order: the grid worker's door-knocking list
-    (their own grid's units only)."""
-    return [NonVoter(unit_id=u.id, voter_id=voter_id, building_name=u.building_name, entrance_name=u.entrance_name,
-                     room_number=u.room_number, label=u.label)
-            for u, voter_id in await service.non_voters(session, principal, ballot, grid_id)]
+    """The units whose vote is not cast, in building and room order and in pages: the grid worker's
+    door-knocking list (their own grid's units only)."""
+    waiting = [NonVoter(unit_id=u.id, voter_id=voter_id, building_name=u.building_name,
+                        entrance_name=u.entrance_name, room_number=u.room_number, label=u.label)
+               for u, voter_id in await service.non_voters(session, principal, ballot, grid_id)]
+    items, cursor = page_list(waiting, door_order, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 # ---- the procedure (docs/ballot-procedure.md) ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.db import locked
 from app.core.numbers import percent
+from app.core.pagination import PageParams, paginate
 from app.files import service as files
 from app.plans import reads as plans
 from app.privacy import disclosures
@@ -549,23 +550,26 @@ async def corrections_unanswered(session: AsyncSession, ballot: Ballot) -> list[
         ElectorateCorrection.ballot_id == ballot.id, col(ElectorateCorrection.answered_at).is_(None)))).all())
 
 
-async def electorate(session: AsyncSession, p: Principal, ballot: Ballot) -> list[VoterPublic]:
-    """Each voter with its owners' names in full (staff: the read is recorded), units and area."""
-    voters = (await session.exec(select(BallotVoter.id, BallotVoter.area_centi).where(
-        BallotVoter.ballot_id == ballot.id).order_by(BallotVoter.key))).all()
+async def electorate(session: AsyncSession, p: Principal, ballot: Ballot, params: PageParams
+                     ) -> tuple[list[VoterPublic], str | None]:
+    """One page of voters, in the order of their key, each with its owners' names in full (staff: the read
+    is recorded), units and area."""
+    page, cursor = await paginate(session, select(BallotVoter).where(BallotVoter.ballot_id == ballot.id),
+                                  [col(BallotVoter.key), col(BallotVoter.id)], params)
+    voters = [(v.id, v.area_centi) for v in page]
     persons: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     units: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for table, column, into in ((BallotVoterPerson, BallotVoterPerson.person_id, persons),
                                 (BallotVoterUnit, BallotVoterUnit.unit_id, units)):
         for voter_id, member in (await session.exec(select(table.voter_id, column).where(
-                table.ballot_id == ballot.id))).all():
+                table.ballot_id == ballot.id, col(table.voter_id).in_([v for v, _ in voters])))).all():
             into[voter_id].append(member)
     labels = await registry.unit_labels(session, [u for members in units.values() for u in members])
     names = {o.person_id: o.name for o in await registry.owners(session, ballot.estate_id)}
     await disclosures.record(session, p.id, persons={person for members in persons.values() for person in members})
     return [VoterPublic(id=v, owners=sorted(names.get(p, "") for p in persons[v]),
                         units=sorted(labels[u].label for u in units[v] if u in labels),
-                        area=registry.format_area(area)) for v, area in voters]
+                        area=registry.format_area(area)) for v, area in voters], cursor
 
 
 async def households(session: AsyncSession, p: Principal, ballot: Ballot) -> HouseholdsPublic:

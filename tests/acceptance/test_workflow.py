@@ -90,7 +90,7 @@ async def test_rejection_then_a_second_round_that_passes(client, db, world):
     assert rejected["status"] == "rejected" and rejected["decided_at"] is not None
     assert await _status(db, world.a.project_id) == ProjectStatus.constructing
     reasons = [s for s in rejected["signatures"] if s["decision"] == "reject"][0]
-    orders = (await client.get(f"{API}/projects/{world.a.project_id}/rectifications", headers=staff)).json()
+    orders = (await client.get(f"{API}/projects/{world.a.project_id}/rectifications", headers=staff)).json()["items"]
     assert [(o["title"], o["status"], o["organization_id"], o["priority"]) for o in orders] == [
         ("3号楼屋面仍有渗水", "open", str(world.a.organization_id), "high"),
         ("小区东门雨水井盖缺失", "open", str(world.a.organization_id), "high")]

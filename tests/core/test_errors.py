@@ -5,7 +5,7 @@ import pytest
 from pydantic import BaseModel
 
 from app.core.errors import CATALOGUE, INTERNAL_ERROR, AppError, ErrorCode, define, responses
-from app.residency.errors import BINDING_EXISTS
+from app.residency.errors import BINDING_EXISTS, BINDING_TARGET_REQUIRED
 
 
 class Payload(BaseModel):
@@ -102,7 +102,12 @@ def test_responses_document_codes_under_their_status():
     other = ErrorCode("other_conflict", 409, "另一冲突", "Another conflict")  # not registered: docs only
     documented = responses(404, BINDING_EXISTS, other)
     assert set(documented) == {404, 409}
-    assert "description" not in documented[404]
+    # A status alone stands for its generic code; the codes travel to the document's enum (typed_errors).
+    assert documented[404]["x-error-codes"] == ["not_found"]
+    assert documented[404]["description"] == "Not Found. Error codes:\n- `not_found`: Not found (资源不存在)"
+    assert documented[409]["x-error-codes"] == ["binding_exists", "other_conflict"]
+    assert responses(422, BINDING_TARGET_REQUIRED)[422]["x-error-codes"] == ["binding_target_required",
+                                                                              "validation_error"]
     description = documented[409]["description"]
     assert description.startswith("Conflict. Error codes:")
     assert "- `binding_exists`: You already asked to bind this unit (已提交过该房屋的绑定申请)" in description

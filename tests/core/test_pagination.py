@@ -104,3 +104,55 @@ async def test_a_tampered_cursor_on_an_api_list_is_a_400_not_a_500(client, db):
     following = await client.get("/api/v1/renovation-items", params={"cursor": r.json()["next_cursor"]},
                                  headers=headers)
     assert following.status_code == 200 and following.json()["items"][0] != r.json()["items"][0]
+
+
+# ---- page_list: a list gathered in memory, paged with the same cursors --------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from app.core.pagination import PageParams as _Params  # noqa: E402
+from app.core.pagination import door_order, page_list  # noqa: E402
+
+_rooms = st.lists(st.tuples(st.sampled_from(["1栋", "2栋", "10栋"]), st.sampled_from(["1单元", "2单元"]),
+                            st.text("0123456789", min_size=1, max_size=4)), unique=True, max_size=60)
+
+
+def _units(keys):
+    return [SimpleNamespace(building_name=b, entrance_name=e, room_number=r, unit_id=f"u-{b}{e}{r}") for b, e, r in keys]
+
+
+@given(_rooms, st.integers(min_value=1, max_value=7))
+def test_page_list_walks_every_row_once_in_order(keys, limit):
+    units = _units(keys)
+    seen, cursor = [], None
+    while True:
+        page, cursor = page_list(units, door_order, _Params(cursor=cursor, limit=limit))
+        assert len(page) <= limit
+        seen += page
+        if cursor is None:
+            break
+    assert seen == sorted(units, key=door_order)
+
+
+@given(_rooms, st.integers(min_value=1, max_value=5), st.data())
+def test_page_list_never_repeats_or_skips_what_stays_when_rows_go_between_pages(keys, limit, data):
+    units = _units(keys)
+    first, cursor = page_list(units, door_order, _Params(limit=limit))
+    gone = set(data.draw(st.lists(st.sampled_from(range(len(units))), unique=True))) if units else set()
+    left = [u for n, u in enumerate(units) if n not in gone]  # votes cast meanwhile: those doors leave
+    rest, seen = [], cursor
+    while seen is not None:
+        page, seen = page_list(left, door_order, _Params(cursor=seen, limit=limit))
+        rest += page
+    after = [u for u in sorted(left, key=door_order) if door_order(u) > door_order(first[-1])] if first else []
+    assert rest == (after if cursor else [])
+
+
+def test_page_list_refuses_a_forged_cursor():
+    for forged in ("not-base64!", "W1sxXV0", "eyJhIjogMX0"):  # [[1]], {"a": 1}
+        with pytest.raises(AppError) as exc:
+            page_list(_units([("1栋", "1单元", "101")]), door_order, _Params(cursor=forged))
+        assert exc.value.code == "invalid_cursor"

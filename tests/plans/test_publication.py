@@ -150,9 +150,11 @@ async def test_the_whole_publication_cycle(client, db, estate):
     assert r.json() == {"unit_ids": [str(estate.units["101"])]}
     await client.post(f"{API}/plans/{v1['id']}/views", headers=owner101)
     assert await _tasks(client, owner101) == [] and len(await _tasks(client, owner102)) == 1
-    everyone = {u["label"] for u in (await client.get(f"{API}/plans/{v1['id']}/non-viewers", headers=estate.staff)).json()}
+    everyone = {u["label"] for u in (await client.get(f"{API}/plans/{v1['id']}/non-viewers",
+                                                      headers=estate.staff)).json()["items"]}
     assert {"1栋1单元102", "1栋1单元103", "2栋1单元201"} <= everyone and "1栋1单元101" not in everyone
-    grid = {u["label"] for u in (await client.get(f"{API}/plans/{v1['id']}/non-viewers", headers=estate.grid)).json()}
+    grid = {u["label"] for u in (await client.get(f"{API}/plans/{v1['id']}/non-viewers",
+                                                  headers=estate.grid)).json()["items"]}
     assert {"1栋1单元102", "1栋1单元103"} <= grid and "2栋1单元201" not in grid
 
     # Revise: v2 answers two opinions; residents keep reading v1 until v2 is published.

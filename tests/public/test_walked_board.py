@@ -143,7 +143,7 @@ def test_the_crawl_would_see_a_name_a_phone_or_a_unit(walked: Walked):
     [ballot] = walked.staff_get(f"/projects/{project['id']}/ballots").json()
     shut = walked.staff_get(f"/ballots/{ballot['id']}/non-voters").text  # the doors that stayed shut
     assert [u for u in labels if u in shut] and [u for u in _unit_ids(walked) if u in shut]
-    unit = json.loads(shut)[0]["unit_id"]
+    unit = json.loads(shut)["items"][0]["unit_id"]
     detail = walked.staff_get(f"/units/{unit}").text
     assert PHONE_IN_TEXT.search(detail) and [n for n in names if n in detail]
 

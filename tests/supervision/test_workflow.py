@@ -73,7 +73,7 @@ async def test_inspections_online_and_offline(client, db, world):
     r = await client.post(f"{API}/projects/{world.a.project_id}/inspections", headers=other, json=_inspection())
     assert r.status_code == 404
     resident = await _headers(world, db, "resident:in")
-    listed = (await client.get(f"{API}/projects/{world.a.project_id}/inspections", headers=resident)).json()
+    listed = (await client.get(f"{API}/projects/{world.a.project_id}/inspections", headers=resident)).json()["items"]
     assert [i["id"] for i in listed] == [report["id"]] and "phone" not in str(listed)
 
     # The estate has a position: a report filed 5 km away is accepted but flagged.
@@ -134,7 +134,7 @@ async def test_the_rectification_workflow(client, db, world):
     done = r.json()
     assert done["status"] == "closed" and done["closed_at"] is not None
     assert [e["kind"] for e in done["timeline"]] == ["created", "respond", "reject", "respond", "accept"]
-    seen = (await client.get(f"{API}/projects/{world.a.project_id}/rectifications", headers=resident)).json()
+    seen = (await client.get(f"{API}/projects/{world.a.project_id}/rectifications", headers=resident)).json()["items"]
     assert [(o["number"], o["status_name"]) for o in seen] == [(1, "已整改")]
 
     # A second order is waived by street staff, with the reason; community staff cannot waive.
@@ -166,7 +166,7 @@ async def test_overdue_orders_and_the_acceptance_guard(client, db, world):
         await tasks.remind_overdue(db)  # once per lateness
         headers = await f.headers(db, await _user(db, world, "supervisor"))
         late = (await client.get(f"{API}/projects/{world.a.project_id}/rectifications", headers=headers,
-                                 params={"overdue": True})).json()
+                                 params={"overdue": True})).json()["items"]
     assert [(o["id"], o["days_overdue"]) for o in late] == [(order["id"], 2)]
     reminded = (await db.exec(select(Outbox.user_id).where(Outbox.template == "rectification_overdue"))).all()
     assert len(reminded) == 2  # the contractor's staff and the supervisor
@@ -201,7 +201,7 @@ async def test_a_complaint_becomes_an_order_and_its_author_hears_the_outcome(cli
     r = await client.post(f"{API}/projects/{world.a.project_id}/feedback", headers=outsider, json={"content": "看看"})
     assert r.status_code == 404
     neighbour = await _headers(world, db, "resident:in")
-    assert (await client.get(f"{API}/projects/{world.a.project_id}/feedback", headers=neighbour)).json() == []
+    assert (await client.get(f"{API}/projects/{world.a.project_id}/feedback", headers=neighbour)).json()["items"] == []
 
     staff = await _headers(world, db, "community_staff:in")
     body = {"reply": "已通知施工单位清运", "rectification": {
@@ -218,7 +218,7 @@ async def test_a_complaint_becomes_an_order_and_its_author_hears_the_outcome(cli
     await client.post(f"{API}/rectifications/{order_id}/respond", headers=contractor, json={"note": "已清运"})
     supervisor = await _headers(world, db, "supervisor:in")
     await client.post(f"{API}/rectifications/{order_id}/verify", headers=supervisor, json={"accepted": True})
-    mine = (await client.get(f"{API}/projects/{world.a.project_id}/feedback", headers=resident)).json()
+    mine = (await client.get(f"{API}/projects/{world.a.project_id}/feedback", headers=resident)).json()["items"]
     assert [(c["id"], c["rectification_status"]) for c in mine] == [(complaint["id"], "closed")]
     told = (await db.exec(select(Outbox.template).where(Outbox.user_id == resident_user.id))).all()
     assert "feedback_replied" in told and "rectification_update" in told

@@ -329,11 +329,11 @@ async def test_non_respondents_per_grid(client, db, estate, world):
     q = await _published(client, estate)
     await _answer(client, estate.owners["102"], q, estate.units["102"], repair=["roof"], elevator="no")
     url = f"{API}/questionnaires/{q['id']}/non-respondents"
-    staff = (await client.get(url, headers=estate.staff)).json()
+    staff = (await client.get(url, headers=estate.staff)).json()["items"]
     assert {u["room_number"] for u in staff} == {"101", "103", "201", world.a.unit.room_number}
-    grid = (await client.get(url, headers=estate.grid)).json()
+    grid = (await client.get(url, headers=estate.grid)).json()["items"]
     assert {u["room_number"] for u in grid} == {"101", "103", world.a.unit.room_number}
-    only_grid = (await client.get(url, headers=estate.staff, params={"grid_id": str(world.a.grid_id)})).json()
+    only_grid = (await client.get(url, headers=estate.staff, params={"grid_id": str(world.a.grid_id)})).json()["items"]
     assert "201" not in {u["room_number"] for u in only_grid}
     assert (await client.get(url, headers=estate.owners["101"])).status_code == 403
     assert (await client.get(url, headers=await world.headers_for(db, "grid_worker:out"))).status_code == 404

@@ -20,7 +20,7 @@ async def test_the_electorate_is_the_ledger_frozen_at_opening(client, db, estate
     ballot = await _ballot(client, estate)
     # 张 (three units) 24650, 李/王 10000, the work unit 10050, 赵 6000, 黄 8650: five owners, 59350.
     assert (ballot["status"], ballot["total_area"], ballot["total_headcount"]) == ("open", "593.50", 5)
-    voters = (await client.get(f"{API}/ballots/{ballot['id']}/electorate", headers=estate.staff)).json()
+    voters = (await client.get(f"{API}/ballots/{ballot['id']}/electorate", headers=estate.staff)).json()["items"]
     by_area = sorted((v["area"], sorted(v["owners"]), len(v["units"])) for v in voters)
     assert by_area == [("100.00", ["李四", "王五"], 1), ("100.50", ["市电力公司"], 2), ("246.50", ["张三"], 3),
                        ("60.00", ["赵六"], 1), ("86.50", ["黄军强"], 1)]
@@ -63,7 +63,7 @@ async def test_casting_turnout_and_results(client, db, estate, world):
     assert (await client.get(f"{API}/ballots/{ballot['id']}/results", headers=estate.staff)).json()["final"] is False
 
     # The door-knocking list: units whose vote is not cast (the work unit's two and 黄's).
-    waiting = (await client.get(f"{API}/ballots/{ballot['id']}/non-voters", headers=estate.staff)).json()
+    waiting = (await client.get(f"{API}/ballots/{ballot['id']}/non-voters", headers=estate.staff)).json()["items"]
     assert sorted(u["room_number"] for u in waiting) == sorted(["201", "202", estate.side.unit.room_number])
     assert (await client.get(f"{API}/me/tasks", headers=estate.owners["zhao"])).json()["ballots"] == []
     r = await client.get(f"{API}/ballots/{ballot['id']}/receipts", headers=estate.owners["zhang"])

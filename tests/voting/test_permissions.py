@@ -109,7 +109,8 @@ async def _setup(client, db, world, state: str | None) -> dict[str, str]:
     if state == "due":
         return ids
     assert (await client.post(f"{API}/ballots/{ids['ballot']}/open", headers=admin)).status_code == 200
-    ids["voter"] = (await client.get(f"{API}/ballots/{ids['ballot']}/electorate", headers=admin)).json()[0]["id"]
+    ids["voter"] = (await client.get(f"{API}/ballots/{ids['ballot']}/electorate",
+                                     headers=admin)).json()["items"][0]["id"]
     if state == "open":
         return ids
     assert (await client.post(f"{API}/ballots/{ids['ballot']}/close", headers=admin)).status_code == 200

@@ -31,7 +31,7 @@ async def _proxy(client, headers, ballot, voter_id, *choices, files, evidence="p
 async def test_a_grid_worker_enters_paper_ballots_of_their_grid(client, db, estate, world):
     ballot = await _ballot(client, estate)
     grid = await world.headers_for(db, "grid_worker:in")
-    waiting = (await client.get(f"{API}/ballots/{ballot['id']}/non-voters", headers=grid)).json()
+    waiting = (await client.get(f"{API}/ballots/{ballot['id']}/non-voters", headers=grid)).json()["items"]
     by_room = {u["room_number"]: u["voter_id"] for u in waiting}
     assert by_room["201"] == by_room["202"]  # the work unit's two units are one vote
     letter = await _upload(client, grid)
@@ -55,7 +55,7 @@ async def test_a_grid_worker_enters_paper_ballots_of_their_grid(client, db, esta
     r = await _proxy(client, grid, ballot, zhao_voter, "approve", files=[letter])
     assert r.status_code == 409
     rooms = {u["room_number"] for u in (await client.get(f"{API}/ballots/{ballot['id']}/non-voters",
-                                                         headers=grid)).json()}
+                                                         headers=grid)).json()["items"]}
     assert not rooms & {"201", "202", "203"}
 
     # A grid worker of another grid of the estate, and one of another estate, cannot enter it.
