@@ -50,3 +50,11 @@ def test_operation_ids_read_alone():
     ops = {"healthz", "readyz", "metrics"}
     for path, method, operation in _operations():
         assert "_" in operation["operationId"] or operation["operationId"] in ops, (method, path)
+
+
+def test_every_list_is_paged_or_says_why_it_is_not():
+    for path, method, operation in _operations():
+        answer = operation["responses"].get("200") or operation["responses"].get("201") or {}
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if schema.get("type") == "array":
+            assert schema.get("description", "").startswith("Not paged: "), (method, path)

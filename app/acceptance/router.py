@@ -30,6 +30,7 @@ from app.acceptance.schemas import AcceptanceOpen, AcceptancePatch, AcceptancePu
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
+from app.core.pagination import bounded
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_CONTENT_MISSING, FILE_NOT_USABLE
 from app.files.storage import StorageDep
@@ -44,7 +45,7 @@ async def _one(session, a) -> AcceptancePublic:
     return (await service.public(session, [a]))[0]
 
 
-@router.get("/projects/{project_id}/acceptances", response_model=list[AcceptancePublic], responses=responses(404))
+@router.get("/projects/{project_id}/acceptances", response_model=bounded(AcceptancePublic, "the rounds of one project"), responses=responses(404))
 async def list_acceptances(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     """Every round of the project's acceptance, oldest first (residents read them too)."""
     await projects.require_project(session, principal, project_id, "read")

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import String, TypeDecorator, bindparam, tuple_
 from sqlalchemy.orm import Mapped, QueryableAttribute
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -160,3 +160,9 @@ def door_order(unit: Any) -> tuple[str, str, str, str]:
     """Building, entrance, room: how a grid worker walks the doors (a unit as the door-knocking lists
     answer it: ``building_name``, ``entrance_name``, ``room_number``, ``unit_id``)."""
     return (unit.building_name, unit.entrance_name, unit.room_number, str(unit.unit_id))
+
+
+def bounded(model: Any, bound: str, max_items: int | None = None) -> Any:
+    """The type of a list answered whole, not in pages, because it is small by design: ``bound`` says why
+    (and ``max_items`` how many at most, where that is a number), in the document a client is built from."""
+    return Annotated[list[model], Field(description=f"Not paged: {bound}.", max_length=max_items)]

@@ -8,7 +8,7 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import responses
-from app.core.pagination import PageDep
+from app.core.pagination import PageDep, bounded
 from app.notifications import service, templates
 from app.notifications.schemas import (
     InboxMessagePublic,
@@ -41,7 +41,7 @@ async def mark_my_notification_read(
     return _public(await service.mark_read(session, principal, message_id))
 
 
-@router.get("/notification-templates", response_model=list[NotificationTemplatePublic], responses=responses())
+@router.get("/notification-templates", response_model=bounded(NotificationTemplatePublic, "one per template", len(templates.TEMPLATES)), responses=responses())
 async def list_notification_templates() -> list[NotificationTemplatePublic]:
     """Every notification the service sends as a WeChat subscribe message: its key, its WeChat template id
     on this deployment (what the mini-program passes to ``wx.requestSubscribeMessage`` before sending the
@@ -55,7 +55,7 @@ async def list_notification_templates() -> list[NotificationTemplatePublic]:
             for t in templates.TEMPLATES.values()]
 
 
-@router.post("/me/subscriptions", response_model=list[SubscriptionPublic],
+@router.post("/me/subscriptions", response_model=bounded(SubscriptionPublic, "one per template sent", 20),
              responses=responses(*AUTHENTICATED, 403, 422))
 async def add_my_subscriptions(
     body: SubscriptionsCreate, principal: CurrentPrincipal, session: SessionDep

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
-from app.core.pagination import Page, PageDep, door_order, page_list
+from app.core.pagination import Page, PageDep, bounded, door_order, page_list
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_CONTENT_MISSING, FILE_NOT_USABLE
 from app.files.storage import StorageDep
@@ -59,7 +59,7 @@ async def _one(session, principal, plan: PlanVersion) -> PlanPublic:
     return (await service.public(session, principal, [plan]))[0]
 
 
-@router.get("/projects/{project_id}/plans", response_model=list[PlanPublic], responses=responses(404))
+@router.get("/projects/{project_id}/plans", response_model=bounded(PlanPublic, "the versions of one project's plan"), responses=responses(404))
 async def list_plans(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     """Every version in order; drafts only for those who manage the project."""
     await projects.require_project(session, principal, project_id, "read")

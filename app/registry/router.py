@@ -10,7 +10,7 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import PAYLOAD_TOO_LARGE, responses
-from app.core.pagination import Page, PageDep, page_of
+from app.core.pagination import Page, PageDep, bounded, page_of
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.privacy import disclosures
 from app.registry import lookup, service
@@ -196,7 +196,7 @@ async def update_unit(data: UnitUpdate, unit: UnitForContact, session: SessionDe
 LOOKUP = responses(404, LOOKUP_RATE_LIMITED)
 
 
-@router.get("/lookup/estates", response_model=list[EstateLookup], responses=LOOKUP)
+@router.get("/lookup/estates", response_model=bounded(EstateLookup, "the first 20 matches", 20), responses=LOOKUP)
 async def lookup_estates(
     session: SessionDep, principal: CurrentPrincipal,
     q: Annotated[str, Query(min_length=2, max_length=50, description="part of the estate's name, address or community")],
@@ -216,19 +216,19 @@ async def lookup_estate_by_code(code: Annotated[str, Path(min_length=4, max_leng
     return await lookup.estate_by_code(session, code)
 
 
-@router.get("/lookup/estates/{estate_id}/buildings", response_model=list[PlaceLookup], responses=LOOKUP)
+@router.get("/lookup/estates/{estate_id}/buildings", response_model=bounded(PlaceLookup, "the buildings of one estate"), responses=LOOKUP)
 async def lookup_buildings(estate_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
     await lookup.count_lookup(principal)
     return await lookup.buildings(session, estate_id)
 
 
-@router.get("/lookup/buildings/{building_id}/entrances", response_model=list[PlaceLookup], responses=LOOKUP)
+@router.get("/lookup/buildings/{building_id}/entrances", response_model=bounded(PlaceLookup, "the entrances of one building"), responses=LOOKUP)
 async def lookup_entrances(building_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
     await lookup.count_lookup(principal)
     return await lookup.entrances(session, building_id)
 
 
-@router.get("/lookup/entrances/{entrance_id}/units", response_model=list[RoomLookup], responses=LOOKUP)
+@router.get("/lookup/entrances/{entrance_id}/units", response_model=bounded(RoomLookup, "the rooms of one entrance"), responses=LOOKUP)
 async def lookup_rooms(entrance_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
     """The rooms of an entrance (floor and room number only): ask to bind with ``POST /me/unit-bindings``."""
     await lookup.count_lookup(principal)

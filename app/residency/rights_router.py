@@ -14,7 +14,7 @@ from app.auth import reads as accounts
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, bounded
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_CONTENT_MISSING
 from app.files.storage import StorageDep
@@ -36,7 +36,7 @@ from app.residency.schemas import (
 router = APIRouter(tags=["privacy"])
 
 
-@router.post("/me/consents", response_model=list[ConsentPublic],
+@router.post("/me/consents", response_model=bounded(ConsentPublic, "the caller's own consents"),
              responses=responses(*AUTHENTICATED, 403, 422, CONSENT_VERSION_UNKNOWN))
 async def accept_privacy_notice(body: ConsentIn, principal: CurrentPrincipal, session: SessionDep) -> list[ConsentPublic]:
     """Accept the privacy notice (``GET /privacy``) in the version shown, for each purpose: ``service``

@@ -13,7 +13,7 @@ from app.auth.errors import PHONE_IN_USE, PHONE_IN_USE_STAFF, PHONE_UNSUPPORTED,
 from app.auth.schemas import PhoneBind
 from app.core.db import SessionDep
 from app.core.errors import AppError, error_json, responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, bounded
 from app.files.errors import FILE_NOT_USABLE
 from app.privacy import consents
 from app.privacy.errors import CONSENT_REQUIRED
@@ -88,7 +88,7 @@ async def get_my_tasks(principal: CurrentPrincipal, session: SessionDep) -> Task
     return await me.tasks(session, principal)
 
 
-@router.get("/me/unit-bindings", response_model=list[MyBindingPublic], responses=responses(*AUTHENTICATED, 403))
+@router.get("/me/unit-bindings", response_model=bounded(MyBindingPublic, "the caller's own bindings"), responses=responses(*AUTHENTICATED, 403))
 async def list_my_unit_bindings(principal: CurrentPrincipal, session: SessionDep) -> list[MyBindingPublic]:
     return await service.my_bindings(session, principal.id)
 

@@ -9,7 +9,7 @@ from app.auth.errors import ROLE_EXISTS, ROLE_NOT_ASSIGNABLE, ROLE_NOT_FOUND, RO
 from app.auth.roles import Role
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound, responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page, PageDep, bounded
 from app.files.errors import FILE_NOT_USABLE
 from app.privacy.errors import CONSENT_REQUIRED
 from app.projects import reads as projects
@@ -63,14 +63,14 @@ ORDER_WRITE = responses(403, 404, ORDER_STEP_REFUSED, FILE_NOT_USABLE)
 # ---- supervisors and checklists ------------------------------------------------------------------
 
 
-@router.get("/projects/{project_id}/supervisors", response_model=list[SupervisorPublic], responses=responses(404))
+@router.get("/projects/{project_id}/supervisors", response_model=bounded(SupervisorPublic, "one project's supervisors"), responses=responses(404))
 async def list_supervisors(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     """Who supervises the project (name, and the phone masked except for those who manage it)."""
     project = await projects.require_project(session, principal, project_id, "read")
     return await service.supervisors(session, principal, project)
 
 
-@router.post("/projects/{project_id}/supervisors", response_model=list[SupervisorPublic],
+@router.post("/projects/{project_id}/supervisors", response_model=bounded(SupervisorPublic, "one project's supervisors"),
              status_code=status.HTTP_201_CREATED,
              responses=responses(403, 404, SUPERVISOR_CONFLICT, ROLE_EXISTS, ROLE_NOT_ASSIGNABLE, ROLE_SELF_ASSIGNMENT))
 async def appoint_supervisor(project_id: uuid.UUID, body: SupervisorAppoint, principal: CurrentPrincipal,
@@ -91,7 +91,7 @@ async def dismiss_supervisor(project_id: uuid.UUID, user_id: uuid.UUID, principa
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/projects/{project_id}/checklist-templates", response_model=list[ChecklistTemplatePublic],
+@router.get("/projects/{project_id}/checklist-templates", response_model=bounded(ChecklistTemplatePublic, "one per inspection category", len(Category)),
             responses=responses(404))
 async def project_checklists(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     """The checklist of each inspection category for this project (its street's own, or the default)."""
@@ -101,7 +101,7 @@ async def project_checklists(project_id: uuid.UUID, principal: CurrentPrincipal,
     return await service.checklists(session, estate.street_id)
 
 
-@router.put("/streets/{street_id}/checklist-templates/{category}", response_model=list[ChecklistTemplatePublic],
+@router.put("/streets/{street_id}/checklist-templates/{category}", response_model=bounded(ChecklistTemplatePublic, "one per inspection category", len(Category)),
             responses=responses(404, CHECKLIST_INVALID))
 async def set_checklist(street_id: uuid.UUID, category: Category, body: ChecklistTemplateIn,
                         principal: CurrentPrincipal, session: SessionDep):
@@ -140,7 +140,7 @@ async def file_inspection(project_id: uuid.UUID, body: InspectionIn, response: R
     return (await service.inspections_public(session, [inspection]))[0]
 
 
-@router.post("/sync/inspections", response_model=list[SyncResult])
+@router.post("/sync/inspections", response_model=bounded(SyncResult, "one per item sent", 100))
 async def sync_inspections(body: InspectionSyncIn, principal: CurrentPrincipal, session: SessionDep):
     """Reports kept on a phone while offline, up to 100 at once, each with its ``project_id``: each is
     answered on its own (``created``, ``duplicate``, ``conflict``, ``rejected`` with the error), so the

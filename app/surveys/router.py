@@ -10,7 +10,7 @@ from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deadline import allow_longer
 from app.core.errors import NotFound, responses
-from app.core.pagination import Page, PageDep, door_order, page_list
+from app.core.pagination import Page, PageDep, bounded, door_order, page_list
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
@@ -60,14 +60,14 @@ async def _one(session, q: Questionnaire) -> QuestionnairePublic:
     return (await service.public(session, [q]))[0]
 
 
-@router.get("/questionnaire-templates", response_model=list[TemplatePublic])
+@router.get("/questionnaire-templates", response_model=bounded(TemplatePublic, "one per template", len(TEMPLATES)))
 async def list_questionnaire_templates(_: CurrentPrincipal) -> list[TemplatePublic]:
     """The templates staff start from: the renovation needs survey (from the renovation menu) and the
     satisfaction survey. Create one with ``{"template": key}``."""
     return [TemplatePublic(key=key, **build()) for key, build in TEMPLATES.items()]
 
 
-@router.get("/projects/{project_id}/questionnaires", response_model=list[QuestionnairePublic], responses=responses(404))
+@router.get("/projects/{project_id}/questionnaires", response_model=bounded(QuestionnairePublic, "one project's questionnaires"), responses=responses(404))
 async def list_questionnaires(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     """Every version; drafts only for those who manage the project."""
     await projects.require_project(session, principal, project_id, "read")
@@ -143,14 +143,14 @@ async def sync_questionnaire_responses(body: SyncIn, principal: CurrentPrincipal
     return SyncOut(results=await service.sync(session, principal, body.items))
 
 
-@router.get("/questionnaires/{questionnaire_id}/my-responses", response_model=list[ResponsePublic],
+@router.get("/questionnaires/{questionnaire_id}/my-responses", response_model=bounded(ResponsePublic, "the caller's units' answers and their history"),
             responses=responses(404))
 async def my_responses(questionnaire: QuestionnaireForRead, principal: CurrentPrincipal, session: SessionDep):
     """The answers that count for the caller's units (or the caller, per person)."""
     return await service.responses_public(session, await service.my_responses(session, principal, questionnaire))
 
 
-@router.get("/questionnaires/{questionnaire_id}/units/{unit_id}/responses", response_model=list[ResponsePublic],
+@router.get("/questionnaires/{questionnaire_id}/units/{unit_id}/responses", response_model=bounded(ResponsePublic, "one unit's answers and their history"),
             responses=responses(403, 404))
 async def unit_responses(questionnaire: QuestionnaireForCollect, unit_id: uuid.UUID, principal: CurrentPrincipal,
                          session: SessionDep):

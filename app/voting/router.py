@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Response, status
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import responses
-from app.core.pagination import Page, PageDep, door_order, page_list
+from app.core.pagination import Page, PageDep, bounded, door_order, page_list
 from app.core.spreadsheets import attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
@@ -82,7 +82,7 @@ async def _one(session, ballot: Ballot) -> BallotPublic:
     return (await service.public(session, [ballot]))[0]
 
 
-@router.get("/projects/{project_id}/ballots", response_model=list[BallotPublic], responses=responses(404))
+@router.get("/projects/{project_id}/ballots", response_model=bounded(BallotPublic, "one project's ballots"), responses=responses(404))
 async def list_ballots(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     """The project's ballots; drafts only for those who manage it."""
     await projects.require_project(session, principal, project_id, "read")
@@ -170,7 +170,7 @@ async def cast_proxy_vote(ballot: BallotForCollect, body: ProxyVoteIn, principal
     return await service.proxy_cast(session, principal, ballot, body)
 
 
-@router.get("/ballots/{ballot_id}/my-vote", response_model=list[VotePublic], responses=responses(404))
+@router.get("/ballots/{ballot_id}/my-vote", response_model=bounded(VotePublic, "the votes the caller may cast in one ballot"), responses=responses(404))
 async def my_vote(ballot: BallotForRead, principal: CurrentPrincipal, session: SessionDep):
     """The vote that counts for each voter the caller may cast for."""
     return await service.my_votes(session, principal, ballot)
