@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from questionnaires import _recreate  # noqa: E402
-from registry_import import ledger  # noqa: E402
+from registry_import import estate_chain, ledger  # noqa: E402
 from report import figures_table, write_section  # noqa: E402
 
 TARGETS = {"me_data_p50_ms": 150.0, "roster_record_overhead_pct": 5.0}
@@ -64,7 +64,7 @@ async def run(url: str) -> dict[str, float]:
     from app.projects.models import Project
     from app.registry import service as registry
     from app.registry.importer import import_ledger
-    from app.registry.models import Community, Estate, Grid, PropertyUnit, Street, UnitOccupant
+    from app.registry.models import Grid, PropertyUnit, UnitOccupant
     from app.residency.models import BindingMethod, BindingStatus, UnitBinding
     from app.surveys.models import Channel, Questionnaire, QuestionnaireResponse, QuestionnaireStatus
     from app.voting.models import Ballot, BallotCast, BallotChoice, BallotStatus, BallotVoter, BallotVoterPerson, Motion
@@ -75,15 +75,9 @@ async def run(url: str) -> dict[str, float]:
     sessions = get_sessionmaker()
     now = clock.now()
     async with sessions() as session, session.begin():
-        street = Street(district="基准区", name="基准街道")
-        session.add(street)
-        await session.flush()
-        community = Community(street_id=street.id, name="基准社区")
-        session.add(community)
-        await session.flush()
-        estate = Estate(community_id=community.id, name="基准小区")
+        _, community, estate = await estate_chain(session)
         grid = Grid(community_id=community.id, name="基准网格")
-        session.add_all([estate, grid])
+        session.add(grid)
         await session.flush()
         await import_ledger(session, estate.id, "ledger.csv", ledger(3000))
         await session.execute(text("UPDATE building SET grid_id = :grid WHERE estate_id = :estate"),

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from registry_import import ledger  # noqa: E402
+from registry_import import estate_chain, ledger  # noqa: E402
 from report import figures_table, write_section  # noqa: E402
 
 TARGETS = {"sync_batch_max_s": 1.5, "results_p50_s": 1.0, "export_peak_growth_mb": 150.0}
@@ -65,7 +65,7 @@ async def run(url: str, responses: int) -> dict[str, float]:
     from app.projects.models import Project
     from app.projects.reads import project_ref
     from app.registry.importer import import_ledger
-    from app.registry.models import Community, Estate, PropertyUnit, Street
+    from app.registry.models import PropertyUnit
     from app.surveys import logic, results, service
     from app.surveys.models import QuestionnaireAnswer, QuestionnaireResponse, ResponseUnit
     from app.surveys.schemas import QuestionnaireCreate
@@ -74,15 +74,7 @@ async def run(url: str, responses: int) -> dict[str, float]:
     await asyncio.to_thread(migrate)
     sessions = get_sessionmaker()
     async with sessions() as session, session.begin():
-        street = Street(district="基准区", name="基准街道")
-        session.add(street)
-        await session.flush()
-        community = Community(street_id=street.id, name="基准社区")
-        session.add(community)
-        await session.flush()
-        estate = Estate(community_id=community.id, name="基准小区")
-        session.add(estate)
-        await session.flush()
+        _, _, estate = await estate_chain(session)
         await import_ledger(session, estate.id, "ledger.csv", ledger(3000))
         project = Project(estate_id=estate.id, name="基准改造项目")
         admin = User(display_name="基准管理员")
