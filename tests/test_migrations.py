@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -257,3 +258,61 @@ async def test_a_migrator_waits_while_the_lock_is_held():
             migrator.kill()
         await engine.dispose()
         await _drop_database(url)
+
+
+async def test_0016_marks_the_first_row_of_every_answer_as_the_service_does():
+    """Answers stored before 0016 get ``first_row`` from their order: one row per response and question."""
+    from sqlmodel import select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.surveys import logic, service
+    from app.surveys.models import Questionnaire, QuestionnaireAnswer, QuestionnaireResponse
+    from tests import factories as f
+
+    url, config = await _scratch()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    engine = make_engine(url)
+    questions = [{"id": "repair", "type": "multiple_choice", "title": "修什么", "required": True, "max_choices": 3,
+                  "options": [{"value": v, "label": v} for v in ("roof", "pipes", "roads")]},
+                 {"id": "rank", "type": "ranking", "title": "先后",
+                  "options": [{"value": v, "label": v} for v in ("a", "b")]},
+                 {"id": "score", "type": "rating", "title": "评价", "min": 1, "max": 5}]
+
+    async def flags() -> list[tuple]:
+        async with AsyncSession(engine) as db:
+            return sorted((await db.exec(select(QuestionnaireAnswer.response_id, QuestionnaireAnswer.question_id,
+                                                QuestionnaireAnswer.choice, QuestionnaireAnswer.first_row))).all())
+
+    async with AsyncSession(engine, expire_on_commit=False) as db:
+        tree = await f.tree(db)
+        project = await f.project(db, tree.estate.id)
+        q = Questionnaire(project_id=project.id, estate_id=tree.estate.id, series_id=project.id, title="t",
+                          questions=questions)
+        db.add(q)
+        await db.flush()
+        parsed = service.questions_of(q)
+        for answers in ({"repair": ["pipes", "roof", "roads"], "rank": ["b", "a"], "score": 4}, {"repair": ["roads"]}):
+            normal, problems = logic.check_answers(parsed, [{"question_id": k, "value": v} for k, v in answers.items()])
+            assert not problems
+            response = QuestionnaireResponse(id=uuid.uuid4(), questionnaire_id=q.id, unit_id=tree.unit.id,
+                                             building_id=tree.unit.building_id, respondent_key=str(uuid.uuid4()),
+                                             recorded_by=None, channel="proxy", answers=normal, content_hash="0" * 64)
+            db.add(response)
+            await db.flush()
+            db.add_all([QuestionnaireAnswer(**row) for row in service._answer_rows(response, parsed)])
+        await db.commit()
+    before = await flags()
+
+    def firsts(rows: list[tuple]) -> list[tuple]:
+        return sorted((response, question) for response, question, _, first in rows if first)
+
+    # One first row per answered question of each response: repair twice, rank and score once.
+    assert len(firsts(before)) == 4 == len(set(firsts(before)))
+
+    await asyncio.to_thread(command.downgrade, config, "0015")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    after = await flags()
+    assert firsts(after) == firsts(before) and len(after) == len(before)
+    ranked = {choice for _, question, choice, first in after if question == "rank" and first}
+    assert ranked == {"b"}  # of a ranking, the first in rank
+    await engine.dispose()

@@ -111,3 +111,6 @@ class QuestionnaireAnswer(SQLModel, table=True):
     choice: str | None = Field(default=None, max_length=40)  # the option (or rating) chosen
     rank: int | None = None  # ranking: 1 is first
     number: Decimal | None = Field(default=None, sa_type=Numeric(20, 4))
+    # The first row of the response's answer to the question (a multiple choice or a ranking has one row
+    # per option): counting these counts the responses that answered, without a DISTINCT to sort.
+    first_row: bool = True

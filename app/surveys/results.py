@@ -102,8 +102,8 @@ async def results(session: AsyncSession, q: Questionnaire, *, per_building: bool
     questions = questions_of(q)
     A = QuestionnaireAnswer
     base = A.questionnaire_id == q.id
-    answered_rows = (await session.exec(select(A.building_id, A.question_id, func.count(func.distinct(A.response_id)))
-                                        .where(base).group_by(col(A.building_id), col(A.question_id)))).all()
+    answered_rows = (await session.exec(select(A.building_id, A.question_id, func.count())
+                                        .where(base, col(A.first_row)).group_by(col(A.building_id), col(A.question_id)))).all()
     # sqlmodel types select() for at most four columns (it takes any number).
     choice_rows = (await session.exec(
         select(A.building_id, A.question_id, A.choice, func.count(), func.sum(case((col(A.rank) == 1, 1), else_=0)),  # type: ignore[call-overload]

@@ -312,23 +312,25 @@ def _respondent(p: Principal, q: Questionnaire, item: ResponseIn, found: _Lookup
 
 
 def _answer_rows(response: QuestionnaireResponse, questions: list[Any]) -> list[dict[str, Any]]:
-    """The response's answers as rows to count: one per chosen option, or one per answered question."""
+    """The response's answers as rows to count: one per chosen option, or one per answered question; the
+    first row of each answer is marked (``first_row``), so that the answers are counted without DISTINCT."""
     rows = []
     by_id = {q.id: q for q in questions}
 
-    def row(qid: str, choice: str | None = None, rank: int | None = None, number: Any = None) -> dict[str, Any]:
+    def row(qid: str, choice: str | None = None, rank: int | None = None, number: Any = None,
+            first_row: bool = True) -> dict[str, Any]:
         return {"id": uuid.uuid4(), "response_id": response.id, "questionnaire_id": response.questionnaire_id,
                 "building_id": response.building_id, "question_id": qid, "choice": choice, "rank": rank,
-                "number": number}
+                "number": number, "first_row": first_row}
 
     for qid, value in response.answers.items():
         t = by_id[qid].type
         if t == logic.QuestionType.single_choice:
             rows.append(row(qid, choice=value))
         elif t in logic.MULTI_TYPES:
-            rows.extend(row(qid, choice=v) for v in value)
+            rows.extend(row(qid, choice=v, first_row=i == 0) for i, v in enumerate(value))
         elif t == logic.QuestionType.ranking:
-            rows.extend(row(qid, choice=v, rank=i) for i, v in enumerate(value, start=1))
+            rows.extend(row(qid, choice=v, rank=i, first_row=i == 1) for i, v in enumerate(value, start=1))
         elif t == logic.QuestionType.rating:
             rows.append(row(qid, choice=str(value), number=value))
         elif t == logic.QuestionType.number:
