@@ -292,11 +292,21 @@ async def attach_for(
 
 async def contents(session: AsyncSession, storage: Storage, file_ids: list[uuid.UUID]) -> list[tuple[FileInfo, bytes]]:
     """The files' bytes, in the order given (for bundling a domain object's attachments into one document)."""
-    info = await describe(session, file_ids)
-    blobs = {f.id: b for f, b in (await session.exec(
+    return [item async for item in each_content(session, storage, file_ids)]
+
+
+async def each_content(session: AsyncSession, storage: Storage, file_ids: list[uuid.UUID]
+                       ) -> AsyncIterator[tuple[FileInfo, bytes]]:
+    """The files' bytes one at a time, in the order given, after one query for all of them: a bundle of
+    many large files never holds more than one in memory."""
+    rows = (await session.exec(
         select(StoredFile, FileBlob).join(FileBlob, col(FileBlob.id) == StoredFile.blob_id)
-        .where(col(StoredFile.id).in_(list(info))))).all()} if info else {}
-    return [(info[i], await read_bytes(storage, blobs[i])) for i in file_ids if i in info]
+        .where(col(StoredFile.id).in_(set(file_ids))))).all() if file_ids else []
+    found = {f.id: (FileInfo(f.id, f.filename, b.content_type, b.size), b) for f, b in rows}
+    for file_id in file_ids:
+        if file_id in found:
+            info, blob = found[file_id]
+            yield info, await read_bytes(storage, blob)
 
 
 # ---- personal data (docs/personal-information.md) ---------------------------------------------------------------------

@@ -42,10 +42,6 @@ def install(holder: PersonalData) -> None:
     _HOLDERS[holder.section] = holder
 
 
-def sections() -> list[str]:
-    return list(_HOLDERS)
-
-
 async def export(session: AsyncSession, subject: Subject) -> dict[str, Any]:
     """Every installed section, in layer order."""
     return {name: await holder.export(session, subject) for name, holder in _HOLDERS.items()}

@@ -162,6 +162,11 @@ class UnitLabel:
     estate_id: uuid.UUID
     estate_name: str
 
+    @property
+    def full(self) -> str:
+        """The estate and the unit, as a notice names it: "电力小区1栋1单元101"."""
+        return f"{self.estate_name}{self.label}"
+
 
 async def unit_labels(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UnitLabel]:
     """Human labels of units, in one query."""

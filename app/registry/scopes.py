@@ -77,7 +77,7 @@ def _organizations_of_streets(p: Principal):
 
 
 async def _unit_names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return {uid: f"{lab.estate_name}{lab.label}" for uid, lab in (await unit_labels(session, ids)).items()}
+    return {uid: lab.full for uid, lab in (await unit_labels(session, ids)).items()}
 
 
 # The registry's kinds, installed from its manifest.

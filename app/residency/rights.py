@@ -75,9 +75,9 @@ async def my_data_zip(session: AsyncSession, storage: Storage, p: Principal) -> 
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("data.json", json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2))
-        for upload in await files.uploaded_by(session, p.id):
-            for info, content in await files.contents(session, storage, [upload.id]):
-                z.writestr(f"files/{info.id}-{info.filename or 'file'}", content)
+        uploads = [f.id for f in await files.uploaded_by(session, p.id)]
+        async for info, content in files.each_content(session, storage, uploads):
+            z.writestr(f"files/{info.id}-{info.filename or 'file'}", content)
     out.seek(0)
     return out
 
@@ -121,7 +121,7 @@ async def export_personal(session: AsyncSession, subject: Subject) -> dict[str, 
     requests = (await session.exec(select(CorrectionRequest).where(CorrectionRequest.user_id == subject.user_id)
                                    .order_by(col(CorrectionRequest.created_at)))).all()
     return {
-        "bindings": [{"id": b.id, "unit_id": b.unit_id, "unit": f"{labels[b.unit_id].estate_name}{labels[b.unit_id].label}",
+        "bindings": [{"id": b.id, "unit_id": b.unit_id, "unit": labels[b.unit_id].full,
                       "relation": b.relation, "status": b.status, "method": b.method, "assurance": b.assurance,
                       "person_id": b.person_id, "note": b.note, "created_at": b.created_at,
                       "decided_at": b.decided_at} for b in bindings],
@@ -155,7 +155,7 @@ async def close_personal(session: AsyncSession, subject: Subject) -> None:
 
 def _public(r: CorrectionRequest, label: registry.UnitLabel | None) -> CorrectionRequestPublic:
     return CorrectionRequestPublic(
-        id=r.id, unit_id=r.unit_id, unit_label=f"{label.estate_name}{label.label}" if label else "",
+        id=r.id, unit_id=r.unit_id, unit_label=label.full if label else "",
         person_id=r.person_id, name=r.name, phone=r.phone, note=r.note, status=r.status, reply=r.reply,
         answered_at=r.answered_at, created_at=r.created_at)
 
@@ -246,9 +246,9 @@ async def answer_correction(session: AsyncSession, p: Principal, request_id: uui
     label = (await registry.unit_labels(session, [request.unit_id]))[request.unit_id]
     outcome = "已更正" if accept else "未更正"
     await notify(session, Notice(
-        template="record_correction_answered", title=f"登记信息更正{outcome}：{label.estate_name}{label.label}",
+        template="record_correction_answered", title=f"登记信息更正{outcome}：{label.full}",
         body=f"您申请更正的房屋登记信息{outcome}。" + (reply or ""),
-        data={"thing1": f"{label.estate_name}{label.label}", "phrase2": outcome, "thing3": reply or outcome,
+        data={"thing1": label.full, "phrase2": outcome, "thing3": reply or outcome,
               "time4": request.answered_at}, page="pages/me/privacy"), [request.user_id])
     return (await _staff_view(session, p, [request]))[0]
 

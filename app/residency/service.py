@@ -482,8 +482,8 @@ async def _tell_applicant(
     """The applicant learns a decision on their binding (inbox; WeChat if they subscribed)."""
     label = (await registry.unit_labels(session, [binding.unit_id]))[binding.unit_id]
     await notify(session, Notice(
-        template="binding_decided", title=f"房屋绑定{outcome}：{label.estate_name}{label.label}", body=body,
-        data={"thing1": f"{label.estate_name}{label.label}", "phrase2": outcome, "thing3": remark,
+        template="binding_decided", title=f"房屋绑定{outcome}：{label.full}", body=body,
+        data={"thing1": label.full, "phrase2": outcome, "thing3": remark,
               "time4": clock.now()},
         page="pages/me/bindings",
     ), [binding.user_id])
