@@ -45,7 +45,7 @@ def settings_refusals() -> list[str]:
     return []
 
 
-async def audit_verify(anchor: tuple[int, str] | None = None):
+async def audit_verify(anchor: tuple[str, int, str] | None = None):
     from app.core import audit
     from app.core.db import dispose_engine, get_sessionmaker
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("seed-demo", help="load the demo estate and one account per role (idempotent)")
     verify = sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
-    verify.add_argument("--anchor", metavar="SEQ:HASH", help="an 'audit anchor' from the worker's logs to check too")
+    verify.add_argument("--anchor", metavar="CHAIN:SEQ:HASH", help="an 'audit anchor' from the worker's logs to check too")
     sub.add_parser("worker", help="deliver notifications and run scheduled jobs until SIGTERM/SIGINT")
     export = sub.add_parser("export-openapi", help="write the OpenAPI document")
     export.add_argument("--output", type=Path, default=ROOT / "openapi" / "openapi.json")
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "audit-verify":
         anchor = None
         if args.anchor:
-            seq, _, digest = args.anchor.partition(":")
-            anchor = (int(seq), digest)
+            key, seq, digest = args.anchor.split(":")
+            anchor = (key, int(seq), digest)
         result = asyncio.run(audit_verify(anchor))
         print(json.dumps(result.__dict__))
         return 0 if result.ok else 1

@@ -19,6 +19,8 @@ os.environ.update(
     APP_STORAGE_DIR=str(_tmp / "files"),
     APP_JWT_SECRET="test-secret-" + "x" * 32,
     APP_LOG_LEVEL="WARNING",
+    # Tests chain audit entries where they look at them (``audit.chain``), not in the background.
+    APP_AUDIT_CHAIN_AFTER_COMMIT="false",
 )
 
 import httpx  # noqa: E402
@@ -104,7 +106,7 @@ def app(db: AsyncSession, monkeypatch):
         # writes only, and the test's setup stays.
         async with db.begin_nested():
             yield db
-            await audit.append(db)  # where the request's own commit would chain its audit entries
+            await audit.chain(db)  # where the request's commit would have its audit entries chained
 
     application.dependency_overrides[get_session] = _session
     return application

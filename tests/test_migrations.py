@@ -1,6 +1,7 @@
 """Migrations build the whole schema, match the models (`alembic check`), go down and up again, and on\nPostgreSQL two migrators started at once take turns (the advisory lock in migrations/env.py)."""
 
 import asyncio
+import itertools
 import os
 import re
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -315,4 +316,56 @@ async def test_0016_marks_the_first_row_of_every_answer_as_the_service_does():
     assert firsts(after) == firsts(before) and len(after) == len(before)
     ranked = {choice for _, question, choice, first in after if question == "rank" and first}
     assert ranked == {"b"}  # of a ranking, the first in rank
+    await engine.dispose()
+
+
+async def test_0017_keeps_the_chain_of_before_and_a_downgrade_relinks_one_chain():
+    """Entries chained before 0017 form its "city" chain and still verify; estates' chains grow beside it;
+    down to 0016, every entry is re-linked into the one chain of then, in the order recorded."""
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.core import audit
+    from app.core.models import AuditEntry
+    from tests import factories as f
+
+    url, config = await _scratch()
+    await asyncio.to_thread(command.upgrade, config, "0016")
+    engine = make_engine(url)
+    prev, now = audit.GENESIS_HASH, "2026-12-01 08:00:00+00:00"
+    async with engine.begin() as conn:
+        for seq in (1, 2):
+            entry = AuditEntry(chain="", seq=seq, created_at=datetime.fromisoformat(now), action="test.old",
+                               entity_type="thing", entity_id=str(seq), before=None, after={"v": seq})
+            digest = audit.entry_hash(prev, entry)
+            await conn.execute(text("INSERT INTO audit_entry (seq, created_at, action, entity_type, entity_id, after, "
+                                    "prev_hash, hash) VALUES (:s, :t, 'test.old', 'thing', :e, :a, :p, :h)"),
+                               {"s": seq, "t": entry.created_at, "e": str(seq), "a": f'{{"v": {seq}}}', "p": prev, "h": digest})
+            prev = digest
+        await conn.execute(text("UPDATE audit_head SET last_seq = 2, last_hash = :h"), {"h": prev})
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+    async with AsyncSession(engine, expire_on_commit=False) as db:
+        result = await audit.verify(db)
+        assert (result.ok, result.checked) == (True, 2)
+        estate = await f.estate(db)
+        await audit.record(db, actor_id=None, action="test.new", entity_type="thing", entity_id="3", estate_id=estate.id)
+        await audit.record(db, actor_id=None, action="test.new", entity_type="thing", entity_id="4")
+        await audit.chain(db)
+        await db.commit()
+        result = await audit.verify(db)
+        assert (result.ok, result.checked, result.pending) == (True, 4, 0)
+
+    await asyncio.to_thread(command.downgrade, config, "0016")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT seq, entity_id, prev_hash, hash FROM audit_entry ORDER BY seq"))).all()
+        head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head"))).one()
+    assert [(seq, entity) for seq, entity, _, _ in rows] == [(1, "1"), (2, "2"), (3, "3"), (4, "4")]
+    assert rows[1].hash == prev  # the entries of before kept their hashes
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(rows))
+    assert tuple(head) == (4, rows[-1].hash)
+
+    await asyncio.to_thread(command.upgrade, config, "head")
+    async with AsyncSession(engine) as db:
+        result = await audit.verify(db)
+        assert (result.ok, result.checked) == (True, 4)
     await engine.dispose()

@@ -36,6 +36,7 @@ async def list_audit_entries(
 
 @router.get("/audit/verify", response_model=AuditVerifyPublic, responses=responses(*AUTHENTICATED, 403))
 async def verify_audit_chain(principal: Admin, session: SessionDep) -> AuditVerifyPublic:
-    """Recompute the hash chain; names the first entry that was edited, removed or inserted."""
+    """Recompute every chain (one per estate, one for the city); names the first entry that was edited,
+    removed or inserted, and counts the entries not chained yet."""
     result = await audit.verify(session)
     return AuditVerifyPublic(**result.__dict__)

@@ -20,4 +20,4 @@ async def entries(
         stmt = stmt.where(AuditEntry.entity_type == entity_type)
     if entity_id:
         stmt = stmt.where(AuditEntry.entity_id == entity_id)
-    return await paginate(session, stmt, [col(AuditEntry.seq)], page, descending=True)
+    return await paginate(session, stmt, [col(AuditEntry.id)], page, descending=True)

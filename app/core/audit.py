@@ -1,37 +1,47 @@
-"""The audit log: every state change, hash-chained so that an edited or deleted row is detectable.
+"""The audit log: every state change, hash-chained per estate so that an edited or deleted row is detectable.
 
 Each entry's ``hash`` is HMAC-SHA256 (keyed by ``APP_AUDIT_KEY``, kept outside the database) over the
-previous entry's hash and this entry's canonical content. The worker logs the chain's head every few
-minutes ("audit anchor"); ``verify`` can check such an anchor, which also catches removal of the newest
-entries by someone who rewinds the head row.
+previous entry's hash and this entry's canonical content. There is one chain per estate (``chain`` is the
+estate's id) and one for what belongs to no estate (``city``); each chain has its head row in
+``audit_head``. The worker logs the heads that moved every few minutes ("audit anchor"); ``verify`` can
+check such an anchor, which also catches removal of a chain's newest entries by someone who rewinds its
+head row.
 
-``record`` adds an entry to the caller's transaction; the entries are chained when that transaction
-commits (a ``before_commit`` hook): the single ``audit_head`` row is updated (``UPDATE ... RETURNING``
-takes its row lock on PostgreSQL, the write lock on SQLite), the entries get their seq and hashes, and
-the commit follows at once. Concurrent transactions still build one unbroken chain, and each holds the
-head only for its last few statements rather than from its first audited change to its end. An entry
-recorded in a savepoint that rolls back is dropped with it, like the change it describes. ``append``
-chains the pending entries at once (``verify`` and tests use it). ``verify`` walks the chain and names
-the first broken link.
+``record`` adds an unchained entry to the caller's transaction: a plain insert that waits for no other
+transaction, so no request waits for a chain, its own estate's or another's. The entry is committed with
+the change it describes, or rolled back with it (a savepoint's rollback included). ``chain`` links the
+committed entries of each chain in the order of their ids, under that chain's head row: on PostgreSQL taken
+``FOR UPDATE SKIP LOCKED``, so that two chainers never wait for each other either. It runs right after a
+commit that recorded entries, in the background of the process that committed (``chain_after_commit``),
+and every second in the worker (``audit.chain``), which catches what a process that stopped left behind.
+Between its commit and the chainer's pass an entry is pending: ``verify`` counts pending entries, and
+proves every chained one.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, overload
 
 from pydantic import BaseModel
-from sqlalchemy import event, text
+from sqlalchemy import event, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
 from app.core.config import get_settings
+from app.core.db import get_sessionmaker
 from app.core.logging import get_logger, request_id_var
-from app.core.models import AuditEntry
+from app.core.models import AuditEntry, AuditHead
 
 log = get_logger(__name__)
 GENESIS_HASH = "0" * 64
@@ -81,6 +91,13 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hmac.new(key, prev_hash.encode() + _canonical(entry), hashlib.sha256).hexdigest()
 
 
+CITY_CHAIN = "city"  # the chain of the entries that belong to no estate
+
+
+def chain_of(estate_id: uuid.UUID | None) -> str:
+    return str(estate_id) if estate_id else CITY_CHAIN
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -92,9 +109,10 @@ async def record(
     after: dict[str, Any] | None = None,
     estate_id: uuid.UUID | None = None,
 ) -> AuditEntry:
-    """Add one entry, chained when the transaction commits (its ``seq`` and ``hash`` are set then).
-    ``before``/``after`` are ``snapshot()``s (or plain dicts) of the object."""
+    """Add one unchained entry to the session's transaction (``seq`` and the hashes are set when it is
+    chained, after the commit). ``before``/``after`` are ``snapshot()``s (or plain dicts) of the object."""
     entry = AuditEntry(
+        chain=chain_of(estate_id),
         created_at=clock.now(),
         actor_id=actor_id,
         action=action,
@@ -104,66 +122,101 @@ async def record(
         before=_plain(before),
         after=_plain(after),
         request_id=request_id_var.get(),
-        prev_hash="",
-        hash="",
     )
-    sync = session.sync_session
-    sync.info.setdefault(_PENDING, []).append((sync.get_nested_transaction() or sync.get_transaction(), entry))
+    session.add(entry)
+    session.sync_session.info.setdefault(_RECORDED, set()).add(entry.chain)
     return entry
 
 
-async def append(session: AsyncSession) -> None:
-    """Chain the entries recorded so far now instead of at commit."""
-    await session.run_sync(_append_pending)
+_RECORDED = "audit_chains_recorded"
 
 
-_PENDING = "audit_pending"
+async def chain(session: AsyncSession, chains: Iterable[str] | None = None) -> list[str]:
+    """Link the committed unchained entries of ``chains`` (every chain with any, by default) in the
+    session's transaction; the caller commits. Returns the chains skipped because another chainer holds
+    their head: that chainer, or the next pass, links them."""
+    await session.flush()
+    conn = await session.connection()
+    if chains is None:
+        chains = (await conn.execute(select(AuditEntry.chain).where(col(AuditEntry.seq).is_(None)).distinct())).scalars()
+    skipped = []
+    for key in sorted(set(chains)):
+        head = await _lock_head(conn, key)
+        if head is None:
+            skipped.append(key)
+            continue
+        pending = (await session.exec(
+            select(AuditEntry).where(AuditEntry.chain == key, col(AuditEntry.seq).is_(None)).order_by(col(AuditEntry.id))
+        )).all()
+        if not pending:
+            continue
+        seq, prev = head.last_seq, head.last_hash
+        for entry in pending:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev
+            entry.hash = prev = entry_hash(prev, entry)
+        await session.flush()
+        await conn.execute(
+            update(AuditHead).where(col(AuditHead.chain) == key).values(last_seq=seq, last_hash=prev, chained_at=clock.now())
+        )
+    return skipped
 
 
-def _append_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    conn = session.connection()
-    head = conn.execute(
-        text("UPDATE audit_head SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq, last_hash"),
-        {"n": len(pending)},
-    ).one()
-    seq, prev = head.last_seq - len(pending), head.last_hash
-    for _, entry in pending:
-        seq += 1
-        entry.seq, entry.prev_hash = seq, prev
-        entry.hash = prev = entry_hash(prev, entry)
-    conn.execute(text("UPDATE audit_head SET last_hash = :h WHERE id = 1"), {"h": prev})
-    session.add_all([entry for _, entry in pending])
-    session.flush()
+async def _lock_head(conn: AsyncConnection, key: str) -> Any:
+    """The chain's head row, locked for this transaction; None when another transaction holds it."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(insert(AuditHead).values(chain=key, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing())
+    # SQLite has no row locks: the write lock its transactions take at BEGIN IMMEDIATE serialises chainers.
+    return (await conn.execute(
+        select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.chain == key).with_for_update(skip_locked=True)
+    )).one_or_none()
 
 
-@event.listens_for(Session, "before_commit")
-def _chain_at_commit(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's release: its entries wait for the real commit
-        _append_pending(session)
+# The chains this process has committed entries to and not yet linked, and the task linking them.
+_wanted: set[str] = set()
+_chainer: asyncio.Task[None] | None = None
+_SKIPPED_ROUNDS = 20  # 20 x 50 ms: how long a chain another chainer holds is retried before the worker's job
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
-    """Entries recorded inside the transaction or savepoint that rolled back describe undone changes."""
-
-    def inside(transaction: SessionTransaction | None) -> bool:
-        while transaction is not None:
-            if transaction is rolled_back:
-                return True
-            transaction = transaction.parent
-        return False
-
-    if pending := session.info.get(_PENDING):
-        session.info[_PENDING] = [(t, entry) for t, entry in pending if not inside(t)]
+@event.listens_for(Session, "after_commit")
+def _chain_after_commit(session: Session) -> None:
+    recorded = session.info.pop(_RECORDED, None)
+    if recorded and get_settings().audit_chain_after_commit:
+        _wanted.update(recorded)
+        global _chainer
+        if _chainer is None or _chainer.done():
+            _chainer = asyncio.get_running_loop().create_task(_chain_wanted())
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the session's transaction is over: nothing of it is pending
-        session.info.pop(_PENDING, None)
+    if transaction.parent is None:  # rolled back, or committed and scheduled above
+        session.info.pop(_RECORDED, None)
+
+
+async def _chain_wanted() -> None:
+    """In the background of the process that committed: link its chains, one short transaction a round."""
+    rounds_skipped = 0
+    while _wanted and rounds_skipped < _SKIPPED_ROUNDS:
+        chains = set(_wanted)
+        _wanted.clear()
+        try:
+            async with get_sessionmaker()() as session, session.begin():
+                skipped = await chain(session, chains)
+        except Exception:  # the worker's job links them
+            log.exception("audit chaining failed")
+            return
+        if skipped:
+            _wanted.update(skipped)
+            rounds_skipped = rounds_skipped + 1 if len(skipped) == len(chains) else 0
+            await asyncio.sleep(0.05)
+    _wanted.clear()
+
+
+async def chain_job(session: AsyncSession) -> None:
+    """The worker's pass (every second): whatever a process left unlinked (it stopped, or gave up on a
+    head held by another chainer)."""
+    await chain(session)
 
 
 @dataclass(frozen=True)
@@ -172,53 +225,80 @@ class VerifyResult:
     checked: int
     first_broken_seq: int | None = None
     reason: str | None = None
+    chain: str | None = None  # the chain of the first broken link
+    pending: int = 0  # committed entries not chained yet (linked within seconds by the chainer)
 
 
-async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[int, str] | None = None) -> VerifyResult:
-    """Recompute the chain from the start; report the first entry that was edited, removed or inserted.
+async def verify(session: AsyncSession, batch: int = 1000, anchor: tuple[str, int, str] | None = None) -> VerifyResult:
+    """Recompute every chain from its start; report the first entry that was edited, removed or inserted.
 
-    ``anchor`` is a (seq, hash) pair recorded earlier (the worker logs one regularly): the entry at that
-    seq must still exist with that hash.
+    ``anchor`` is a (chain, seq, hash) triple recorded earlier (the worker logs them regularly): the entry
+    at that place must still exist with that hash. Only reads: entries not chained yet are counted as
+    pending, not checked.
     """
-    await append(session)
+    conn = await session.connection()
+    keys = set((await conn.execute(select(AuditHead.chain))).scalars())
+    keys |= set((await conn.execute(select(AuditEntry.chain).where(col(AuditEntry.seq).is_not(None)).distinct())).scalars())
+    if anchor is not None and anchor[0] not in keys:
+        return VerifyResult(False, 0, anchor[1], "anchor_missing", anchor[0])
+    checked = 0
+    for key in sorted(keys):
+        broken, count = await _verify_chain(session, key, batch, anchor if anchor and anchor[0] == key else None)
+        checked += count
+        if broken is not None:
+            return VerifyResult(False, checked, broken[0], broken[1], key)
+    pending = (await conn.execute(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.seq).is_(None)))).scalar_one()
+    return VerifyResult(True, checked, pending=pending)
+
+
+async def _verify_chain(
+    session: AsyncSession, key: str, batch: int, anchor: tuple[str, int, str] | None,
+) -> tuple[tuple[int, str] | None, int]:
+    """((first broken seq, reason) or None, entries checked) for one chain."""
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     anchored = anchor is None
+    conn = await session.connection()
     while True:
-        rows = (
-            await session.exec(select(AuditEntry).where(col(AuditEntry.seq) >= expected_seq).order_by(col(AuditEntry.seq)).limit(batch))
-        ).all()
+        rows = (await session.exec(
+            select(AuditEntry).where(AuditEntry.chain == key, col(AuditEntry.seq) >= expected_seq)
+            .order_by(col(AuditEntry.seq)).limit(batch)
+        )).all()
         for entry in rows:
             if entry.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, "missing")
+                return (expected_seq, "missing"), checked
             if entry.prev_hash != expected_prev:
-                return VerifyResult(False, checked, entry.seq, "chain_broken")
-            if entry_hash(entry.prev_hash, entry) != entry.hash:
-                return VerifyResult(False, checked, entry.seq, "content_changed")
-            if anchor is not None and entry.seq == anchor[0]:
-                if entry.hash != anchor[1]:
-                    return VerifyResult(False, checked, entry.seq, "anchor_mismatch")
+                return (expected_seq, "chain_broken"), checked
+            if entry_hash(expected_prev, entry) != entry.hash:
+                return (expected_seq, "content_changed"), checked
+            if anchor is not None and entry.seq == anchor[1]:
+                if entry.hash != anchor[2]:
+                    return (expected_seq, "anchor_mismatch"), checked
                 anchored = True
             expected_prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
         if len(rows) == batch:
             continue
-        # The end of the entries: the head must name the last one. Entries committed by live writers since
+        # The end of the entries: the head must name the last one. Entries chained by live writers since
         # the walk began move the head on: walk on to them (while there are any) rather than report them
         # missing.
-        conn = await session.connection()
-        head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
-        if head.last_seq <= checked or not rows:
+        head = (await conn.execute(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.chain == key))).one_or_none()
+        if head is None or head.last_seq <= checked or not rows:
             break
     if anchor is not None and not anchored:
-        return VerifyResult(False, checked, anchor[0], "anchor_missing")
-    if head.last_seq != checked or head.last_hash != expected_prev:
-        return VerifyResult(False, checked, checked + 1, "missing")  # the newest entries were removed
-    return VerifyResult(True, checked)
+        return (anchor[1], "anchor_missing"), checked
+    if head is None or head.last_seq != checked or head.last_hash != expected_prev:
+        return (checked + 1, "missing"), checked  # the newest entries were removed (or the head row)
+    return None, checked
 
 
+ANCHOR_WINDOW = timedelta(minutes=15)  # longer than the anchor job's interval (app/core/manifest.py)
 
 
 async def log_anchor(session: AsyncSession) -> None:
-    """Write the chain's head to the logs, which are shipped off this database (scheduled job)."""
+    """Write the heads that moved lately to the logs, which are shipped off this database (scheduled job)."""
     conn = await session.connection()
-    head = (await conn.execute(text("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"))).one()
-    log.info("audit anchor", extra={"audit_seq": head.last_seq, "audit_hash": head.last_hash})
+    heads = await conn.execute(
+        select(AuditHead.chain, AuditHead.last_seq, AuditHead.last_hash)
+        .where(col(AuditHead.chained_at) >= clock.now() - ANCHOR_WINDOW).order_by(col(AuditHead.chain))
+    )
+    for head in heads:
+        log.info("audit anchor", extra={"audit_chain": head.chain, "audit_seq": head.last_seq, "audit_hash": head.last_hash})

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # Keys the audit chain's hashes (HMAC): someone who can write the database but not read this cannot
     # recompute a valid chain after editing it. Changing it invalidates verification of older entries.
     audit_key: str = DEV_AUDIT_KEY
+    # Link a transaction's audit entries right after its commit, in the background of the process that
+    # committed (app.core.audit); off, the worker's job links them within a second or two.
+    audit_chain_after_commit: bool = True
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600

@@ -18,7 +18,7 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from app.core import errors
-from app.core.audit import log_anchor
+from app.core.audit import chain_job, log_anchor
 from app.core.idempotency import purge_expired
 from app.core.jobs import Job
 
@@ -37,6 +37,7 @@ MANIFEST = Manifest(
     errors=errors,
     contributions=(
         Job("idempotency.purge_expired", timedelta(hours=1), purge_expired),
+        Job("audit.chain", timedelta(seconds=1), chain_job, lock=timedelta(minutes=1)),
         Job("audit.anchor", timedelta(minutes=10), log_anchor),
     ),
 )

@@ -4,19 +4,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import created_at_field, dt_field, id_field
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only. ``hash`` = SHA-256 of ``prev_hash`` and this entry's canonical content."""
+    """Append-only. ``hash`` = HMAC-SHA256 of ``prev_hash`` and this entry's canonical content (app.core.audit)."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_entity", "entity_type", "entity_id"),)
-    # None until the entry is chained, at commit (with its hashes).
-    seq: int | None = Field(default=None, primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    __table_args__ = (
+        Index("ix_audit_entry_entity", "entity_type", "entity_id"),
+        UniqueConstraint("chain", "seq"),
+        # The entries the chainer has still to link: few, whatever the size of the log.
+        Index("ix_audit_entry_unchained", "chain", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),
+    )
+    # The order entries are recorded in; a chain links its entries in this order.
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
+    chain: str = Field(max_length=36)  # the estate's id, or "city" (app.core.audit.chain_of)
+    # The entry's place in its chain, and its hashes: None until the entry is chained, after its commit.
+    seq: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = created_at_field()
     actor_id: uuid.UUID | None = None  # no foreign key: the log outlives what it describes
     action: str = Field(max_length=60)
@@ -26,17 +34,18 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     request_id: str | None = Field(default=None, max_length=64)
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class AuditHead(SQLModel, table=True):
-    """The single row every append locks, so that concurrent appends form one chain."""
+    """The head of one chain: the chainer locks it to link that chain's new entries."""
 
     __tablename__ = "audit_head"
-    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    chain: str = Field(primary_key=True, max_length=36)
     last_seq: int = Field(default=0, sa_type=BigInteger)
     last_hash: str = Field(max_length=64)
+    chained_at: datetime | None = dt_field()  # when it last moved: the anchor job logs the heads that did
 
 
 class IdempotencyRecord(SQLModel, table=True):

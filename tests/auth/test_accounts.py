@@ -41,7 +41,7 @@ async def test_disable_ends_every_login_and_enable_restores(client, db, tree):
     assert r.status_code == 200 and r.json()["is_active"] is True
     assert (await _login(client, "13500000401", "first password")).status_code == 200
     actions = [e.action for e in (await db.exec(select(AuditEntry).where(AuditEntry.entity_id == worker["id"])
-                                                .order_by(AuditEntry.seq))).all()]
+                                                .order_by(AuditEntry.id))).all()]
     assert actions[-2:] == ["user.disable", "user.enable"]
 
 

@@ -14,12 +14,12 @@ from app.wechat import fake
 from tests.auth.conftest import API, bearer, staff_headers, wechat_login
 
 
-async def _entries(db, after_seq: int) -> list[AuditEntry]:
-    return list((await db.exec(select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq))).all())
+async def _entries(db, after_id: int) -> list[AuditEntry]:
+    return list((await db.exec(select(AuditEntry).where(AuditEntry.id > after_id).order_by(AuditEntry.id))).all())
 
 
 async def _head(db) -> int:
-    return max([e.seq for e in await _entries(db, 0)], default=0)
+    return max([e.id for e in await _entries(db, 0)], default=0)
 
 
 async def test_auth_state_changes_are_audited_without_secrets(client, db, tree):

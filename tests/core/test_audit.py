@@ -1,13 +1,14 @@
 """The audit chain: appends link up, and an edited or deleted row is reported by verify."""
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import func, text
 from sqlmodel import select
 
 from app.__main__ import audit_verify
 from app.auth.roles import Role
-from app.core import audit
+from app.core import audit, clock
 from tests import factories
 
 
@@ -17,7 +18,7 @@ async def _append(session, n: int, estate_id=None):
                            before={"v": i}, after={"v": i + 1, "名": "值"}, estate_id=estate_id)
         for i in range(n)
     ]
-    await audit.append(session)
+    await audit.chain(session)
     return entries
 
 
@@ -25,31 +26,68 @@ async def test_entries_chain_to_each_other(db):
     entries = await _append(db, 3)
     assert [e.seq for e in entries] == list(range(entries[0].seq, entries[0].seq + 3))
     assert entries[1].prev_hash == entries[0].hash and entries[2].prev_hash == entries[1].hash
+    assert {e.chain for e in entries} == {audit.CITY_CHAIN}
     assert (await audit.verify(db)).ok
 
 
+async def test_each_estate_has_a_chain_of_its_own(db):
+    """An estate's entries are linked to each other from the genesis hash, whatever other estates do."""
+    estate, other = await factories.estate(db), await factories.estate(db)
+    first = await audit.record(db, actor_id=None, action="test.a", entity_type="thing", entity_id=1, estate_id=estate.id)
+    between = await audit.record(db, actor_id=None, action="test.b", entity_type="thing", entity_id=2, estate_id=other.id)
+    second = await audit.record(db, actor_id=None, action="test.a", entity_type="thing", entity_id=3, estate_id=estate.id)
+    await audit.chain(db)
+    assert (first.chain, first.seq, first.prev_hash) == (str(estate.id), 1, audit.GENESIS_HASH)
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert (between.chain, between.seq, between.prev_hash) == (str(other.id), 1, audit.GENESIS_HASH)
+    result = await audit.verify(db)
+    assert result.ok and result.pending == 0
+
+
+async def test_unchained_entries_are_pending_until_chained(db):
+    """Between its commit and the chainer's pass an entry has no place yet: verify counts it, unchecked."""
+    estate = await factories.estate(db)
+    entry = await audit.record(db, actor_id=None, action="test.wait", entity_type="thing", entity_id=1, estate_id=estate.id)
+    await db.flush()
+    assert (entry.seq, entry.hash) == (None, None)
+    result = await audit.verify(db)
+    assert (result.ok, result.pending) == (True, 1)
+    assert await audit.chain(db, [str(estate.id)]) == []
+    assert entry.seq == 1 and (await audit.verify(db)).pending == 0
+
+
 async def test_edited_row_is_reported(db):
-    seqs = [e.seq for e in await _append(db, 4)]
-    await (await db.connection()).execute(text("UPDATE audit_entry SET after = :a WHERE seq = :s"), {"a": '{"v": 999}', "s": seqs[2]})
+    estate_id = (await factories.estate(db)).id
+    entries = await _append(db, 4, estate_id=estate_id)
+    await (await db.connection()).execute(text("UPDATE audit_entry SET after = :a WHERE id = :i"), {"a": '{"v": 999}', "i": entries[2].id})
     db.expire_all()
     result = await audit.verify(db)
-    assert (result.ok, result.first_broken_seq, result.reason) == (False, seqs[2], "content_changed")
+    assert (result.ok, result.chain, result.first_broken_seq, result.reason) == (False, str(estate_id), 3, "content_changed")
 
 
 async def test_deleted_row_is_reported(db):
-    seqs = [e.seq for e in await _append(db, 4)]
-    await (await db.connection()).execute(text("DELETE FROM audit_entry WHERE seq = :s"), {"s": seqs[1]})
+    entry_id, seq = [(e.id, e.seq) for e in await _append(db, 4)][1]
+    await (await db.connection()).execute(text("DELETE FROM audit_entry WHERE id = :i"), {"i": entry_id})
     db.expire_all()
     result = await audit.verify(db)
-    assert (result.ok, result.first_broken_seq, result.reason) == (False, seqs[1], "missing")
+    assert (result.ok, result.chain, result.first_broken_seq, result.reason) == (False, "city", seq, "missing")
 
 
 async def test_deleted_newest_row_is_reported(db):
-    seqs = [e.seq for e in await _append(db, 3)]
-    await (await db.connection()).execute(text("DELETE FROM audit_entry WHERE seq = :s"), {"s": seqs[-1]})
+    estate = await factories.estate(db)
+    newest = (await _append(db, 3, estate_id=estate.id))[-1].id
+    await (await db.connection()).execute(text("DELETE FROM audit_entry WHERE id = :i"), {"i": newest})
     db.expire_all()
     result = await audit.verify(db)
-    assert (result.ok, result.first_broken_seq, result.reason) == (False, seqs[-1], "missing")
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, 3, "missing")
+
+
+async def test_removing_a_chains_head_row_is_reported(db):
+    estate = await factories.estate(db)
+    await _append(db, 2, estate_id=estate.id)
+    await (await db.connection()).execute(text("DELETE FROM audit_head WHERE chain = :c"), {"c": str(estate.id)})
+    result = await audit.verify(db)
+    assert (result.ok, result.chain, result.reason) == (False, str(estate.id), "missing")
 
 
 async def test_rehashed_edit_still_breaks_the_next_link(db):
@@ -84,7 +122,8 @@ async def test_audit_api_is_scoped_and_verify_is_admin_only(client, db):
     r = await client.get("/api/v1/audit", params={"entity_type": "thing", "limit": 2},
                          headers=await factories.headers(db, admin))
     assert len(r.json()["items"]) == 2 and r.json()["next_cursor"]
-    assert r.json()["items"][0]["seq"] > r.json()["items"][1]["seq"]  # newest first
+    assert r.json()["items"][0]["id"] > r.json()["items"][1]["id"]  # newest first
+    assert r.json()["items"][0]["chain"] == r.json()["items"][0]["estate_id"] and r.json()["items"][0]["seq"]
     assert (await client.get("/api/v1/audit", headers=await factories.headers(db, resident))).status_code == 403
 
     assert (await client.get("/api/v1/audit/verify", headers=await factories.headers(db, community_staff))).status_code == 403
@@ -100,16 +139,16 @@ async def test_audit_verify_command_reports_tampering(live_app):
     async with get_sessionmaker()() as session, session.begin():
         entries = await _append(session, 3)
     assert (await audit_verify()).ok
-    forged = "UPDATE audit_entry SET action = :a WHERE seq = :s"
+    forged = "UPDATE audit_entry SET action = :a WHERE id = :i"
     async with get_sessionmaker()() as session, session.begin():
-        await (await session.connection()).execute(text(forged), {"a": "forged", "s": entries[1].seq})
+        await (await session.connection()).execute(text(forged), {"a": "forged", "i": entries[1].id})
     try:
         result = await audit_verify()
-        assert (result.ok, result.first_broken_seq) == (False, entries[1].seq)
+        assert (result.ok, result.chain, result.first_broken_seq) == (False, "city", entries[1].seq)
         assert await asyncio.to_thread(main, ["audit-verify"]) == 1
     finally:  # the live database is shared by the session's concurrency tests: mend the chain
         async with get_sessionmaker()() as session, session.begin():
-            await (await session.connection()).execute(text(forged), {"a": "test.change", "s": entries[1].seq})
+            await (await session.connection()).execute(text(forged), {"a": "test.change", "i": entries[1].id})
     assert (await audit_verify()).ok
 
 
@@ -126,42 +165,55 @@ async def test_chain_is_keyed_so_a_database_writer_cannot_recompute_it(db, monke
 
 async def test_anchor_catches_removal_of_the_newest_entries(db):
     """Delete the newest entries and rewind the head row: the chain alone looks fine, the anchor does not."""
-    entries = await _append(db, 3)
-    anchor = (entries[-1].seq, entries[-1].hash)
+    estate_id = (await factories.estate(db)).id
+    entries = [(e.id, e.seq, e.hash) for e in await _append(db, 3, estate_id=estate_id)]
+    anchor = (str(estate_id), entries[-1][1], entries[-1][2])
     assert (await audit.verify(db, anchor=anchor)).ok
     conn = await db.connection()
-    await conn.execute(text("DELETE FROM audit_entry WHERE seq = :s"), {"s": entries[-1].seq})
-    await conn.execute(text("UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE id = 1"),
-                       {"s": entries[-2].seq, "h": entries[-2].hash})
+    await conn.execute(text("DELETE FROM audit_entry WHERE id = :i"), {"i": entries[-1][0]})
+    await conn.execute(text("UPDATE audit_head SET last_seq = :s, last_hash = :h WHERE chain = :c"),
+                       {"s": entries[-2][1], "h": entries[-2][2], "c": str(estate_id)})
     db.expire_all()
     assert (await audit.verify(db)).ok  # consistent without the anchor
     result = await audit.verify(db, anchor=anchor)
-    assert (result.ok, result.reason, result.first_broken_seq) == (False, "anchor_missing", anchor[0])
+    assert (result.ok, result.chain, result.reason, result.first_broken_seq) == (False, str(estate_id), "anchor_missing", 3)
+    other = await audit.verify(db, anchor=("an-estate-that-never-was", 1, "0" * 64))
+    assert (other.ok, other.reason) == (False, "anchor_missing")
 
 
-async def test_anchor_job_logs_the_head(db, caplog):
+async def test_anchor_job_logs_the_heads_that_moved(db, caplog):
     import logging
 
-    entries = await _append(db, 1)
+    estate, idle = await factories.estate(db), await factories.estate(db)
+    await _append(db, 1, estate_id=idle.id)
+    clock.advance(timedelta(hours=1))  # the idle estate's head moved an hour ago: logged then, not now
+    entries = await _append(db, 2, estate_id=estate.id)
     with caplog.at_level(logging.INFO, logger="app.core.audit"):
         await audit.log_anchor(db)
-    record = next(r for r in caplog.records if r.getMessage() == "audit anchor")
-    assert (record.audit_seq, record.audit_hash) == (entries[0].seq, entries[0].hash)
+    logged = {(r.audit_chain, r.audit_seq, r.audit_hash) for r in caplog.records if r.getMessage() == "audit anchor"}
+    assert (str(estate.id), 2, entries[1].hash) in logged
+    assert str(idle.id) not in {chain for chain, _, _ in logged}
+    assert (await audit.verify(db, anchor=(str(estate.id), 2, entries[1].hash))).ok
 
 
-async def test_entries_are_chained_when_the_transaction_commits(live_app):
-    """An entry waits for its transaction's commit to take its place in the chain: the head row is held
-    for the commit's last statements only."""
+async def test_entries_are_chained_right_after_their_commit(live_app, monkeypatch):
+    """The committing process links its entries in the background once the transaction has committed;
+    the transaction itself never touched a chain's head."""
+    from app.core.config import get_settings
     from app.core.db import get_sessionmaker
     from app.core.models import AuditEntry
 
+    monkeypatch.setattr(get_settings(), "audit_chain_after_commit", True)
     async with get_sessionmaker()() as session, session.begin():
-        entry = await audit.record(session, actor_id=None, action="test.change", entity_type="thing", entity_id="c")
-        assert entry.seq is None and entry.hash == ""
-    assert entry.seq is not None and len(entry.hash) == 64
+        estate = await factories.estate(session)
+        entry = await audit.record(session, actor_id=None, action="test.change", entity_type="thing",
+                                   entity_id="c", estate_id=estate.id)
+    assert audit._chainer is not None
+    await asyncio.wait_for(audit._chainer, 5)
     async with get_sessionmaker()() as session:
-        stored = await session.get(AuditEntry, entry.seq)
-        assert (stored.action, stored.hash) == ("test.change", entry.hash)
+        stored = await session.get(AuditEntry, entry.id)
+        assert (stored.chain, stored.seq, stored.prev_hash) == (str(estate.id), 1, audit.GENESIS_HASH)
+        assert len(stored.hash) == 64
         assert (await audit.verify(session)).ok
 
 
@@ -177,7 +229,7 @@ async def test_an_entry_recorded_in_a_rolled_back_savepoint_is_dropped_with_it(d
     except RuntimeError:
         pass
     after = await audit.record(db, actor_id=None, action="test.after", entity_type="thing", entity_id=3)
-    await audit.append(db)
+    await audit.chain(db)
     assert undone.seq is None
     assert after.seq == kept.seq + 1 and after.prev_hash == kept.hash
     actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_type == "thing"))).all()

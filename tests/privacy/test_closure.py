@@ -71,7 +71,7 @@ async def test_closing_empties_the_account_and_keeps_what_the_law_keeps(client, 
     theirs = (await db.exec(select(QuestionnaireResponse).where(QuestionnaireResponse.user_id == done.zhang_id))).one()
     assert theirs.recorded_by == done.zhang_id
     # The chain holds ids only: nothing had to be erased from it, and it verifies.
-    await audit.append(db)
+    await audit.chain(db)
     assert (await audit.verify(db)).ok
     closed = (await db.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "user.close"))).one()
     assert closed.entity_id == str(done.wang_id) and set(closed.after) == {"logins_ended", "roles_removed"}
@@ -111,7 +111,7 @@ async def test_closing_is_idempotent_and_only_ever_ones_own(client, db, estate):
     snapshot = (await db.exec(select(User).where(User.id == done.wang_id))).one().closed_at
     await rights.close_account(db, principal)  # again: nothing changes, no second entry
     assert (await db.exec(select(User).where(User.id == done.wang_id))).one().closed_at == snapshot
-    await audit.append(db)
+    await audit.chain(db)
     entries = (await db.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "user.close"))).all()
     assert len(entries) == 1
     # 张三, still logged in, is untouched: his account, binding and vote.

@@ -52,7 +52,7 @@ async def test_a_correction_is_asked_answered_and_applied(client, db, estate):
     binding = (await db.exec(select(UnitBinding).where(UnitBinding.person_id == person.id))).one()
     assert binding.status == BindingStatus.approved
     # Audited as a correction of the person, fields named, values not.
-    await audit.append(db)
+    await audit.chain(db)
     entry = (await db.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "person.correct"))).one()
     assert entry.after == {"unit_id": str(estate.units["104"]), "fields": ["name", "phone"]}
     assert "13900000005" not in str(entry.after) and "王 五" not in str(entry.after)

@@ -116,7 +116,7 @@ async def test_concurrent_progress_reports_audit_each_change_from_the_value_befo
     async with get_sessionmaker()() as session:
         entries = (await session.exec(select(AuditEntry).where(AuditEntry.entity_id == str(item_id),
                                                                AuditEntry.action == "project.item.progress")
-                                      .order_by(AuditEntry.seq))).all()
+                                      .order_by(AuditEntry.id))).all()
     chain = [(e.before["progress_percent"], e.after["progress_percent"]) for e in entries]
     assert len(chain) == 6 and chain[0][0] == 0
     assert all(prev[1] == nxt[0] for prev, nxt in zip(chain, chain[1:], strict=False)), chain
@@ -138,7 +138,7 @@ async def test_concurrent_project_updates_audit_each_change_from_the_value_befor
     async with get_sessionmaker()() as session:
         entries = (await session.exec(select(AuditEntry).where(AuditEntry.entity_id == str(pid),
                                                                AuditEntry.action == "project.update")
-                                      .order_by(AuditEntry.seq))).all()
+                                      .order_by(AuditEntry.id))).all()
     chain = [(e.before["name"], e.after["name"]) for e in entries]
     assert len(chain) == 6 and chain[0][0] == "v0"
     assert all(prev[1] == nxt[0] for prev, nxt in zip(chain, chain[1:], strict=False)), chain

@@ -59,7 +59,7 @@ async def test_create_update_and_list_filters(client, db, world):
     assert r.status_code == 422  # the status changes only through transitions
     r = await client.patch(f"{API}/projects/{pid}", headers=staff, json={"name": None})
     assert r.status_code == 422
-    actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_id == pid).order_by(AuditEntry.seq))).all()
+    actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_id == pid).order_by(AuditEntry.id))).all()
     assert actions == ["project.create", "project.update"]
 
     await f.project(db, a.estate_id, status=ProjectStatus.voting)
@@ -179,7 +179,7 @@ async def test_progress_reports_history_and_weighted_total(client, db, world):
 
     audited = (await db.exec(select(AuditEntry).where(AuditEntry.action == "project.item.progress",
                                                       AuditEntry.entity_id == str(roof))
-                             .order_by(AuditEntry.seq))).all()
+                             .order_by(AuditEntry.id))).all()
     assert [(e.before["progress_percent"], e.after["progress_percent"]) for e in audited] == [(0, 20), (20, 50)]
 
     # Outside construction a report is refused.
@@ -243,7 +243,7 @@ async def test_organization_links(client, db, world):
     link_id = r.json()["id"]
     assert (await client.delete(f"{url}/{link_id}", headers=staff)).status_code == 204
     assert (await client.delete(f"{url}/{link_id}", headers=staff)).status_code == 404
-    actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_id == link_id).order_by(AuditEntry.seq))).all()
+    actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_id == link_id).order_by(AuditEntry.id))).all()
     assert actions == ["project.organization.link", "project.organization.unlink"]
     kinds = [e["kind"] for e in (await client.get(f"{API}/projects/{pid}/timeline", headers=staff)).json()["items"]]
     assert kinds == ["organization_linked", "organization_unlinked"]

@@ -153,7 +153,7 @@ async def test_whole_lifecycle_every_guard_refuses_then_allows(client, db, world
     # Every step is in the audit log as well.
     audited = (await db.exec(select(AuditEntry).where(AuditEntry.entity_id == pid,
                                                       AuditEntry.action == "project.transition"))).all()
-    assert [(e.before["status"], e.after["status"]) for e in sorted(audited, key=lambda e: e.seq)] == steps
+    assert [(e.before["status"], e.after["status"]) for e in sorted(audited, key=lambda e: e.id)] == steps
 
 
 async def test_a_refusal_names_every_unmet_guard(client, db, world, later_guards):

@@ -13,7 +13,7 @@ API = "/api/v1"
 
 
 async def _entries(db, actor_id) -> list[AuditEntry]:
-    return list((await db.exec(select(AuditEntry).where(AuditEntry.actor_id == actor_id).order_by(AuditEntry.seq))).all())
+    return list((await db.exec(select(AuditEntry).where(AuditEntry.actor_id == actor_id).order_by(AuditEntry.id))).all())
 
 
 async def test_every_registry_change_is_audited_once_with_its_actor(client, db):

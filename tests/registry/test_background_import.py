@@ -49,7 +49,7 @@ async def test_a_large_ledger_is_queued_and_applied_in_chunks(client, db, world,
     assert seen[-1]["report"]["created"] == 100 and seen[-1]["finished_at"]
     assert await _units(db, estate_id) == 100
     actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.estate_id == estate_id)
-                             .order_by(AuditEntry.seq))).all()
+                             .order_by(AuditEntry.id))).all()
     assert actions == ["registry.import.queue", "registry.import"]
     await run_import_chunk(db)  # nothing left to do
     assert (await client.get(url, headers=staff)).json()["rows_done"] == 100

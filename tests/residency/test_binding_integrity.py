@@ -174,7 +174,7 @@ async def test_a_phone_swap_then_wechat_login_binds_nobody(client, db, tree):
     # The record's correction is audited with before and after.
     entry = (await db.exec(select(AuditEntry).where(AuditEntry.action == "unit.update",
                                                     AuditEntry.entity_id == str(tree.unit.id))
-                           .order_by(AuditEntry.seq))).all()[-1]
+                           .order_by(AuditEntry.id))).all()[-1]
     assert entry.before["occupants"] != entry.after["occupants"]
 
 
@@ -190,7 +190,7 @@ async def test_wrong_codes_are_throttled_per_account_and_audited(client, db, tre
     assert 0 < int(blocked.headers["retry-after"]) <= 3600
     refused = (await db.exec(select(AuditEntry).where(AuditEntry.action == "binding.code_refused",
                                                       AuditEntry.entity_id == guesser["user"]["id"])
-                             .order_by(AuditEntry.seq))).all()
+                             .order_by(AuditEntry.id))).all()
     assert len(refused) == 11 and refused[-1].after["reason"] == "throttled"
     # Another account is not held back by this one's guesses (its source allows more).
     other = await wechat_login(client, "integrity-other")
@@ -221,7 +221,7 @@ async def test_failed_logins_and_the_lockout_are_audited(client, db, tree):
     for _ in range(get_settings().login_max_failures):
         await client.post(f"{API}/auth/login", json={"phone": "13500000303", "password": "wrong"})
     entries = (await db.exec(select(AuditEntry).where(AuditEntry.entity_id == str(staff.id))
-                             .order_by(AuditEntry.seq))).all()
+                             .order_by(AuditEntry.id))).all()
     assert [e.action for e in entries] == ["login.failed"] * (get_settings().login_max_failures - 1) + ["login.locked"]
     assert entries[-1].after["locked_until"] and entries[0].after == {"failed_logins": 1, "locked_until": None}
 

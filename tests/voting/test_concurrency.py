@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlmodel import func, select
 
 from app.auth.residence import BindingRelation
@@ -100,3 +101,58 @@ async def test_a_close_waits_for_a_cast_under_way_and_counts_it(live_app, monkey
         assert (await close).status_code == 200
         results = (await c.get(f"{API}/ballots/{ballot['id']}/results", headers=staff)).json()
     assert results["motions"][0]["participating"]["headcount"] == 1
+
+
+async def _open_ballot(c: httpx.AsyncClient, staff, project_id) -> tuple[str, dict]:
+    now = clock.now()
+    r = await c.post(f"{API}/projects/{project_id}/ballots", headers=staff, json={
+        "title": "表决", "rule": "simple_majority", "motions": [{"title": "同意"}],
+        "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat(), "notice_days": 0})
+    assert (await c.post(f"{API}/ballots/{r.json()['id']}/announce", headers=staff)).status_code == 200
+    ballot = (await c.post(f"{API}/ballots/{r.json()['id']}/open", headers=staff)).json()
+    return f"{API}/ballots/{ballot['id']}/votes", {"choices": [{"motion_id": ballot["motions"][0]["id"], "choice": "approve"}]}
+
+
+async def test_a_cast_never_waits_for_another_estates_audit_chain(live_app, monkeypatch):
+    """One estate's chain is held (its head row locked, as a long chaining pass would): a cast in another
+    estate completes and is chained at once, and so does a cast in the held estate, whose entries wait,
+    pending, until the head is free. No cast touches a chain's head (PostgreSQL: row locks per chain;
+    SQLite has one write lock for everything)."""
+    from sqlalchemy import text
+
+    from app.core import audit
+    from app.core.config import get_settings
+    from app.core.db import get_engine, get_sessionmaker
+    from app.core.models import AuditEntry
+
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("row locks per chain are PostgreSQL's; SQLite serialises every writer")
+    (staff, (held_owner, _), held_project), (_, (other_owner, _), other_project) = await _setup(), await _setup()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        held_vote, other_vote = await _open_ballot(c, staff, held_project), await _open_ballot(c, staff, other_project)
+    async with get_sessionmaker()() as session, session.begin():
+        held_estate = str((await session.exec(select(AuditEntry.estate_id).where(
+            AuditEntry.entity_id == held_vote[0].split("/")[-2], AuditEntry.estate_id.is_not(None)))).first())
+        await audit.chain(session)  # every head exists, nothing pending
+
+    monkeypatch.setattr(get_settings(), "audit_chain_after_commit", True)
+    async with get_engine().connect() as holder:
+        await holder.begin()
+        await holder.execute(text("SELECT 1 FROM audit_head WHERE chain = :c FOR UPDATE"), {"c": held_estate})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+            other = await asyncio.wait_for(c.post(other_vote[0], headers=other_owner, json=other_vote[1]), 5)
+            held = await asyncio.wait_for(c.post(held_vote[0], headers=held_owner, json=held_vote[1]), 5)
+        assert (other.status_code, held.status_code) == (201, 201)
+        await asyncio.wait_for(audit._chainer, 10)  # the background chainer: it gives up on the held chain
+        async with get_sessionmaker()() as session:
+            cast_entries = (await session.exec(select(AuditEntry.chain, AuditEntry.seq).where(
+                AuditEntry.action == "ballot.cast", AuditEntry.entity_id.in_(
+                    [other_vote[0].split("/")[-2], held_vote[0].split("/")[-2]])))).all()
+        chained = {chain: seq is not None for chain, seq in cast_entries}
+        assert len(chained) == 2 and chained[held_estate] is False and set(chained.values()) == {True, False}
+        await holder.rollback()
+    async with get_sessionmaker()() as session, session.begin():
+        assert await audit.chain(session) == []
+    async with get_sessionmaker()() as session:
+        result = await audit.verify(session)
+    assert result.ok and result.pending == 0
