@@ -49,7 +49,7 @@ def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def _encode(values: Sequence[Any]) -> str:
+def encode_cursor(values: Sequence[Any]) -> str:
     plain = [str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
@@ -57,7 +57,7 @@ def _encode(values: Sequence[Any]) -> str:
 _INT_RANGE = range(-(2**63), 2**63)
 
 
-def _decode(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> list[Any]:
+def decode_cursor(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> list[Any]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(columns):
@@ -102,7 +102,7 @@ def _decode_value(value: Any, kind: type) -> Any:
     return value
 
 
-def _attribute(column: Mapped[Any]) -> QueryableAttribute[Any]:
+def sort_attribute(column: Mapped[Any]) -> QueryableAttribute[Any]:
     """A sort key, ``col(Model.attr)``: typed as a column, it is the model's attribute, whose key also names
     the value on a row."""
     if not isinstance(column, QueryableAttribute):
@@ -122,9 +122,9 @@ async def paginate(
     ``descending`` reverses every key (newest first). ``stmt`` selects one entity; the key values are read
     back from the row's attributes of the same names.
     """
-    keys = [_attribute(c) for c in order_by]
+    keys = [sort_attribute(c) for c in order_by]
     if params.cursor:
-        values = _decode(params.cursor, keys)
+        values = decode_cursor(params.cursor, keys)
         key = tuple_(*keys)
         bound = tuple_(*[bindparam(None, v, type_=c.type) for v, c in zip(values, keys, strict=False)])
         stmt = stmt.where(key < bound if descending else key > bound)
@@ -134,7 +134,7 @@ async def paginate(
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1]
-        next_cursor = _encode([getattr(last, c.key) for c in keys])
+        next_cursor = encode_cursor([getattr(last, c.key) for c in keys])
     return rows, next_cursor
 
 
@@ -153,7 +153,7 @@ def page_list(rows: Sequence[T], key: Callable[[T], tuple[str, ...]], params: Pa
         bound = tuple(raw)
         ordered = [row for row in ordered if key(row) > bound]
     page = ordered[: params.limit]
-    return page, _encode(list(key(page[-1]))) if len(ordered) > params.limit else None
+    return page, encode_cursor(list(key(page[-1]))) if len(ordered) > params.limit else None
 
 
 def door_order(unit: Any) -> tuple[str, str, str, str]:

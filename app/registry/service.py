@@ -4,17 +4,16 @@ is appended to the audit log (app.core.audit) in the same transaction, with the 
 
 import uuid
 
-from sqlalchemy import distinct, func, or_
+from sqlalchemy import distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core import audit, clock
 from app.core.pagination import PageParams, paginate
 from app.privacy import disclosures
-from app.registry import access, hooks, reads
+from app.registry import access, hooks, roster
 from app.registry.areas import format_area, parse_area
 from app.registry.errors import (
     DUPLICATE_NAME,
@@ -52,7 +51,6 @@ from app.registry.schemas import (
     GridWithBuildings,
     OccupantPublic,
     OrganizationCreate,
-    RosterPerson,
     RosterUnit,
     StreetCreate,
     UnitCreate,
@@ -364,38 +362,9 @@ async def grid_roster(
     session: AsyncSession, grid: Grid, page: PageParams, *, building_id: uuid.UUID | None, unbound: bool,
     q: str | None,
 ) -> tuple[list[RosterUnit], str | None]:
-    """The grid's units with their people and bound accounts, one page in four queries (no request per
-    unit): optionally one building, only units nobody is bound to, or a room or name containing ``q``."""
-    stmt = (
-        select(PropertyUnit).join(Building, col(Building.id) == PropertyUnit.building_id).where(Building.grid_id == grid.id)
-    )
-    if building_id is not None:
-        stmt = stmt.where(PropertyUnit.building_id == building_id)
-    if unbound:
-        stmt = stmt.where(col(PropertyUnit.id).not_in(accounts.bound_unit_ids()))
-    if q:
-        named = select(UnitOccupant.unit_id).join(Person, col(Person.id) == UnitOccupant.person_id).where(
-            col(Person.name).contains(q))
-        stmt = stmt.where(or_(col(PropertyUnit.room_number).contains(q), col(PropertyUnit.id).in_(named)))
-    order = [col(PropertyUnit.building_id), col(PropertyUnit.entrance_id), col(PropertyUnit.floor),
-             col(PropertyUnit.room_number), col(PropertyUnit.id)]
-    units, cursor = await paginate(session, stmt, order, page)
-    ids = [u.id for u in units]
-    refs = await reads.unit_refs(session, ids)
-    people = await reads.occupants_of_units(session, ids)
-    bound = await accounts.binding_summary(session, ids)
-    roster = [
-        RosterUnit(
-            unit_id=u.id, building_id=u.building_id, building_name=refs[u.id].building_name,
-            entrance_id=u.entrance_id, entrance_name=refs[u.id].entrance_name, floor=u.floor,
-            room_number=u.room_number, area=format_area(u.area_centi),
-            occupants=[RosterPerson(person_id=o.person_id, name=o.name, phone=o.phone, relation=o.relation)
-                       for o in people.get(u.id, [])],
-            bound_accounts=bound.get(u.id, (0, False))[0], owner_bound=bound.get(u.id, (0, False))[1],
-        )
-        for u in units
-    ]
-    return roster, cursor
+    """The grid's units with their people and bound accounts, one page in one query (app.registry.roster):
+    optionally one building, only units nobody is bound to, or a room or name containing ``q``."""
+    return await roster.page(session, grid.id, page, building_id=building_id, unbound=unbound, q=q)
 
 
 # --- grids -----------------------------------------------------------------------------------------------
