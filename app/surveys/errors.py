@@ -25,6 +25,13 @@ EVIDENCE_INVALID = define("evidence_invalid", 422, "附件不存在或无权使�
 ANSWERED_AT_INVALID = define("answered_at_invalid", 422, "填写时间不能晚于现在或早于问卷发布",
                              "The answer time cannot be in the future or before the questionnaire was published")
 RESULTS_NOT_PUBLIC = define("results_not_public", 403, "问卷结束后公布结果", "Results are shown after the questionnaire closes")
+EXPORT_NOT_READY = define("questionnaire_export_not_ready", 409, "导出文件尚未生成完毕，请稍后再下载",
+                          "The export is not ready yet; download it once its status is done")
+EXPORT_GONE = define("questionnaire_export_gone", 410, "导出文件已不存在，请重新发起导出",
+                     "The export's file is gone; request the export again")
+# Never an HTTP answer: the ``error`` of an export the worker could not finish (details: what went wrong).
+EXPORT_FAILED = define("questionnaire_export_failed", 500, "导出文件生成失败，请重新发起导出",
+                       "The export could not be made; request it again")
 
 # What check_answers (logic.py) finds, as the resident reads it.
 PROBLEM_TEXTS: dict[str, Text] = {

@@ -7,6 +7,8 @@
   one answered last is ``is_current``.
 - ``QuestionnaireAnswer``: the current submissions' answers, one row per chosen option (or per answered
   question), so that results are counted in SQL. Rows of a superseded submission are removed.
+- ``QuestionnaireExport``: the answers as a spreadsheet, made by the worker in the background
+  (``app.surveys.exports``): its progress, and once done where its file is stored.
 """
 
 import uuid
@@ -114,3 +116,41 @@ class QuestionnaireAnswer(SQLModel, table=True):
     # The first row of the response's answer to the question (a multiple choice or a ranking has one row
     # per option): counting these counts the responses that answered, without a DISTINCT to sort.
     first_row: bool = True
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+class ExportStatus(StrEnum):
+    queued = "queued"  # waiting for the worker
+    running = "running"  # a worker writes it (its lease renewed at every batch of rows)
+    done = "done"  # stored: download it
+    failed = "failed"  # ``error_reason`` says why; request another
+
+
+class QuestionnaireExport(SQLModel, table=True):
+    """A background export of a questionnaire's answers (导出答卷). The worker that claims it holds a lease
+    (``lease_id`` until ``lease_until``, renewed as it writes); a run that dies lets the lease lapse and
+    the next run takes the export over, at most ``exports.MAX_ATTEMPTS`` times."""
+
+    __tablename__ = "questionnaire_export"
+    id: uuid.UUID = id_field()
+    questionnaire_id: uuid.UUID = Field(foreign_key="questionnaire.id", index=True)
+    format: ExportFormat = enum_field(ExportFormat, default=ExportFormat.xlsx)
+    status: ExportStatus = enum_field(ExportStatus, default=ExportStatus.queued, index=True)
+    rows_total: int | None = None  # the responses to write, counted when the worker starts
+    rows_done: int = 0
+    attempts: int = 0  # claims so far
+    lease_id: uuid.UUID | None = None
+    lease_until: datetime | None = dt_field()
+    # The stored file (content-addressed, app.files.storage) once done.
+    storage_key: str | None = Field(default=None, max_length=200)
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = None
+    error_reason: str | None = Field(default=None, max_length=500)  # failed: what went wrong
+    requested_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+    started_at: datetime | None = dt_field()
+    finished_at: datetime | None = dt_field()

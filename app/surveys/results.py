@@ -12,10 +12,10 @@ import io
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from sqlalchemy import case, func
@@ -187,7 +187,17 @@ def _row(r: QuestionnaireResponse, units: dict[uuid.UUID, registry.UnitRef], que
     return [escape_formula(v) if isinstance(v, str) else v for v in row]
 
 
-async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list[list]], None]) -> None:
+# Called after each chunk with the number of rows written so far (the background export's progress).
+Progress = Callable[[int], Awaitable[None]]
+
+
+async def export_rows(session: AsyncSession, q: Questionnaire) -> int:
+    """How many rows (besides the header) an export of ``q`` has: its current responses."""
+    return (await session.exec(select(func.count()).select_from(QuestionnaireResponse).where(*_current(q)))).one()
+
+
+async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list[list]], None],
+                  progress: Progress | None = None) -> None:
     """The header, then one row per current response (by id, read a chunk at a time). Making and writing
     the rows is CPU work: each chunk's runs in a thread, off the event loop."""
     questions = questions_of(q)
@@ -195,6 +205,7 @@ async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list
     await asyncio.to_thread(write, [header])
     units = {u.id: u for u in await units_in_scope(session, q)}
     after: uuid.UUID | None = None
+    written = 0
     while True:
         stmt = select(QuestionnaireResponse).where(*_current(q)).order_by(col(QuestionnaireResponse.id)).limit(CHUNK)
         if after is not None:
@@ -204,6 +215,9 @@ async def _export(session: AsyncSession, q: Questionnaire, write: Callable[[list
             return
         await asyncio.to_thread(lambda c: write([_row(r, units, questions) for r in c]), chunk)
         after = chunk[-1].id
+        written += len(chunk)
+        if progress is not None:
+            await progress(written)
 
 
 def _spooled() -> tempfile.SpooledTemporaryFile:
@@ -211,18 +225,17 @@ def _spooled() -> tempfile.SpooledTemporaryFile:
     return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
 
 
-async def export_csv(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
-    out = _spooled()
+async def write_csv(session: AsyncSession, q: Questionnaire, out: IO[bytes], progress: Progress | None = None) -> None:
+    """The answers as CSV into the binary file ``out``."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # Excel opens UTF-8 CSV with a BOM
-    await _export(session, q, csv.writer(text).writerows)
+    await _export(session, q, csv.writer(text).writerows, progress)
     text.flush()
     text.detach()
-    out.seek(0)
-    return out
 
 
-async def export_xlsx(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
-    """A write-only workbook (rows go to disk as they come, memory stays flat), in a spooled file."""
+async def write_xlsx(session: AsyncSession, q: Questionnaire, out: IO[bytes], progress: Progress | None = None) -> None:
+    """The answers as a write-only workbook into the binary file ``out``: rows go to disk as they come, so
+    memory stays flat whatever the number of responses."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("答卷")
 
@@ -230,8 +243,20 @@ async def export_xlsx(session: AsyncSession, q: Questionnaire) -> tempfile.Spool
         for row in rows:
             sheet.append(row)
 
-    await _export(session, q, write)
-    out = _spooled()
+    await _export(session, q, write, progress)
     await asyncio.to_thread(workbook.save, out)
+
+
+async def export_csv(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
+    out = _spooled()
+    await write_csv(session, q, out)
+    out.seek(0)
+    return out
+
+
+async def export_xlsx(session: AsyncSession, q: Questionnaire) -> tempfile.SpooledTemporaryFile:
+    """A write-only workbook (rows go to disk as they come, memory stays flat), in a spooled file."""
+    out = _spooled()
+    await write_xlsx(session, q, out)
     out.seek(0)
     return out

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
@@ -13,14 +13,17 @@ from app.core.errors import NotFound, responses
 from app.core.pagination import Page, PageDep, bounded, door_order, page_list
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
 from app.files.errors import FILE_NOT_USABLE
+from app.files.storage import StorageDep
 from app.projects import reads as projects
 from app.registry import reads as registry
-from app.surveys import results, service
+from app.surveys import exports, results, service
 from app.surveys.deps import QuestionnaireForCollect, QuestionnaireForManage, QuestionnaireForRead
 from app.surveys.errors import (
     ANSWERED_AT_INVALID,
     ANSWERS_INVALID,
     BUILDING_NOT_IN_ESTATE,
+    EXPORT_GONE,
+    EXPORT_NOT_READY,
     MENU_ITEM_UNKNOWN,
     OWNERS_ONLY,
     PROXY_NOT_ALLOWED,
@@ -32,7 +35,8 @@ from app.surveys.errors import (
     RESULTS_NOT_PUBLIC,
     UNIT_OUTSIDE_QUESTIONNAIRE,
 )
-from app.surveys.models import Questionnaire
+from app.surveys.exports import ExportForManage, QuestionnaireExportIn, QuestionnaireExportPublic
+from app.surveys.models import ExportFormat, Questionnaire
 from app.surveys.schemas import (
     NonRespondent,
     QuestionnaireCreate,
@@ -186,8 +190,40 @@ allow_longer("GET", "/export")  # the workbook is built before its first byte (a
             responses={**responses(403, 404), **SPREADSHEET_RESPONSE})
 async def export_questionnaire(questionnaire: QuestionnaireForManage, session: SessionDep,
                                format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx"):
-    """One row per answer that counts, one column per question, Chinese headers."""
+    """One row per answer that counts, one column per question, Chinese headers, built before the first byte
+    (100,000 responses take 15-25 s). For a large questionnaire prefer the background export, ``POST
+    /questionnaires/{id}/exports``: the same file, made by the worker while the client follows it."""
     export = results.export_csv if format == "csv" else results.export_xlsx
     spooled = await export(session, questionnaire)
     return StreamingResponse(iter(lambda: spooled.read(64 * 1024), b""), media_type=MEDIA[format],
                              headers=attachment(f"answers.{format}", f"{questionnaire.title}.{format}"))
+
+
+@router.post("/questionnaires/{questionnaire_id}/exports", response_model=QuestionnaireExportPublic,
+             status_code=status.HTTP_202_ACCEPTED, responses=responses(403, 404))
+async def request_questionnaire_export(questionnaire: QuestionnaireForManage, principal: CurrentPrincipal,
+                                       session: SessionDep, response: Response,
+                                       body: QuestionnaireExportIn | None = None):
+    """Queue the export of the answers (the file of ``GET /questionnaires/{id}/export``, xlsx by default) for
+    the worker, which writes it in the background: 202 with the export (``Location`` names it). Follow ``GET
+    /questionnaire-exports/{id}`` until ``done``, then download its ``download_url``. Each request makes a new
+    export of the answers as they are then; send an ``Idempotency-Key`` to retry safely."""
+    export = await exports.request(session, principal, questionnaire, body.format if body else ExportFormat.xlsx)
+    response.headers["Location"] = f"/api/v1/questionnaire-exports/{export.id}"
+    return exports.export_public(export)
+
+
+@router.get("/questionnaire-exports/{export_id}", response_model=QuestionnaireExportPublic, responses=responses(404))
+async def get_questionnaire_export(export: ExportForManage):
+    """A background export: its status (queued, running, done, failed), the rows written of the rows to
+    write, and once done its ``download_url``; for those who manage its questionnaire (others: 404)."""
+    return exports.export_public(export)
+
+
+@router.get("/questionnaire-exports/{export_id}/file", response_class=StreamingResponse,
+            responses={**responses(404, EXPORT_NOT_READY, EXPORT_GONE), **SPREADSHEET_RESPONSE})
+async def download_questionnaire_export(export: ExportForManage, session: SessionDep, storage: StorageDep):
+    """The export's file, streamed, named after the questionnaire; 409 ``questionnaire_export_not_ready``
+    until it is done."""
+    file = await exports.download(session, storage, export)
+    return StreamingResponse(file.chunks, media_type=file.media_type, headers=file.headers)
