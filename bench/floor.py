@@ -8,8 +8,17 @@ same workers, database and load generator.
 
     FLOOR_DATABASE_URL=postgresql+asyncpg://... uvicorn --factory bench.floor:create_app --workers 2
 
-Routes: ``GET /floor/rows/{id}`` (404 when absent) and ``POST /floor/rows`` (201 with the new row).
-``prepare(url, rows)`` creates the table ``floor_row`` and fills it.
+Routes: ``GET /floor/rows/{id}`` (404 when absent), ``POST /floor/rows`` (201 with the new row) and
+``GET /floor/rows?after={id}&limit=50``, a page: the rows after ``after`` in id order, each row as the read
+answers it, and the ``after`` of the next page (None on the last) - one query over the primary key, the
+least a keyset-paged list (the grid roster's pages) can cost.
+
+``prepare(url, rows, page_rows)`` creates the table ``floor_row`` and fills it: ``rows`` rows to read by id,
+with a small body, and ``page_rows`` rows to page through, whose bodies make a page of 50 about the size
+of a roster page of 50 units (~22 KB of JSON; a unit with its place, people and bindings). The page rows
+take the top of the id space (``ffffffff-ffff-ffff-...``, where no uuid4 can fall: their 13th digit is 4),
+so the reads never pick them, and the rows written never land among them. ``page_paths`` are the pages'
+paths, in order.
 """
 
 import os
@@ -17,11 +26,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from sqlalchemy import Column, DateTime, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.security import decode_access_token
@@ -40,6 +49,24 @@ class FloorRow(SQLModel, table=True):
 class RowIn(SQLModel):
     title: str = Field(max_length=200)
     body: dict = Field(default_factory=dict)
+
+
+class RowPage(SQLModel):
+    items: list[FloorRow]
+    next_after: uuid.UUID | None = None
+
+
+PAGE_ROWS_START = uuid.UUID(int=0xFFFFFFFF_FFFF_FFFF << 64)  # the first page row's id
+
+
+def page_row_id(n: int) -> uuid.UUID:
+    return uuid.UUID(int=PAGE_ROWS_START.int + n)
+
+
+def page_paths(page_rows: int, limit: int = 50) -> list[str]:
+    """The paths of the pages through the ``page_rows`` page rows, first to last."""
+    return [f"/floor/rows?after={uuid.UUID(int=PAGE_ROWS_START.int + start - 1)}&limit={limit}"
+            for start in range(0, page_rows, limit)]
 
 
 def create_app() -> FastAPI:
@@ -67,6 +94,12 @@ def create_app() -> FastAPI:
             raise HTTPException(404)
         return row
 
+    @app.get("/floor/rows", response_model=RowPage)
+    async def page(_user: Caller, session: Session, after: uuid.UUID, limit: Annotated[int, Query(ge=1, le=200)] = 50):
+        rows = list((await session.exec(select(FloorRow).where(col(FloorRow.id) > after)
+                                        .order_by(col(FloorRow.id)).limit(limit + 1))).all())
+        return RowPage(items=rows[:limit], next_after=rows[limit - 1].id if len(rows) > limit else None)
+
     @app.post("/floor/rows", response_model=FloorRow, status_code=201)
     async def write(data: RowIn, user: Caller, session: Session):
         row = FloorRow(owner_id=user, title=data.title, body=data.body)
@@ -77,18 +110,35 @@ def create_app() -> FastAPI:
     return app
 
 
-async def prepare(url: str, rows: int) -> list[uuid.UUID]:
-    """Create ``floor_row`` afresh with ``rows`` rows; their ids."""
+def page_body(n: int) -> dict:
+    """A page row's body: a unit as the roster lists it (place, area, people on record, bindings)."""
+    building, rest = divmod(n, 120)
+    entrance, rest = divmod(rest, 24)
+    floor, room = divmod(rest, 4)
+    people = [{"person_id": str(uuid.UUID(int=n)), "name": f"业主{n}", "phone": f"139{n:08d}", "relation": "owner"}]
+    if n % 7 == 0:
+        people.append({"person_id": str(uuid.UUID(int=10**9 + n)), "name": f"共有人{n}", "phone": None,
+                       "relation": "co_owner"})
+    return {"building_name": f"{building + 1}栋", "entrance_name": f"{entrance + 1}单元", "floor": floor + 1,
+            "room_number": f"{floor + 1}0{room + 1}", "area": f"{50 + n % 60}.{n % 100:02d}", "occupants": people,
+            "bound_accounts": n % 2}
+
+
+async def prepare(url: str, rows: int, page_rows: int = 0) -> list[uuid.UUID]:
+    """Create ``floor_row`` afresh with ``rows`` rows to read and ``page_rows`` rows to page through; the
+    ids of the rows to read."""
     engine = create_async_engine(url)
     ids = [uuid.uuid4() for _ in range(rows)]
     owner = uuid.uuid4()
+    values = [{"id": i, "owner_id": owner, "title": "楼道照明改造", "body": {"n": n}} for n, i in enumerate(ids)]
+    values += [{"id": page_row_id(n), "owner_id": owner, "title": "楼道照明改造", "body": page_body(n)}
+               for n in range(page_rows)]
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: FloorRow.__table__.drop(sync, checkfirst=True))
         await conn.run_sync(lambda sync: FloorRow.__table__.create(sync))
-        for start in range(0, rows, 10_000):
+        for start in range(0, len(values), 10_000):
             await conn.execute(FloorRow.__table__.insert(), [
-                {"id": i, "owner_id": owner, "title": "楼道照明改造", "body": {"n": n},
-                 "created_at": datetime.now(UTC)} for n, i in enumerate(ids[start:start + 10_000], start)])
+                {**row, "created_at": datetime.now(UTC)} for row in values[start:start + 10_000]])
         await conn.execute(text("ANALYZE floor_row"))
     await engine.dispose()
     return ids
