@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import domains
+from app.auth import caller_cache
 from app.core import demo_clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, get_sessionmaker
@@ -36,9 +37,14 @@ async def _lifespan(_app: FastAPI):
     if get_settings().demo_clock:  # the demo's moved time, kept across a restart
         async with get_sessionmaker().begin() as session:
             await demo_clock.follow(session)
+    listener = caller_cache.listener_for(get_settings().database_url)
+    if listener is not None:
+        listener.start()
     gc.collect()
     gc.freeze()
     yield
+    if listener is not None:
+        await listener.stop()
     await dispose_engine()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.caller_cache import CACHE
 from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
 from app.auth.models import AuthSession, RoleAssignment, User
 from app.auth.principal import Binding, Principal
@@ -72,8 +73,11 @@ async def get_principal(
     if claims is None:
         expired = decode_access_token(credentials.credentials, allow_expired=True) is not None
         raise (TOKEN_EXPIRED if expired else TOKEN_INVALID)(headers={"WWW-Authenticate": "Bearer"})
-    # Read afresh on every request, so that a revoked login, a disabled account or a removed role stops
-    # working at once, on every instance.
+    # The process's copy while no instance has changed the caller since (app.auth.caller_cache), else read
+    # afresh: a revoked login, a disabled account or a removed role stops working at once, everywhere.
+    if (cached := CACHE.get(claims.user_id, claims.session_id)) is not None:
+        return cached
+    epoch = CACHE.epoch
     rows = (await session.exec(_principal_statement(), params=_ids(claims))).all()
     if not rows:
         raise TOKEN_INVALID(headers={"WWW-Authenticate": "Bearer"})
@@ -83,8 +87,10 @@ async def get_principal(
     assignments = {a.id: a for _, a, *_ in rows if a is not None}
     bindings = {Binding(unit_id, person_id, BindingRelation(relation), Assurance(assurance) if assurance else None)
                 for _, _, unit_id, person_id, relation, assurance in rows if unit_id is not None}
-    return Principal(user=user, assignments=tuple(assignments.values()),
-                     unit_ids=frozenset(b.unit_id for b in bindings), bindings=tuple(bindings))
+    principal = Principal(user=user, assignments=tuple(assignments.values()),
+                          unit_ids=frozenset(b.unit_id for b in bindings), bindings=tuple(bindings))
+    CACHE.put(claims.session_id, user.principal_version, principal, epoch)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

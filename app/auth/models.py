@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.auth.roles import Role, ScopeType
@@ -32,6 +32,9 @@ class User(SQLModel, table=True):
     # 注销 (docs/personal-information.md): the account is closed for good; its WeChat ids, name and phone are gone.
     closed_at: datetime | None = dt_field()
     created_at: datetime = created_at_field()
+    # Bumped on PostgreSQL by triggers (migration 0019) in every transaction that changes this row, a login,
+    # a role or a binding of the user; processes' caller caches forget the user then (app.auth.caller_cache).
+    principal_version: int = Field(default=0, sa_type=BigInteger)
 
 
 class RoleAssignment(SQLModel, table=True):

@@ -67,8 +67,9 @@ async def _assignments_public(session: AsyncSession, assignments: list[RoleAssig
     ]
 
 
-async def bind_phone(session: AsyncSession, wechat: WechatClient, user: User, code: str) -> User:
+async def bind_phone(session: AsyncSession, wechat: WechatClient, user_id: uuid.UUID, code: str) -> User:
     """Set the caller's phone to the number WeChat verified for them."""
+    user = (await session.exec(select(User).where(User.id == user_id))).one()
     if user.wechat_openid is None:
         # Only a WeChat login can prove a phone through getPhoneNumber; staff phones are set by admins.
         raise WECHAT_NOT_LOGGED_IN()

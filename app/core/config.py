@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Link a transaction's audit entries right after its commit, in the background of the process that
     # committed (app.core.audit); off, the worker's job links them within a second or two.
     audit_chain_after_commit: bool = True
+    # Each API process remembers callers between requests, forgetting them when PostgreSQL notifies a change
+    # (app.auth.caller_cache); off, every request reads its caller. SQLite has no cache either way.
+    caller_cache: bool = True
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600

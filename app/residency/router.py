@@ -2,6 +2,7 @@
 invitation codes (API.md: Auth and me, Unit bindings)."""
 
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
@@ -76,8 +77,8 @@ async def bind_my_phone(body: PhoneBind, principal: CurrentPrincipal, session: S
     """Bind the phone number WeChat verified (getPhoneNumber code), once the caller accepted the privacy
     notice in force for ``service`` (428 ``consent_required`` names the version)."""
     await consents.require(session, principal.id, consents.Purpose.service)
-    await users.bind_phone(session, wechat, principal.user, body.code)
-    return await me.me(session, principal)
+    user = await users.bind_phone(session, wechat, principal.id, body.code)
+    return await me.me(session, replace(principal, user=user))
 
 
 @router.get("/me/tasks", response_model=TasksPublic, responses=responses(*AUTHENTICATED, 403))
