@@ -22,10 +22,10 @@ from app.registry.models import OccupantRelation
 from tests import factories as f
 
 API = "/api/v1"
-# What a roster page request costs besides its page: the caller, the grid in the caller's scope and at the
-# caller's level (app.auth's loaders); and the who-looked record of the people shown, when it shows someone
+# What a roster page request costs besides its page: the caller, the grid in the caller's scope with
+# whether the caller may contact its people (one statement, app.auth's loaders); and the who-looked record of the people shown, when it shows someone
 # the viewer was not shown yet today (app.privacy.disclosures remembers what it recorded).
-CALLER_AND_GRID = 3
+CALLER_AND_GRID = 2
 
 
 @pytest.fixture
