@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 from prometheus_client import Counter, Gauge
 
-from app.auth.models import User
+from app.auth.models import RoleAssignment, User
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.logging import get_logger
@@ -79,8 +79,10 @@ class CallerCache:
         notified = self._notified.get(user_id)
         if not self.live or epoch != self.epoch or (notified is not None and notified[0] > version):
             return
-        # A copy of the user that no session holds: the request's session may still change its own.
-        kept = replace(principal, user=User(**principal.user.model_dump()))
+        # Copies that no session holds: the request's session may still change its own objects, and its
+        # rollback expires them all.
+        kept = replace(principal, user=User(**principal.user.model_dump()),
+                       assignments=tuple(RoleAssignment(**a.model_dump()) for a in principal.assignments))
         key = (user_id, login_id)
         self._entries[key] = kept
         self._entries.move_to_end(key)

@@ -185,7 +185,10 @@ def _chain_after_commit(session: Session) -> None:
         _wanted.update(recorded)
         global _chainer
         if _chainer is None or _chainer.done():
-            _chainer = asyncio.get_running_loop().create_task(_chain_wanted())
+            try:
+                _chainer = asyncio.get_running_loop().create_task(_chain_wanted())
+            except RuntimeError:  # committed outside an event loop: the worker's job links them
+                _wanted.clear()
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import text
 
 from app.auth.caller_cache import CallerCache, _notification
-from app.auth.models import User
+from app.auth.models import RoleAssignment, User
 from app.auth.principal import Principal
-from app.auth.roles import Role
+from app.auth.roles import Role, ScopeType
 from app.core.config import get_settings
 from app.core.db import make_engine
 from tests import factories as f
@@ -39,10 +39,14 @@ def _live_cache() -> CallerCache:
 
 
 def test_a_kept_caller_is_served_until_the_user_changes():
-    cache, p, login = _live_cache(), _principal(), uuid.uuid4()
+    cache, login = _live_cache(), uuid.uuid4()
+    user = User(id=uuid.uuid4(), display_name="住户")
+    role = RoleAssignment(id=uuid.uuid4(), user_id=user.id, role=Role.grid_worker, scope_type=ScopeType.grid, scope_id=uuid.uuid4())
+    p = Principal(user=user, assignments=(role,))
     cache.put(login, 4, p, cache.epoch)
     hit = cache.get(p.user.id, login)
-    assert hit is not None and hit.user.display_name == "住户" and hit.user is not p.user  # a copy no session holds
+    assert hit is not None and hit.user.display_name == "住户" and hit.assignments[0].scope_id == role.scope_id
+    assert hit.user is not user and hit.assignments[0] is not role  # copies no session holds
     assert cache.get(p.user.id, uuid.uuid4()) is None  # another login of the user is read afresh
     cache.changed(p.user.id, 5)
     assert cache.get(p.user.id, login) is None
@@ -157,6 +161,9 @@ async def test_two_processes_forget_a_changed_caller_at_once(live_database_url):
                 tokens = (await a.post(f"{API}/auth/login", json={"phone": phone, "password": "long enough"})).json()
                 me = {"Authorization": f"Bearer {tokens['access_token']}"}
                 assert (await b.get(f"{API}/me", headers=me)).json()["display_name"] == staff.display_name
+                # A request that fails rolls its session back: what B keeps of the caller is not that session's.
+                assert (await b.get(f"{API}/projects/{uuid.uuid4()}", headers=me)).status_code == 404
+                assert (await b.get(f"{API}/me", headers=me)).json()["roles"][0]["role"] == "community_staff"
 
                 # B serves the caller from its cache: a change made without the triggers (as if its
                 # notification were lost) is not seen there, but A, which never read this caller, sees it.
