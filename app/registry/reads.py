@@ -168,20 +168,33 @@ class UnitLabel:
         return f"{self.estate_name}{self.label}"
 
 
+def unit_label_columns() -> Any:
+    """A subquery of every unit's label parts, to join by ``unit_id`` where a list needs its units' labels in
+    the same statement: ``unit_id``, ``building``, ``entrance``, ``room``, ``estate_id``, ``estate_name``
+    (``unit_label`` makes the ``UnitLabel`` of such a row)."""
+    return (
+        sa_select(col(PropertyUnit.id).label("unit_id"), col(Building.name).label("building"),
+                  col(Entrance.name).label("entrance"), col(PropertyUnit.room_number).label("room"),
+                  col(Estate.id).label("estate_id"), col(Estate.name).label("estate_name"))
+        .join(Building, col(Building.id) == PropertyUnit.building_id)
+        .join(Entrance, col(Entrance.id) == PropertyUnit.entrance_id)
+        .join(Estate, col(Estate.id) == PropertyUnit.estate_id)
+        .subquery("unit_label")
+    )
+
+
+def unit_label(building: str, entrance: str, room: str, estate_id: uuid.UUID, estate_name: str) -> UnitLabel:
+    return UnitLabel(f"{building}{entrance}{room}", estate_id, estate_name)
+
+
 async def unit_labels(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UnitLabel]:
     """Human labels of units, in one query."""
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = await session.exec(
-        # sqlmodel types select() for at most four columns (it takes any number).
-        select(PropertyUnit.id, Building.name, Entrance.name, PropertyUnit.room_number, Estate.id, Estate.name)  # type: ignore[call-overload]
-        .join(Building, col(Building.id) == PropertyUnit.building_id)
-        .join(Entrance, col(Entrance.id) == PropertyUnit.entrance_id)
-        .join(Estate, col(Estate.id) == PropertyUnit.estate_id)
-        .where(col(PropertyUnit.id).in_(ids))
-    )
-    return {uid: UnitLabel(f"{b}{e}{room}", eid, ename) for uid, b, e, room, eid, ename in rows.all()}
+    labels = unit_label_columns()
+    rows = await session.exec(sa_select(labels).where(labels.c.unit_id.in_(ids)))  # type: ignore[call-overload]
+    return {uid: unit_label(*parts) for uid, *parts in rows.all()}
 
 
 async def building_names(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -82,13 +82,13 @@ def _my_public(b: UnitBinding, labels: dict[uuid.UUID, registry.UnitLabel]) -> M
 
 
 async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindingPublic]:
-    bindings = (
-        await session.exec(
-            select(UnitBinding).where(UnitBinding.user_id == user_id).order_by(col(UnitBinding.created_at), col(UnitBinding.id))
-        )
-    ).all()
-    labels = await registry.unit_labels(session, {b.unit_id for b in bindings})
-    return [_my_public(b, labels) for b in bindings]
+    """The caller's bindings with their units' labels, in one query."""
+    labels = registry.unit_label_columns()
+    rows = (await session.exec(
+        select(UnitBinding, *labels.c[1:]).join(labels, labels.c.unit_id == UnitBinding.unit_id)
+        .where(UnitBinding.user_id == user_id).order_by(col(UnitBinding.created_at), col(UnitBinding.id))
+    )).all()
+    return [_my_public(b, {b.unit_id: registry.unit_label(*parts)}) for b, *parts in rows]
 
 
 def _last_four(phone: str | None) -> str | None:
