@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 
 from app import domains
 from app.auth import caller_cache
-from app.core import demo_clock
+from app.core import audit, demo_clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, get_sessionmaker
 from app.core.deadline import RequestDeadlineMiddleware
@@ -45,6 +45,7 @@ async def _lifespan(_app: FastAPI):
     yield
     if listener is not None:
         await listener.stop()
+    await audit.drain()
     await dispose_engine()
 
 

@@ -216,6 +216,13 @@ async def _chain_wanted() -> None:
     _wanted.clear()
 
 
+async def drain(timeout: float = 10.0) -> None:
+    """Before the process ends (a command, a server shutting down): let its chainer link what it committed,
+    rather than leave it to the worker's job."""
+    if _chainer is not None and not _chainer.done():
+        await asyncio.wait([_chainer], timeout=timeout)
+
+
 async def chain_job(session: AsyncSession) -> None:
     """The worker's pass (every second): whatever a process left unlinked (it stopped, or gave up on a
     head held by another chainer)."""

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.models import RoleAssignment, User
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_SCOPE, Role
-from app.core import clock
+from app.core import audit, clock
 from app.core.db import dispose_engine, get_sessionmaker
 from app.core.security import hash_password
 from app.projects.models import FundingSource, Project, ProjectItem, ProjectOrganization, ProjectOrganizationRole
@@ -169,6 +169,8 @@ async def seed_demo() -> dict[str, Any]:
     try:
         async with get_sessionmaker()() as session:
             async with session.begin():
-                return await _seed(session)
+                summary = await _seed(session)
+        await audit.drain()
+        return summary
     finally:
         await dispose_engine()

@@ -33,7 +33,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
-from app.core import clock, demo_clock
+from app.core import audit, clock, demo_clock
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.core.jobs import SessionFactory, run_due_jobs
@@ -401,4 +401,5 @@ async def main() -> None:
         await run(stop, wechat=wechat)
     finally:
         await wechat.aclose()
+        await audit.drain()
         await dispose_engine()
