@@ -27,6 +27,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
@@ -131,6 +132,17 @@ def _reset_demo_clock():
     clock.reset_offset()
 
 
+def _upgrade(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.__main__ import ROOT
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes.update(database_url=url, configure_logger=False)
+    command.upgrade(config, "head")
+
+
 @pytest.fixture(scope="session")
 async def live_database_url(engine) -> str:
     """A second database, migrated once, where requests commit for real (concurrency tests).
@@ -143,22 +155,38 @@ async def live_database_url(engine) -> str:
         await recreate_postgres_database(live_url)
     else:
         live_url = f"sqlite+aiosqlite:///{_tmp / 'live.db'}"
-    from alembic import command
-    from alembic.config import Config
-
-    from app.__main__ import ROOT
-
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes.update(database_url=live_url, configure_logger=False)
-    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(_upgrade, live_url)
     return live_url
 
 
-@pytest.fixture
-async def live_app(live_database_url, monkeypatch) -> AsyncIterator:
-    """The app on the live database: requests run in separate transactions on separate connections."""
-    monkeypatch.setattr(get_settings(), "database_url", live_database_url)
-    live_engine = make_engine(live_database_url)
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+async def postgres_live_url(live_database_url) -> AsyncIterator[str]:
+    """A live database on PostgreSQL whatever the suite runs on, for what only PostgreSQL has (row locks per
+    chain, LISTEN/NOTIFY): the live database of a PostgreSQL run, else one of this process's own on the
+    server at 127.0.0.1, which CI and the quickstart machine have (skipped where none answers)."""
+    if live_database_url.startswith("postgresql"):
+        yield live_database_url
+        return
+    url = make_url(LOCAL_POSTGRES).set(database=f"app_test_pglive_{os.getpid()}").render_as_string(hide_password=False)
+    try:
+        await recreate_postgres_database(url)
+    except (OSError, DBAPIError, TimeoutError) as exc:
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({type(exc).__name__})")
+    await asyncio.to_thread(_upgrade, url)
+    yield url
+    admin = make_engine(LOCAL_POSTGRES)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+async def _app_on(url: str, monkeypatch) -> AsyncIterator:
+    monkeypatch.setattr(get_settings(), "database_url", url)
+    live_engine = make_engine(url)
     monkeypatch.setattr(core_db, "_engine", live_engine)
     monkeypatch.setattr(core_db, "_sessionmaker", core_db.async_sessionmaker(
         live_engine, class_=AsyncSession, expire_on_commit=False))
@@ -166,3 +194,17 @@ async def live_app(live_database_url, monkeypatch) -> AsyncIterator:
         yield create_app()
     finally:
         await core_db.dispose_engine()
+
+
+@pytest.fixture
+async def live_app(live_database_url, monkeypatch) -> AsyncIterator:
+    """The app on the live database: requests run in separate transactions on separate connections."""
+    async for app in _app_on(live_database_url, monkeypatch):
+        yield app
+
+
+@pytest.fixture
+async def postgres_live_app(postgres_live_url, monkeypatch) -> AsyncIterator:
+    """``live_app`` on PostgreSQL whatever the suite runs on (``postgres_live_url``)."""
+    async for app in _app_on(postgres_live_url, monkeypatch):
+        yield app

@@ -14,7 +14,6 @@ import uuid
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from app.auth.caller_cache import CallerCache, _notification
@@ -142,10 +141,9 @@ async def _until_listening(client: httpx.AsyncClient) -> None:
     raise AssertionError(f"{client.base_url} never listened")
 
 
-async def test_two_processes_forget_a_changed_caller_at_once(live_database_url):
-    if not live_database_url.startswith("postgresql"):
-        pytest.skip("the caller cache listens with PostgreSQL's LISTEN/NOTIFY; on SQLite it is off")
-    engine = make_engine(live_database_url)
+async def test_two_processes_forget_a_changed_caller_at_once(postgres_live_url):
+    """On PostgreSQL in both runs: the cache listens with LISTEN/NOTIFY (on SQLite it is off)."""
+    engine = make_engine(postgres_live_url)
     try:
         async with engine.connect() as conn:
             from sqlmodel.ext.asyncio.session import AsyncSession
@@ -157,7 +155,7 @@ async def test_two_processes_forget_a_changed_caller_at_once(live_database_url):
                 await f.consent(session, staff)
                 admin = await f.headers(session, await f.user(session, (Role.admin, None)))
                 await session.commit()
-            async with _servers(live_database_url, 2) as (a, b):
+            async with _servers(postgres_live_url, 2) as (a, b):
                 tokens = (await a.post(f"{API}/auth/login", json={"phone": phone, "password": "long enough"})).json()
                 me = {"Authorization": f"Bearer {tokens['access_token']}"}
                 assert (await b.get(f"{API}/me", headers=me)).json()["display_name"] == staff.display_name

@@ -7,7 +7,6 @@ import uuid
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlmodel import func, select
 
 from app.auth.residence import BindingRelation
@@ -113,11 +112,11 @@ async def _open_ballot(c: httpx.AsyncClient, staff, project_id) -> tuple[str, di
     return f"{API}/ballots/{ballot['id']}/votes", {"choices": [{"motion_id": ballot["motions"][0]["id"], "choice": "approve"}]}
 
 
-async def test_a_cast_never_waits_for_another_estates_audit_chain(live_app, monkeypatch):
+async def test_a_cast_never_waits_for_another_estates_audit_chain(postgres_live_app, monkeypatch):
     """One estate's chain is held (its head row locked, as a long chaining pass would): a cast in another
     estate completes and is chained at once, and so does a cast in the held estate, whose entries wait,
-    pending, until the head is free. No cast touches a chain's head (PostgreSQL: row locks per chain;
-    SQLite has one write lock for everything)."""
+    pending, until the head is free. No cast touches a chain's head (on PostgreSQL in both runs: row locks
+    per chain are PostgreSQL's; SQLite has one write lock for everything)."""
     from sqlalchemy import text
 
     from app.core import audit
@@ -125,10 +124,8 @@ async def test_a_cast_never_waits_for_another_estates_audit_chain(live_app, monk
     from app.core.db import get_engine, get_sessionmaker
     from app.core.models import AuditEntry
 
-    if get_engine().dialect.name != "postgresql":
-        pytest.skip("row locks per chain are PostgreSQL's; SQLite serialises every writer")
     (staff, (held_owner, _), held_project), (_, (other_owner, _), other_project) = await _setup(), await _setup()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=postgres_live_app), base_url="http://test") as c:
         held_vote, other_vote = await _open_ballot(c, staff, held_project), await _open_ballot(c, staff, other_project)
     async with get_sessionmaker()() as session, session.begin():
         held_estate = str((await session.exec(select(AuditEntry.estate_id).where(
@@ -139,7 +136,7 @@ async def test_a_cast_never_waits_for_another_estates_audit_chain(live_app, monk
     async with get_engine().connect() as holder:
         await holder.begin()
         await holder.execute(text("SELECT 1 FROM audit_head WHERE chain = :c FOR UPDATE"), {"c": held_estate})
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=postgres_live_app), base_url="http://test") as c:
             other = await asyncio.wait_for(c.post(other_vote[0], headers=other_owner, json=other_vote[1]), 5)
             held = await asyncio.wait_for(c.post(held_vote[0], headers=held_owner, json=held_vote[1]), 5)
         assert (other.status_code, held.status_code) == (201, 201)
