@@ -10,13 +10,14 @@ Levels:
 
 from typing import Literal
 
+from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
+from sqlmodel import col, select
 
 from app.auth.authz import condition
 from app.auth.principal import Principal
 from app.projects import reads as projects
-from app.surveys.models import Questionnaire, QuestionnaireStatus
+from app.surveys.models import Questionnaire, QuestionnaireExport, QuestionnaireStatus
 
 QuestionnaireLevel = Literal["read", "manage", "collect"]
 
@@ -25,3 +26,13 @@ QuestionnaireLevel = Literal["read", "manage", "collect"]
 def questionnaire_condition(p: Principal, level: QuestionnaireLevel = "read") -> ColumnElement[bool]:
     return projects.published_condition(p, level, Questionnaire.project_id, Questionnaire.estate_id,
                                         col(Questionnaire.status) != QuestionnaireStatus.draft)
+
+
+@condition
+def export_condition(p: Principal, level: Literal["read"] = "read") -> ColumnElement[bool]:
+    """A background export holds every answer: those who manage its questionnaire (and may export it at
+    once) see it and ask for one, nobody else (404)."""
+    if p.is_admin:
+        return true()
+    managed = select(Questionnaire.id).where(questionnaire_condition(p, "manage"))
+    return col(QuestionnaireExport.questionnaire_id).in_(managed)

@@ -36,15 +36,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Annotated, Any
+from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, true, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.authz import condition, loader
 from app.auth.principal import Principal
 from app.core import audit, clock
 from app.core.db import READ_ONLY_OPTION, get_sessionmaker, own_transaction
@@ -54,9 +52,10 @@ from app.core.jobs import SessionFactory
 from app.core.logging import get_logger
 from app.core.spreadsheets import MEDIA, attachment
 from app.files.storage import ObjectMissing, Storage, blob_key, get_storage
-from app.surveys import access, results
+from app.surveys import results
 from app.surveys.errors import EXPORT_FAILED, EXPORT_GONE, EXPORT_NOT_READY
 from app.surveys.models import ExportFormat, ExportStatus, Questionnaire, QuestionnaireExport
+from app.surveys.schemas import QuestionnaireExportPublic
 
 log = get_logger(__name__)
 
@@ -66,48 +65,6 @@ LEASE = timedelta(minutes=2)
 # Claims of one export, the first included: an export that ends every run that takes it (one that kills
 # its worker, say) is failed rather than retried for ever.
 MAX_ATTEMPTS = 3
-
-
-# ---- who may see an export -------------------------------------------------------------------------------
-
-
-@condition
-def export_condition(p: Principal, level: Any = "read") -> ColumnElement[bool]:
-    """Those who manage the questionnaire (and may export it at once), to read an export as to ask for one."""
-    if p.is_admin:
-        return true()
-    managed = select(Questionnaire.id).where(access.questionnaire_condition(p, "manage"))
-    return col(QuestionnaireExport.questionnaire_id).in_(managed)
-
-
-ExportForManage = Annotated[QuestionnaireExport, loader(QuestionnaireExport, export_condition, "read", param="export_id")]
-
-
-# ---- schemas ---------------------------------------------------------------------------------------------
-
-
-class QuestionnaireExportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    format: ExportFormat = Field(default=ExportFormat.xlsx, description="xlsx (the default) or csv")
-
-
-class QuestionnaireExportPublic(BaseModel):
-    """A background export of a questionnaire's answers: follow ``GET /questionnaire-exports/{id}`` until
-    ``status`` is ``done``, then download ``download_url``."""
-
-    id: uuid.UUID
-    questionnaire_id: uuid.UUID
-    format: ExportFormat
-    status: ExportStatus = Field(description="queued, running, done or failed")
-    rows_total: int | None = Field(description="the rows (responses) to write; null until the worker starts")
-    rows_done: int = Field(description="rows written so far")
-    percent: int = Field(ge=0, le=100, description="rows_done of rows_total, rounded down; 100 only once done")
-    size: int | None = Field(description="done: the file's size in bytes")
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    error: ErrorBody | None = Field(description="failed: why, in the shape of the API's errors; request another")
-    download_url: str | None = Field(description="done: where to download the file (GET, the same permission)")
 
 
 def download_path(export_id: uuid.UUID) -> str:

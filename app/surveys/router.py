@@ -17,7 +17,7 @@ from app.files.storage import StorageDep
 from app.projects import reads as projects
 from app.registry import reads as registry
 from app.surveys import exports, results, service
-from app.surveys.deps import QuestionnaireForCollect, QuestionnaireForManage, QuestionnaireForRead
+from app.surveys.deps import ExportForManage, QuestionnaireForCollect, QuestionnaireForManage, QuestionnaireForRead
 from app.surveys.errors import (
     ANSWERED_AT_INVALID,
     ANSWERS_INVALID,
@@ -35,11 +35,12 @@ from app.surveys.errors import (
     RESULTS_NOT_PUBLIC,
     UNIT_OUTSIDE_QUESTIONNAIRE,
 )
-from app.surveys.exports import ExportForManage, QuestionnaireExportIn, QuestionnaireExportPublic
 from app.surveys.models import ExportFormat, Questionnaire
 from app.surveys.schemas import (
     NonRespondent,
     QuestionnaireCreate,
+    QuestionnaireExportIn,
+    QuestionnaireExportPublic,
     QuestionnairePublic,
     QuestionnairePublishIn,
     QuestionnaireResultsPublic,

@@ -11,7 +11,7 @@ from app.core.errors import ErrorBody
 from app.core.jsontypes import Json
 from app.core.sync import DocumentedAs
 from app.surveys.logic import Question
-from app.surveys.models import Audience, Channel, QuestionnaireStatus, ResponseUnit
+from app.surveys.models import Audience, Channel, ExportFormat, ExportStatus, QuestionnaireStatus, ResponseUnit
 
 TemplateKey = Literal["renovation_needs", "satisfaction"]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -196,3 +196,27 @@ class NonRespondent(BaseModel):
     entrance_name: str
     room_number: str
     label: str
+
+
+class QuestionnaireExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: ExportFormat = Field(default=ExportFormat.xlsx, description="xlsx (the default) or csv")
+
+
+class QuestionnaireExportPublic(BaseModel):
+    """A background export of a questionnaire's answers: follow ``GET /questionnaire-exports/{id}`` until
+    ``status`` is ``done``, then download ``download_url``."""
+
+    id: uuid.UUID
+    questionnaire_id: uuid.UUID
+    format: ExportFormat
+    status: ExportStatus = Field(description="queued, running, done or failed")
+    rows_total: int | None = Field(description="the rows (responses) to write; null until the worker starts")
+    rows_done: int = Field(description="rows written so far")
+    percent: int = Field(ge=0, le=100, description="rows_done of rows_total, rounded down; 100 only once done")
+    size: int | None = Field(description="done: the file's size in bytes")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: ErrorBody | None = Field(description="failed: why, in the shape of the API's errors; request another")
+    download_url: str | None = Field(description="done: where to download the file (GET, the same permission)")
