@@ -71,8 +71,7 @@ INVITE_ATTEMPTS = 5
 IDENTITY_KIND = "identity_check"  # the photo of a document seen in person
 
 
-def _my_public(b: UnitBinding, labels: dict[uuid.UUID, registry.UnitLabel]) -> MyBindingPublic:
-    lab = labels[b.unit_id]
+def _my_public(b: UnitBinding, lab: registry.UnitLabel) -> MyBindingPublic:
     return MyBindingPublic(
         id=b.id, unit_id=b.unit_id, unit_label=lab.label, estate_id=lab.estate_id, estate_name=lab.estate_name,
         relation=b.relation, status=b.status, method=b.method,
@@ -88,7 +87,7 @@ async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindi
         select(UnitBinding, *labels.c[1:]).join(labels, labels.c.unit_id == UnitBinding.unit_id)
         .where(UnitBinding.user_id == user_id).order_by(col(UnitBinding.created_at), col(UnitBinding.id))
     )).all()
-    return [_my_public(b, {b.unit_id: registry.unit_label(*parts)}) for b, *parts in rows]
+    return [_my_public(b, registry.unit_label(*parts)) for b, *parts in rows]
 
 
 def _last_four(phone: str | None) -> str | None:
@@ -107,7 +106,7 @@ async def public_bindings(session: AsyncSession, viewer: Principal, bindings: li
         name, phone = applicants[b.user_id]
         out.append(
             UnitBindingPublic(
-                **_my_public(b, labels).model_dump(),
+                **_my_public(b, labels[b.unit_id]).model_dump(),
                 applicant=Applicant(id=b.user_id, display_name=name, phone=_last_four(phone)),
                 person_id=b.person_id,
                 on_record=[OnRecord(person_id=o.person_id, name=o.name, relation=o.relation.value,
