@@ -30,8 +30,6 @@ from typing import Any, overload
 
 from pydantic import BaseModel
 from sqlalchemy import event, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel, col, select
@@ -39,7 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import get_sessionmaker
+from app.core.db import dialect_insert, get_sessionmaker
 from app.core.logging import get_logger, request_id_var
 from app.core.models import AuditEntry, AuditHead
 
@@ -163,13 +161,16 @@ async def chain(session: AsyncSession, chains: Iterable[str] | None = None) -> l
 
 
 async def _lock_head(conn: AsyncConnection, key: str) -> Any:
-    """The chain's head row, locked for this transaction; None when another transaction holds it."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    await conn.execute(insert(AuditHead).values(chain=key, last_seq=0, last_hash=GENESIS_HASH).on_conflict_do_nothing())
-    # SQLite has no row locks: the write lock its transactions take at BEGIN IMMEDIATE serialises chainers.
-    return (await conn.execute(
-        select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.chain == key).with_for_update(skip_locked=True)
-    )).one_or_none()
+    """The chain's head row, locked for this transaction (made at the chain's first entry); None when
+    another transaction holds it. SQLite has no row locks: the write lock its transactions take at BEGIN
+    IMMEDIATE serialises chainers."""
+    head = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.chain == key).with_for_update(skip_locked=True)
+    if (row := (await conn.execute(head)).one_or_none()) is not None:
+        return row
+    # No head, or a head another holds: the insert does nothing for the latter, which stays skipped.
+    await conn.execute(dialect_insert(conn)(AuditHead).values(chain=key, last_seq=0, last_hash=GENESIS_HASH)
+                       .on_conflict_do_nothing())
+    return (await conn.execute(head)).one_or_none()
 
 
 # The chains this process has committed entries to and not yet linked, and the task linking them.

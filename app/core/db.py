@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -74,6 +75,11 @@ def enum_field(enum_cls: type[enum.Enum], default: Any = ..., **kw: Any) -> Any:
 
 def dt_field(nullable: bool = True, **kw: Any) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+def dialect_insert(conn: AsyncConnection) -> Any:
+    """``insert`` of the connection's database (PostgreSQL's or SQLite's), which has ``ON CONFLICT``."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 async def locked(session: AsyncSession, obj: Any) -> Any:

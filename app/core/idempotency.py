@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import clock, retention
 from app.core import i18n as language
 from app.core.config import get_settings
-from app.core.db import SHARED_SESSION_STATE, own_transaction
+from app.core.db import SHARED_SESSION_STATE, dialect_insert, own_transaction
 from app.core.errors import error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
@@ -232,9 +231,8 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
                                locked_until=lease)
     async with session_scope() as session:
         conn = await session.connection()
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         # One statement, no savepoint: the key is ours if the row went in.
-        taken = await conn.execute(insert(IdempotencyRecord).values(**record.model_dump())
+        taken = await conn.execute(dialect_insert(conn)(IdempotencyRecord).values(**record.model_dump())
                                    .on_conflict_do_nothing().returning(col(IdempotencyRecord.id)))
         if taken.first() is not None:
             return lease
