@@ -2,16 +2,24 @@
 
 ``get_principal`` (``app.auth.deps``) reads the user, the login, the role assignments and the approved
 bindings; most requests of one login ask the same. On PostgreSQL each process keeps what it read, keyed by
-the token's user and login, and checks nothing in the database on a hit. What makes that safe:
+the token's user and login. What makes that safe:
 
 - **A version per user, bumped in the changing transaction.** Database triggers (migration 0019) bump
   ``app_user.principal_version`` in every transaction that changes the user's row, a login of theirs
   (``auth_session``: a login, a logout, a revocation), a role assignment or a binding, and send
-  ``NOTIFY caller_changed, '<user id>:<version>'``. PostgreSQL delivers a notification when, and only if,
-  its transaction commits: before the response that told the client of the change is sent.
+  ``NOTIFY caller_changed, '<user id>:<version>'``. PostgreSQL signals every listening session while the
+  changing transaction commits, before its client hears that the commit succeeded.
 - **Every process listens** (``Listener``, one connection of its own, started with the application) and
-  forgets the user's entries at once. An entry read before the change committed carries the older version:
-  the cache refuses it if that version was already notified while the read was under way.
+  forgets the user's entries when the notification arrives. An entry read before the change committed
+  carries the older version: the cache refuses it if that version was already notified while the read was
+  under way.
+- **A kept caller is served only after a round trip on the listening connection that began after the
+  request arrived.** The notification travels on its own (signal, listening session, socket, event loop):
+  on a busy machine a request can reach another process before it does. A listening session that was
+  signalled sends its pending notifications before it answers a query (PostgreSQL's ``PostgresMain``
+  delivers them ahead of ``ReadyForQuery``), and the driver hands them to the cache before the answer; so
+  once that round trip is back, every change committed before the request arrived has been applied.
+  Concurrent requests share one round trip (a short ``SELECT 1`` on a connection no request uses).
 - **No listener, no cache.** While the listener's connection is down nothing is remembered; when it
   connects (the first time, or again after a drop) the cache is emptied wholly, since notifications sent
   meanwhile were lost. A read that began before an emptying is not kept either (``epoch``).
@@ -25,7 +33,7 @@ import asyncio
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -49,27 +57,42 @@ _Key = tuple[uuid.UUID, uuid.UUID]  # user, login
 
 
 class CallerCache:
-    """Principals by (user, login), bounded (least recently used first out); on only while ``live``."""
+    """Principals by (user, login), bounded (least recently used first out).
+
+    On only while a listener is up: it sets ``caught_up``, which returns once every change committed before
+    the call has been applied here (and raises if the listener cannot tell).
+    """
 
     # How long a notified version is remembered: longer than any read of a caller takes.
     NOTIFIED_SECONDS = 60.0
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self.live = False
+        self.caught_up: Callable[[], Awaitable[None]] | None = None
         self.epoch = 0  # moves on every emptying: a read begun before it is not kept
         self._entries: OrderedDict[_Key, Principal] = OrderedDict()
         self._by_user: dict[uuid.UUID, set[_Key]] = {}
         self._notified: OrderedDict[uuid.UUID, tuple[int, float]] = OrderedDict()  # user: version, when
 
-    def get(self, user_id: uuid.UUID, login_id: uuid.UUID) -> Principal | None:
-        if not self.live:
+    @property
+    def live(self) -> bool:
+        return self.caught_up is not None
+
+    async def get(self, user_id: uuid.UUID, login_id: uuid.UUID) -> Principal | None:
+        """The kept caller, once every change committed before this call has been heard; else None."""
+        key = (user_id, login_id)
+        if self.caught_up is None:
             return None
-        principal = self._entries.get((user_id, login_id))
+        if key in self._entries:
+            try:
+                await self.caught_up()
+            except Exception:  # the listener cannot tell (its connection dropped): read the database
+                return None
+        principal = self._entries.get(key)  # forgotten meanwhile if a change was heard
         if principal is None:
             MISSES.inc()
             return None
-        self._entries.move_to_end((user_id, login_id))
+        self._entries.move_to_end(key)
         HITS.inc()
         return principal
 
@@ -136,6 +159,9 @@ class Listener:
     def __init__(self, dsn: str, cache: CallerCache = CACHE) -> None:
         self.dsn, self.cache = dsn, cache
         self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._turn = asyncio.Lock()  # one query at a time on the connection
+        self._next: asyncio.Future[None] | None = None  # the round trip not begun yet, shared by its waiters
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -147,9 +173,34 @@ class Listener:
         self._down()
 
     def _down(self, *_: Any) -> None:
-        self.cache.live = False
+        self.cache.caught_up = None
         self.cache.clear()
         LISTENING.set(0)
+
+    async def caught_up(self) -> None:
+        """Return after a round trip on the listening connection begun after this call.
+
+        Callers that arrive before the next round trip begins share it: however many requests wait, the
+        connection carries one query at a time, and none waits for more than the one under way and its own.
+        """
+        waiting = self._next
+        if waiting is None:
+            waiting = self._next = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().create_task(self._round_trip(waiting))
+        await asyncio.shield(waiting)  # a cancelled request does not cancel the others' round trip
+
+    async def _round_trip(self, done: asyncio.Future[None]) -> None:
+        async with self._turn:
+            self._next = None  # whoever comes from now on needs a round trip begun later
+            try:
+                if self._conn is None:
+                    raise ConnectionError("the caller cache is not listening")
+                await self._conn.execute("SELECT 1", timeout=self.PING_SECONDS)
+            except Exception as exc:
+                done.set_exception(exc)
+                done.exception()  # retrieved: a round trip nobody waits for any more logs nothing
+            else:
+                done.set_result(None)
 
     async def _run(self) -> None:
         backoff = 0.5
@@ -161,16 +212,17 @@ class Listener:
                 conn.add_termination_listener(self._down)
                 await conn.add_listener(CHANNEL, _notification(self.cache))
                 self.cache.clear()  # whatever was committed before LISTEN took effect was not heard
-                self.cache.live, backoff = True, 0.5
+                self._conn, self.cache.caught_up, backoff = conn, self.caught_up, 0.5
                 LISTENING.set(1)
                 while not conn.is_closed():
                     await asyncio.sleep(self.PING_SECONDS)
-                    await conn.execute("SELECT 1", timeout=self.PING_SECONDS)
+                    await self.caught_up()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is down or unreachable: no cache until it is back
                 log.warning("caller cache: listener down", extra={"error": type(exc).__name__})
             finally:
+                self._conn = None
                 self._down()
                 if conn is not None and not conn.is_closed():
                     conn.terminate()

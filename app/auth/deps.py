@@ -75,7 +75,7 @@ async def get_principal(
         raise (TOKEN_EXPIRED if expired else TOKEN_INVALID)(headers={"WWW-Authenticate": "Bearer"})
     # The process's copy while no instance has changed the caller since (app.auth.caller_cache), else read
     # afresh: a revoked login, a disabled account or a removed role stops working at once, everywhere.
-    if (cached := CACHE.get(claims.user_id, claims.session_id)) is not None:
+    if (cached := await CACHE.get(claims.user_id, claims.session_id)) is not None:
         return cached
     epoch = CACHE.epoch
     rows = (await session.exec(_principal_statement(), params=_ids(claims))).all()
