@@ -72,6 +72,7 @@ async def _profile(app, requests, html: Path | None, name: str) -> dict:
         event.remove(get_engine().sync_engine, "before_cursor_execute", count)
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     if html is not None:
+        html.mkdir(parents=True, exist_ok=True)
         (html / f"{name}.html").write_text(profiler.output_html())
     n = len(walls)
     return {"requests": n, "statements": round(statements / n, 2), "wall_p50_ms": round(statistics.median(walls) * 1000, 2),
