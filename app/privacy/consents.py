@@ -8,8 +8,10 @@ passed silently.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from sqlalchemy import exists
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +20,7 @@ from app.privacy import notice
 from app.privacy.errors import CONSENT_REQUIRED, CONSENT_VERSION_UNKNOWN
 from app.privacy.models import Consent, Purpose
 
-__all__ = ["Purpose", "accept", "accepted", "missing", "of_user", "require"]
+__all__ = ["Purpose", "accept", "accepted", "accepted_columns", "missing", "of_user", "require"]
 
 
 async def accepted(session: AsyncSession, user_id: uuid.UUID, version: str | None = None) -> set[Purpose]:
@@ -27,6 +29,15 @@ async def accepted(session: AsyncSession, user_id: uuid.UUID, version: str | Non
     rows = await session.exec(select(Consent.purpose).where(Consent.user_id == user_id,
                                                              Consent.notice_version == version))
     return {Purpose(p) for p in rows.all()}
+
+
+def accepted_columns(user_id: uuid.UUID, purposes: Sequence[Purpose]) -> list[ColumnElement[bool]]:
+    """For each of ``purposes``, whether the user accepted the current notice for it, as columns to read in
+    another statement about the same user (``/me`` reads them beside the user's bindings)."""
+    version = notice.current().version
+    return [exists().where(col(Consent.user_id) == user_id, col(Consent.notice_version) == version,
+                          col(Consent.purpose) == p)
+            .label(f"consent_{p.value}") for p in purposes]
 
 
 async def missing(session: AsyncSession, user_id: uuid.UUID, purposes: Iterable[Purpose]) -> list[Purpose]:

@@ -19,7 +19,8 @@ from app.residency.schemas import MePublic, TasksPublic
 
 async def me(session: AsyncSession, principal: Principal) -> MePublic:
     user = principal.user
-    bindings = await service.my_bindings(session, user.id)
+    asked = [consents.Purpose.service] + ([consents.Purpose.location] if Role.supervisor in principal.roles else [])
+    bindings, accepted = await service.my_bindings_beside(session, user.id, consents.accepted_columns(user.id, asked))
     roles = await users.assigned_roles(session, principal)
     # Each approved binding is a resident role scoped to its unit, named as the unit scope is named
     # (estate and unit), from the labels the bindings already carry.
@@ -29,12 +30,11 @@ async def me(session: AsyncSession, principal: Principal) -> MePublic:
         for b in bindings
         if b.status == BindingStatus.approved
     ]
-    asked = [consents.Purpose.service] + ([consents.Purpose.location] if Role.supervisor in principal.roles else [])
     return MePublic(
         id=user.id, display_name=user.display_name, phone=user.phone, has_password=user.password_hash is not None,
         roles=roles,
         bindings=bindings,
-        consents_needed=await consents.missing(session, user.id, asked),
+        consents_needed=[p for p, ok in zip(asked, accepted, strict=True) if not ok],
     )
 
 

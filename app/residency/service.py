@@ -11,11 +11,15 @@ registry's ``contact`` level).
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import literal, true, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,7 +75,8 @@ INVITE_ATTEMPTS = 5
 IDENTITY_KIND = "identity_check"  # the photo of a document seen in person
 
 
-def _my_public(b: UnitBinding, lab: registry.UnitLabel) -> MyBindingPublic:
+def _my_public(b: Any, lab: registry.UnitLabel) -> MyBindingPublic:
+    """``b``: a ``UnitBinding``, or a row of ``_MINE``'s columns."""
     return MyBindingPublic(
         id=b.id, unit_id=b.unit_id, unit_label=lab.label, estate_id=lab.estate_id, estate_name=lab.estate_name,
         relation=b.relation, status=b.status, method=b.method,
@@ -80,14 +85,32 @@ def _my_public(b: UnitBinding, lab: registry.UnitLabel) -> MyBindingPublic:
     )
 
 
+# What a binding's owner sees of it (``_my_public``), read as plain columns: no object to track.
+_MINE = (UnitBinding.id, UnitBinding.unit_id, UnitBinding.relation, UnitBinding.status, UnitBinding.method,
+         UnitBinding.assurance, UnitBinding.reject_reason, UnitBinding.created_at)
+
+
 async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindingPublic]:
     """The caller's bindings with their units' labels, in one query."""
+    return (await my_bindings_beside(session, user_id, ()))[0]
+
+
+async def my_bindings_beside(
+    session: AsyncSession, user_id: uuid.UUID, beside: Sequence[ColumnElement[Any]],
+) -> tuple[list[MyBindingPublic], tuple[Any, ...]]:
+    """The caller's bindings with their units' labels, and the values of ``beside`` - scalar expressions
+    about the same caller from other domains (``/me`` asks the privacy domain which consents it lacks) -
+    in one statement: a row of ``beside`` joined to the bindings, which may be none."""
     labels = registry.unit_label_columns()
-    rows = (await session.exec(
-        select(UnitBinding, *labels.c[1:]).join(labels, labels.c.unit_id == UnitBinding.unit_id)
-        .where(UnitBinding.user_id == user_id).order_by(col(UnitBinding.created_at), col(UnitBinding.id))
+    mine = (sa_select(*[col(c) for c in _MINE], *labels.c[1:]).join(labels, labels.c.unit_id == UnitBinding.unit_id)
+            .where(col(UnitBinding.user_id) == user_id).subquery("mine"))
+    one = sa_select(literal(1).label("one")).subquery("one")
+    rows = (await session.exec(  # type: ignore[call-overload]
+        sa_select(*beside, mine).select_from(one).outerjoin(mine, true()).order_by(mine.c.created_at, mine.c.id)
     )).all()
-    return [_my_public(b, registry.unit_label(*parts)) for b, *parts in rows]
+    n = len(beside)
+    bindings = [_my_public(row, registry.unit_label(*row[n + len(_MINE):])) for row in rows if row.id is not None]
+    return bindings, tuple(rows[0][:n])
 
 
 def _last_four(phone: str | None) -> str | None:
