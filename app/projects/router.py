@@ -148,8 +148,8 @@ async def list_renovation_items(session: SessionDep, _principal: CurrentPrincipa
 
 
 @router.get("/projects/{project_id}/items", response_model=ProjectItems, responses=READ)
-async def list_project_items(project: ProjectForRead, session: SessionDep):
-    return await service.project_items(session, project)
+async def list_project_items(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
+    return await service.readable_project_items(session, principal, project_id)
 
 
 @router.put(

@@ -4,9 +4,11 @@ appends a timeline event (where residents should see it) and an audit entry.
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import Select, delete, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -287,32 +289,44 @@ async def list_renovation_items(session: AsyncSession, page: PageParams, categor
     return await paginate(session, stmt, [col(RenovationItem.sort_order), col(RenovationItem.code)], page)
 
 
-async def _items_with_menu(session: AsyncSession, project: Project) -> list[tuple[ProjectItem, RenovationItem]]:
-    rows = await session.exec(
-        select(ProjectItem, RenovationItem)
-        .join(RenovationItem, col(RenovationItem.code) == ProjectItem.item_code)
-        .where(ProjectItem.project_id == project.id)
-        .order_by(col(RenovationItem.sort_order))
-    )
-    return list(rows.all())
+# An item as its list shows it (``_items_public``), with its menu entry's name and category, as plain columns.
+_ITEM_COLUMNS = (ProjectItem.id, ProjectItem.item_code, RenovationItem.name, RenovationItem.category,
+                 ProjectItem.estimated_cost_fen, ProjectItem.funding_source, ProjectItem.scope_note,
+                 ProjectItem.progress_percent, ProjectItem.updated_at)
 
 
-async def project_items(session: AsyncSession, project: Project) -> ProjectItems:
-    rows = await _items_with_menu(session, project)
-    ratio = weighted_progress((item.estimated_cost_fen, item.progress_percent) for item, _ in rows)
+def _items_of(project: Any) -> Select:
+    """The items of ``project`` (a project row, or the outer project of a statement) with their menu
+    entries, menu order; outer-joined, so that a project with no items is still one row (its item empty)."""
+    return (sa_select(*[col(c) for c in _ITEM_COLUMNS]).select_from(Project)
+            .outerjoin(ProjectItem, col(ProjectItem.project_id) == Project.id)
+            .outerjoin(RenovationItem, col(RenovationItem.code) == ProjectItem.item_code)
+            .where(col(Project.id) == project).order_by(col(RenovationItem.sort_order)))
+
+
+def _items_public(rows: Sequence[Any]) -> ProjectItems:
+    rows = [row for row in rows if row.id is not None]
+    ratio = weighted_progress((row.estimated_cost_fen, row.progress_percent) for row in rows)
     return ProjectItems(
-        items=[
-            ProjectItemPublic(
-                id=item.id, item_code=item.item_code, name=menu.name, category=menu.category,
-                estimated_cost_fen=item.estimated_cost_fen, funding_source=item.funding_source,
-                scope_note=item.scope_note, progress_percent=item.progress_percent, updated_at=item.updated_at,
-            )
-            for item, menu in rows
-        ],
-        total_estimated_cost_fen=sum(item.estimated_cost_fen for item, _ in rows),
+        items=[ProjectItemPublic(**row._mapping) for row in rows],
+        total_estimated_cost_fen=sum(row.estimated_cost_fen for row in rows),
         progress=OverallProgress(numerator=ratio.numerator, denominator=ratio.denominator,
                                  percent=percent_string(ratio)),
     )
+
+
+async def project_items(session: AsyncSession, project: Project) -> ProjectItems:
+    return _items_public((await session.exec(_items_of(project.id))).all())  # type: ignore[call-overload]
+
+
+async def readable_project_items(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> ProjectItems:
+    """``GET /projects/{id}/items`` in one statement: the project, if ``p`` may read it (else 404), with its
+    items (``ProjectForRead`` and ``project_items`` would be two)."""
+    rows = (await session.exec(  # type: ignore[call-overload]
+        _items_of(project_id).where(access.project_condition(p, "read")))).all()
+    if not rows:
+        raise NotFound()
+    return _items_public(rows)
 
 
 def _item_snapshot(item: ProjectItem) -> dict[str, Any]:
