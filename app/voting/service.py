@@ -10,7 +10,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -629,21 +630,14 @@ async def open_for(session: AsyncSession, p: Principal) -> list[BallotTask]:
                if relation in residency.OWNER_RELATIONS]
     if not persons:
         return []
-    now = clock.now()
-    rows = (await session.exec(
-        select(Ballot, BallotVoterPerson.voter_id)
+    cast = exists().where(col(BallotCast.ballot_id) == Ballot.id, col(BallotCast.voter_id) == BallotVoterPerson.voter_id,
+                          col(BallotCast.is_current).is_(True))
+    rows = (await session.exec(  # type: ignore[call-overload]
+        sa_select(col(Ballot.id), col(Ballot.project_id), col(Ballot.title), col(BallotVoterPerson.voter_id),
+                  col(Ballot.closes_at)).distinct()
         .join(BallotVoterPerson, col(BallotVoterPerson.ballot_id) == Ballot.id)
-        .where(Ballot.status == BallotStatus.open, Ballot.closes_at > now, col(BallotVoterPerson.person_id).in_(persons))
-        .order_by(col(Ballot.closes_at)))).all()
-    if not rows:
-        return []
-    cast = set((await session.exec(select(BallotCast.ballot_id, BallotCast.voter_id).where(
-        col(BallotCast.ballot_id).in_({b.id for b, _ in rows}), col(BallotCast.is_current).is_(True)))).all())
-    seen, out = set(), []
-    for ballot, voter_id in rows:
-        if (ballot.id, voter_id) in cast or (ballot.id, voter_id) in seen:
-            continue
-        seen.add((ballot.id, voter_id))
-        out.append(BallotTask(ballot_id=ballot.id, project_id=ballot.project_id, title=ballot.title, voter_id=voter_id,
-                              closes_at=ballot.closes_at))
-    return out
+        .where(col(Ballot.status) == BallotStatus.open, col(Ballot.closes_at) > clock.now(),
+               col(BallotVoterPerson.person_id).in_(persons), ~cast)
+        .order_by(col(Ballot.closes_at), col(Ballot.id), col(BallotVoterPerson.voter_id)))).all()
+    return [BallotTask(ballot_id=ballot_id, project_id=project_id, title=title, voter_id=voter_id, closes_at=closes_at)
+            for ballot_id, project_id, title, voter_id, closes_at in rows]
