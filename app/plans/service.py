@@ -7,7 +7,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -499,18 +500,18 @@ async def can_read_opinion_files(session: AsyncSession, p: Principal, opinion_id
 
 
 async def unread_for(session: AsyncSession, p: Principal) -> list[PlanTask]:
-    """Published plans one of the caller's units has not opened (``/me/tasks``)."""
+    """Published plans one of the caller's units has not opened (``/me/tasks``), in one statement."""
     if not p.unit_ids:
         return []
-    units = await registry.unit_refs(session, p.unit_ids)
-    plans = (await session.exec(select(PlanVersion).where(
-        PlanVersion.status == PlanStatus.published,
-        col(PlanVersion.estate_id).in_({u.estate_id for u in units.values()})))).all()
-    if not plans:
-        return []
-    viewed = set((await session.exec(select(PlanView.plan_id, PlanView.unit_id).where(
-        col(PlanView.plan_id).in_([plan.id for plan in plans]), col(PlanView.unit_id).in_(list(units))))).all())
-    return [PlanTask(plan_id=plan.id, project_id=plan.project_id, title=plan.title, version=plan.version,
-                     unit_id=unit.id, unit_label=unit.label, notice_ends_at=plan.notice_ends_at)
-            for plan in plans for unit in units.values()
-            if unit.estate_id == plan.estate_id and (plan.id, unit.id) not in viewed]
+    units = registry.unit_label_columns()
+    viewed = exists().where(col(PlanView.plan_id) == PlanVersion.id, col(PlanView.unit_id) == units.c.unit_id)
+    rows = (await session.exec(  # type: ignore[call-overload]
+        sa_select(col(PlanVersion.id), col(PlanVersion.project_id), col(PlanVersion.title), col(PlanVersion.version),
+                  col(PlanVersion.notice_ends_at), *units.c)
+        .join(units, units.c.estate_id == PlanVersion.estate_id)
+        .where(col(PlanVersion.status) == PlanStatus.published, units.c.unit_id.in_(list(p.unit_ids)), ~viewed)
+        .order_by(col(PlanVersion.published_at), col(PlanVersion.id), units.c.building, units.c.entrance, units.c.room)
+    )).all()
+    return [PlanTask(plan_id=plan_id, project_id=project_id, title=title, version=version, notice_ends_at=ends,
+                     unit_id=unit_id, unit_label=registry.unit_label(*label).label)
+            for plan_id, project_id, title, version, ends, unit_id, *label in rows]
