@@ -82,17 +82,20 @@ def in_ids(column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
 
 async def load_scoped(
     session: AsyncSession, model: type[M], obj_id: uuid.UUID, condition: Condition, principal: Principal,
-    level: Level = "read",
+    level: Level = "read", *, held: bool = False,
 ) -> M:
     """The object, if the principal may read it (else 404) and act on it at ``level`` (else 403): one query,
-    the level's condition read beside the object."""
+    the level's condition read beside the object. ``held``: its row is locked FOR KEY SHARE to the end of
+    the transaction (a change of its state, which takes it FOR UPDATE, waits; on SQLite a no-op)."""
     readable = (model.id == obj_id, condition(principal, "read"))
     if level == "read":
-        obj = (await session.exec(select(model).where(*readable))).first()
+        stmt = select(model).where(*readable)
+        obj = (await session.exec(stmt.with_for_update(read=True, key_share=True) if held else stmt)).first()
         if obj is None:
             raise NotFound()
         return obj
-    row = (await session.exec(select(model, case((condition(principal, level), True), else_=False)).where(*readable))).first()
+    leveled = select(model, case((condition(principal, level), True), else_=False)).where(*readable)
+    row = (await session.exec(leveled.with_for_update(read=True, key_share=True, of=model) if held else leveled)).first()
     if row is None:
         raise NotFound()
     if not row[1]:
@@ -109,12 +112,13 @@ async def permits(
         is not None
 
 
-def loader(model: type[M], condition: Condition, level: Level, *, param: str) -> Any:
-    """The dependency loading ``model`` by the path parameter ``param`` at ``level``, for
-    ``Annotated[model, loader(model, ...)]`` (written out, the type is one a type checker reads)."""
+def loader(model: type[M], condition: Condition, level: Level, *, param: str, held: bool = False) -> Any:
+    """The dependency loading ``model`` by the path parameter ``param`` at ``level`` (``held``: locked FOR KEY
+    SHARE, see ``load_scoped``), for ``Annotated[model, loader(model, ...)]`` (written out, the type is one a
+    type checker reads)."""
 
     async def load(session: AsyncSession, principal: Principal, **path: uuid.UUID) -> M:
-        return await load_scoped(session, model, path[param], condition, principal, level)
+        return await load_scoped(session, model, path[param], condition, principal, level, held=held)
 
     # FastAPI reads the parameters from the signature: the path parameter by its route's name.
     load.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
@@ -122,7 +126,7 @@ def loader(model: type[M], condition: Condition, level: Level, *, param: str) ->
         inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
         inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentPrincipal),
     ])
-    load.__name__ = f"{model.__name__.lower()}_for_{level}"
+    load.__name__ = f"{model.__name__.lower()}_for_{level}" + ("_held" if held else "")
     return Depends(load)
 
 

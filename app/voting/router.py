@@ -13,7 +13,7 @@ from app.core.spreadsheets import attachment
 from app.files.errors import FILE_NOT_USABLE
 from app.projects import reads as projects
 from app.voting import access, announcements, corrections, documents, objections, service
-from app.voting.deps import BallotForCollect, BallotForManage, BallotForRead
+from app.voting.deps import BallotForCasting, BallotForCollect, BallotForManage, BallotForProxyCasting, BallotForRead
 from app.voting.errors import (
     ALREADY_VOTED,
     ANNOUNCEMENT_INVALID,
@@ -152,7 +152,7 @@ async def ballot_electorate(ballot: BallotForManage, principal: CurrentPrincipal
 @router.post("/ballots/{ballot_id}/votes", response_model=VotePublic, status_code=status.HTTP_201_CREATED,
              responses=responses(403, 404, BALLOT_NOT_OPEN, BALLOT_CLOSED, NOT_AN_OWNER, NOT_IN_ELECTORATE,
                                  ASSURANCE_TOO_LOW, ALREADY_VOTED, CHOICES_INVALID))
-async def cast_vote(ballot: BallotForRead, body: VoteIn, principal: CurrentPrincipal, session: SessionDep):
+async def cast_vote(ballot: BallotForCasting, body: VoteIn, principal: CurrentPrincipal, session: SessionDep):
     """An owner casts their vote (one covering all their units in scope): a choice on every motion. The
     answer carries the receipt code. The binding must meet the ballot's ``min_assurance`` (403
     ``assurance_too_low`` says how to raise it; a paper vote through the grid worker is always open)."""
@@ -162,7 +162,7 @@ async def cast_vote(ballot: BallotForRead, body: VoteIn, principal: CurrentPrinc
 @router.post("/ballots/{ballot_id}/proxy-votes", response_model=VotePublic, status_code=status.HTTP_201_CREATED,
              responses=responses(403, 404, BALLOT_NOT_OPEN, BALLOT_CLOSED, VOTER_NOT_FOUND, ALREADY_VOTED,
                                  CHOICES_INVALID, FILE_NOT_USABLE))
-async def cast_proxy_vote(ballot: BallotForCollect, body: ProxyVoteIn, principal: CurrentPrincipal, session: SessionDep):
+async def cast_proxy_vote(ballot: BallotForProxyCasting, body: ProxyVoteIn, principal: CurrentPrincipal, session: SessionDep):
     """A grid worker enters a vote for its owners - a signed paper ballot (书面表决) collected door to door,
     or a written authorisation such as an organisation's letter - with a photo of it. Units of the
     worker's grid only; the same one-vote rule as online. The photo is seen only by those who manage the

@@ -7,7 +7,7 @@ SQL over the current casts' choices, never votes loaded into Python.
 import hashlib
 import hmac
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import delete, exists, func, insert, update
@@ -273,6 +273,22 @@ async def motions(session: AsyncSession, ballot_ids: list[uuid.UUID]) -> dict[uu
     return out
 
 
+# The motions of the ballots cast on lately, by ballot. A ballot's motions are written with it and never
+# change (``create``), so what a process read once stays true: a cast needs no statement for them.
+_MOTION_IDS: OrderedDict[uuid.UUID, frozenset[uuid.UUID]] = OrderedDict()
+
+
+async def _motion_ids(session: AsyncSession, ballot_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    ids = _MOTION_IDS.get(ballot_id)
+    if ids is None:
+        ids = frozenset((await session.exec(select(Motion.id).where(Motion.ballot_id == ballot_id))).all())
+        _MOTION_IDS[ballot_id] = ids
+        if len(_MOTION_IDS) > 1024:
+            _MOTION_IDS.popitem(last=False)
+    _MOTION_IDS.move_to_end(ballot_id)
+    return ids
+
+
 async def public(session: AsyncSession, ballots: list[Ballot]) -> list[BallotPublic]:
     by_ballot = await motions(session, [b.id for b in ballots])
     actors = await accounts.actors(session, [b.created_by for b in ballots])
@@ -296,34 +312,37 @@ def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
 
 
-async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot, voter_id: uuid.UUID | None) -> BallotVoter:
-    """The voter the caller casts for online - one whose owner they are bound as, with the identity
-    assurance the ballot asks of an online vote."""
+async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot,
+                    voter_id: uuid.UUID | None) -> tuple[BallotVoter, set[uuid.UUID]]:
+    """The voter the caller casts for online - one whose owner they are bound as - with all its owners
+    (persons on record), in one statement."""
     persons = {person for person, relation in p.bound_persons.items()
                if relation in residency.OWNER_RELATIONS}
     if not persons:
         raise NOT_AN_OWNER()
-    voters = (await session.exec(select(BallotVoter).join(
-        BallotVoterPerson, col(BallotVoterPerson.voter_id) == BallotVoter.id).where(
-        BallotVoterPerson.ballot_id == ballot.id, col(BallotVoterPerson.person_id).in_(persons)))).unique().all()
+    theirs = select(BallotVoterPerson.voter_id).where(BallotVoterPerson.ballot_id == ballot.id,
+                                                      col(BallotVoterPerson.person_id).in_(persons))
+    voters: dict[uuid.UUID, tuple[BallotVoter, set[uuid.UUID]]] = {}
+    for voter, owner in (await session.exec(
+            select(BallotVoter, BallotVoterPerson.person_id)
+            .join(BallotVoterPerson, col(BallotVoterPerson.voter_id) == BallotVoter.id)
+            .where(col(BallotVoter.id).in_(theirs)))).all():
+        voters.setdefault(voter.id, (voter, set()))[1].add(owner)
     if not voters:
         raise NOT_IN_ELECTORATE()
     if voter_id is not None:
-        chosen = next((v for v in voters if v.id == voter_id), None)
-        if chosen is None:
+        if voter_id not in voters:
             raise NOT_IN_ELECTORATE()
-        return chosen
+        return voters[voter_id]
     if len(voters) > 1:
-        raise CHOICES_INVALID(details={"voter_ids": sorted(str(v.id) for v in voters),
+        raise CHOICES_INVALID(details={"voter_ids": sorted(str(v) for v in voters),
                                        "problem": "several votes are yours: name voter_id"})
-    return voters[0]
+    return next(iter(voters.values()))
 
 
-async def _check_assurance(session: AsyncSession, p: Principal, ballot: Ballot, voter: BallotVoter) -> None:
+def _check_assurance(p: Principal, ballot: Ballot, owners: set[uuid.UUID]) -> None:
     """An online vote needs the ballot's least assurance on a binding to one of the voter's owners (a paper
     vote through a grid worker is always open: the worker sees the owner)."""
-    owners = set((await session.exec(select(BallotVoterPerson.person_id).where(
-        BallotVoterPerson.voter_id == voter.id))).all())
     held = p.assurance_as(owners)
     if not sufficient(held, ballot.min_assurance):
         raise ASSURANCE_TOO_LOW(details={"required": ballot.min_assurance.value, "held": held.value if held else None,
@@ -339,13 +358,6 @@ async def held_shared(session: AsyncSession, ballot: Ballot) -> Ballot:
     return (await session.exec(stmt)).one()
 
 
-async def _open_for_casting(session: AsyncSession, ballot: Ballot) -> Ballot:
-    """The ballot held shared (a close counts the casts under way) and checked open."""
-    ballot = await held_shared(session, ballot)
-    _check_open(ballot)
-    return ballot
-
-
 def _check_open(ballot: Ballot) -> None:
     if ballot.status in (BallotStatus.draft, BallotStatus.announced):
         raise BALLOT_NOT_OPEN()
@@ -359,7 +371,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
     """Store a cast of the voter's vote: a choice on every motion. The first cast counts, unless the ballot
     allows changes before close (then the latest counts and earlier ones stay as history). The partial
     unique index on current casts settles two casts at the same moment."""
-    wanted = {m.id for m in (await motions(session, [ballot.id]))[ballot.id]}
+    wanted = await _motion_ids(session, ballot.id)
     given = [c.motion_id for c in choices]
     if len(set(given)) != len(given) or set(given) != wanted:
         raise CHOICES_INVALID(details={"motion_ids": sorted(map(str, wanted))})
@@ -396,17 +408,19 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
 
 
 async def cast(session: AsyncSession, p: Principal, ballot: Ballot, data: VoteIn) -> VotePublic:
-    """An owner casts their voter's vote through their binding to the person on record."""
-    ballot = await _open_for_casting(session, ballot)
-    voter = await _voter_of(session, p, ballot, data.voter_id)
-    await _check_assurance(session, p, ballot, voter)
+    """An owner casts their voter's vote through their binding to the person on record. ``ballot`` is held
+    shared (``deps.BallotForCasting``, or ``held_shared``): a close counts the casts under way."""
+    _check_open(ballot)
+    voter, owners = await _voter_of(session, p, ballot, data.voter_id)
+    _check_assurance(p, ballot, owners)
     return await _record(session, p, ballot, voter, data.choices, CastChannel.self)
 
 
 async def proxy_cast(session: AsyncSession, p: Principal, ballot: Ballot, data: ProxyVoteIn) -> VotePublic:
     """A grid worker (or staff) enters a vote for its owners: a paper ballot or a written authorisation,
-    with its photo. A grid worker may enter votes of units in their grid only."""
-    ballot = await _open_for_casting(session, ballot)
+    with its photo. A grid worker may enter votes of units in their grid only. ``ballot`` is held shared
+    (``deps.BallotForProxyCasting``)."""
+    _check_open(ballot)
     voter = (await session.exec(select(BallotVoter).where(
         BallotVoter.id == data.voter_id, BallotVoter.ballot_id == ballot.id))).first()
     if voter is None:
