@@ -50,7 +50,7 @@ from app.registry.models import (
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
     "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "format_area", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
-    "mask_phone", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_refs", "units",
+    "mask_phone", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_ref_columns", "unit_refs", "units",
     "units_in_scope",
 ]
 
@@ -238,6 +238,13 @@ def _units_query():
 
 def _unit_ref(row) -> UnitRef:
     return UnitRef._make(row)
+
+
+def unit_ref_columns() -> Any:
+    """A subquery of every unit as a ``UnitRef`` (its columns in that order; ``.c[0]`` the unit's id,
+    ``.c[1]`` its estate's), to join where a list needs its units in the same statement; ``UnitRef._make``
+    makes the ``UnitRef`` of such a row's columns."""
+    return _units_query().subquery("unit_ref")
 
 
 async def unit_refs(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UnitRef]:

@@ -508,22 +508,22 @@ async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTas
     """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``)."""
     if not p.unit_ids:
         return []
-    units = await registry.unit_refs(session, p.unit_ids)
     relations = p.unit_relations
-    candidates = (await session.exec(select(Questionnaire).where(
-        Questionnaire.status == QuestionnaireStatus.published,
-        col(Questionnaire.estate_id).in_({u.estate_id for u in units.values()}))
-        .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at)))).all()
+    units = registry.unit_ref_columns()
+    candidates = (await session.exec(select(Questionnaire, *units.c)
+                                     .join(units, units.c[1] == Questionnaire.estate_id)
+                                     .where(col(Questionnaire.status) == QuestionnaireStatus.published,
+                                            units.c[0].in_(list(p.unit_ids)))
+                                     .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at),
+                                               col(Questionnaire.id), units.c[3], units.c[5], units.c[6]))).all()
     keys = {}
-    for q in candidates:
-        if not is_open(q):
+    for q, *parts in candidates:
+        unit = registry.UnitRef._make(parts)
+        if not is_open(q) or not q.covers(unit.estate_id, unit.building_id):
             continue
-        for unit in units.values():
-            if not q.covers(unit.estate_id, unit.building_id):
-                continue
-            if q.audience == Audience.owners and relations.get(unit.id) not in residency.OWNER_RELATIONS:
-                continue
-            keys[(q.id, str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}")] = (q, unit)
+        if q.audience == Audience.owners and relations.get(unit.id) not in residency.OWNER_RELATIONS:
+            continue
+        keys[(q.id, str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}")] = (q, unit)
     if not keys:
         return []
     answered = set((await session.exec(select(QuestionnaireResponse.questionnaire_id,
