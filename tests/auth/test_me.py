@@ -1,10 +1,11 @@
 """/me, phone binding through WeChat (with the cached access token) and /me/tasks."""
 
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from app.auth.models import Role, User
 from app.residency.models import BindingStatus, UnitBinding
 from app.wechat import fake
+from app.wechat.models import WechatAccessToken
 from tests import factories as f
 from tests.auth.conftest import API, bearer, wechat_login
 
@@ -17,7 +18,9 @@ TOKEN = "/cgi-bin/token"
 PHONE_API = "/wxa/business/getuserphonenumber"
 
 
-async def test_phone_binding_caches_access_token_and_refreshes_once_when_stale(client):
+async def test_phone_binding_caches_access_token_and_refreshes_once_when_stale(client, db):
+    await db.exec(delete(WechatAccessToken))  # none cached yet, whatever an earlier test left
+    await db.commit()
     a, b, c = [await wechat_login(client, name) for name in ("p1", "p2", "p3")]
     r = await client.post(f"{API}/me/phone", json={"code": "phone:13700000001"}, headers=bearer(a))
     assert r.status_code == 200 and r.json()["phone"] == "13700000001"
