@@ -9,8 +9,9 @@ passed silently.
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import String, bindparam, exists
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,13 +32,13 @@ async def accepted(session: AsyncSession, user_id: uuid.UUID, version: str | Non
     return {Purpose(p) for p in rows.all()}
 
 
-def accepted_columns(user_id: uuid.UUID, purposes: Sequence[Purpose]) -> list[ColumnElement[bool]]:
+def accepted_columns(user_id: Any, purposes: Sequence[Purpose]) -> list[ColumnElement[bool]]:
     """For each of ``purposes``, whether the user accepted the current notice for it, as columns to read in
-    another statement about the same user (``/me`` reads them beside the user's bindings)."""
-    version = notice.current().version
+    another statement about the same user (``/me`` reads them beside the user's bindings). ``user_id`` may
+    be a bound parameter (a statement built once); the notice's version is bound when the statement runs."""
+    version = bindparam("consent_notice_version", type_=String, callable_=lambda: notice.current().version)
     return [exists().where(col(Consent.user_id) == user_id, col(Consent.notice_version) == version,
-                          col(Consent.purpose) == p)
-            .label(f"consent_{p.value}") for p in purposes]
+                          col(Consent.purpose) == p).label(f"consent_{p.value}") for p in purposes]
 
 
 async def missing(session: AsyncSession, user_id: uuid.UUID, purposes: Iterable[Purpose]) -> list[Purpose]:

@@ -5,6 +5,8 @@ lives and, through the task sources the participation domains install (``todo``)
 do. A resident role is not assigned: each approved binding is one, scoped to its unit.
 """
 
+import functools
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import users
@@ -17,10 +19,16 @@ from app.residency.models import BindingStatus
 from app.residency.schemas import MePublic, TasksPublic
 
 
+@functools.cache
+def _statement(asked: tuple[consents.Purpose, ...]) -> service.BindingsBeside:
+    """/me's one statement for the consents asked (one per set of purposes, built once)."""
+    return service.bindings_beside(consents.accepted_columns(service.CALLER, asked))
+
+
 async def me(session: AsyncSession, principal: Principal) -> MePublic:
     user = principal.user
     asked = [consents.Purpose.service] + ([consents.Purpose.location] if Role.supervisor in principal.roles else [])
-    bindings, accepted = await service.my_bindings_beside(session, user.id, consents.accepted_columns(user.id, asked))
+    bindings, accepted = await service.my_bindings_beside(session, user.id, _statement(tuple(asked)))
     roles = await users.assigned_roles(session, principal)
     # Each approved binding is a resident role scoped to its unit, named as the unit scope is named
     # (estate and unit), from the labels the bindings already carry.

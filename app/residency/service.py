@@ -12,10 +12,11 @@ registry's ``contact`` level).
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import literal, true, update
+from sqlalchemy import Select, Uuid, bindparam, literal, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -90,25 +91,47 @@ _MINE = (UnitBinding.id, UnitBinding.unit_id, UnitBinding.relation, UnitBinding.
          UnitBinding.assurance, UnitBinding.reject_reason, UnitBinding.created_at)
 
 
+# The caller's id in the statements built once below; bound when one runs. Another domain's columns read
+# beside the bindings (``bindings_beside``) name the caller by it too.
+CALLER = bindparam("caller_id", type_=Uuid)
+
+
+@dataclass(frozen=True)
+class BindingsBeside:
+    """A statement ``bindings_beside`` made: ``beside`` columns first, then a binding's with its label's."""
+
+    statement: Select
+    beside: int
+
+
+def bindings_beside(beside: Sequence[ColumnElement[Any]] = ()) -> BindingsBeside:
+    """The statement of ``my_bindings_beside``: a row of ``beside`` - scalar expressions about the caller
+    (``CALLER``) from other domains; ``/me`` asks the privacy domain which consents the caller lacks - outer-
+    joined to the caller's bindings with their units' labels, which may be none. Build it once (building
+    one costs more than running it): it names nobody until it runs."""
+    labels = registry.unit_label_columns()
+    mine = (sa_select(*[col(c) for c in _MINE], *labels.c[1:]).join(labels, labels.c.unit_id == UnitBinding.unit_id)
+            .where(col(UnitBinding.user_id) == CALLER).subquery("mine"))
+    one = sa_select(literal(1).label("one")).subquery("one")
+    return BindingsBeside(sa_select(*beside, mine).select_from(one).outerjoin(mine, true())
+                          .order_by(mine.c.created_at, mine.c.id), len(beside))
+
+
+_MY_BINDINGS = bindings_beside()
+
+
 async def my_bindings(session: AsyncSession, user_id: uuid.UUID) -> list[MyBindingPublic]:
     """The caller's bindings with their units' labels, in one query."""
-    return (await my_bindings_beside(session, user_id, ()))[0]
+    return (await my_bindings_beside(session, user_id, _MY_BINDINGS))[0]
 
 
 async def my_bindings_beside(
-    session: AsyncSession, user_id: uuid.UUID, beside: Sequence[ColumnElement[Any]],
+    session: AsyncSession, user_id: uuid.UUID, made: BindingsBeside,
 ) -> tuple[list[MyBindingPublic], tuple[Any, ...]]:
-    """The caller's bindings with their units' labels, and the values of ``beside`` - scalar expressions
-    about the same caller from other domains (``/me`` asks the privacy domain which consents it lacks) -
-    in one statement: a row of ``beside`` joined to the bindings, which may be none."""
-    labels = registry.unit_label_columns()
-    mine = (sa_select(*[col(c) for c in _MINE], *labels.c[1:]).join(labels, labels.c.unit_id == UnitBinding.unit_id)
-            .where(col(UnitBinding.user_id) == user_id).subquery("mine"))
-    one = sa_select(literal(1).label("one")).subquery("one")
-    rows = (await session.exec(  # type: ignore[call-overload]
-        sa_select(*beside, mine).select_from(one).outerjoin(mine, true()).order_by(mine.c.created_at, mine.c.id)
-    )).all()
-    n = len(beside)
+    """The caller's bindings and the values of the columns beside them, by a statement ``bindings_beside``
+    made."""
+    rows = (await session.exec(made.statement, params={"caller_id": user_id})).all()  # type: ignore[call-overload]
+    n = made.beside
     bindings = [_my_public(row, registry.unit_label(*row[n + len(_MINE):])) for row in rows if row.id is not None]
     return bindings, tuple(rows[0][:n])
 
