@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import Select, bindparam, exists, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -499,19 +499,27 @@ async def can_read_opinion_files(session: AsyncSession, p: Principal, opinion_id
 
 
 
+def _unread_statement() -> Select:
+    """``unread_for``'s statement, built once: the caller's units are bound when it runs."""
+    units = registry.unit_label_columns()
+    viewed = exists().where(col(PlanView.plan_id) == PlanVersion.id, col(PlanView.unit_id) == units.c.unit_id)
+    return (sa_select(col(PlanVersion.id), col(PlanVersion.project_id), col(PlanVersion.title),
+                      col(PlanVersion.version), col(PlanVersion.notice_ends_at), *units.c)
+            .join(units, units.c.estate_id == PlanVersion.estate_id)
+            .where(col(PlanVersion.status) == PlanStatus.published,
+                   units.c.unit_id.in_(bindparam("unit_ids", expanding=True)), ~viewed)
+            .order_by(col(PlanVersion.published_at), col(PlanVersion.id), units.c.building, units.c.entrance,
+                      units.c.room))
+
+
+_UNREAD = _unread_statement()
+
+
 async def unread_for(session: AsyncSession, p: Principal) -> list[PlanTask]:
     """Published plans one of the caller's units has not opened (``/me/tasks``), in one statement."""
     if not p.unit_ids:
         return []
-    units = registry.unit_label_columns()
-    viewed = exists().where(col(PlanView.plan_id) == PlanVersion.id, col(PlanView.unit_id) == units.c.unit_id)
-    rows = (await session.exec(  # type: ignore[call-overload]
-        sa_select(col(PlanVersion.id), col(PlanVersion.project_id), col(PlanVersion.title), col(PlanVersion.version),
-                  col(PlanVersion.notice_ends_at), *units.c)
-        .join(units, units.c.estate_id == PlanVersion.estate_id)
-        .where(col(PlanVersion.status) == PlanStatus.published, units.c.unit_id.in_(list(p.unit_ids)), ~viewed)
-        .order_by(col(PlanVersion.published_at), col(PlanVersion.id), units.c.building, units.c.entrance, units.c.room)
-    )).all()
+    rows = (await session.exec(_UNREAD, params={"unit_ids": list(p.unit_ids)})).all()  # type: ignore[call-overload]
     return [PlanTask(plan_id=plan_id, project_id=project_id, title=title, version=version, notice_ends_at=ends,
                      unit_id=unit_id, unit_label=registry.unit_label(*label).label)
             for plan_id, project_id, title, version, ends, unit_id, *label in rows]

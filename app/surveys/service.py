@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import Select, bindparam, delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -504,18 +504,26 @@ async def can_read_response_files(session: AsyncSession, p: Principal, response_
 # ---- what waits for a resident ---------------------------------------------------------------------
 
 
+def _candidates_statement() -> Select:
+    """The published questionnaires of the estates of some units (bound when it runs), each with each unit
+    of its estate: ``open_for``'s first statement, built once."""
+    units = registry.unit_ref_columns()
+    return (select(Questionnaire, *units.c).join(units, units.c[1] == Questionnaire.estate_id)
+            .where(col(Questionnaire.status) == QuestionnaireStatus.published,
+                   units.c[0].in_(bindparam("unit_ids", expanding=True)))
+            .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at), col(Questionnaire.id),
+                      units.c[3], units.c[5], units.c[6]))
+
+
+_CANDIDATES = _candidates_statement()
+
+
 async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTask]:
     """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``)."""
     if not p.unit_ids:
         return []
     relations = p.unit_relations
-    units = registry.unit_ref_columns()
-    candidates = (await session.exec(select(Questionnaire, *units.c)
-                                     .join(units, units.c[1] == Questionnaire.estate_id)
-                                     .where(col(Questionnaire.status) == QuestionnaireStatus.published,
-                                            units.c[0].in_(list(p.unit_ids)))
-                                     .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at),
-                                               col(Questionnaire.id), units.c[3], units.c[5], units.c[6]))).all()
+    candidates = (await session.exec(_CANDIDATES, params={"unit_ids": list(p.unit_ids)})).all()  # type: ignore[call-overload]
     keys = {}
     for q, *parts in candidates:
         unit = registry.UnitRef._make(parts)

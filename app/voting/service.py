@@ -10,7 +10,7 @@ import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import Select, bindparam, delete, exists, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -638,20 +638,27 @@ async def can_read_evidence_files(session: AsyncSession, p: Principal, cast_id: 
 
 
 
+def _open_for_statement() -> Select:
+    """``open_for``'s statement, built once: the caller's persons and the time are bound when it runs."""
+    cast = exists().where(col(BallotCast.ballot_id) == Ballot.id, col(BallotCast.voter_id) == BallotVoterPerson.voter_id,
+                          col(BallotCast.is_current).is_(True))
+    return (sa_select(col(Ballot.id), col(Ballot.project_id), col(Ballot.title), col(BallotVoterPerson.voter_id),
+                      col(Ballot.closes_at)).distinct()
+            .join(BallotVoterPerson, col(BallotVoterPerson.ballot_id) == Ballot.id)
+            .where(col(Ballot.status) == BallotStatus.open, col(Ballot.closes_at) > bindparam("now"),
+                   col(BallotVoterPerson.person_id).in_(bindparam("persons", expanding=True)), ~cast)
+            .order_by(col(Ballot.closes_at), col(Ballot.id), col(BallotVoterPerson.voter_id)))
+
+
+_OPEN_FOR = _open_for_statement()
+
+
 async def open_for(session: AsyncSession, p: Principal) -> list[BallotTask]:
     """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``)."""
     persons = [person for person, relation in p.bound_persons.items()
                if relation in residency.OWNER_RELATIONS]
     if not persons:
         return []
-    cast = exists().where(col(BallotCast.ballot_id) == Ballot.id, col(BallotCast.voter_id) == BallotVoterPerson.voter_id,
-                          col(BallotCast.is_current).is_(True))
-    rows = (await session.exec(  # type: ignore[call-overload]
-        sa_select(col(Ballot.id), col(Ballot.project_id), col(Ballot.title), col(BallotVoterPerson.voter_id),
-                  col(Ballot.closes_at)).distinct()
-        .join(BallotVoterPerson, col(BallotVoterPerson.ballot_id) == Ballot.id)
-        .where(col(Ballot.status) == BallotStatus.open, col(Ballot.closes_at) > clock.now(),
-               col(BallotVoterPerson.person_id).in_(persons), ~cast)
-        .order_by(col(Ballot.closes_at), col(Ballot.id), col(BallotVoterPerson.voter_id)))).all()
+    rows = (await session.exec(_OPEN_FOR, params={"persons": persons, "now": clock.now()})).all()  # type: ignore[call-overload]
     return [BallotTask(ballot_id=ballot_id, project_id=project_id, title=title, voter_id=voter_id, closes_at=closes_at)
             for ballot_id, project_id, title, voter_id, closes_at in rows]
