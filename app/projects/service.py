@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func
+from sqlalchemy import Select, bindparam, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -295,13 +295,16 @@ _ITEM_COLUMNS = (ProjectItem.id, ProjectItem.item_code, RenovationItem.name, Ren
                  ProjectItem.progress_percent, ProjectItem.updated_at)
 
 
-def _items_of(project: Any) -> Select:
-    """The items of ``project`` (a project row, or the outer project of a statement) with their menu
-    entries, menu order; outer-joined, so that a project with no items is still one row (its item empty)."""
+def _items_statement() -> Select:
+    """The items of a project (bound when it runs) with their menu entries, menu order; outer-joined, so that
+    a project with no items is still one row (its item empty). Built once."""
     return (sa_select(*[col(c) for c in _ITEM_COLUMNS]).select_from(Project)
             .outerjoin(ProjectItem, col(ProjectItem.project_id) == Project.id)
             .outerjoin(RenovationItem, col(RenovationItem.code) == ProjectItem.item_code)
-            .where(col(Project.id) == project).order_by(col(RenovationItem.sort_order)))
+            .where(col(Project.id) == bindparam("project_id")).order_by(col(RenovationItem.sort_order)))
+
+
+_ITEMS = _items_statement()
 
 
 def _items_public(rows: Sequence[Any]) -> ProjectItems:
@@ -316,14 +319,14 @@ def _items_public(rows: Sequence[Any]) -> ProjectItems:
 
 
 async def project_items(session: AsyncSession, project: Project) -> ProjectItems:
-    return _items_public((await session.exec(_items_of(project.id))).all())  # type: ignore[call-overload]
+    return _items_public((await session.exec(_ITEMS, params={"project_id": project.id})).all())  # type: ignore[call-overload]
 
 
 async def readable_project_items(session: AsyncSession, p: Principal, project_id: uuid.UUID) -> ProjectItems:
     """``GET /projects/{id}/items`` in one statement: the project, if ``p`` may read it (else 404), with its
     items (``ProjectForRead`` and ``project_items`` would be two)."""
     rows = (await session.exec(  # type: ignore[call-overload]
-        _items_of(project_id).where(access.project_condition(p, "read")))).all()
+        _ITEMS.where(access.project_condition(p, "read")), params={"project_id": project_id})).all()
     if not rows:
         raise NotFound()
     return _items_public(rows)
