@@ -28,8 +28,9 @@ from typing import Any, Protocol, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import case, false
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import select
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import AsBoolean, ColumnElement, False_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.deps import CurrentPrincipal
@@ -78,6 +79,21 @@ def in_ids(column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
     """``column IN ids``, or plain false for no ids (an empty IN is not portable SQL)."""
     ids = list(ids)
     return column.in_(ids) if ids else false()
+
+
+def plainly_false(condition: ColumnElement[bool]) -> bool:
+    """Whether ``condition`` is the constant false, as ``in_ids``, ``or_`` and ``and_`` leave it for a
+    caller without the scope in question."""
+    while isinstance(condition, AsBoolean) and condition.operator is operators.is_true:
+        condition = condition.element
+    return isinstance(condition, False_)
+
+
+def in_scope(column: Any, ids: Any, scope: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``column IN (SELECT ids WHERE scope)``, or plain false when ``scope`` is: a branch the caller cannot
+    have (no grid, no unit, nothing managed) is not built at all - building one costs more than running the
+    query it goes into - and ``or_`` drops it, so a resident's conditions carry no staff branches."""
+    return false() if plainly_false(scope) else col(column).in_(select(ids).where(scope))
 
 
 async def load_scoped(

@@ -30,7 +30,7 @@ ProjectLevel = Literal["read", "manage", "progress"]
 
 
 def _estate(p: Principal, level: Literal["read", "manage"]) -> ColumnElement[bool]:
-    return col(Project.estate_id).in_(registry.estate_ids(p, level))
+    return registry.estate_in(Project.estate_id, p, level)
 
 
 def _linked(p: Principal, role: ProjectOrganizationRole | None = None) -> ColumnElement[bool]:

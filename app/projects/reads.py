@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.authz import load_scoped
+from app.auth.authz import in_scope, load_scoped
 from app.auth.principal import Principal
 from app.files import service as files
 from app.projects import access
@@ -40,7 +40,7 @@ from app.registry import reads as registry
 
 __all__ = [
     "MenuItem", "menu", "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
-    "organizations", "project", "project_ids", "published_condition", "require_project",
+    "organizations", "project", "project_ids", "project_in", "published_condition", "require_project",
 ]
 
 
@@ -65,6 +65,11 @@ def project_ids(p: Principal, level: ProjectLevel = "read") -> Select:
     return select(Project.id).where(access.project_condition(p, level))
 
 
+def project_in(column: Any, p: Principal, level: ProjectLevel = "read") -> ColumnElement[bool]:
+    """``column`` (a project id) is one of the projects ``p`` may touch at ``level`` (plain false for none)."""
+    return in_scope(column, Project.id, access.project_condition(p, level))
+
+
 def published_condition(p: Principal, level: str, project_id: Any, estate_id: Any,
                         published: ColumnElement[bool]) -> ColumnElement[bool]:
     """The access rule of what a participation domain publishes on a project (a questionnaire, a plan
@@ -77,12 +82,12 @@ def published_condition(p: Principal, level: str, project_id: Any, estate_id: An
     """
     if p.is_admin:
         return true()
-    manage = project_id.in_(project_ids(p, "manage"))
+    manage = project_in(project_id, p, "manage")
     if level == "manage":
         return manage
     if level == "collect":
-        return or_(manage, and_(published, estate_id.in_(registry.estate_ids(p, "contact"))))
-    return or_(manage, and_(published, project_id.in_(project_ids(p, "read"))))
+        return or_(manage, and_(published, registry.estate_in(estate_id, p, "contact")))
+    return or_(manage, and_(published, project_in(project_id, p, "read")))
 
 
 async def project(session: AsyncSession, project_id: uuid.UUID) -> ProjectRef | None:

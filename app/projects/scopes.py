@@ -39,8 +39,9 @@ PROJECT_SCOPE = ScopeKind(ScopeType.project, _project_names, _locate_project, _m
 
 
 def _supervised_estates(p: Principal):
-    """A supervisor reads the estate (and its buildings) of the projects they supervise."""
-    return select(Project.estate_id).where(in_ids(Project.id, p.scope_ids(Role.supervisor)))
+    """A supervisor reads the estate (and its buildings) of the projects they supervise (others: None)."""
+    supervised = p.scope_ids(Role.supervisor)
+    return select(Project.estate_id).where(in_ids(Project.id, supervised)) if supervised else None
 
 
 SUPERVISED_ESTATES = EstateReaders(_supervised_estates)

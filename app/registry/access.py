@@ -12,13 +12,13 @@ Levels:
   bound units, and the estate and buildings around them).
 """
 
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col, select
+from sqlmodel import col
 
-from app.auth.authz import condition
+from app.auth.authz import condition, in_scope
 from app.auth.authz import in_ids as _in
 from app.auth.principal import Principal
 from app.auth.roles import Role
@@ -37,11 +37,14 @@ from app.registry.models import (
 Level = Literal["manage", "contact", "read"]
 
 
-def _managed_community_ids(p: Principal):
-    """Subquery of the communities a principal manages (their own, or those of their street)."""
-    return select(Community.id).where(
-        or_(_in(Community.id, p.scope_ids(Role.community_staff)), _in(Community.street_id, p.scope_ids(Role.street_staff)))
-    )
+def _managed_communities(p: Principal) -> ColumnElement[bool]:
+    """Condition on ``Community``: those a principal manages (their own, or those of their street)."""
+    return or_(_in(Community.id, p.scope_ids(Role.community_staff)), _in(Community.street_id, p.scope_ids(Role.street_staff)))
+
+
+def _other_readers(p: Principal, column: Any) -> list[ColumnElement[bool]]:
+    """``column`` (an estate id) among the estates other domains let ``p`` read (``hooks.EstateReaders``)."""
+    return [col(column).in_(q) for q in (readers(p) for readers in hooks.estate_readers()) if q is not None]
 
 
 @condition
@@ -52,58 +55,57 @@ def street_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
     if level == "manage":
         return own
     # Anyone with something inside a street may read the street's name.
-    return or_(own, col(Street.id).in_(select(Community.street_id).where(community_condition(p, level))))
+    return or_(own, in_scope(Street.id, Community.street_id, community_condition(p, level)))
 
 
 @condition
 def community_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = col(Community.id).in_(_managed_community_ids(p))
+    managed = _managed_communities(p)
     if level == "manage":
         return managed
-    return or_(managed, col(Community.id).in_(select(Estate.community_id).where(estate_condition(p, level))))
+    return or_(managed, in_scope(Community.id, Estate.community_id, estate_condition(p, level)))
 
 
 @condition
 def estate_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = col(Estate.community_id).in_(_managed_community_ids(p))
+    managed = in_scope(Estate.community_id, Community.id, _managed_communities(p))
     if level == "manage":
         return managed
-    grid = col(Estate.id).in_(select(Building.estate_id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
+    grid = in_scope(Estate.id, Building.estate_id, _in(Building.grid_id, p.scope_ids(Role.grid_worker)))
     if level == "contact":
         return or_(managed, grid)
     committee = _in(Estate.id, p.scope_ids(Role.committee_member))
-    resident = col(Estate.id).in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
-    return or_(managed, grid, committee, resident, *[col(Estate.id).in_(fn(p)) for fn in hooks.estate_readers()])
+    resident = in_scope(Estate.id, PropertyUnit.estate_id, _in(PropertyUnit.id, p.unit_ids))
+    return or_(managed, grid, committee, resident, *_other_readers(p, Estate.id))
 
 
 @condition
 def building_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = col(Building.estate_id).in_(select(Estate.id).where(estate_condition(p, "manage")))
+    managed = in_scope(Building.estate_id, Estate.id, estate_condition(p, "manage"))
     if level == "manage":
         return managed
     grid = _in(Building.grid_id, p.scope_ids(Role.grid_worker))
     if level == "contact":
         return or_(managed, grid)
     committee = _in(Building.estate_id, p.scope_ids(Role.committee_member))
-    resident = col(Building.estate_id).in_(select(PropertyUnit.estate_id).where(_in(PropertyUnit.id, p.unit_ids)))
-    others = [col(Building.estate_id).in_(fn(p)) for fn in hooks.estate_readers()]
-    return or_(managed, grid, committee, resident, *others)
+    resident = in_scope(Building.estate_id, PropertyUnit.estate_id, _in(PropertyUnit.id, p.unit_ids))
+    return or_(managed, grid, committee, resident, *_other_readers(p, Building.estate_id))
 
 
 @condition
 def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = col(PropertyUnit.estate_id).in_(select(Estate.id).where(estate_condition(p, "manage")))
+    managed = in_scope(PropertyUnit.estate_id, Estate.id, estate_condition(p, "manage"))
     if level == "manage":
         return managed
-    grid = col(PropertyUnit.building_id).in_(select(Building.id).where(_in(Building.grid_id, p.scope_ids(Role.grid_worker))))
+    grid = in_scope(PropertyUnit.building_id, Building.id, _in(Building.grid_id, p.scope_ids(Role.grid_worker)))
     if level == "contact":
         return or_(managed, grid)
     committee = _in(PropertyUnit.estate_id, p.scope_ids(Role.committee_member))
@@ -114,11 +116,10 @@ def unit_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
 def grid_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    managed = col(Grid.community_id).in_(_managed_community_ids(p))
+    managed = in_scope(Grid.community_id, Community.id, _managed_communities(p))
     if level == "manage":
         return managed
     return or_(managed, _in(Grid.id, p.scope_ids(Role.grid_worker)))
-
 
 
 @condition
@@ -137,4 +138,4 @@ def import_condition(p: Principal, level: Level = "read") -> ColumnElement[bool]
     """A ledger import is its estate's managers' business, to read as to make."""
     if p.is_admin:
         return true()
-    return col(RegistryImport.estate_id).in_(select(Estate.id).where(estate_condition(p, "manage")))
+    return in_scope(RegistryImport.estate_id, Estate.id, estate_condition(p, "manage"))

@@ -28,9 +28,10 @@ class OnPersonsRemoved:
 @dataclass(frozen=True)
 class EstateReaders:
     """Who else reads an estate and its buildings (not its people): ``readers(principal)`` answers a
-    subquery of estate ids. Projects declare their supervisors (the estate of the project they supervise)."""
+    subquery of estate ids, or None when the principal is no such reader. Projects declare their supervisors
+    (the estate of the project they supervise)."""
 
-    readers: Callable[[Principal], Select]
+    readers: Callable[[Principal], Select | None]
 
 
 _on_persons_removed: list[OnPersonsRemoved] = []
@@ -55,5 +56,5 @@ async def persons_removed(
             await hook.handler(session, unit_id, person_ids, actor_id)
 
 
-def estate_readers() -> list[Callable[[Principal], Select]]:
+def estate_readers() -> list[Callable[[Principal], Select | None]]:
     return [r.readers for r in _estate_readers]

@@ -23,9 +23,11 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Select, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.authz import in_scope
 from app.auth.principal import Principal
 from app.registry import access
 from app.registry.access import Level
@@ -49,7 +51,7 @@ from app.registry.models import (
 
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "format_area", "estate_ids", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "format_area", "estate_ids", "estate_in", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
     "mask_phone", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_ref_columns", "unit_refs", "units",
     "units_in_scope",
 ]
@@ -63,6 +65,11 @@ OWNER_RELATIONS = (OccupantRelation.owner, OccupantRelation.co_owner)
 def estate_ids(p: Principal, level: Level = "read") -> Select:
     """Subquery of the ids of the estates ``p`` may touch at ``level``."""
     return select(Estate.id).where(access.estate_condition(p, level))
+
+
+def estate_in(column: Any, p: Principal, level: Level = "read") -> ColumnElement[bool]:
+    """``column`` (an estate id) is one of the estates ``p`` may touch at ``level`` (plain false for none)."""
+    return in_scope(column, Estate.id, access.estate_condition(p, level))
 
 
 def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None = None) -> Select:
