@@ -50,3 +50,40 @@ def test_another_user_with_the_same_roles_gets_a_condition_of_their_own():
     community = uuid.uuid4()
     a, b = User(id=uuid.uuid4(), display_name="甲"), User(id=uuid.uuid4(), display_name="乙")
     assert project_condition(_principal(a, _staff(a, community))) is not project_condition(_principal(b, _staff(b, community)))
+
+
+# ---- what a condition holds: only the branches the caller has ---------------------------------------
+
+
+def test_a_plainly_false_scope_builds_no_subquery():
+    from sqlalchemy import and_, column, false, or_
+
+    from app.auth.authz import in_ids, in_scope, plainly_false
+    from app.registry.models import Estate, PropertyUnit
+
+    x = column("x")
+    assert plainly_false(in_ids(x, [])) and plainly_false(or_(false(), in_ids(x, [])))
+    assert plainly_false(and_(x == 1, false()))
+    assert not plainly_false(x == 1) and not plainly_false(or_(false(), x == 1))
+    assert plainly_false(in_scope(Estate.id, PropertyUnit.estate_id, in_ids(PropertyUnit.id, [])))
+    unit = uuid.uuid4()
+    built = _sql(in_scope(Estate.id, PropertyUnit.estate_id, in_ids(PropertyUnit.id, [unit])))
+    assert "SELECT property_unit.estate_id" in built and unit.hex in built
+
+
+def test_a_residents_conditions_carry_no_staff_branches():
+    """A resident reads their units' estates and the projects there: no subquery of managed communities,
+    worked grids or supervised projects (each was built, then ended in WHERE false)."""
+    from app.registry.access import estate_condition
+
+    user, unit = User(id=uuid.uuid4(), display_name="住户"), uuid.uuid4()
+    resident = _principal(user, units=(unit,))
+    estate, project = _sql(estate_condition(resident, "read")), _sql(project_condition(resident, "read"))
+    for sql in (estate, project):
+        assert unit.hex in sql
+        assert "community" not in sql and "building" not in sql and "false" not in sql.lower()
+    assert _sql(project_condition(resident, "manage")) == "false"
+    # Staff keep their branch: what they manage.
+    community = uuid.uuid4()
+    staff = _sql(project_condition(_principal(user, _staff(user, community)), "manage"))
+    assert community.hex in staff and "community" in staff
