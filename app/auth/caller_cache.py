@@ -162,6 +162,7 @@ class Listener:
         self._conn: asyncpg.Connection | None = None
         self._turn = asyncio.Lock()  # one query at a time on the connection
         self._next: asyncio.Future[None] | None = None  # the round trip not begun yet, shared by its waiters
+        self._trips: set[asyncio.Task[None]] = set()  # held until done (the loop keeps only weak references)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -186,7 +187,9 @@ class Listener:
         waiting = self._next
         if waiting is None:
             waiting = self._next = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().create_task(self._round_trip(waiting))
+            trip = asyncio.get_running_loop().create_task(self._round_trip(waiting))
+            self._trips.add(trip)
+            trip.add_done_callback(self._trips.discard)
         await asyncio.shield(waiting)  # a cancelled request does not cancel the others' round trip
 
     async def _round_trip(self, done: asyncio.Future[None]) -> None:
