@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Select, bindparam, delete, func, insert, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -506,9 +506,20 @@ async def can_read_response_files(session: AsyncSession, p: Principal, response_
 
 def _candidates_statement() -> Select:
     """The published questionnaires of the estates of some units (bound when it runs), each with each unit
-    of its estate: ``open_for``'s first statement, built once."""
+    of its estate, and whether the caller's current answer for that unit is in (the respondent keys the
+    caller would answer under, one list per kind of questionnaire, bound too): ``open_for``'s statement,
+    built once."""
     units = registry.unit_ref_columns()
-    return (select(Questionnaire, *units.c).join(units, units.c[1] == Questionnaire.estate_id)
+    answer = QuestionnaireResponse
+    answered = exists().where(
+        col(answer.questionnaire_id) == Questionnaire.id, col(answer.unit_id) == units.c[0],
+        col(answer.is_current).is_(True),
+        or_(and_(col(Questionnaire.response_unit) == ResponseUnit.unit,
+                 col(answer.respondent_key).in_(bindparam("unit_keys", expanding=True))),
+            and_(col(Questionnaire.response_unit) != ResponseUnit.unit,
+                 col(answer.respondent_key).in_(bindparam("person_keys", expanding=True)))))
+    return (select(Questionnaire, answered.label("answered"), *units.c)
+            .join(units, units.c[1] == Questionnaire.estate_id)
             .where(col(Questionnaire.status) == QuestionnaireStatus.published,
                    units.c[0].in_(bindparam("unit_ids", expanding=True)))
             .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at), col(Questionnaire.id),
@@ -519,26 +530,22 @@ _CANDIDATES = _candidates_statement()
 
 
 async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTask]:
-    """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``)."""
+    """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``), in one
+    statement. The keys are those ``_respondent`` gives the caller's own answers."""
     if not p.unit_ids:
         return []
     relations = p.unit_relations
-    candidates = (await session.exec(_CANDIDATES, params={"unit_ids": list(p.unit_ids)})).all()  # type: ignore[call-overload]
-    keys = {}
-    for q, *parts in candidates:
+    units = list(p.unit_ids)
+    candidates = (await session.exec(_CANDIDATES, params={  # type: ignore[call-overload]
+        "unit_ids": units, "unit_keys": [str(u) for u in units], "person_keys": [f"{u}:{p.id}" for u in units],
+    })).all()
+    tasks = []
+    for q, answered, *parts in candidates:
         unit = registry.UnitRef._make(parts)
-        if not is_open(q) or not q.covers(unit.estate_id, unit.building_id):
+        if answered or not is_open(q) or not q.covers(unit.estate_id, unit.building_id):
             continue
         if q.audience == Audience.owners and relations.get(unit.id) not in residency.OWNER_RELATIONS:
             continue
-        keys[(q.id, str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:{p.id}")] = (q, unit)
-    if not keys:
-        return []
-    answered = set((await session.exec(select(QuestionnaireResponse.questionnaire_id,
-                                              QuestionnaireResponse.respondent_key).where(
-        col(QuestionnaireResponse.questionnaire_id).in_({qid for qid, _ in keys}),
-        col(QuestionnaireResponse.respondent_key).in_({key for _, key in keys}),
-        col(QuestionnaireResponse.is_current).is_(True)))).all())
-    return [QuestionnaireTask(questionnaire_id=q.id, project_id=q.project_id, title=q.title, unit_id=unit.id,
-                              unit_label=unit.label, closes_at=q.closes_at)
-            for key, (q, unit) in keys.items() if key not in answered]
+        tasks.append(QuestionnaireTask(questionnaire_id=q.id, project_id=q.project_id, title=q.title,
+                                       unit_id=unit.id, unit_label=unit.label, closes_at=q.closes_at))
+    return tasks
