@@ -13,7 +13,6 @@ from typing import Literal
 
 from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
 
 from app.acceptance.models import Acceptance
 from app.auth.authz import condition
@@ -27,4 +26,4 @@ AcceptanceLevel = Literal["read", "manage"]
 def acceptance_condition(p: Principal, level: AcceptanceLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    return col(Acceptance.project_id).in_(projects.project_ids(p, level))
+    return projects.project_in(Acceptance.project_id, p, level)

@@ -15,7 +15,7 @@ async def entries(
     """Newest first. Admins read everything; street and community staff the entries of their estates."""
     stmt = select(AuditEntry)
     if not principal.is_admin:
-        stmt = stmt.where(col(AuditEntry.estate_id).in_(registry.estate_ids(principal, "manage")))
+        stmt = stmt.where(registry.estate_in(AuditEntry.estate_id, principal, "manage"))
     if entity_type:
         stmt = stmt.where(AuditEntry.entity_type == entity_type)
     if entity_id:

@@ -38,5 +38,5 @@ def opinion_condition(p: Principal, level: PlanLevel = "read") -> ColumnElement[
     on_plan = col(PlanOpinion.plan_id).in_(select(PlanVersion.id).where(plan_condition(p, level)))
     if level != "read":
         return on_plan
-    managed = col(PlanOpinion.project_id).in_(projects.project_ids(p, "manage"))
+    managed = projects.project_in(PlanOpinion.project_id, p, "manage")
     return and_(on_plan, or_(col(PlanOpinion.hidden).is_(False), managed, col(PlanOpinion.author_id) == p.id))

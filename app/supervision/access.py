@@ -34,7 +34,7 @@ def supervises(p: Principal, project_id) -> ColumnElement[bool]:
 
 
 def _oversee(p: Principal, project_id) -> ColumnElement[bool]:
-    return or_(project_id.in_(projects.project_ids(p, "manage")), supervises(p, project_id))
+    return or_(projects.project_in(project_id, p, "manage"), supervises(p, project_id))
 
 
 @condition
@@ -43,7 +43,7 @@ def inspection_condition(p: Principal, level: InspectionLevel = "read") -> Colum
         return true()
     if level == "file":
         return supervises(p, Inspection.project_id)
-    return col(Inspection.project_id).in_(projects.project_ids(p, "read"))
+    return projects.project_in(Inspection.project_id, p, "read")
 
 
 @condition
@@ -56,14 +56,14 @@ def order_condition(p: Principal, level: OrderLevel = "read") -> ColumnElement[b
         return in_ids(Rectification.organization_id, p.scope_ids(Role.contractor))
     if level == "waive":
         return col(Rectification.estate_id).in_(registry.street_estate_ids(p.scope_ids(Role.street_staff)))
-    return col(Rectification.project_id).in_(projects.project_ids(p, "read"))
+    return projects.project_in(Rectification.project_id, p, "read")
 
 
 @condition
 def feedback_condition(p: Principal, level: FeedbackLevel = "read") -> ColumnElement[bool]:
     if p.is_admin:
         return true()
-    manage = col(Feedback.project_id).in_(projects.project_ids(p, "manage"))
+    manage = projects.project_in(Feedback.project_id, p, "manage")
     if level == "triage":
         return manage
     return or_(manage, supervises(p, Feedback.project_id), col(Feedback.author_id) == p.id)
