@@ -12,8 +12,11 @@ outside the caller's *read* scope is simply not found (404), so ids of other est
 object the caller can read but not touch at the route's level answers 403.
 
 A condition is decorated with ``@condition``: what it builds depends only on the caller's scope (never on
-data, which the query reads when it runs), so the expression built once serves every request of that
-scope and level - building one costs more than running the query it goes into.
+data, which the query reads when it runs), so the expression built once serves many requests - building
+one costs more than running the query it goes into. For the request's caller it is built once per
+*shape* of scope (which roles, which scopes hold ids) and level, the ids bound as parameters read from the
+caller when the statement runs (``CallerShape``); for anyone else (the worker, a principal made in code) it
+is built with the ids written in, memoised per scope.
 
 Role checks that are not about one object (creating a street, reading the audit log) are dependencies
 too: ``Annotated[Principal, require_roles(Role.admin)]``.
@@ -24,17 +27,17 @@ import inspect
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from fastapi import Depends
-from sqlalchemy import case, false
+from sqlalchemy import bindparam, case, false
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import AsBoolean, ColumnElement, False_
+from sqlalchemy.sql.elements import AsBoolean, BindParameter, ColumnElement, False_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.deps import CurrentPrincipal
-from app.auth.principal import Principal
+from app.auth.principal import CALLER, Principal
 from app.auth.roles import Role
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound
@@ -55,14 +58,80 @@ class Condition(Protocol):
     def __call__(self, p: Principal, level: Any = "read") -> ColumnElement[bool]: ...
 
 
+def _request_caller() -> Principal:
+    caller = CALLER.get()
+    if caller is None:  # a statement built in a request, run outside it: nothing to read the ids from
+        raise RuntimeError("an access condition built for the request's caller ran outside the request")
+    return caller
+
+
+class _CallerIds:
+    """The ids of one of the request caller's scopes (a role's, or their bound units), bound when the
+    statement runs; ``in_ids`` makes them ``column IN (...)``. It stands only for ids that exist (the
+    caller's shape says so), and has none to give while a condition is built."""
+
+    __slots__ = ("param",)
+
+    def __init__(self, role: Role):
+        self.param: BindParameter[Any] = bindparam(f"authz_{role.value}_ids", expanding=True,
+                               callable_=functools.partial(_caller_ids, role))
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        raise TypeError("the caller's ids are bound when the statement runs: use authz.in_ids")
+
+
+def _caller_ids(role: Role) -> list[uuid.UUID]:
+    return list(_request_caller().scope_ids(role))
+
+
+_CALLER_IDS = {role: _CallerIds(role) for role in Role}
+_CALLER_ID: BindParameter[Any] = bindparam("authz_caller_id", callable_=lambda: _request_caller().id)
+
+
+class CallerShape:
+    """Stands in for the request's caller while a condition is built. The roles (``is_admin``, ``roles``)
+    and whether each scope holds ids are the caller's; the ids - ``scope_ids``, ``unit_ids``, ``id`` - are
+    parameters bound from ``CALLER`` when the statement runs. So one condition serves every caller of a
+    shape: 2,000 residents in turn share one, where each used to build their own. What a condition reads
+    of a principal beyond these fails here, loudly, rather than being written into a shared condition."""
+
+    def __init__(self, shape: tuple[frozenset[Role], frozenset[Role]]):
+        self.roles, self._held = shape
+        self.scope_key = ("shape", *shape)
+        self.is_admin = Role.admin in self.roles
+        self.unit_ids = self.scope_ids(Role.resident)
+        self.id = _CALLER_ID
+
+    def scope_ids(self, role: Role) -> Any:
+        return _CALLER_IDS[role] if role in self._held else frozenset()
+
+
+_SHAPES: dict[tuple, CallerShape] = {}  # a handful: the combinations of roles callers hold
+
+
+def _standing_for(p: Principal) -> Principal:
+    """What a condition is built with for ``p``: its shape if ``p`` is the request's caller (or a shape
+    already), else ``p`` itself."""
+    if isinstance(p, CallerShape) or p is not CALLER.get():
+        return p
+    shape = _SHAPES.get(p.shape)
+    if shape is None:
+        shape = _SHAPES[p.shape] = CallerShape(p.shape)
+    return cast(Principal, shape)
+
+
 def condition(build: Condition) -> Condition:
-    """``build`` memoised by the principal's ``scope_key`` and the level: the most recent 256 of each
-    condition (a few KB each: about 1 MB a condition in a worker process, a bound the soak test checks).
-    A resident's burst of requests (the home screen's four) builds each condition once."""
+    """``build`` memoised by the scope it is built for (``_standing_for``: the request caller's shape, else
+    the principal's ``scope_key``) and the level: the most recent 256 of each condition (a few KB each:
+    about 1 MB a condition in a worker process, a bound the soak test checks)."""
     built: OrderedDict[tuple, ColumnElement[bool]] = OrderedDict()
 
     @functools.wraps(build)
     def cached(p: Principal, level: Any = "read") -> ColumnElement[bool]:
+        p = _standing_for(p)
         key = (p.scope_key, level)
         if key in built:
             built.move_to_end(key)
@@ -76,7 +145,10 @@ def condition(build: Condition) -> Condition:
 
 
 def in_ids(column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
-    """``column IN ids``, or plain false for no ids (an empty IN is not portable SQL)."""
+    """``column IN ids``, or plain false for no ids (an empty IN is not portable SQL); the request caller's
+    ids (``CallerShape``) as a parameter bound when the statement runs."""
+    if isinstance(ids, _CallerIds):
+        return col(column).in_(ids.param)
     ids = list(ids)
     return column.in_(ids) if ids else false()
 

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.caller_cache import CACHE
 from app.auth.errors import ACCOUNT_DISABLED, TOKEN_EXPIRED, TOKEN_INVALID
 from app.auth.models import AuthSession, RoleAssignment, User
-from app.auth.principal import Binding, Principal
+from app.auth.principal import CALLER, Binding, Principal
 from app.auth.residence import Assurance, BindingRelation, approved_bindings
 from app.core.db import SessionDep
 from app.core.errors import NOT_AUTHENTICATED
@@ -76,6 +76,7 @@ async def get_principal(
     # The process's copy while no instance has changed the caller since (app.auth.caller_cache), else read
     # afresh: a revoked login, a disabled account or a removed role stops working at once, everywhere.
     if (cached := await CACHE.get(claims.user_id, claims.session_id)) is not None:
+        CALLER.set(cached)
         return cached
     epoch = CACHE.epoch
     rows = (await session.exec(_principal_statement(), params=_ids(claims))).all()
@@ -90,6 +91,7 @@ async def get_principal(
     principal = Principal(user=user, assignments=tuple(assignments.values()),
                           unit_ids=frozenset(b.unit_id for b in bindings), bindings=tuple(bindings))
     CACHE.put(claims.session_id, user.principal_version, principal, epoch)
+    CALLER.set(principal)
     return principal
 
 

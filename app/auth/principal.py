@@ -1,6 +1,7 @@
 """Who is calling: the user, their role assignments and the units they are bound to."""
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -33,6 +34,13 @@ class Principal:
         """Everything about the caller that an access condition may read: the user, each assignment's role
         and scope, the bound units and persons. Two principals with one key get the same conditions."""
         return (self.user.id, frozenset((a.role, a.scope_id) for a in self.assignments), self.unit_ids, self.bindings)
+
+    @cached_property
+    def shape(self) -> tuple[frozenset[Role], frozenset[Role]]:
+        """What the *text* of an access condition built for the caller depends on: their roles, and the
+        roles (the resident's too) whose scopes hold any ids. ``app.auth.authz`` builds one condition per
+        shape and level for the request's caller, with the ids bound when the statement runs."""
+        return self.roles, frozenset(role for role in Role if self.scope_ids(role))
 
     @property
     def unit_relations(self) -> dict[uuid.UUID, BindingRelation]:
@@ -73,3 +81,8 @@ class Principal:
         if role is Role.resident:
             return self.unit_ids
         return frozenset(a.scope_id for a in self.assignments if a.role == role and a.scope_id is not None)
+
+
+# The caller of the request under way, set by ``app.auth.deps.get_principal``: the access conditions built
+# for it read its ids from here when their statement runs (``app.auth.authz.condition``).
+CALLER: ContextVar[Principal | None] = ContextVar("caller", default=None)

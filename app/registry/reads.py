@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.authz import in_scope
+from app.auth.authz import in_ids, in_scope
 from app.auth.principal import Principal
 from app.registry import access
 from app.registry.access import Level
@@ -81,7 +81,7 @@ def unit_ids(p: Principal, level: Level = "read", *, estate_id: uuid.UUID | None
 def street_estate_ids(street_ids: Collection[uuid.UUID]) -> Select:
     """Subquery of the ids of the estates of some streets (what street staff decide on)."""
     return select(Estate.id).join(Community, col(Community.id) == Estate.community_id).where(
-        col(Community.street_id).in_(list(street_ids)))
+        in_ids(Community.street_id, street_ids))
 
 
 def estate_unit_ids(estate_id: uuid.UUID) -> Select:

@@ -3,8 +3,10 @@ a role granted or removed, or a unit bound, changes what the next request may se
 
 import uuid
 
+import pytest
+
 from app.auth.models import RoleAssignment, User
-from app.auth.principal import Binding, Principal
+from app.auth.principal import CALLER, Binding, Principal
 from app.auth.residence import BindingRelation
 from app.auth.roles import ROLE_SCOPE, Role
 from app.projects.access import project_condition
@@ -87,3 +89,94 @@ def test_a_residents_conditions_carry_no_staff_branches():
     community = uuid.uuid4()
     staff = _sql(project_condition(_principal(user, _staff(user, community)), "manage"))
     assert community.hex in staff and "community" in staff
+
+
+# ---- the request's caller: one condition per shape, the ids bound when the statement runs -----------
+
+
+@pytest.fixture(autouse=True)
+def _no_caller_after():
+    yield
+    CALLER.set(None)
+
+
+def _as_caller(p: Principal) -> Principal:
+    CALLER.set(p)
+    return p
+
+
+def test_the_request_callers_of_one_shape_share_a_condition_without_their_ids_in_it():
+    """2,000 residents in turn used to build 2,000 conditions; now they share one per level, with no id in
+    its text (each is bound from the caller when the statement runs)."""
+    from app.registry.access import estate_condition
+
+    a, b = User(id=uuid.uuid4(), display_name="甲"), User(id=uuid.uuid4(), display_name="乙")
+    unit_a, unit_b = uuid.uuid4(), uuid.uuid4()
+    first = estate_condition(_as_caller(_principal(a, units=(unit_a,))), "read")
+    second = estate_condition(_as_caller(_principal(b, units=(unit_b, uuid.uuid4()))), "read")
+    assert second is first
+    assert "authz_resident_ids" in str(first.compile())
+    # Its values are the caller's at the time it runs: now b's.
+    assert unit_b.hex in _sql(first) and unit_a.hex not in _sql(first)
+    # Another shape (a grid worker who is also a resident) is another condition, with the grid branch.
+    grid = RoleAssignment(id=uuid.uuid4(), user_id=a.id, role=Role.grid_worker,
+                          scope_type=ROLE_SCOPE[Role.grid_worker], scope_id=uuid.uuid4())
+    worker = estate_condition(_as_caller(_principal(a, grid, units=(unit_a,))), "read")
+    assert worker is not first and "authz_grid_worker_ids" in str(worker.compile())
+
+
+def test_a_principal_other_than_the_caller_gets_its_ids_written_in():
+    """The worker, or a principal made in code during a request: no caller to bind from, so the ids are in
+    the condition (memoised by the whole scope, as before)."""
+    from app.registry.access import estate_condition
+
+    user, unit = User(id=uuid.uuid4(), display_name="住户"), uuid.uuid4()
+    _as_caller(_principal(User(id=uuid.uuid4(), display_name="别人"), units=(uuid.uuid4(),)))
+    other = estate_condition(_principal(user, units=(unit,)), "read")
+    assert unit.hex in _sql(other) and "authz_" not in str(other.compile())
+    CALLER.set(None)
+    assert unit.hex in _sql(estate_condition(_principal(user, units=(unit,)), "read"))
+
+
+def test_a_callers_condition_gives_nothing_outside_its_request():
+    """Run where no caller is set (the statement escaped its request), the bound ids fail the statement
+    rather than match anything."""
+    from app.registry.access import estate_condition
+
+    built = estate_condition(_as_caller(_principal(User(id=uuid.uuid4(), display_name="甲"), units=(uuid.uuid4(),))))
+    CALLER.set(None)
+    params = built.compile().binds
+    with pytest.raises(RuntimeError, match="outside the request"):
+        next(p.effective_value for p in params.values() if p.key == "authz_resident_ids")
+
+
+def test_a_shape_has_no_ids_to_give_while_a_condition_is_built():
+    """A condition that reads the ids in Python (to count them, say) would write one caller's ids into a
+    condition every caller of the shape shares: it fails instead."""
+    from app.auth.authz import CallerShape
+
+    p = _principal(User(id=uuid.uuid4(), display_name="甲"), units=(uuid.uuid4(),))
+    shape = CallerShape(p.shape)
+    assert shape.unit_ids and not shape.scope_ids(Role.grid_worker)
+    with pytest.raises(TypeError):
+        list(shape.unit_ids)
+    with pytest.raises(AttributeError):
+        shape.bindings  # noqa: B018
+
+
+async def test_callers_of_one_shape_each_read_their_own_estate(db):
+    """One shared condition, run for two residents of different estates in turn: each reads their own."""
+    from sqlmodel import select
+
+    from app.registry.access import estate_condition
+    from app.registry.models import Estate
+    from tests import factories as f
+
+    here, there = await f.tree(db), await f.tree(db)
+    a = _principal(User(id=uuid.uuid4(), display_name="甲"), units=(here.unit.id,))
+    b = _principal(User(id=uuid.uuid4(), display_name="乙"), units=(there.unit.id,))
+    statement = select(Estate.id).where(estate_condition(_as_caller(a)))
+    assert estate_condition(_as_caller(b)) is estate_condition(_as_caller(a))
+    assert set((await db.exec(statement)).all()) == {here.estate.id}
+    _as_caller(b)
+    assert set((await db.exec(statement)).all()) == {there.estate.id}
