@@ -5,6 +5,7 @@ and the dependency commits when the route returns (before the response is sent) 
 """
 
 import enum
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, event, make_url
+from sqlalchemy import DateTime, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -130,8 +131,9 @@ def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None
     On PostgreSQL every other wait is bounded too (settings ``db_*_timeout_seconds``): opening a
     connection, each statement, a free pooled connection. A database that stops or cannot be reached
     therefore fails requests quickly (503, ``app.core.errors.is_unavailable``) instead of holding them.
-    Connections are checked before use (``pool_pre_ping``) and a disconnect invalidates the pool, so once
-    the database is back the next requests open fresh connections: no restart needed."""
+    A disconnect invalidates the whole pool, so once the database is back the next requests open fresh
+    connections: no restart needed. A connection that sat idle in the pool is checked before use
+    (``_ping_when_idle``)."""
     settings = get_settings()
     lock_timeout_ms = settings.db_lock_timeout_ms if lock_timeout_ms is None else lock_timeout_ms
     # hide_parameters: SQL errors would otherwise put names, notes and hashes into the logs.
@@ -141,13 +143,41 @@ def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None
         event.listen(engine.sync_engine, "connect", _sqlite_connect(lock_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
+    engine = create_async_engine(
+        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10,
         pool_timeout=settings.db_pool_timeout_seconds,
         connect_args={"server_settings": {"lock_timeout": str(int(lock_timeout_ms))},
                       "timeout": settings.db_connect_timeout_seconds,
                       "command_timeout": settings.db_command_timeout_seconds},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+_CHECKED_IN = "checked_in_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it sat idle for ``PING_AFTER_IDLE_SECONDS``: one
+    the server or the network dropped meanwhile (a restart at night, an idle timeout) is replaced at once.
+    SQLAlchemy's ``pool_pre_ping`` checks every checkout, and on asyncpg a check is three round trips
+    (BEGIN, a query, ROLLBACK): more than the query of a whole read. Under load a connection is back in use
+    within milliseconds, and a connection that dies while busy raises a disconnect, which invalidates the
+    whole pool (503 for that request, fresh connections for the next)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_CHECKED_IN, None)
+        if since is not None and time.monotonic() - since >= PING_AFTER_IDLE_SECONDS:
+            try:
+                dbapi_connection.ping()
+            except Exception as error:  # the pool replaces the connection and tries again
+                raise exc.DisconnectionError() from error
 
 
 def get_engine() -> AsyncEngine:

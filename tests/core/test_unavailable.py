@@ -409,6 +409,41 @@ async def _postgresql_going_away_mid_request_then_coming_back(live_database_url,
     await proxy.cut()
 
 
+async def test_a_connection_dropped_while_idle_in_the_pool_is_replaced_before_use(postgres_live_url, monkeypatch):
+    """A pooled connection idle past ``PING_AFTER_IDLE_SECONDS`` is checked at checkout and replaced if the
+    server dropped it meanwhile; one back in use sooner is not checked (a check is three round trips on
+    asyncpg), and its statement fails as unavailable (503), invalidating the pool."""
+    engine = core_db.make_engine(postgres_live_url)
+    url = make_url(postgres_live_url)
+
+    async def dropped_while_idle() -> int:
+        async with engine.connect() as conn:
+            pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=url.database)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        return pid
+
+    try:
+        monkeypatch.setattr(core_db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        pid = await dropped_while_idle()
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT pg_backend_pid()")) not in (None, pid)
+
+        monkeypatch.setattr(core_db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+        await dropped_while_idle()
+        with pytest.raises(DBAPIError) as failed:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert is_unavailable(failed.value)
+        async with engine.connect() as conn:  # the pool was invalidated: a fresh connection
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await engine.dispose()
+
+
 # ---- the settings ---------------------------------------------------------------------------------
 
 
