@@ -100,6 +100,7 @@ def app(db: AsyncSession, monkeypatch):
             yield db
 
     monkeypatch.setattr(idempotency, "session_scope", _idempotency_scope)
+    monkeypatch.setattr(idempotency, "statement_scope", _idempotency_scope)
     monkeypatch.setattr(throttle, "session_scope", _idempotency_scope)
 
     async def _session() -> AsyncIterator[AsyncSession]:

@@ -206,16 +206,21 @@ READ_ONLY_OPTION = "app_read_only"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # A request run under an Idempotency-Key gets its transaction from the middleware, which commits the
-# request's writes together with the stored response (app.core.idempotency).
+# request's writes together with the stored response (app.core.idempotency). A route that fails marks it
+# (``SHARED_SESSION_FAILED``): the middleware undoes its writes and stores the answer on its own.
 SHARED_SESSION_STATE = "idempotent_session"
+SHARED_SESSION_FAILED = "idempotent_session_failed"
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    shared: AsyncSession | None = request.scope.get("state", {}).get(SHARED_SESSION_STATE)
+    state = request.scope.get("state", {})
+    shared: AsyncSession | None = state.get(SHARED_SESSION_STATE)
     if shared is not None:
-        # A savepoint, so that a request that fails rolls back its own writes as it would on its own.
-        async with shared.begin_nested():
+        try:
             yield shared
+        except BaseException:
+            state[SHARED_SESSION_FAILED] = True
+            raise
         return
     async with get_sessionmaker()() as session:
         async with session.begin():
@@ -233,3 +238,19 @@ async def own_transaction() -> AsyncIterator[AsyncSession]:
     throttle counts of read-only requests)."""
     async with get_sessionmaker()() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def autocommit() -> AsyncIterator[AsyncSession]:
+    """A session whose statements each commit on their own, for work that is one statement or needs no
+    transaction (taking an Idempotency-Key: an insert that does nothing on conflict). On PostgreSQL that
+    saves the BEGIN and COMMIT round trips; SQLite gets a short transaction (``own_transaction``)."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        async with own_transaction() as session:
+            yield session
+        return
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+            yield session

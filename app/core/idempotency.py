@@ -9,6 +9,8 @@ For an authenticated POST under /api/v1 carrying the header:
 - the same key with another payload answers 422 ``idempotency_key_reused``;
 - the same key while the first request still runs answers 409 ``idempotency_in_flight``; once the lease
   has passed (the first request's process died) a retry takes the key over and runs;
+- an error answer (4xx) is stored and replayed like any other, and whatever the route wrote before it
+  failed is undone;
 - a 5xx rolls everything back and releases the key; a client that disconnects before its body arrived
   has nothing run.
 Records expire after ``idempotency_ttl_hours``. Keys are scoped to the user of the access token;
@@ -36,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import clock, retention
 from app.core import i18n as language
 from app.core.config import get_settings
-from app.core.db import SHARED_SESSION_STATE, dialect_insert, own_transaction
+from app.core.db import SHARED_SESSION_FAILED, SHARED_SESSION_STATE, autocommit, dialect_insert, own_transaction
 from app.core.errors import error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
@@ -48,8 +50,11 @@ _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _BOUNDARY = re.compile(rb"boundary=\"?([^\";]+)\"?")
 
 
-# Tests replace this so the records live inside their rolled-back transaction.
+# The request's transaction, its stored answer committed with it; and one for the statements on their own
+# (the key taken, released, a login checked). Tests replace both so the records live inside their
+# rolled-back transaction.
 session_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]] = own_transaction
+statement_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]] = autocommit
 
 
 def fingerprint(method: str, path: str, query: bytes, content_type: str, body: bytes) -> str:
@@ -101,12 +106,17 @@ def install_login_check(check: LoginCheck) -> None:
 async def _login_is_live(claims: AccessClaims) -> bool:
     if _login_check is None:
         return False
-    async with session_scope() as session:
+    async with statement_scope() as session:
         return await _login_check.is_live(session, claims)
 
 
 class _RollBack(Exception):
     """Raised inside the owned transaction to undo a request that answered 5xx."""
+
+
+class _Undo(Exception):
+    """Raised inside the owned transaction to undo the writes of a route that failed (4xx), whose answer is
+    then stored on its own."""
 
 
 class IdempotencyMiddleware:
@@ -155,17 +165,26 @@ class IdempotencyMiddleware:
         async def buffer(message: Message) -> None:
             messages.append(message)
 
+        state = scope.setdefault("state", {})
         try:
-            async with session_scope() as session:
-                scope.setdefault("state", {})[SHARED_SESSION_STATE] = session
-                await self.app(scope, _replaying(body, receive), buffer)
-                status, content_type, response_body = _response_of(messages)
-                if status >= 500:
-                    raise _RollBack
-                if not await _complete(session, user_id, key_text, lease, status, content_type, response_body):
-                    # Our lease was taken over by a retry while we ran: that retry's result counts.
-                    messages = []
-                    raise _RollBack
+            try:
+                async with session_scope() as session:
+                    state[SHARED_SESSION_STATE] = session
+                    await self.app(scope, _replaying(body, receive), buffer)
+                    status, content_type, response_body = _response_of(messages)
+                    if status >= 500:
+                        raise _RollBack
+                    if state.pop(SHARED_SESSION_FAILED, False):
+                        raise _Undo
+                    if not await _complete(session, user_id, key_text, lease, status, content_type, response_body):
+                        # Our lease was taken over by a retry while we ran: that retry's result counts.
+                        messages = []
+                        raise _RollBack
+            except _Undo:  # the route's writes are gone; its answer is stored on its own
+                async with session_scope() as session:
+                    if not await _complete(session, user_id, key_text, lease, status, content_type, response_body):
+                        messages = []
+                        raise _RollBack from None
         except _RollBack:
             if not messages:
                 await _send_error(send, 409, "idempotency_in_flight", english)
@@ -175,7 +194,8 @@ class IdempotencyMiddleware:
             await _release(user_id, key_text, lease)
             raise
         finally:
-            scope.get("state", {}).pop(SHARED_SESSION_STATE, None)
+            state.pop(SHARED_SESSION_STATE, None)
+            state.pop(SHARED_SESSION_FAILED, None)
         for message in messages:
             await send(message)
 
@@ -229,14 +249,14 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
     expires = now + timedelta(hours=settings.idempotency_ttl_hours)
     record = IdempotencyRecord(user_id=user_id, key=key, fingerprint=fp, created_at=now, expires_at=expires,
                                locked_until=lease)
-    async with session_scope() as session:
+    async with statement_scope() as session:
         conn = await session.connection()
         # One statement, no savepoint: the key is ours if the row went in.
         taken = await conn.execute(dialect_insert(conn)(IdempotencyRecord).values(**record.model_dump())
                                    .on_conflict_do_nothing().returning(col(IdempotencyRecord.id)))
         if taken.first() is not None:
             return lease
-    async with session_scope() as session:
+    async with statement_scope() as session:  # a read, then an update only if nobody changed the row since
         existing = (await session.exec(select(IdempotencyRecord).where(*_record_filter(user_id, key)))).first()
         if existing is None:
             return 409, "idempotency_in_flight"  # the first request was released between our reads; retry
@@ -272,7 +292,7 @@ async def _complete(session: AsyncSession, user_id: uuid.UUID, key: str, lease: 
 
 async def _release(user_id: uuid.UUID, key: str, lease: datetime) -> None:
     try:
-        async with session_scope() as session:
+        async with statement_scope() as session:
             await session.exec(
                 delete(IdempotencyRecord).where(
                     *_record_filter(user_id, key), col(IdempotencyRecord.locked_until) == lease,

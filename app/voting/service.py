@@ -375,11 +375,10 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
     given = [c.motion_id for c in choices]
     if len(set(given)) != len(given) or set(given) != wanted:
         raise CHOICES_INVALID(details={"motion_ids": sorted(map(str, wanted))})
+    # Without changes allowed, the partial unique index on current casts refuses a second cast: no read first.
     current = (await session.exec(select(BallotCast).where(
         BallotCast.ballot_id == ballot.id, BallotCast.voter_id == voter.id, col(BallotCast.is_current).is_(True))
-        .with_for_update())).first()
-    if current is not None and not ballot.allow_change:
-        raise ALREADY_VOTED()
+        .with_for_update())).first() if ballot.allow_change else None
     conn = await session.connection()
     cast_id = uuid.uuid4()
     now = clock.now()
@@ -391,7 +390,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
             id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
             receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[str(f) for f in evidence_file_ids],
             is_current=True, created_at=now))
-    except IntegrityError:  # another device of the household (or a grid worker) cast it at the same moment
+    except IntegrityError:  # cast before, or by another device of the household (or a grid worker) just now
         # No savepoint is needed to carry on: the request ends here, and its transaction is rolled back.
         raise ALREADY_VOTED() from None
     await conn.execute(insert(BallotChoice), [

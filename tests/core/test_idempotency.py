@@ -216,6 +216,34 @@ async def test_twenty_concurrent_identical_requests_create_exactly_one(live_app)
     assert later.headers["idempotent-replayed"] == "true"
 
 
+async def test_a_route_that_fails_has_its_writes_undone_and_its_answer_stored(live_app):
+    """Real transactions (the app's own session handling): a route that wrote, then refused, under a key -
+    the write is not committed, the refusal is stored with the key and replayed, and nothing runs twice."""
+    from app.core.db import SessionDep, get_sessionmaker
+    from app.core.errors import Forbidden
+
+    ran = []
+
+    @live_app.post("/api/v1/probe/write-then-refuse")
+    async def probe_write_then_refuse(session: SessionDep):
+        ran.append(1)
+        await factories.street(session, district="幂等区", name="写后拒绝")
+        raise Forbidden()
+
+    async with get_sessionmaker()() as session, session.begin():
+        admin = await factories.user(session, (Role.admin, None))
+        headers = {**await factories.headers(session, admin), "Idempotency-Key": "refused-1"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=live_app), base_url="http://test") as c:
+        first = await c.post("/api/v1/probe/write-then-refuse", json={}, headers=headers)
+        second = await c.post("/api/v1/probe/write-then-refuse", json={}, headers=headers)
+    assert first.status_code == 403 and "idempotent-replayed" not in first.headers
+    assert second.status_code == 403 and second.headers["idempotent-replayed"] == "true" and ran == [1]
+    async with get_sessionmaker()() as session:
+        assert (await session.exec(select(func.count()).select_from(Street).where(Street.name == "写后拒绝"))).one() == 0
+        record = (await session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == "refused-1"))).one()
+    assert record.completed and record.response_status == 403
+
+
 async def test_the_worker_purges_expired_keys(db):
     from app import domains
     from app.core.jobs import JOBS

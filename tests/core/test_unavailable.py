@@ -140,7 +140,7 @@ async def test_the_database_failing_inside_a_middleware_is_503_not_500(app, monk
         raise _refused()
         yield  # pragma: no cover
 
-    monkeypatch.setattr(idempotency, "session_scope", _unreachable)
+    monkeypatch.setattr(idempotency, "statement_scope", _unreachable)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         r = await c.post("/api/v1/streets", json={"district": "区", "name": "街道"},
