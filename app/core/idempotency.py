@@ -21,6 +21,7 @@ whitespace do not matter) and multipart boundaries are neutralised on their deli
 clients regenerate them on every retry.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -29,8 +30,10 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import clock, retention
 from app.core import i18n as language
 from app.core.config import get_settings
-from app.core.db import SHARED_SESSION_FAILED, SHARED_SESSION_STATE, autocommit, dialect_insert, own_transaction
+from app.core.db import SHARED_SESSION_FAILED, SHARED_SESSION_STATE, autocommit, own_transaction
 from app.core.errors import error_body
 from app.core.logging import get_logger
 from app.core.models import IdempotencyRecord
@@ -241,19 +244,38 @@ def _record_filter(user_id: uuid.UUID, key: str):
     return col(IdempotencyRecord.user_id) == user_id, col(IdempotencyRecord.key) == key
 
 
+@functools.cache
+def _claim(dialect: str) -> Any:
+    """Taking a key: its row inserted unless one exists (built once per database, the values bound)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(IdempotencyRecord).values({name: bindparam(name) for name in _CLAIMED}).values(completed=False)
+            .on_conflict_do_nothing().returning(col(IdempotencyRecord.id)))
+
+
+_CLAIMED = ("id", "user_id", "key", "fingerprint", "created_at", "expires_at", "locked_until")
+
+# Storing the answer in the request's transaction, if the key is still ours (built once, the values bound).
+_COMPLETE = (
+    update(IdempotencyRecord)
+    .where(col(IdempotencyRecord.user_id) == bindparam("owner"), col(IdempotencyRecord.key) == bindparam("claimed_key"),
+           col(IdempotencyRecord.locked_until) == bindparam("lease"), col(IdempotencyRecord.completed).is_(False))
+    .values(completed=True, response_status=bindparam("status"), response_content_type=bindparam("content_type"),
+            response_body=bindparam("body"))
+)
+
+
 async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | IdempotencyRecord | tuple[int, str]:
     """Take the key (returns our lease), or the stored record to replay, or (status, error code)."""
     settings = get_settings()
     now = clock.now()
     lease = now + timedelta(seconds=settings.idempotency_lease_seconds)
     expires = now + timedelta(hours=settings.idempotency_ttl_hours)
-    record = IdempotencyRecord(user_id=user_id, key=key, fingerprint=fp, created_at=now, expires_at=expires,
-                               locked_until=lease)
     async with statement_scope() as session:
         conn = await session.connection()
         # One statement, no savepoint: the key is ours if the row went in.
-        taken = await conn.execute(dialect_insert(conn)(IdempotencyRecord).values(**record.model_dump())
-                                   .on_conflict_do_nothing().returning(col(IdempotencyRecord.id)))
+        taken = await conn.execute(_claim(conn.dialect.name), {
+            "id": uuid.uuid4(), "user_id": user_id, "key": key, "fingerprint": fp, "created_at": now,
+            "expires_at": expires, "locked_until": lease})
         if taken.first() is not None:
             return lease
     async with statement_scope() as session:  # a read, then an update only if nobody changed the row since
@@ -281,12 +303,9 @@ async def _begin(user_id: uuid.UUID, key: str, fp: str) -> datetime | Idempotenc
 async def _complete(session: AsyncSession, user_id: uuid.UUID, key: str, lease: datetime, status: int,
                     content_type: str | None, body: bytes) -> bool:
     """Store the response in the request's own transaction, if the key is still ours."""
-    result = await session.exec(
-        update(IdempotencyRecord)
-        .where(*_record_filter(user_id, key), col(IdempotencyRecord.locked_until) == lease,
-               col(IdempotencyRecord.completed).is_(False))
-        .values(completed=True, response_status=status, response_content_type=content_type, response_body=body)
-    )
+    result = await (await session.connection()).execute(_COMPLETE, {
+        "owner": user_id, "claimed_key": key, "lease": lease, "status": status, "content_type": content_type,
+        "body": body})
     return result.rowcount == 1
 
 

@@ -381,6 +381,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
         .with_for_update())).first() if ballot.allow_change else None
     conn = await session.connection()
     cast_id = uuid.uuid4()
+    receipt = receipt_for(ballot.id, cast_id)
     now = clock.now()
     if current is not None:
         await conn.execute(delete(BallotChoice).where(col(BallotChoice.cast_id) == current.id))
@@ -388,7 +389,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
     try:
         await conn.execute(insert(BallotCast).values(
             id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
-            receipt=receipt_for(ballot.id, cast_id), evidence_file_ids=[str(f) for f in evidence_file_ids],
+            receipt=receipt, evidence_file_ids=[str(f) for f in evidence_file_ids],
             is_current=True, created_at=now))
     except IntegrityError:  # cast before, or by another device of the household (or a grid worker) just now
         # No savepoint is needed to carry on: the request ends here, and its transaction is rolled back.
@@ -402,7 +403,7 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
                        after={"cast_id": str(cast_id), "channel": channel.value,
                               "replaces": str(current.id) if current else None},
                        estate_id=ballot.estate_id)
-    return VotePublic(ballot_id=ballot.id, voter_id=voter.id, receipt=receipt_for(ballot.id, cast_id),
+    return VotePublic(ballot_id=ballot.id, voter_id=voter.id, receipt=receipt,
                       channel=channel, evidence=evidence, choices=choices, cast_at=now)
 
 
