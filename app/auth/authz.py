@@ -73,8 +73,8 @@ class _CallerIds:
     __slots__ = ("param",)
 
     def __init__(self, role: Role):
-        self.param: BindParameter[Any] = bindparam(f"authz_{role.value}_ids", expanding=True,
-                               callable_=functools.partial(_caller_ids, role))
+        self.param: BindParameter[Any] = bindparam(
+            f"authz_{role.value}_ids", expanding=True, callable_=functools.partial(_caller_ids, role))
 
     def __bool__(self) -> bool:
         return True
