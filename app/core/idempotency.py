@@ -168,26 +168,26 @@ class IdempotencyMiddleware:
         async def buffer(message: Message) -> None:
             messages.append(message)
 
+        async def store(session: AsyncSession) -> None:
+            nonlocal messages
+            if not await _complete(session, user_id, key_text, lease, *_response_of(messages)):
+                messages = []  # our lease was taken over by a retry while we ran: that retry's result counts
+                raise _RollBack
+
         state = scope.setdefault("state", {})
         try:
             try:
                 async with session_scope() as session:
                     state[SHARED_SESSION_STATE] = session
                     await self.app(scope, _replaying(body, receive), buffer)
-                    status, content_type, response_body = _response_of(messages)
-                    if status >= 500:
+                    if _response_of(messages)[0] >= 500:
                         raise _RollBack
                     if state.pop(SHARED_SESSION_FAILED, False):
                         raise _Undo
-                    if not await _complete(session, user_id, key_text, lease, status, content_type, response_body):
-                        # Our lease was taken over by a retry while we ran: that retry's result counts.
-                        messages = []
-                        raise _RollBack
+                    await store(session)
             except _Undo:  # the route's writes are gone; its answer is stored on its own
                 async with session_scope() as session:
-                    if not await _complete(session, user_id, key_text, lease, status, content_type, response_body):
-                        messages = []
-                        raise _RollBack from None
+                    await store(session)
         except _RollBack:
             if not messages:
                 await _send_error(send, 409, "idempotency_in_flight", english)
