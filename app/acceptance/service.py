@@ -6,6 +6,8 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,9 +49,10 @@ from app.acceptance.schemas import (
 )
 from app.auth import appointments
 from app.auth import reads as accounts
+from app.auth.authz import scoped_statement
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock
+from app.core import audit, clock, db
 from app.core.db import locked
 from app.files import service as files
 from app.projects import moves
@@ -368,10 +371,17 @@ async def can_read_signature_files(session: AsyncSession, p: Principal, object_i
 
 
 
+@scoped_statement
+def _open_in_scope(p: Principal) -> Select:
+    return sa_select(col(Acceptance.id)).where(col(Acceptance.status) == Status.open, access.acceptance_condition(p))
+
+
 async def waiting_for(session: AsyncSession, p: Principal) -> list[SignatureTask]:
-    """``/me/tasks``: open acceptances the caller may sign for a role not signed yet."""
-    found = (await session.exec(select(Acceptance).where(
-        Acceptance.status == Status.open, access.acceptance_condition(p, "read")))).all()
+    """``/me/tasks``: open acceptances the caller may sign for a role not signed yet. Most callers can read
+    none: their answer is one statement, built once per shape of caller."""
+    if not (open_ids := [i for (i,) in await db.rows(session, _open_in_scope(p))]):
+        return []
+    found = (await session.exec(select(Acceptance).where(col(Acceptance.id).in_(open_ids)))).all()
     signed = await signatures(session, [a.id for a in found], in_force=True)
     out = []
     for a in found:

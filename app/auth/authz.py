@@ -26,11 +26,11 @@ import functools
 import inspect
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar, cast
 
 from fastapi import Depends
-from sqlalchemy import bindparam, case, false
+from sqlalchemy import Executable, bindparam, case, false
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import AsBoolean, BindParameter, ColumnElement, False_
 from sqlmodel import col, select
@@ -48,6 +48,8 @@ class _HasId(Protocol):
 
 
 M = TypeVar("M", bound=_HasId)  # a table model, found by its ``id``
+T = TypeVar("T")
+S = TypeVar("S", bound=Executable)
 # A level is a domain's word for what the caller wants to do; "read" is the one every domain has.
 Level = str
 
@@ -123,14 +125,14 @@ def _standing_for(p: Principal) -> Principal:
     return cast(Principal, shape)
 
 
-def condition(build: Condition) -> Condition:
+def _memoised(build: Callable[[Principal, Any], T]) -> Callable[[Principal, Any], T]:
     """``build`` memoised by the scope it is built for (``_standing_for``: the request caller's shape, else
-    the principal's ``scope_key``) and the level: the most recent 256 of each condition (a few KB each:
-    about 1 MB a condition in a worker process, a bound the soak test checks)."""
-    built: OrderedDict[tuple, ColumnElement[bool]] = OrderedDict()
+    the principal's ``scope_key``) and the level: the most recent 256 of each (a few KB each: about 1 MB a
+    condition in a worker process, a bound the soak test checks)."""
+    built: OrderedDict[tuple, T] = OrderedDict()
 
     @functools.wraps(build)
-    def cached(p: Principal, level: Any = "read") -> ColumnElement[bool]:
+    def cached(p: Principal, level: Any = "read") -> T:
         p = _standing_for(p)
         key = (p.scope_key, level)
         if key in built:
@@ -142,6 +144,18 @@ def condition(build: Condition) -> Condition:
         return made
 
     return cached
+
+
+def condition(build: Condition) -> Condition:
+    """A condition, memoised (``_memoised``): built once per shape of caller and level."""
+    return cast(Condition, _memoised(build))
+
+
+def scoped_statement(build: Callable[[Principal], S]) -> Callable[[Principal], S]:
+    """A statement built around a principal's conditions and nothing else of it, memoised as a condition is:
+    one per shape of caller, so a request runs it without building it."""
+    memo = _memoised(lambda p, _level: build(p))
+    return functools.wraps(build)(lambda p: memo(p, None))
 
 
 def in_ids(column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ and the dependency commits when the route returns (before the response is sent) 
 import enum
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, event, exc, make_url
+from sqlalchemy import DateTime, Executable, Row, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +81,14 @@ def dt_field(nullable: bool = True, **kw: Any) -> Any:
 def dialect_insert(conn: AsyncConnection) -> Any:
     """``insert`` of the connection's database (PostgreSQL's or SQLite's), which has ``ON CONFLICT``."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+async def rows(session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[*tuple[Any, ...]]]:
+    """A Core statement's rows on the session's connection, without the ORM's execution path (its compile
+    state and result wrapping cost more than a small read itself when plain rows are all it would give).
+    What the session holds unflushed is flushed first, as the ORM's autoflush would."""
+    await session.flush()
+    return (await (await session.connection()).execute(statement, params)).all()
 
 
 async def locked(session: AsyncSession, obj: Any) -> Any:

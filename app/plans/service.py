@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock
+from app.core import audit, clock, db
 from app.core.config import get_settings
 from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, NotFound
@@ -519,7 +519,7 @@ async def unread_for(session: AsyncSession, p: Principal) -> list[PlanTask]:
     """Published plans one of the caller's units has not opened (``/me/tasks``), in one statement."""
     if not p.unit_ids:
         return []
-    rows = (await session.exec(_UNREAD, params={"unit_ids": list(p.unit_ids)})).all()  # type: ignore[call-overload]
+    rows = await db.rows(session, _UNREAD, {"unit_ids": list(p.unit_ids)})
     return [PlanTask(plan_id=plan_id, project_id=project_id, title=title, version=version, notice_ends_at=ends,
                      unit_id=unit_id, unit_label=registry.unit_label(*label).label)
             for plan_id, project_id, title, version, ends, unit_id, *label in rows]

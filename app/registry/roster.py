@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
 from app.auth.residence import OWNER_RELATIONS, approved_bindings
+from app.core import db
 from app.core.pagination import PageParams, decode_cursor, encode_cursor, sort_attribute
 from app.registry.areas import format_area
 from app.registry.models import Building, Entrance, Person, PropertyUnit, UnitOccupant
@@ -109,12 +110,8 @@ async def page(
     stmt = statement(building=building_id is not None, unbound=unbound, q=bool(q), after=bool(params.cursor))
     units: list[dict[str, Any]] = []
     key: list[Any] = []  # the last unit's sort key (ORDER's values)
-    # On the session's connection, without the ORM's execution path (plain rows are all it would give); what
-    # the session holds unflushed is flushed first, as the ORM's autoflush would.
-    await session.flush()
-    rows = (await (await session.connection()).execute(stmt, values)).all()
     for (unit_id, unit_building_id, building_name, entrance_id, floor, room, area, entrance_name, person_id, name,
-         phone, relation, accounts_, owner) in rows:
+         phone, relation, accounts_, owner) in await db.rows(session, stmt, values):
         if not units or unit_id != units[-1]["unit_id"]:
             if len(units) == params.limit:  # the first unit of the next page: there is one
                 return _PAGE.validate_python(units), encode_cursor(key)

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Index, Numeric, text
 from sqlmodel import Field, SQLModel
@@ -73,8 +73,22 @@ class Questionnaire(SQLModel, table=True):
         return [uuid.UUID(b) for b in self.building_ids]
 
     def covers(self, estate_id: uuid.UUID, building_id: uuid.UUID) -> bool:
-        """Whether a unit in this estate and building is in the questionnaire's scope."""
-        return estate_id == self.estate_id and (not self.building_ids or str(building_id) in self.building_ids)
+        return covers(self, estate_id, building_id)
+
+
+class Scope(Protocol):
+    """What a questionnaire asks: its estate and buildings (a questionnaire, or a row of these columns)."""
+
+    @property
+    def estate_id(self) -> uuid.UUID: ...
+    @property
+    def building_ids(self) -> list[str]: ...
+
+
+def covers(q: Scope, estate_id: uuid.UUID, building_id: uuid.UUID) -> bool:
+    """Whether a unit in this estate and building is in the questionnaire's scope (no buildings named: the
+    whole estate)."""
+    return estate_id == q.estate_id and (not q.building_ids or str(building_id) in q.building_ids)
 
 
 CURRENT = "is_current"

@@ -5,19 +5,20 @@ Results, non-respondents and exports are in ``results.py``; what happens on publ
 """
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock
+from app.core import audit, clock, db
 from app.core import sync as offline
 from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, AppError, NotFound, error_body
@@ -52,6 +53,7 @@ from app.surveys.models import (
     QuestionnaireResponse,
     QuestionnaireStatus,
     ResponseUnit,
+    covers,
 )
 from app.surveys.schemas import (
     QuestionnaireCreate,
@@ -241,7 +243,16 @@ async def list_for_project(session: AsyncSession, p: Principal, project_id: uuid
 # ---- responses -----------------------------------------------------------------------------------
 
 
-def is_open(q: Questionnaire) -> bool:
+class Window(Protocol):
+    """When a questionnaire takes answers (a questionnaire, or a row of these columns)."""
+
+    @property
+    def status(self) -> QuestionnaireStatus: ...
+    @property
+    def closes_at(self) -> datetime | None: ...
+
+
+def is_open(q: Window) -> bool:
     return q.status == QuestionnaireStatus.published and (q.closes_at is None or q.closes_at > clock.now())
 
 
@@ -504,6 +515,19 @@ async def can_read_response_files(session: AsyncSession, p: Principal, response_
 # ---- what waits for a resident ---------------------------------------------------------------------
 
 
+class _Candidate(NamedTuple):
+    """Of a questionnaire, what ``open_for`` reads (``is_open``, ``covers``, the task)."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    title: str
+    status: QuestionnaireStatus
+    closes_at: datetime | None
+    estate_id: uuid.UUID
+    building_ids: list[str]
+    audience: Audience
+
+
 def _candidates_statement() -> Select:
     """The published questionnaires of the estates of some units (bound when it runs), each with each unit
     of its estate, and whether the caller's current answer for that unit is in (the respondent keys the
@@ -518,7 +542,8 @@ def _candidates_statement() -> Select:
                  col(answer.respondent_key).in_(bindparam("unit_keys", expanding=True))),
             and_(col(Questionnaire.response_unit) != ResponseUnit.unit,
                  col(answer.respondent_key).in_(bindparam("person_keys", expanding=True)))))
-    return (select(Questionnaire, answered.label("answered"), *units.c)
+    return (sa_select(*[col(getattr(Questionnaire, name)) for name in _Candidate._fields], answered.label("answered"),
+                      *units.c)
             .join(units, units.c[1] == Questionnaire.estate_id)
             .where(col(Questionnaire.status) == QuestionnaireStatus.published,
                    units.c[0].in_(bindparam("unit_ids", expanding=True)))
@@ -536,13 +561,14 @@ async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTas
         return []
     relations = p.unit_relations
     units = list(p.unit_ids)
-    candidates = (await session.exec(_CANDIDATES, params={  # type: ignore[call-overload]
+    candidates = await db.rows(session, _CANDIDATES, {
         "unit_ids": units, "unit_keys": [str(u) for u in units], "person_keys": [f"{u}:{p.id}" for u in units],
-    })).all()
+    })
     tasks = []
-    for q, answered, *parts in candidates:
-        unit = registry.UnitRef._make(parts)
-        if answered or not is_open(q) or not q.covers(unit.estate_id, unit.building_id):
+    width = len(_Candidate._fields)
+    for row in candidates:
+        q, answered, unit = _Candidate._make(row[:width]), row[width], registry.UnitRef._make(row[width + 1:])
+        if answered or not is_open(q) or not covers(q, unit.estate_id, unit.building_id):
             continue
         if q.audience == Audience.owners and relations.get(unit.id) not in residency.OWNER_RELATIONS:
             continue

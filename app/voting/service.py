@@ -20,7 +20,7 @@ from app.auth import reads as accounts
 from app.auth.authz import permits
 from app.auth.principal import Principal
 from app.auth.residence import Assurance, sufficient
-from app.core import audit, clock
+from app.core import audit, clock, db
 from app.core.config import get_settings
 from app.core.db import locked
 from app.core.numbers import percent
@@ -659,6 +659,6 @@ async def open_for(session: AsyncSession, p: Principal) -> list[BallotTask]:
                if relation in residency.OWNER_RELATIONS]
     if not persons:
         return []
-    rows = (await session.exec(_OPEN_FOR, params={"persons": persons, "now": clock.now()})).all()  # type: ignore[call-overload]
+    rows = await db.rows(session, _OPEN_FOR, {"persons": persons, "now": clock.now()})
     return [BallotTask(ballot_id=ballot_id, project_id=project_id, title=title, voter_id=voter_id, closes_at=closes_at)
             for ballot_id, project_id, title, voter_id, closes_at in rows]
