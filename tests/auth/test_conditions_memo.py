@@ -180,3 +180,33 @@ async def test_callers_of_one_shape_each_read_their_own_estate(db):
     assert set((await db.exec(statement)).all()) == {here.estate.id}
     _as_caller(b)
     assert set((await db.exec(statement)).all()) == {there.estate.id}
+
+
+async def test_a_statement_kept_per_shape_reads_each_callers_own_rows(db):
+    """``scoped_statement``: a whole statement around the caller's conditions, built once per shape like a
+    condition; run for two residents in turn it answers each one's own rows, and for a principal that is
+    not the caller it is built anew with the ids written in."""
+    from sqlmodel import select
+
+    from app.auth.authz import scoped_statement
+    from app.registry.access import estate_condition
+    from app.registry.models import Estate
+    from tests import factories as f
+
+    built: list[Principal] = []
+
+    @scoped_statement
+    def estates(p: Principal):
+        built.append(p)
+        return select(Estate.id).where(estate_condition(p))
+
+    here, there = await f.tree(db), await f.tree(db)
+    a = _principal(User(id=uuid.uuid4(), display_name="甲"), units=(here.unit.id,))
+    b = _principal(User(id=uuid.uuid4(), display_name="乙"), units=(there.unit.id,))
+    statement = estates(_as_caller(a))
+    assert set((await db.exec(statement)).all()) == {here.estate.id}
+    assert estates(_as_caller(b)) is statement and len(built) == 1
+    assert set((await db.exec(statement)).all()) == {there.estate.id}
+    other = estates(_principal(User(id=uuid.uuid4(), display_name="丙"), units=(here.unit.id,)))  # b is the caller
+    assert other is not statement and len(built) == 2
+    assert set((await db.exec(other)).all()) == {here.estate.id}
