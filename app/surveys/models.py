@@ -72,9 +72,6 @@ class Questionnaire(SQLModel, table=True):
         """The buildings it asks; empty: the whole estate."""
         return [uuid.UUID(b) for b in self.building_ids]
 
-    def covers(self, estate_id: uuid.UUID, building_id: uuid.UUID) -> bool:
-        return covers(self, estate_id, building_id)
-
 
 class Scope(Protocol):
     """What a questionnaire asks: its estate and buildings (a questionnaire, or a row of these columns)."""

@@ -317,7 +317,7 @@ def _respondent(p: Principal, q: Questionnaire, item: ResponseIn, found: _Lookup
             raise NotFound()
         # Door to door, the household answers on paper: one entry for the unit however many live there.
         key = str(unit.id) if q.response_unit == ResponseUnit.unit else f"{unit.id}:household"
-    if not q.covers(unit.estate_id, unit.building_id):
+    if not covers(q, unit.estate_id, unit.building_id):
         raise UNIT_OUTSIDE_QUESTIONNAIRE()
     return unit, key
 
