@@ -25,6 +25,7 @@ os.environ.update(
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
+from fastapi import Request  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
@@ -37,6 +38,7 @@ from app.core import db as core_db  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.privacy import disclosures  # noqa: E402
 from app.wechat import fake  # noqa: E402
 from tests.worlds import world  # noqa: E402, F401  (the two-world fixture of every permission matrix)
 
@@ -103,11 +105,32 @@ def app(db: AsyncSession, monkeypatch):
     monkeypatch.setattr(idempotency, "statement_scope", _idempotency_scope)
     monkeypatch.setattr(throttle, "session_scope", _idempotency_scope)
 
-    async def _session() -> AsyncIterator[AsyncSession]:
+    @asynccontextmanager
+    async def _own_write_scope() -> AsyncIterator[AsyncSession]:
+        # A write of its own from a route declared to only read: a savepoint of the test's transaction,
+        # the guard lifted for it as the real one is on its own connection.
+        connection = await db.connection()
+        await connection.execution_options(**{core_db.READS_ONLY_OPTION: False})
+        try:
+            async with db.begin_nested():
+                yield db
+        finally:
+            await connection.execution_options(**{core_db.READS_ONLY_OPTION: True})
+
+    monkeypatch.setattr(disclosures, "statement_scope", _own_write_scope)
+
+    async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         # Each request is a SAVEPOINT inside the test's transaction: a failed request rolls back its own
-        # writes only, and the test's setup stays.
+        # writes only, and the test's setup stays. A route declared to only read may not write here either.
         async with db.begin_nested():
-            yield db
+            reads_only = core_db.declared_reads_only(request)
+            if reads_only:
+                await (await db.connection()).execution_options(**{core_db.READS_ONLY_OPTION: True})
+            try:
+                yield db
+            finally:
+                if reads_only:
+                    await (await db.connection()).execution_options(**{core_db.READS_ONLY_OPTION: False})
             await audit.chain(db)  # where the request's commit would have its audit entries chained
 
     application.dependency_overrides[get_session] = _session

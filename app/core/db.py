@@ -150,6 +150,7 @@ def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None
         engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_connect(lock_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)
         return engine
     engine = create_async_engine(
         url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10,
@@ -159,6 +160,7 @@ def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None
                       "command_timeout": settings.db_command_timeout_seconds},
     )
     _ping_when_idle(engine)
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)
     return engine
 
 
@@ -220,6 +222,57 @@ SHARED_SESSION_STATE = "idempotent_session"
 SHARED_SESSION_FAILED = "idempotent_session_failed"
 
 
+# A route that only reads says so (``dependencies=[READS_ONLY]``): its session runs each statement on its
+# own on PostgreSQL (``reading``), and a write in it fails.
+_READS_ONLY_SCOPE = "app_route_reads_only"
+READS_ONLY_OPTION = "app_reads_only"
+
+
+def _declare_reads_only(request: Request) -> None:
+    request.scope[_READS_ONLY_SCOPE] = True
+
+
+# A route's dependencies are solved before its parameters', so this is seen before the session is opened.
+READS_ONLY = Depends(_declare_reads_only)
+
+
+def declared_reads_only(request: Request) -> bool:
+    return bool(request.scope.get(_READS_ONLY_SCOPE))
+
+
+def on_reading_connection(connection: AsyncConnection) -> bool:
+    """Whether ``connection`` is the session's of a route declared to only read (``reading``)."""
+    sync = connection.sync_connection
+    return sync is not None and bool(sync.get_execution_options().get(READS_ONLY_OPTION))
+
+
+class ReadOnlyRouteWrote(RuntimeError):
+    """A route declared to only read (``READS_ONLY``) sent a write: a programming error, found by its tests."""
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
+
+
+def _refuse_writes(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+    if conn.get_execution_options().get(READS_ONLY_OPTION) and statement.lstrip()[:6].upper().startswith(_WRITES):
+        raise ReadOnlyRouteWrote(f"a route declared to only read wrote: {statement[:60]!r}")
+
+
+@asynccontextmanager
+async def reading() -> AsyncIterator[AsyncSession]:
+    """The session of a route that only reads. On PostgreSQL each statement runs on its own, with no BEGIN
+    and COMMIT around them (two round trips of a three-round-trip read): under READ COMMITTED each
+    statement of a transaction takes its own snapshot anyway, so the route sees what it would have seen.
+    SQLite reads in a deferred transaction, as every safe request does. A write fails either way."""
+    engine = get_engine()
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execution_options(**{READ_ONLY_OPTION: True, READS_ONLY_OPTION: True})
+        async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+            yield session
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.scope.get("state", {})
     shared: AsyncSession | None = state.get(SHARED_SESSION_STATE)
@@ -229,6 +282,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             state[SHARED_SESSION_FAILED] = True
             raise
+        return
+    if declared_reads_only(request):
+        async with reading() as session:
+            yield session
         return
     async with get_sessionmaker()() as session:
         async with session.begin():

@@ -3,20 +3,25 @@ name records the read - viewer, subject, route, day - one row per viewer, subjec
 
 ``record`` adds one ``INSERT ... ON CONFLICT DO NOTHING`` to the request's transaction - on PostgreSQL
 one statement over two arrays, however many people the page shows - so the record commits exactly when
-the answer does. What this process has already seen committed today is remembered
-(bounded), so a page read again the same day costs no statement at all.
+the answer does. A route declared to only read (``core.db.READS_ONLY``) has no transaction to add it to:
+there the statement commits on its own (``statement_scope``) before the answer is sent, so a read is never
+shown unrecorded (one whose answer then fails stays recorded). What this process has already seen committed
+today is remembered (bounded), so a page read again the same day costs no statement at all.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Date, Uuid, bindparam, event, false, or_, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import clock
-from app.core.db import UTCDateTime
+from app.core.db import UTCDateTime, autocommit, on_reading_connection
 from app.core.observability import current_route
 from app.core.pagination import PageParams, paginate
 from app.privacy.models import DataAccess, SubjectKind
@@ -24,6 +29,10 @@ from app.privacy.models import DataAccess, SubjectKind
 __all__ = ["SubjectKind", "about", "record"]
 
 Key = tuple[uuid.UUID, SubjectKind, uuid.UUID, date]
+
+# Where a read-only route's record is written: one statement committed on its own (the tests' harness
+# puts it in the test's transaction).
+statement_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]] = autocommit
 
 MEMORY_MAX = 200_000
 _seen: set[Key] = set()
@@ -64,8 +73,18 @@ async def record(session: AsyncSession, viewer_id: uuid.UUID, *,
     if not keys:
         return
     ordered = sorted(keys, key=lambda k: (k[1].value, str(k[2])))  # one lock order for concurrent reads
-    connection = await session.connection()
     values = {"viewer": viewer_id, "day": day, "route": current_route()[:120], "at": now}
+    connection = await session.connection()
+    if not on_reading_connection(connection):
+        await _insert(connection, ordered, values)
+        event.listen(session.sync_session, "after_commit", lambda _s: _remember(keys, day), once=True)
+        return
+    async with statement_scope() as own:
+        await _insert(await own.connection(), ordered, values)
+    _remember(keys, day)
+
+
+async def _insert(connection: AsyncConnection, ordered: list[Key], values: dict[str, Any]) -> None:
     if connection.dialect.name == "postgresql":
         # One statement whatever the number of rows: two arrays, nothing to compile per call.
         await connection.execute(_PG_INSERT, values | {"kinds": [k[1].value for k in ordered],
@@ -73,7 +92,6 @@ async def record(session: AsyncSession, viewer_id: uuid.UUID, *,
     else:
         await connection.execute(_SQLITE_INSERT, [values | {"id": uuid.uuid4(), "kind": k[1].value, "subject": k[2]}
                                                   for k in ordered])
-    event.listen(session.sync_session, "after_commit", lambda _s: _remember(keys, day), once=True)
 
 
 async def about(session: AsyncSession, subjects: dict[SubjectKind, Iterable[uuid.UUID]], params: PageParams,
