@@ -105,17 +105,19 @@ def app(db: AsyncSession, monkeypatch):
     monkeypatch.setattr(idempotency, "statement_scope", _idempotency_scope)
     monkeypatch.setattr(throttle, "session_scope", _idempotency_scope)
 
+    async def _guard(on: bool) -> None:  # what ``core_db.reading`` sets on its connection
+        await (await db.connection()).execution_options(**{core_db.READS_ONLY_OPTION: on})
+
     @asynccontextmanager
     async def _own_write_scope() -> AsyncIterator[AsyncSession]:
         # A write of its own from a route declared to only read: a savepoint of the test's transaction,
         # the guard lifted for it as the real one is on its own connection.
-        connection = await db.connection()
-        await connection.execution_options(**{core_db.READS_ONLY_OPTION: False})
+        await _guard(False)
         try:
             async with db.begin_nested():
                 yield db
         finally:
-            await connection.execution_options(**{core_db.READS_ONLY_OPTION: True})
+            await _guard(True)
 
     monkeypatch.setattr(disclosures, "statement_scope", _own_write_scope)
 
@@ -125,12 +127,12 @@ def app(db: AsyncSession, monkeypatch):
         async with db.begin_nested():
             reads_only = core_db.declared_reads_only(request)
             if reads_only:
-                await (await db.connection()).execution_options(**{core_db.READS_ONLY_OPTION: True})
+                await _guard(True)
             try:
                 yield db
             finally:
                 if reads_only:
-                    await (await db.connection()).execution_options(**{core_db.READS_ONLY_OPTION: False})
+                    await _guard(False)
             await audit.chain(db)  # where the request's commit would have its audit entries chained
 
     application.dependency_overrides[get_session] = _session

@@ -265,10 +265,18 @@ async def reading() -> AsyncIterator[AsyncSession]:
     statement of a transaction takes its own snapshot anyway, so the route sees what it would have seen.
     SQLite reads in a deferred transaction, as every safe request does. A write fails either way."""
     engine = get_engine()
+    options: dict[str, Any] = {READ_ONLY_OPTION: True, READS_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    async with _session_on_connection(engine, options) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _session_on_connection(engine: AsyncEngine, options: dict[str, Any]) -> AsyncIterator[AsyncSession]:
+    """A session bound to one connection of its own, with these execution options."""
     async with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execution_options(**{READ_ONLY_OPTION: True, READS_ONLY_OPTION: True})
+        await conn.execution_options(**options)
         async with AsyncSession(bind=conn, expire_on_commit=False) as session:
             yield session
 
@@ -315,7 +323,5 @@ async def autocommit() -> AsyncIterator[AsyncSession]:
         async with own_transaction() as session:
             yield session
         return
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-            yield session
+    async with _session_on_connection(engine, {"isolation_level": "AUTOCOMMIT"}) as session:
+        yield session

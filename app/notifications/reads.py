@@ -12,6 +12,7 @@ from sqlalchemy import literal, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core import db
 from app.notifications.models import InboxMessage, NotificationOutbox
 
 WECHAT, INBOX = "wechat", "inbox"
@@ -24,5 +25,4 @@ async def reached(session: AsyncSession, ref: str) -> list[tuple[uuid.UUID, str,
     inbox = select(col(InboxMessage.user_id), literal(INBOX), col(InboxMessage.read_at)).join(
         NotificationOutbox, col(NotificationOutbox.id) == InboxMessage.outbox_id).where(
         NotificationOutbox.ref == ref, col(InboxMessage.read_at).is_not(None))
-    rows = (await (await session.connection()).execute(union_all(wechat, inbox))).all()
-    return [(user_id, channel, at) for user_id, channel, at in rows]
+    return [(user_id, channel, at) for user_id, channel, at in await db.rows(session, union_all(wechat, inbox))]
