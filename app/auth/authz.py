@@ -59,6 +59,8 @@ class Condition(Protocol):
 
     def __call__(self, p: Principal, level: Any = "read") -> ColumnElement[bool]: ...
 
+    def __hash__(self) -> int: ...  # a key of memoised statements (``_load_statement``)
+
 
 def _request_caller() -> Principal:
     caller = CALLER.get()
@@ -182,6 +184,23 @@ def in_scope(column: Any, ids: Any, scope: ColumnElement[bool]) -> ColumnElement
     return false() if plainly_false(scope) else col(column).in_(select(ids).where(scope))
 
 
+@functools.cache
+def _load_statement(model: type[M], condition: Condition, level: Level, held: bool) -> Callable[[Principal], Any]:
+    """``load_scoped``'s statement for one model, condition, level and lock, memoised per shape of caller
+    (``scoped_statement``), the object's id bound when it runs: a request loads its object without building
+    the query."""
+
+    def build(p: Principal) -> Any:
+        readable = (model.id == bindparam("obj_id"), condition(p, "read"))
+        if level == "read":
+            stmt = select(model).where(*readable)
+            return stmt.with_for_update(read=True, key_share=True) if held else stmt
+        leveled = select(model, case((condition(p, level), True), else_=False)).where(*readable)
+        return leveled.with_for_update(read=True, key_share=True, of=model) if held else leveled
+
+    return scoped_statement(build)
+
+
 async def load_scoped(
     session: AsyncSession, model: type[M], obj_id: uuid.UUID, condition: Condition, principal: Principal,
     level: Level = "read", *, held: bool = False,
@@ -189,20 +208,15 @@ async def load_scoped(
     """The object, if the principal may read it (else 404) and act on it at ``level`` (else 403): one query,
     the level's condition read beside the object. ``held``: its row is locked FOR KEY SHARE to the end of
     the transaction (a change of its state, which takes it FOR UPDATE, waits; on SQLite a no-op)."""
-    readable = (model.id == obj_id, condition(principal, "read"))
-    if level == "read":
-        stmt = select(model).where(*readable)
-        obj = (await session.exec(stmt.with_for_update(read=True, key_share=True) if held else stmt)).first()
-        if obj is None:
-            raise NotFound()
-        return obj
-    leveled = select(model, case((condition(principal, level), True), else_=False)).where(*readable)
-    row = (await session.exec(leveled.with_for_update(read=True, key_share=True, of=model) if held else leveled)).first()
+    stmt = _load_statement(model, condition, level, held)(principal)
+    row = (await session.exec(stmt, params={"obj_id": obj_id})).first()
     if row is None:
         raise NotFound()
+    if level == "read":
+        return cast(M, row)
     if not row[1]:
         raise Forbidden()
-    return row[0]
+    return cast(M, row[0])
 
 
 async def permits(

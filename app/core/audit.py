@@ -25,11 +25,11 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, overload
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, overload
 
 from pydantic import BaseModel
-from sqlalchemy import event, func, update
+from sqlalchemy import bindparam, event, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel, col, select
@@ -68,7 +68,8 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _canonical(entry: AuditEntry) -> bytes:
+def _canonical(entry: Any) -> bytes:
+    """The hashed content of ``entry``: an ``AuditEntry``, or anything with its fields (``_Linked``)."""
     content = {
         "seq": entry.seq,
         "created_at": entry.created_at.isoformat(),
@@ -84,7 +85,7 @@ def _canonical(entry: AuditEntry) -> bytes:
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+def entry_hash(prev_hash: str, entry: Any) -> str:
     key = get_settings().audit_key.encode()
     return hmac.new(key, prev_hash.encode() + _canonical(entry), hashlib.sha256).hexdigest()
 
@@ -106,27 +107,48 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     estate_id: uuid.UUID | None = None,
-) -> AuditEntry:
+) -> int:
     """Add one unchained entry to the session's transaction (``seq`` and the hashes are set when it is
-    chained, after the commit). ``before``/``after`` are ``snapshot()``s (or plain dicts) of the object."""
-    entry = AuditEntry(
-        chain=chain_of(estate_id),
-        created_at=clock.now(),
-        actor_id=actor_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        estate_id=estate_id,
-        before=_plain(before),
-        after=_plain(after),
-        request_id=request_id_var.get(),
-    )
-    session.add(entry)
-    session.sync_session.info.setdefault(_RECORDED, set()).add(entry.chain)
-    return entry
+    chained, after the commit); returns its id. ``before``/``after`` are ``snapshot()``s (or plain dicts) of
+    the object. One insert at once, without the ORM's unit of work (every audited write pays it)."""
+    chain = chain_of(estate_id)
+    conn = await session.connection()
+    values = {"chain": chain, "created_at": clock.now(), "actor_id": actor_id, "action": action,
+              "entity_type": entity_type, "entity_id": str(entity_id), "estate_id": estate_id,
+              "before": _plain(before), "after": _plain(after), "request_id": request_id_var.get()}
+    entry_id = (await conn.execute(_RECORD, values)).scalar_one()
+    assert entry_id is not None  # its primary key
+    session.sync_session.info.setdefault(_RECORDED, set()).add(chain)
+    return entry_id
+
+
+_RECORD = insert(AuditEntry).returning(col(AuditEntry.id))
 
 
 _RECORDED = "audit_chains_recorded"
+
+
+class _Linked(NamedTuple):
+    """An entry's hashed fields as it is linked (``seq`` its new place)."""
+
+    seq: int
+    created_at: datetime
+    actor_id: uuid.UUID | None
+    action: str
+    entity_type: str
+    entity_id: str
+    estate_id: uuid.UUID | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+# A chain's unlinked entries in the order they were recorded, and the statement linking each (Core, built once:
+# under load a pass links hundreds, which the ORM's objects and flush would cost more than the hashing).
+_PENDING = (select(AuditEntry.id, *(getattr(AuditEntry, name) for name in _Linked._fields[1:]))
+            .where(AuditEntry.chain == bindparam("key"), col(AuditEntry.seq).is_(None)).order_by(col(AuditEntry.id)))
+_LINK = (update(AuditEntry).where(col(AuditEntry.id) == bindparam("entry_id"))
+         .values(seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"), hash=bindparam("new_hash")))
 
 
 async def chain(session: AsyncSession, chains: Iterable[str] | None = None) -> list[str]:
@@ -143,17 +165,16 @@ async def chain(session: AsyncSession, chains: Iterable[str] | None = None) -> l
         if head is None:
             skipped.append(key)
             continue
-        pending = (await session.exec(
-            select(AuditEntry).where(AuditEntry.chain == key, col(AuditEntry.seq).is_(None)).order_by(col(AuditEntry.id))
-        )).all()
+        pending = (await conn.execute(_PENDING, {"key": key})).all()
         if not pending:
             continue
-        seq, prev = head.last_seq, head.last_hash
+        seq, prev, links = head.last_seq, head.last_hash, []
         for entry in pending:
             seq += 1
-            entry.seq, entry.prev_hash = seq, prev
-            entry.hash = prev = entry_hash(prev, entry)
-        await session.flush()
+            link = {"entry_id": entry.id, "new_seq": seq, "new_prev": prev}
+            prev = link["new_hash"] = entry_hash(prev, _Linked(seq, *entry[1:]))
+            links.append(link)
+        await conn.execute(_LINK, links)
         await conn.execute(
             update(AuditHead).where(col(AuditHead.chain) == key).values(last_seq=seq, last_hash=prev, chained_at=clock.now())
         )

@@ -228,7 +228,7 @@ _READS_ONLY_SCOPE = "app_route_reads_only"
 READS_ONLY_OPTION = "app_reads_only"
 
 
-def _declare_reads_only(request: Request) -> None:
+async def _declare_reads_only(request: Request) -> None:  # async: a sync dependency is run in a thread
     request.scope[_READS_ONLY_SCOPE] = True
 
 

@@ -39,7 +39,7 @@ class PageParams(BaseModel):
     limit: int = 50
 
 
-def page_params(
+async def page_params(  # async: a sync dependency is run in a thread
     cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageParams:

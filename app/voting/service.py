@@ -9,6 +9,7 @@ import hmac
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, delete, exists, func, insert, update
 from sqlalchemy import select as sa_select
@@ -312,22 +313,36 @@ def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
 
 
+class _Voter(NamedTuple):
+    id: uuid.UUID
+    area_centi: int
+
+
+def _voters_of_statement() -> Select:
+    """``_voter_of``'s statement, built once: each voter with a bound person among its owners, with all its
+    owners (a row each)."""
+    theirs = (sa_select(col(BallotVoterPerson.voter_id))
+              .where(col(BallotVoterPerson.ballot_id) == bindparam("ballot"),
+                     col(BallotVoterPerson.person_id).in_(bindparam("persons", expanding=True))))
+    return (sa_select(col(BallotVoter.id), col(BallotVoter.area_centi), col(BallotVoterPerson.person_id))
+            .join(BallotVoterPerson, col(BallotVoterPerson.voter_id) == BallotVoter.id)
+            .where(col(BallotVoter.id).in_(theirs)))
+
+
+_VOTERS_OF = _voters_of_statement()
+
+
 async def _voter_of(session: AsyncSession, p: Principal, ballot: Ballot,
-                    voter_id: uuid.UUID | None) -> tuple[BallotVoter, set[uuid.UUID]]:
+                    voter_id: uuid.UUID | None) -> tuple[_Voter, set[uuid.UUID]]:
     """The voter the caller casts for online - one whose owner they are bound as - with all its owners
     (persons on record), in one statement."""
-    persons = {person for person, relation in p.bound_persons.items()
-               if relation in residency.OWNER_RELATIONS}
+    persons = [person for person, relation in p.bound_persons.items()
+               if relation in residency.OWNER_RELATIONS]
     if not persons:
         raise NOT_AN_OWNER()
-    theirs = select(BallotVoterPerson.voter_id).where(BallotVoterPerson.ballot_id == ballot.id,
-                                                      col(BallotVoterPerson.person_id).in_(persons))
-    voters: dict[uuid.UUID, tuple[BallotVoter, set[uuid.UUID]]] = {}
-    for voter, owner in (await session.exec(
-            select(BallotVoter, BallotVoterPerson.person_id)
-            .join(BallotVoterPerson, col(BallotVoterPerson.voter_id) == BallotVoter.id)
-            .where(col(BallotVoter.id).in_(theirs)))).all():
-        voters.setdefault(voter.id, (voter, set()))[1].add(owner)
+    voters: dict[uuid.UUID, tuple[_Voter, set[uuid.UUID]]] = {}
+    for voter, area_centi, owner in await db.rows(session, _VOTERS_OF, {"ballot": ballot.id, "persons": persons}):
+        voters.setdefault(voter, (_Voter(voter, area_centi), set()))[1].add(owner)
     if not voters:
         raise NOT_IN_ELECTORATE()
     if voter_id is not None:
@@ -365,7 +380,11 @@ def _check_open(ballot: Ballot) -> None:
         raise BALLOT_CLOSED()
 
 
-async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: BallotVoter, choices: list[ChoiceIn],
+# Built once: a statement made per call (``insert(...).values(...)``) costs its cache key each time.
+_INSERT_CAST, _INSERT_CHOICES = insert(BallotCast), insert(BallotChoice)
+
+
+async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: _Voter, choices: list[ChoiceIn],
                   channel: CastChannel, evidence: Evidence | None = None,
                   evidence_file_ids: Sequence[uuid.UUID] = ()) -> VotePublic:
     """Store a cast of the voter's vote: a choice on every motion. The first cast counts, unless the ballot
@@ -387,14 +406,14 @@ async def _record(session: AsyncSession, p: Principal, ballot: Ballot, voter: Ba
         await conn.execute(delete(BallotChoice).where(col(BallotChoice.cast_id) == current.id))
         await conn.execute(update(BallotCast).where(col(BallotCast.id) == current.id).values(is_current=False))
     try:
-        await conn.execute(insert(BallotCast).values(
-            id=cast_id, ballot_id=ballot.id, voter_id=voter.id, cast_by=p.id, channel=channel, evidence=evidence,
-            receipt=receipt, evidence_file_ids=[str(f) for f in evidence_file_ids],
-            is_current=True, created_at=now))
+        await conn.execute(_INSERT_CAST, {
+            "id": cast_id, "ballot_id": ballot.id, "voter_id": voter.id, "cast_by": p.id, "channel": channel,
+            "evidence": evidence, "receipt": receipt, "evidence_file_ids": [str(f) for f in evidence_file_ids],
+            "is_current": True, "created_at": now})
     except IntegrityError:  # cast before, or by another device of the household (or a grid worker) just now
         # No savepoint is needed to carry on: the request ends here, and its transaction is rolled back.
         raise ALREADY_VOTED() from None
-    await conn.execute(insert(BallotChoice), [
+    await conn.execute(_INSERT_CHOICES, [
         {"id": uuid.uuid4(), "cast_id": cast_id, "ballot_id": ballot.id, "motion_id": c.motion_id,
          "choice": c.choice, "area_centi": voter.area_centi} for c in choices])
     if evidence_file_ids:
@@ -428,7 +447,7 @@ async def proxy_cast(session: AsyncSession, p: Principal, ballot: Ballot, data: 
     units = (await session.exec(select(BallotVoterUnit.unit_id).where(BallotVoterUnit.voter_id == voter.id))).all()
     if not await registry.units_in_scope(session, p, units, "contact"):
         raise VOTER_NOT_FOUND()
-    return await _record(session, p, ballot, voter, data.choices, CastChannel.proxy, data.evidence,
+    return await _record(session, p, ballot, _Voter(voter.id, voter.area_centi), data.choices, CastChannel.proxy, data.evidence,
                          data.evidence_file_ids)
 
 

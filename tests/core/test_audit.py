@@ -9,17 +9,23 @@ from sqlmodel import select
 from app.__main__ import audit_verify
 from app.auth.roles import Role
 from app.core import audit, clock
+from app.core.models import AuditEntry
 from tests import factories
 
 
+async def _entry(session, entry_id: int) -> AuditEntry:
+    """The entry as stored now (``record`` returns its id)."""
+    return await session.get(AuditEntry, entry_id, populate_existing=True)
+
+
 async def _append(session, n: int, estate_id=None):
-    entries = [
+    ids = [
         await audit.record(session, actor_id=None, action="test.change", entity_type="thing", entity_id=i,
                            before={"v": i}, after={"v": i + 1, "名": "值"}, estate_id=estate_id)
         for i in range(n)
     ]
     await audit.chain(session)
-    return entries
+    return [await _entry(session, i) for i in ids]
 
 
 async def test_entries_chain_to_each_other(db):
@@ -37,6 +43,7 @@ async def test_each_estate_has_a_chain_of_its_own(db):
     between = await audit.record(db, actor_id=None, action="test.b", entity_type="thing", entity_id=2, estate_id=other.id)
     second = await audit.record(db, actor_id=None, action="test.a", entity_type="thing", entity_id=3, estate_id=estate.id)
     await audit.chain(db)
+    first, between, second = [await _entry(db, i) for i in (first, between, second)]
     assert (first.chain, first.seq, first.prev_hash) == (str(estate.id), 1, audit.GENESIS_HASH)
     assert (second.seq, second.prev_hash) == (2, first.hash)
     assert (between.chain, between.seq, between.prev_hash) == (str(other.id), 1, audit.GENESIS_HASH)
@@ -48,12 +55,11 @@ async def test_unchained_entries_are_pending_until_chained(db):
     """Between its commit and the chainer's pass an entry has no place yet: verify counts it, unchecked."""
     estate = await factories.estate(db)
     entry = await audit.record(db, actor_id=None, action="test.wait", entity_type="thing", entity_id=1, estate_id=estate.id)
-    await db.flush()
-    assert (entry.seq, entry.hash) == (None, None)
+    assert ((await _entry(db, entry)).seq, (await _entry(db, entry)).hash) == (None, None)
     result = await audit.verify(db)
     assert (result.ok, result.pending) == (True, 1)
     assert await audit.chain(db, [str(estate.id)]) == []
-    assert entry.seq == 1 and (await audit.verify(db)).pending == 0
+    assert (await _entry(db, entry)).seq == 1 and (await audit.verify(db)).pending == 0
 
 
 async def test_edited_row_is_reported(db):
@@ -201,7 +207,6 @@ async def test_entries_are_chained_right_after_their_commit(live_app, monkeypatc
     the transaction itself never touched a chain's head."""
     from app.core.config import get_settings
     from app.core.db import get_sessionmaker
-    from app.core.models import AuditEntry
 
     monkeypatch.setattr(get_settings(), "audit_chain_after_commit", True)
     async with get_sessionmaker()() as session, session.begin():
@@ -210,7 +215,7 @@ async def test_entries_are_chained_right_after_their_commit(live_app, monkeypatc
                                    entity_id="c", estate_id=estate.id)
     await audit.drain()  # what a command does before it ends: its chainer has linked what it committed
     async with get_sessionmaker()() as session:
-        stored = await session.get(AuditEntry, entry.id)
+        stored = await session.get(AuditEntry, entry)
         assert (stored.chain, stored.seq, stored.prev_hash) == (str(estate.id), 1, audit.GENESIS_HASH)
         assert len(stored.hash) == 64
         assert (await audit.verify(session)).ok
@@ -218,18 +223,17 @@ async def test_entries_are_chained_right_after_their_commit(live_app, monkeypatc
 
 async def test_an_entry_recorded_in_a_rolled_back_savepoint_is_dropped_with_it(db):
     """The change it described was undone: the chain goes on from the entry before it."""
-    from app.core.models import AuditEntry
 
     kept = await audit.record(db, actor_id=None, action="test.kept", entity_type="thing", entity_id=1)
     try:
         async with db.begin_nested():
-            undone = await audit.record(db, actor_id=None, action="test.undone", entity_type="thing", entity_id=2)
+            await audit.record(db, actor_id=None, action="test.undone", entity_type="thing", entity_id=2)
             raise RuntimeError("the request failed")
     except RuntimeError:
         pass
     after = await audit.record(db, actor_id=None, action="test.after", entity_type="thing", entity_id=3)
     await audit.chain(db)
-    assert undone.seq is None
+    kept, after = await _entry(db, kept), await _entry(db, after)
     assert after.seq == kept.seq + 1 and after.prev_hash == kept.hash
     actions = (await db.exec(select(AuditEntry.action).where(AuditEntry.entity_type == "thing"))).all()
     assert "test.undone" not in actions and {"test.kept", "test.after"} <= set(actions)
@@ -238,7 +242,6 @@ async def test_an_entry_recorded_in_a_rolled_back_savepoint_is_dropped_with_it(d
 
 async def test_a_failed_request_leaves_no_entry_and_a_good_one_does(client, db):
     """Through the API: a made change is in the chain once its request returns; a refused one adds nothing."""
-    from app.core.models import AuditEntry
 
     admin = await factories.user(db, (Role.admin, None))
     headers = await factories.headers(db, admin)
