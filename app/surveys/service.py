@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, or_, update
+from sqlalchemy import Select, bindparam, delete, exists, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -530,18 +530,17 @@ class _Candidate(NamedTuple):
 
 def _candidates_statement() -> Select:
     """The published questionnaires of the estates of some units (bound when it runs), each with each unit
-    of its estate, and whether the caller's current answer for that unit is in (the respondent keys the
-    caller would answer under, one list per kind of questionnaire, bound too): ``open_for``'s statement,
-    built once."""
+    of its estate, and whether the caller's current answer for that unit is in: ``open_for``'s statement,
+    built once. The answer is the unit's (``_respondent``'s key for a questionnaire answered per unit is the
+    unit's id), or for one answered per person the caller's own (its key ends with ``:<caller id>``,
+    bound)."""
     units = registry.unit_ref_columns()
     answer = QuestionnaireResponse
     answered = exists().where(
         col(answer.questionnaire_id) == Questionnaire.id, col(answer.unit_id) == units.c[0],
         col(answer.is_current).is_(True),
-        or_(and_(col(Questionnaire.response_unit) == ResponseUnit.unit,
-                 col(answer.respondent_key).in_(bindparam("unit_keys", expanding=True))),
-            and_(col(Questionnaire.response_unit) != ResponseUnit.unit,
-                 col(answer.respondent_key).in_(bindparam("person_keys", expanding=True)))))
+        or_(col(Questionnaire.response_unit) == ResponseUnit.unit,
+            col(answer.respondent_key).like(bindparam("own_key"))))
     return (sa_select(*[col(getattr(Questionnaire, name)) for name in _Candidate._fields], answered.label("answered"),
                       *units.c)
             .join(units, units.c[1] == Questionnaire.estate_id)
@@ -560,10 +559,7 @@ async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTas
     if not p.unit_ids:
         return []
     relations = p.unit_relations
-    units = list(p.unit_ids)
-    candidates = await db.rows(session, _CANDIDATES, {
-        "unit_ids": units, "unit_keys": [str(u) for u in units], "person_keys": [f"{u}:{p.id}" for u in units],
-    })
+    candidates = await db.rows(session, _CANDIDATES, {"unit_ids": list(p.unit_ids), "own_key": f"%:{p.id}"})
     tasks = []
     width = len(_Candidate._fields)
     for row in candidates:
