@@ -210,3 +210,25 @@ async def test_a_statement_kept_per_shape_reads_each_callers_own_rows(db):
     other = estates(_principal(User(id=uuid.uuid4(), display_name="丙"), units=(here.unit.id,)))  # b is the caller
     assert other is not statement and len(built) == 2
     assert set((await db.exec(other)).all()) == {here.estate.id}
+
+
+async def test_load_scoped_keeps_one_statement_per_shape_and_answers_each_caller(db):
+    """``load_scoped`` runs a statement kept per model, condition, level and shape of caller, the object's id
+    bound: two residents of the same shape in turn each load their own estate and get 404 for the other's."""
+    from app.auth import authz
+    from app.core.errors import NotFound
+    from app.registry.access import estate_condition
+    from app.registry.models import Estate
+    from tests import factories as f
+
+    here, there = await f.tree(db), await f.tree(db)
+    a = _principal(User(id=uuid.uuid4(), display_name="甲"), units=(here.unit.id,))
+    b = _principal(User(id=uuid.uuid4(), display_name="乙"), units=(there.unit.id,))
+    for caller, own, other in ((a, here, there), (b, there, here), (a, here, there)):
+        _as_caller(caller)
+        statement = authz._load_statement(Estate, estate_condition, "read", False)(caller)
+        assert (await authz.load_scoped(db, Estate, own.estate.id, estate_condition, caller)).id == own.estate.id
+        with pytest.raises(NotFound):
+            await authz.load_scoped(db, Estate, other.estate.id, estate_condition, caller)
+        assert authz._load_statement(Estate, estate_condition, "read", False)(caller) is statement
+    assert authz._load_statement(Estate, estate_condition, "read", False)(a) is statement  # one shape, one statement
