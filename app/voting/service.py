@@ -314,6 +314,8 @@ def receipt_for(ballot_id: uuid.UUID, cast_id: uuid.UUID) -> str:
 
 
 class _Voter(NamedTuple):
+    """What ``_record`` reads of the voter a cast is for."""
+
     id: uuid.UUID
     area_centi: int
 
