@@ -8,7 +8,7 @@ install, so they see the same guards, reactions, jobs and hooks. Adding a domain
 here.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from fastapi import APIRouter
@@ -73,9 +73,9 @@ def install(manifests: tuple[Manifest, ...] = MANIFESTS) -> None:
             installer(contribution)
 
 
-def routers(manifests: tuple[Manifest, ...] = MANIFESTS) -> list[APIRouter]:
-    """The API routers, in layer order."""
-    return [m.router for m in manifests if m.router is not None]
+def routers(manifests: tuple[Manifest, ...] = MANIFESTS, first: Collection[str] = ()) -> list[APIRouter]:
+    """The API routers, in layer order, those of the domains named in ``first`` before the rest."""
+    return [m.router for m in sorted(manifests, key=lambda m: m.name not in first) if m.router is not None]
 
 
 def pages(manifests: tuple[Manifest, ...] = MANIFESTS) -> list[APIRouter]:
