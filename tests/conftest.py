@@ -25,7 +25,7 @@ os.environ.update(
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-from fastapi import Request  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
@@ -37,7 +37,8 @@ from app.core import audit, clock, idempotency, throttle  # noqa: E402
 from app.core import db as core_db  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import get_session, make_engine  # noqa: E402
-from app.main import create_app  # noqa: E402
+from app.core.logging import configure_logging  # noqa: E402
+from app.main import build_routes, create_app  # noqa: E402
 from app.privacy import disclosures  # noqa: E402
 from app.wechat import fake  # noqa: E402
 from tests.worlds import world  # noqa: E402, F401  (the two-world fixture of every permission matrix)
@@ -92,9 +93,31 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await outer.rollback()
 
 
+_APPS: dict[str, tuple[FastAPI, int]] = {}
+
+
+def _app_for_settings() -> FastAPI:
+    """The suite's app for the settings in force, built once: building an app's routes (FastAPI does it on
+    the first request to each router) took a quarter of the suite's time, and an app made from the same
+    settings is the same app. Each test gets it as new: no overrides, its middleware built again (the
+    notice board's in-memory copies), logging set up as ``create_app`` does; one a test added routes to
+    is built again."""
+    settings = get_settings()
+    key = settings.model_dump_json()
+    application, routes = _APPS.get(key, (None, 0))
+    if application is None or len(application.routes) != routes:
+        application = create_app()
+        build_routes(application)
+        _APPS[key] = application, len(application.routes)
+    configure_logging(settings.log_level)
+    application.dependency_overrides.clear()
+    application.middleware_stack = None
+    return application
+
+
 @pytest.fixture
 def app(db: AsyncSession, monkeypatch):
-    application = create_app()
+    application = _app_for_settings()
 
     @asynccontextmanager
     async def _idempotency_scope() -> AsyncIterator[AsyncSession]:
@@ -217,7 +240,7 @@ async def _app_on(url: str, monkeypatch) -> AsyncIterator:
     monkeypatch.setattr(core_db, "_sessionmaker", core_db.async_sessionmaker(
         live_engine, class_=AsyncSession, expire_on_commit=False))
     try:
-        yield create_app()
+        yield _app_for_settings()
     finally:
         await core_db.dispose_engine()
 
