@@ -3,6 +3,7 @@ hash, the outcome, verification. The rules are ``rules.py``; who is told what is
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -85,18 +86,18 @@ def content(a: Acceptance) -> dict[str, Any]:
 # ---- who signs -----------------------------------------------------------------------------------
 
 
-async def _organizations(session: AsyncSession, project_id: uuid.UUID) -> dict[ProjectOrganizationRole, set[uuid.UUID]]:
-    out: dict[ProjectOrganizationRole, set[uuid.UUID]] = defaultdict(set)
-    for o in await projects.organizations(session, project_id):
-        out[o.role].add(o.organization_id)
-    return out
+Linked = dict[ProjectOrganizationRole, set[uuid.UUID]]  # a project's organisations by role
 
 
-async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[SignatoryRole]:
-    """The required roles the caller may sign for (an admin too: only those it holds)."""
-    estate = await registry.estate(session, a.estate_id)
-    assert estate is not None  # foreign key
-    orgs = await _organizations(session, a.project_id)
+async def _organizations(session: AsyncSession, project_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Linked]:
+    return {i: defaultdict(set, roles) for i, roles in (await projects.organization_ids(session, project_ids)).items()}
+
+
+def _required(a: Acceptance, orgs: Linked) -> list[SignatoryRole]:
+    return rules.required_now([SignatoryRole(r) for r in a.roles], bool(orgs[ProjectOrganizationRole.supervision]))
+
+
+def _held(p: Principal, a: Acceptance, estate: registry.EstateRef, orgs: Linked) -> set[SignatoryRole]:
     held = {
         SignatoryRole.street: estate.street_id in p.scope_ids(Role.street_staff),
         SignatoryRole.community: estate.community_id in p.scope_ids(Role.community_staff),
@@ -105,14 +106,21 @@ async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[
         SignatoryRole.committee: a.estate_id in p.scope_ids(Role.committee_member),
         SignatoryRole.resident_rep: str(p.id) in a.representatives,
     }
-    return {r for r in await required(session, a) if held[r]}
+    return {r for r in _required(a, orgs) if held[r]}
+
+
+async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[SignatoryRole]:
+    """The required roles the caller may sign for (an admin too: only those it holds)."""
+    estate = await registry.estate(session, a.estate_id)
+    assert estate is not None  # foreign key
+    return _held(p, a, estate, (await _organizations(session, [a.project_id]))[a.project_id])
 
 
 async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
     """Every account that may sign for one of the required roles."""
     estate = await registry.estate(session, a.estate_id)
     assert estate is not None  # foreign key
-    orgs = await _organizations(session, a.project_id)
+    orgs = (await _organizations(session, [a.project_id]))[a.project_id]
     scopes = {
         SignatoryRole.street: (Role.street_staff, [estate.street_id]),
         SignatoryRole.community: (Role.community_staff, [estate.community_id]),
@@ -121,7 +129,7 @@ async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
         SignatoryRole.committee: (Role.committee_member, [a.estate_id]),
     }
     out: list[uuid.UUID] = []
-    for r in await required(session, a):
+    for r in _required(a, orgs):
         if r == SignatoryRole.resident_rep:
             out += [uuid.UUID(u) for u in a.representatives]
             continue
@@ -269,8 +277,7 @@ async def sign(session: AsyncSession, p: Principal, a: Acceptance, data: SignIn)
 
 async def required(session: AsyncSession, a: Acceptance) -> list[SignatoryRole]:
     """The roles that must approve the round now: its own, and the supervision company if one is linked."""
-    linked = bool(await projects.organizations(session, a.project_id, ProjectOrganizationRole.supervision))
-    return rules.required_now([SignatoryRole(r) for r in a.roles], linked)
+    return _required(a, (await _organizations(session, [a.project_id]))[a.project_id])
 
 
 async def _decide(session: AsyncSession, p: Principal, a: Acceptance, decided: Status,
@@ -378,14 +385,17 @@ def _open_in_scope(p: Principal) -> Select:
 
 async def waiting_for(session: AsyncSession, p: Principal) -> list[SignatureTask]:
     """``/me/tasks``: open acceptances the caller may sign for a role not signed yet. Most callers can read
-    none: their answer is one statement, built once per shape of caller."""
+    none: their answer is one statement, built once per shape of caller; the others' five statements
+    however many acceptances are open."""
     if not (open_ids := [i for (i,) in await db.rows(session, _open_in_scope(p))]):
         return []
     found = (await session.exec(select(Acceptance).where(col(Acceptance.id).in_(open_ids)))).all()
     signed = await signatures(session, [a.id for a in found], in_force=True)
+    estates = await registry.estates(session, {a.estate_id for a in found})
+    orgs = await _organizations(session, {a.project_id for a in found})
     out = []
     for a in found:
-        waiting = await held_roles(session, p, a) - {s.role for s in signed[a.id]}
+        waiting = _held(p, a, estates[a.estate_id], orgs[a.project_id]) - {s.role for s in signed[a.id]}
         if waiting:
             out.append(SignatureTask(acceptance_id=a.id, project_id=a.project_id, round=a.round,
                                      roles=sorted(r.value for r in waiting), content_hash=a.content_hash))

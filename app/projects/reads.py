@@ -10,6 +10,7 @@ What other domains add to a project's lifecycle they declare with ``app.projects
 """
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ from app.registry import reads as registry
 
 __all__ = [
     "MenuItem", "menu", "ItemRef", "LinkedOrganization", "ProjectOrganizationRole", "ProjectRef", "ProjectStatus", "items",
-    "organizations", "project", "project_ids", "project_in", "published_condition", "require_project",
+    "organization_ids", "organizations", "project", "project_ids", "project_in", "published_condition", "require_project",
 ]
 
 
@@ -156,6 +157,20 @@ async def organizations(
                            ProjectOrganizationRole(link.role))
         for link in links
     ]
+
+
+async def organization_ids(
+    session: AsyncSession, project_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[ProjectOrganizationRole, set[uuid.UUID]]]:
+    """The organisations linked to each of these projects, by role, in one statement (every project is a
+    key; a role nobody holds is absent)."""
+    out: dict[uuid.UUID, dict[ProjectOrganizationRole, set[uuid.UUID]]] = {i: {} for i in project_ids}
+    if project_ids:
+        for project_id, role, organization_id in (await session.exec(
+                select(ProjectOrganization.project_id, ProjectOrganization.role, ProjectOrganization.organization_id)
+                .where(col(ProjectOrganization.project_id).in_(list(project_ids))))).all():
+            out[project_id].setdefault(ProjectOrganizationRole(role), set()).add(organization_id)
+    return out
 
 
 # ---- what the public notice board shows (docs/public-board.md) ----------------------------------------------

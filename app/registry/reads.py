@@ -51,7 +51,7 @@ from app.registry.models import (
 
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
-    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "format_area", "estate_ids", "estate_in", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
+    "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "estates", "format_area", "estate_ids", "estate_in", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
     "mask_phone", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_ref_columns", "unit_refs", "units",
     "units_in_scope",
 ]
@@ -115,6 +115,11 @@ async def estate(session: AsyncSession, estate_id: uuid.UUID) -> EstateRef | Non
     return await _estate_where(session, Estate.id == estate_id)
 
 
+async def estates(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, EstateRef]:
+    """``estate`` of each of these estates, in one statement."""
+    return {e.id: e for e in await _estates_where(session, col(Estate.id).in_(list(ids)))} if ids else {}
+
+
 def normal_code(code: str) -> str:
     """An estate's short code as stored, from the code as typed off paper."""
     return code.strip().upper()
@@ -130,19 +135,22 @@ async def estate_code(session: AsyncSession, estate_id: uuid.UUID) -> str | None
 
 
 async def _estate_where(session: AsyncSession, condition: Any) -> EstateRef | None:
-    row = (
-        await session.exec(
-            select(Estate, Community, Street)
-            .join(Community, col(Community.id) == Estate.community_id)
-            .join(Street, col(Street.id) == Community.street_id)
-            .where(condition)
-        )
-    ).first()
-    if row is None:
-        return None
-    e, c, s = row
-    location = (e.latitude, e.longitude) if e.latitude is not None and e.longitude is not None else None
-    return EstateRef(e.id, e.name, e.address, c.id, c.name, s.id, s.name, s.district, location)
+    found = await _estates_where(session, condition)
+    return found[0] if found else None
+
+
+async def _estates_where(session: AsyncSession, condition: Any) -> list[EstateRef]:
+    rows = await session.exec(
+        select(Estate, Community, Street)
+        .join(Community, col(Community.id) == Estate.community_id)
+        .join(Street, col(Street.id) == Community.street_id)
+        .where(condition)
+    )
+    return [
+        EstateRef(e.id, e.name, e.address, c.id, c.name, s.id, s.name, s.district,
+                  (e.latitude, e.longitude) if e.latitude is not None and e.longitude is not None else None)
+        for e, c, s in rows.all()
+    ]
 
 
 async def require_estate(session: AsyncSession, p: Principal, estate_id: uuid.UUID, level: Level) -> EstateRef:
