@@ -94,6 +94,7 @@ async def _organizations(session: AsyncSession, project_ids: Collection[uuid.UUI
 
 
 def _required(a: Acceptance, orgs: Linked) -> list[SignatoryRole]:
+    """The roles that must approve the round now: its own, and the supervision company if one is linked."""
     return rules.required_now([SignatoryRole(r) for r in a.roles], bool(orgs[ProjectOrganizationRole.supervision]))
 
 
@@ -109,11 +110,14 @@ def _held(p: Principal, a: Acceptance, estate: registry.EstateRef, orgs: Linked)
     return {r for r in _required(a, orgs) if held[r]}
 
 
-async def held_roles(session: AsyncSession, p: Principal, a: Acceptance) -> set[SignatoryRole]:
-    """The required roles the caller may sign for (an admin too: only those it holds)."""
+async def held_roles(session: AsyncSession, p: Principal, a: Acceptance, orgs: Linked | None = None) -> set[SignatoryRole]:
+    """The required roles the caller may sign for (an admin too: only those it holds); ``orgs``, the
+    project's organisations, when the caller has read them already."""
     estate = await registry.estate(session, a.estate_id)
     assert estate is not None  # foreign key
-    return _held(p, a, estate, (await _organizations(session, [a.project_id]))[a.project_id])
+    if orgs is None:
+        orgs = (await _organizations(session, [a.project_id]))[a.project_id]
+    return _held(p, a, estate, orgs)
 
 
 async def signatories(session: AsyncSession, a: Acceptance) -> list[uuid.UUID]:
@@ -239,9 +243,11 @@ async def sign(session: AsyncSession, p: Principal, a: Acceptance, data: SignIn)
     a = await locked(session, a)
     _require_open(a)
     role_name = rules.ROLE_NAMES[data.role]
-    if data.role not in await required(session, a):
+    orgs = (await _organizations(session, [a.project_id]))[a.project_id]
+    needed = _required(a, orgs)
+    if data.role not in needed:
         raise ROLE_NOT_REQUIRED(details={"role": role_name})
-    if data.role not in await held_roles(session, p, a):
+    if data.role not in await held_roles(session, p, a, orgs):
         raise ROLE_NOT_HELD(details={"role": role_name})
     if data.content_hash != a.content_hash:
         raise CONTENT_CHANGED()
@@ -269,15 +275,10 @@ async def sign(session: AsyncSession, p: Principal, a: Acceptance, data: SignIn)
                        after={"role": data.role.value, "decision": data.decision.value,
                               "content_hash": a.content_hash}, estate_id=a.estate_id)
     valid = await signatures(session, [a.id], in_force=True)
-    decided = rules.outcome(await required(session, a), [(s.role, s.decision) for s in valid[a.id]])
+    decided = rules.outcome(needed, [(s.role, s.decision) for s in valid[a.id]])
     if decided != Status.open:
         await _decide(session, p, a, decided, signature)
     return signature
-
-
-async def required(session: AsyncSession, a: Acceptance) -> list[SignatoryRole]:
-    """The roles that must approve the round now: its own, and the supervision company if one is linked."""
-    return _required(a, (await _organizations(session, [a.project_id]))[a.project_id])
 
 
 async def _decide(session: AsyncSession, p: Principal, a: Acceptance, decided: Status,
@@ -329,10 +330,11 @@ async def public(session: AsyncSession, found: list[Acceptance]) -> list[Accepta
     signed = await signatures(session, [a.id for a in found])
     actors = await accounts.actors(session, [s.signer_id for ss in signed.values() for s in ss])
     names = await accounts.contacts(session, [uuid.UUID(u) for a in found for u in a.representatives])
+    orgs = await _organizations(session, {a.project_id for a in found})
     out = []
     for a in found:
         approved = {s.role for s in signed[a.id] if s.invalidated_at is None and s.decision == Decision.approve}
-        needed = await required(session, a)
+        needed = _required(a, orgs[a.project_id])
         out.append(AcceptancePublic(
             id=a.id, project_id=a.project_id, round=a.round, status=a.status, status_name=rules.STATUS_NAMES[a.status],
             items=[ItemPublic(**i, decision_name=rules.ITEM_DECISION_NAMES[ItemDecision(i["decision"])]) for i in a.items],
