@@ -2,7 +2,7 @@
 hash, the outcome, verification. The rules are ``rules.py``; who is told what is ``flows.py``."""
 
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
@@ -51,7 +51,7 @@ from app.acceptance.schemas import (
 from app.auth import appointments
 from app.auth import reads as accounts
 from app.auth.authz import scoped_statement
-from app.auth.principal import Principal
+from app.auth.principal import Principal, versions_move
 from app.auth.roles import Role
 from app.core import audit, clock, db
 from app.core.db import locked
@@ -385,13 +385,62 @@ def _open_in_scope(p: Principal) -> Select:
     return sa_select(col(Acceptance.id)).where(col(Acceptance.status) == Status.open, access.acceptance_condition(p))
 
 
+# The roles ``_held`` grants through a scope. A caller with none of them (a resident) signs only where an open
+# round names them as a residents' representative.
+_SCOPED_SIGNERS = (Role.street_staff, Role.community_staff, Role.contractor, Role.committee_member)
+
+
+def signs_only_as_representative(p: Principal) -> bool:
+    return not p.is_admin and not any(p.scope_ids(role) for role in _SCOPED_SIGNERS)
+
+
+class _NamedNowhere:
+    """The callers, each at one principal version, whom no open round they can read names as a
+    representative: their ``/me/tasks`` needs no statement here. Exact because naming a user in an open round
+    moves their version (migration 0021's trigger), as a new binding does, and a caller is served at the
+    version current when their request arrived (``app.auth.caller_cache``); a round closing or a name
+    taken off only makes the fact truer. Bounded, least recently used first out."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._keys: OrderedDict[tuple[uuid.UUID, int], None] = OrderedDict()
+
+    @staticmethod
+    def key(session: AsyncSession, p: Principal) -> tuple[uuid.UUID, int] | None:
+        """The caller's key, where versions move (PostgreSQL; SQLite keeps none)."""
+        return (p.id, p.user.principal_version) if versions_move(session) else None
+
+    def __contains__(self, key: tuple[uuid.UUID, int]) -> bool:
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return True
+        return False
+
+    def add(self, key: tuple[uuid.UUID, int]) -> None:
+        self._keys[key] = None
+        while len(self._keys) > self.size:
+            self._keys.popitem(last=False)
+
+
+NAMED_NOWHERE = _NamedNowhere()
+
+
 async def waiting_for(session: AsyncSession, p: Principal) -> list[SignatureTask]:
-    """``/me/tasks``: open acceptances the caller may sign for a role not signed yet. Most callers can read
-    none: their answer is one statement, built once per shape of caller; the others' five statements
-    however many acceptances are open."""
-    if not (open_ids := [i for (i,) in await db.rows(session, _open_in_scope(p))]):
+    """``/me/tasks``: open acceptances the caller may sign for a role not signed yet. A resident named in no
+    open round costs one statement the first time, none after (``NAMED_NOWHERE``); staff one statement
+    (built once per shape of caller) when they can read no open round, five however many they can."""
+    resident = signs_only_as_representative(p)
+    key = NAMED_NOWHERE.key(session, p) if resident else None
+    if key is not None and key in NAMED_NOWHERE:
         return []
-    found = (await session.exec(select(Acceptance).where(col(Acceptance.id).in_(open_ids)))).all()
+    open_ids = [i for (i,) in await db.rows(session, _open_in_scope(p))]
+    found = list((await session.exec(select(Acceptance).where(col(Acceptance.id).in_(open_ids)))).all()) if open_ids else []
+    if resident:
+        found = [a for a in found if str(p.id) in a.representatives]
+    if not found:
+        if key is not None:
+            NAMED_NOWHERE.add(key)
+        return []
     signed = await signatures(session, [a.id for a in found], in_force=True)
     estates = await registry.estates(session, {a.estate_id for a in found})
     orgs = await _organizations(session, {a.project_id for a in found})

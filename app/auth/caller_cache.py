@@ -6,7 +6,8 @@ the token's user and login. What makes that safe:
 
 - **A version per user, bumped in the changing transaction.** Database triggers (migration 0019) bump
   ``app_user.principal_version`` in every transaction that changes the user's row, a login of theirs
-  (``auth_session``: a login, a logout, a revocation), a role assignment or a binding, and send
+  (``auth_session``: a login, a logout, a revocation), a role assignment or a binding - or, since 0021,
+  names them a residents' representative in an open acceptance round - and send
   ``NOTIFY caller_changed, '<user id>:<version>'``. PostgreSQL signals every listening session while the
   changing transaction commits, before its client hears that the commit succeeded.
 - **Every process listens** (``Listener``, one connection of its own, started with the application) and

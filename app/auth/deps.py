@@ -24,11 +24,13 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/logi
 def _caller(*columns: Any):
     """The token's user (and ``columns``) joined to its login, which must be the user's and not revoked: a
     logout or a detected refresh-token reuse revokes the login, and with it its access tokens. Built once,
-    with the ids as parameters: building the expression costs more than running it."""
+    with the ids as parameters: building the expression costs more than running it. The rows as the database
+    has them, even where the session already holds the user (its version moved by a trigger meanwhile)."""
     return (
         select(User, *columns)
         .join(AuthSession, (AuthSession.id == bindparam("session_id")) & (AuthSession.user_id == User.id))
         .where(User.id == bindparam("user_id"), col(AuthSession.revoked_at).is_(None))
+        .execution_options(populate_existing=True)
     )
 
 

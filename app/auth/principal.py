@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from app.auth.models import Role, RoleAssignment, User
 from app.auth.residence import RANK, Assurance, BindingRelation
 
@@ -81,6 +83,13 @@ class Principal:
         if role is Role.resident:
             return self.unit_ids
         return frozenset(a.scope_id for a in self.assignments if a.role == role and a.scope_id is not None)
+
+
+def versions_move(session: AsyncSession) -> bool:
+    """Whether a user's ``principal_version`` moves with every change of what they may do (PostgreSQL's
+    triggers, migrations 0019 and 0021; ``app.auth.caller_cache``): what a domain keeps per caller and
+    version then stays true until the version moves. SQLite keeps no versions."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 # The caller of the request under way, set by ``app.auth.deps.get_principal``: the access conditions built
