@@ -1,7 +1,7 @@
 """The service against the floor of its own stack, on a district's data, with wrk as the load generator.
 
     .venv/bin/python bench/compare.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_district]
-                                      [--seconds 15] [--connections 32] [--only me,cast]
+                                      [--seconds 15] [--rounds 3] [--connections 32] [--only me,cast]
 
 1. A district on PostgreSQL: 50 estates and 50,000 units from generated ledgers (one of 10,000 units,
    49 of about 816), a project with six renovation items in each, every owner of the large estate with an
@@ -9,13 +9,15 @@
    10,000 units open, and a grid of 2,000 units (17 buildings) with its grid worker.
 2. The service (``python -m app serve --workers 2``) and the floor (``bench/floor.py``, uvicorn with 2
    workers) run side by side on that database. For each scenario wrk (2 threads, --connections keep-alive
-   connections, --seconds after a 3 s warm-up) loads the floor's matching request - a read by key, a
-   write, or a page (50 rows, about a roster page's ~22 KB of JSON, in one query) - and then the service,
-   with the same script: residents' home (``/me``, ``/me/tasks``, the project, its items, each by 2,000
-   residents in turn), casting votes (each voter of the ballot once, with an Idempotency-Key as the
-   mini-program sends it), the grid worker paging through the roster (50 units a page, against the floor's
-   pages through as many rows), and the large estate's page on the public notice board, as HTML and as
-   JSON, read by anyone (no login).
+   connections) warms up for 3 s (not the casting: a vote counts once), then loads, in --rounds rounds of
+   --seconds / --rounds each, the floor's matching request - a read by key, a write, or a page (50 rows,
+   about a roster page's ~22 KB of JSON, in one query) - and then the service, with the same script; a
+   scenario's ratio is the median of its rounds' (a shared host's speed drifts over minutes: the two runs
+   of a round see about the same machine). The service's requests: residents' home (``/me``,
+   ``/me/tasks``, the project, its items, each by 2,000 residents in turn), casting votes (each voter of
+   the ballot once, with an Idempotency-Key as the mini-program sends it), the grid worker paging through
+   the roster (50 units a page, against the floor's pages through as many rows), and the large estate's
+   page on the public notice board, as HTML and as JSON, read by anyone (no login).
 3. Writes the table to ``bench/results.md`` (section ``floor``): throughput, p50/p95/p99, the ratio to the
    floor and the target, and checks that every vote answered 201 is in the database.
 
@@ -28,6 +30,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,28 +245,57 @@ def _ms(us: int) -> float:
     return round(us / 1000, 1)
 
 
-def table(rows: list[dict], data: dict, seconds: float, connections: int) -> str:
+def table(rows: list[dict], data: dict, seconds: float, connections: int, rounds: int) -> str:
     lines = [
         "## The service against the floor (`make bench`, `bench/compare.py`)", "",
         f"Measured {time.strftime('%Y-%m-%d')} on this machine ({os.cpu_count()} cores), PostgreSQL, 2 uvicorn "
-        f"workers each, wrk with 2 threads and {connections} keep-alive connections for {seconds:g} s per run "
-        "after a 3 s warm-up, on the same cores as the servers; the floor measured right before each scenario. "
+        f"workers each, wrk with 2 threads and {connections} keep-alive connections, on the same cores as the "
+        f"servers. Each scenario: a 3 s warm-up, then {rounds} rounds of {seconds / rounds:g} s of the floor "
+        "followed by the service; the ratio is the median of the rounds' ratios (each round's in the last "
+        "column), the rates are over all rounds and each latency quantile is the median of the rounds'. "
         "District: 50 estates, 50,000 units; "
         f"ballot of {data['voters']:,} voters; grid of {data['grid_units']:,} units ({data['roster_pages']} pages). "
         f"Built in {data['built_s']} s." + (f" Casting: {data['casts_stored']} (the rest were on their way when "
                                             "wrk stopped counting)." if "casts_stored" in data else ""), "",
-        "| scenario | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p50 ms | ratio | target | met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p50 ms | ratio | target | met | rounds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for row in rows:
         s, a, f = row["scenario"], row["service"], row["floor"]
         target = f">= {s.ratio}x floor {FLOORS[s.floor]}" + (f", p99 < {s.p99_ms:g} ms" if s.p99_ms else "")
         lines.append(f"| {s.label} | {a['rps']:,} | {_ms(a['p50'])} | {_ms(a['p95'])} | {_ms(a['p99'])} | "
-                     f"{f['rps']:,} | {_ms(f['p50'])} | {row['ratio']}x | {target} | {'yes' if row['met'] else '**no**'} |")
+                     f"{f['rps']:,} | {_ms(f['p50'])} | {row['ratio']}x | {target} | {'yes' if row['met'] else '**no**'} | "
+                     f"{', '.join(f'{r}x' for r in row['ratios'])} |")
     return "\n".join(lines)
 
 
-async def run(url: str, seconds: float, connections: int, only: set[str] | None) -> int:
+def _split(path: Path, parts: int) -> list[Path]:
+    """``path``'s lines dealt into ``parts`` files of their own: each round of casting votes for voters no
+    other round has."""
+    lines = path.read_text().splitlines()
+    out = []
+    for k in range(parts):
+        part = path.with_name(f"{path.stem}_{k + 1}{path.suffix}")
+        part.write_text("\n".join(lines[k::parts]) + "\n")
+        out.append(part)
+    return out
+
+
+def _rounds(pairs: list[tuple[dict, dict]]) -> tuple[dict, dict, list[float]]:
+    """The rounds' floor and service figures together - requests per second over all rounds, each latency
+    quantile the median of the rounds' - and each round's ratio."""
+    def together(runs: list[dict]) -> dict:
+        out = {key: sum(r[key] for r in runs) for key in ("requests", "duration_us", "non2xx", "socket_errors")}
+        out.update({q: statistics.median(r[q] for r in runs) for q in ("p50", "p95", "p99")})
+        out["max"] = max(r["max"] for r in runs)
+        out["rps"] = round(out["requests"] / (out["duration_us"] / 1e6), 1)
+        return out
+
+    return (together([f for f, _ in pairs]), together([s for _, s in pairs]),
+            [round(s["rps"] / f["rps"], 2) for f, s in pairs])
+
+
+async def run(url: str, seconds: float, connections: int, rounds: int, only: set[str] | None) -> int:
     os.environ["APP_DATABASE_URL"] = url
     workdir = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     data = await build(url, workdir)
@@ -273,40 +305,45 @@ async def run(url: str, seconds: float, connections: int, only: set[str] | None)
     try:
         await wait_ready(SERVICE_PORT)
         await wait_ready(FLOOR_PORT, "/docs")
-        floors, warmed = {}, set()
+        warmed = set()
         for scenario in SCENARIOS:
             if only and scenario.name not in only:
                 continue
-            # The floor is measured again right before each scenario: a machine whose speed drifts during
-            # the run (a shared host does) moves both figures of a ratio alike.
             if scenario.floor not in warmed:
                 wrk(FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", 3, connections)
                 warmed.add(scenario.floor)
-            floors[scenario.floor] = wrk(FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", seconds, connections)
             requests = workdir / f"{scenario.name}.tsv"
-            if scenario.name != "cast":  # every vote counts once: no warm-up casts
+            if scenario.name == "cast":  # every vote counts once: no warm-up, and each round its own voters
+                files = _split(requests, rounds)
+            else:
                 wrk(SERVICE_PORT, requests, 3, connections)
-            measured = wrk(SERVICE_PORT, requests, seconds, connections)
-            ratio = round(measured["rps"] / floors[scenario.floor]["rps"], 2)
+                files = [requests] * rounds
+            # Rounds of the floor then the service, the ratio taken in each: on a shared host whose speed
+            # drifts over minutes, the two runs of a round see about the same machine.
+            pairs = [(wrk(FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", seconds / rounds, connections),
+                      wrk(SERVICE_PORT, path, seconds / rounds, connections)) for path in files]
+            floor_figures, measured, ratios = _rounds(pairs)
+            ratio = round(statistics.median(ratios), 2)
             met = ratio >= scenario.ratio and (scenario.p99_ms is None or measured["p99"] / 1000 < scenario.p99_ms)
-            rows.append({"scenario": scenario, "service": measured, "floor": floors[scenario.floor], "ratio": ratio,
-                         "met": met})
-            print(scenario.name, measured, "floor", floors[scenario.floor]["rps"], "ratio", ratio, flush=True)
+            rows.append({"scenario": scenario, "service": measured, "floor": floor_figures, "ratio": ratio,
+                         "ratios": ratios, "met": met})
+            print(scenario.name, measured, "floor", floor_figures["rps"], "ratios", ratios, flush=True)
             if measured["non2xx"] or measured["socket_errors"]:
                 failed.append(f"{scenario.name}: {measured['non2xx']} non-2xx, {measured['socket_errors']} socket errors")
             if scenario.name == "cast":
                 stored = await _casts_stored(url, data["ballot_id"])
                 if measured["requests"] > data["voters"]:
                     failed.append(f"cast: {measured['requests']} requests for {data['voters']} voters (recasts)")
-                # wrk stops counting at the deadline: up to one request per connection was still on its way.
+                # wrk stops counting at the deadline: up to one request per connection and round was still
+                # on its way.
                 answered = measured["requests"] - measured["non2xx"]
-                if not answered <= stored <= answered + connections:
+                if not answered <= stored <= answered + connections * rounds:
                     failed.append(f"cast: {stored} casts stored for {answered} answered")
                 data["casts_stored"] = f"{stored:,} casts stored for {answered:,} answered"
     finally:
         stop(service)
         stop(floor)
-    write_section("floor", table(rows, data, seconds, connections) + (
+    write_section("floor", table(rows, data, seconds, connections, rounds) + (
         "\n\nFailures: " + "; ".join(failed) if failed else ""))
     missed = [r["scenario"].name for r in rows if not r["met"]]
     print({"missed": missed, "failed": failed})
@@ -318,10 +355,11 @@ def main() -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of floor then service, --seconds in all")
     parser.add_argument("--only", help="comma-separated scenario names: " + ",".join(s.name for s in SCENARIOS))
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
-    return asyncio.run(run(args.database_url, args.seconds, args.connections, only))
+    return asyncio.run(run(args.database_url, args.seconds, args.connections, args.rounds, only))
 
 
 if __name__ == "__main__":
