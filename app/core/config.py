@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     db_command_timeout_seconds: float = Field(default=20.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Statements each PostgreSQL connection keeps prepared (SQLAlchemy's asyncpg cache; it trims at about
+    # 1.5 times this). One that fell out is prepared again when it comes back: a round trip and a plan.
+    # Each kept costs its server process memory (~80 KB for a /me/tasks statement): docs/scaling.md.
+    db_statement_cache_size: int = Field(default=100, ge=0)
     # A request that has not begun its response after this many seconds (not counting the time its body
     # takes to arrive) is answered 503 with Retry-After and cancelled (app.core.deadline). A response
     # already streaming (an XLSX export) is not cut off.

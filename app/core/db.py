@@ -157,7 +157,8 @@ def make_engine(url: str, echo: bool = False, lock_timeout_ms: int | None = None
         pool_timeout=settings.db_pool_timeout_seconds,
         connect_args={"server_settings": {"lock_timeout": str(int(lock_timeout_ms))},
                       "timeout": settings.db_connect_timeout_seconds,
-                      "command_timeout": settings.db_command_timeout_seconds},
+                      "command_timeout": settings.db_command_timeout_seconds,
+                      "prepared_statement_cache_size": settings.db_statement_cache_size},
     )
     _ping_when_idle(engine)
     event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)

@@ -444,6 +444,30 @@ async def test_a_connection_dropped_while_idle_in_the_pool_is_replaced_before_us
         await engine.dispose()
 
 
+async def test_each_connection_keeps_as_many_prepared_statements_as_set(postgres_live_url, monkeypatch):
+    """``APP_DB_STATEMENT_CACHE_SIZE``: with 10, three statements in turn stay prepared (the server holds the
+    same three after four rounds as after one); with 2, they are prepared again as they come back."""
+    mine = text("SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT _ + $1%'")
+
+    async def prepared_anew(size: int) -> bool:
+        monkeypatch.setattr(get_settings(), "db_statement_cache_size", size)
+        engine = core_db.make_engine(postgres_live_url)
+        try:
+            async with engine.connect() as conn:
+                names = []
+                for _ in range(4):
+                    for n in range(3):  # SQLAlchemy's cache trims at 1.5 times its size: 3 is past 2
+                        await conn.execute(text(f"SELECT {n} + :x"), {"x": 1})
+                    names.append(set((await conn.execute(mine)).scalars()))
+                assert all(len(round_) == 3 for round_ in names)
+                return names[-1] != names[0]
+        finally:
+            await engine.dispose()
+
+    assert not await prepared_anew(10)
+    assert await prepared_anew(2)
+
+
 # ---- the settings ---------------------------------------------------------------------------------
 
 
