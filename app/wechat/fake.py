@@ -8,7 +8,8 @@ Codes it understands (``wx.login`` / ``getPhoneNumber`` codes are opaque strings
 - subscribe messages: accepted (errcode 0) unless ``state.subscribe_errcodes`` holds queued answers:
   each send pops the first one; an int is answered as that errcode, ``"http-500"`` as a bare HTTP 500,
   ``"slow"`` after 30 s. A ``thing`` value over 20 characters is refused with 47003, as WeChat does.
-Every request is recorded in ``state.requests`` so tests can see what was sent.
+The last ``KEPT`` requests are recorded in ``state.requests`` so tests can see what was sent: a long demo
+or a soak sends tens of thousands, and keeping them all grew the worker by tens of megabytes.
 """
 
 import asyncio
@@ -49,6 +50,7 @@ class FakeState:
 
 
 SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
+KEPT = 1_000  # the requests ``state.requests`` keeps, the latest (it holds up to twice as many between trims)
 state = FakeState()
 fake_app = FastAPI(title="Fake WeChat server", openapi_url=None, docs_url=None, redoc_url=None)
 
@@ -61,6 +63,8 @@ async def _record(request: Request) -> dict[str, Any]:
     body = await request.body()
     entry = {"path": request.url.path, "query": dict(request.query_params), "body": body.decode() or None}
     state.requests.append(entry)
+    if len(state.requests) > 2 * KEPT:
+        del state.requests[:-KEPT]
     return entry
 
 
