@@ -394,35 +394,12 @@ def signs_only_as_representative(p: Principal) -> bool:
     return not p.is_admin and not any(p.scope_ids(role) for role in _SCOPED_SIGNERS)
 
 
-class _NamedNowhere:
-    """The callers, each at one principal version, whom no open round they can read names as a
-    representative: their ``/me/tasks`` needs no statement here. Exact because naming a user in an open round
-    moves their version (migration 0021's trigger), as a new binding does, and a caller is served at the
-    version current when their request arrived (``app.auth.caller_cache``); a round closing or a name
-    taken off only makes the fact truer. Bounded, least recently used first out."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._keys: OrderedDict[tuple[uuid.UUID, int], None] = OrderedDict()
-
-    @staticmethod
-    def key(session: AsyncSession, p: Principal) -> tuple[uuid.UUID, int] | None:
-        """The caller's key, where versions move (PostgreSQL; SQLite keeps none)."""
-        return (p.id, p.user.principal_version) if versions_move(session) else None
-
-    def __contains__(self, key: tuple[uuid.UUID, int]) -> bool:
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return True
-        return False
-
-    def add(self, key: tuple[uuid.UUID, int]) -> None:
-        self._keys[key] = None
-        while len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-
-
-NAMED_NOWHERE = _NamedNowhere()
+# The residents, each at one principal version, whom no open round they can read names as a representative:
+# their ``/me/tasks`` needs no statement here. Exact because naming a user in an open round moves their
+# version (migration 0021's trigger), as a new binding does, and a caller is served at the version current
+# when their request arrived (``app.auth.caller_cache``); a round closing or a name taken off only makes
+# the fact truer. Kept where versions move (PostgreSQL), the least recently used first out.
+NAMED_NOWHERE: OrderedDict[tuple[uuid.UUID, int], None] = OrderedDict()
 
 
 async def waiting_for(session: AsyncSession, p: Principal) -> list[SignatureTask]:
@@ -430,16 +407,20 @@ async def waiting_for(session: AsyncSession, p: Principal) -> list[SignatureTask
     open round costs one statement the first time, none after (``NAMED_NOWHERE``); staff one statement
     (built once per shape of caller) when they can read no open round, five however many they can."""
     resident = signs_only_as_representative(p)
-    key = NAMED_NOWHERE.key(session, p) if resident else None
+    key = (p.id, p.user.principal_version) if resident and versions_move(session) else None
     if key is not None and key in NAMED_NOWHERE:
+        NAMED_NOWHERE.move_to_end(key)
         return []
     open_ids = [i for (i,) in await db.rows(session, _open_in_scope(p))]
-    found = list((await session.exec(select(Acceptance).where(col(Acceptance.id).in_(open_ids)))).all()) if open_ids else []
+    found = list((await session.exec(select(Acceptance).where(col(Acceptance.id).in_(open_ids)))).all()
+                 if open_ids else [])
     if resident:
         found = [a for a in found if str(p.id) in a.representatives]
     if not found:
         if key is not None:
-            NAMED_NOWHERE.add(key)
+            NAMED_NOWHERE[key] = None
+            if len(NAMED_NOWHERE) > 10_000:
+                NAMED_NOWHERE.popitem(last=False)
         return []
     signed = await signatures(session, [a.id for a in found], in_force=True)
     estates = await registry.estates(session, {a.estate_id for a in found})
