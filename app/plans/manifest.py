@@ -21,7 +21,7 @@ MANIFEST = Manifest(
         on_enter("plans.notify_residents", "publicizing", flows.entered_publicizing),
         AttachmentKind(service.PLAN_KIND, service.can_read_plan_files),
         AttachmentKind(service.OPINION_KIND, service.can_read_opinion_files),
-        TaskSource("plans", service.unread_for),
+        TaskSource("plans", query=service.unread_query),
         PersonalData("plan_opinions", personal.export, personal.close),
     ),
 )

@@ -4,6 +4,7 @@ are in ``guards.py``; the PDF bundle in ``documents.py``.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock, db
+from app.core import audit, clock
 from app.core.config import get_settings
 from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, NotFound
@@ -68,7 +69,7 @@ from app.plans.schemas import (
 from app.projects import reads as projects
 from app.projects.reads import ProjectRef, ProjectStatus
 from app.registry import reads as registry
-from app.residency.todo import PlanTask
+from app.residency.todo import PlanTask, TaskQuery
 
 PLAN_KIND = "plan"  # drawings, renderings and PDFs of a version
 OPINION_KIND = "plan_opinion"  # a resident's photos
@@ -499,27 +500,31 @@ async def can_read_opinion_files(session: AsyncSession, p: Principal, opinion_id
 
 
 
-def _unread_statement() -> Select:
-    """``unread_for``'s statement, built once: the caller's units are bound when it runs."""
+def _unread_statement() -> tuple[Select, tuple[Any, ...]]:
+    """``unread_query``'s statement and its order (published first, then by door), built once: the
+    caller's units are bound when it runs."""
     units = registry.unit_label_columns()
     viewed = exists().where(col(PlanView.plan_id) == PlanVersion.id, col(PlanView.unit_id) == units.c.unit_id)
-    return (sa_select(col(PlanVersion.id), col(PlanVersion.project_id), col(PlanVersion.title),
-                      col(PlanVersion.version), col(PlanVersion.notice_ends_at), *units.c)
-            .join(units, units.c.estate_id == PlanVersion.estate_id)
-            .where(col(PlanVersion.status) == PlanStatus.published,
-                   units.c.unit_id.in_(bindparam("unit_ids", expanding=True)), ~viewed)
-            .order_by(col(PlanVersion.published_at), col(PlanVersion.id), units.c.building, units.c.entrance,
-                      units.c.room))
+    statement = (sa_select(col(PlanVersion.id), col(PlanVersion.project_id), col(PlanVersion.title),
+                           col(PlanVersion.version), col(PlanVersion.notice_ends_at), *units.c)
+                 .join(units, units.c.estate_id == PlanVersion.estate_id)
+                 .where(col(PlanVersion.status) == PlanStatus.published,
+                        units.c.unit_id.in_(bindparam("unit_ids", expanding=True)), ~viewed))
+    return statement, (col(PlanVersion.published_at), col(PlanVersion.id), units.c.building, units.c.entrance,
+                       units.c.room)
 
 
-_UNREAD = _unread_statement()
+_UNREAD, _UNREAD_ORDER = _unread_statement()
 
 
-async def unread_for(session: AsyncSession, p: Principal) -> list[PlanTask]:
-    """Published plans one of the caller's units has not opened (``/me/tasks``), in one statement."""
+def unread_query(p: Principal) -> TaskQuery | None:
+    """Published plans one of the caller's units has not opened (``/me/tasks``), read with the other lists."""
     if not p.unit_ids:
-        return []
-    rows = await db.rows(session, _UNREAD, {"unit_ids": list(p.unit_ids)})
+        return None
+    return TaskQuery(_UNREAD, _UNREAD_ORDER, {"unit_ids": sorted(p.unit_ids)}, _unread_tasks)
+
+
+def _unread_tasks(rows: Sequence[tuple[Any, ...]]) -> list[PlanTask]:
     return [PlanTask(plan_id=plan_id, project_id=project_id, title=title, version=version, notice_ends_at=ends,
                      unit_id=unit_id, unit_label=registry.unit_label(*label).label)
             for plan_id, project_id, title, version, ends, unit_id, *label in rows]

@@ -20,7 +20,7 @@ MANIFEST = Manifest(
     errors=errors,
     contributions=(
         AttachmentKind(service.RESPONSE_KIND, service.can_read_response_files),
-        TaskSource("questionnaires", service.open_for),
+        TaskSource("questionnaires", query=service.open_query),
         on_enter("surveys.satisfaction_survey", "accepted", reactions.satisfaction_survey),
         Job("surveys.close_due", timedelta(minutes=1), tasks.close_due),
         Job("surveys.remind", timedelta(minutes=10), tasks.remind_non_respondents),

@@ -4,7 +4,9 @@ Results, non-respondents and exports are in ``results.py``; what happens on publ
 ``flows.py``.
 """
 
+import functools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -18,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth import reads as accounts
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import audit, clock, db
+from app.core import audit, clock
 from app.core import sync as offline
 from app.core.db import locked
 from app.core.errors import VALIDATION_ERROR, AppError, NotFound, error_body
@@ -28,7 +30,7 @@ from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
 from app.residency import reads as residency
-from app.residency.todo import QuestionnaireTask
+from app.residency.todo import QuestionnaireTask, TaskQuery
 from app.surveys import access, flows, logic
 from app.surveys.errors import (
     ANSWERED_AT_INVALID,
@@ -528,12 +530,12 @@ class _Candidate(NamedTuple):
     audience: Audience
 
 
-def _candidates_statement() -> Select:
+def _candidates_statement() -> tuple[Select, tuple[Any, ...]]:
     """The published questionnaires of the estates of some units (bound when it runs), each with each unit
-    of its estate, and whether the caller's current answer for that unit is in: ``open_for``'s statement,
-    built once. The answer is the unit's (``_respondent``'s key for a questionnaire answered per unit is the
-    unit's id), or for one answered per person the caller's own (its key ends with ``:<caller id>``,
-    bound)."""
+    of its estate, and whether the caller's current answer for that unit is in, and their order (closing
+    first, then by door): ``open_query``'s statement, built once. The answer is the unit's
+    (``_respondent``'s key for a questionnaire answered per unit is the unit's id), or for one answered
+    per person the caller's own (its key ends with ``:<caller id>``, bound)."""
     units = registry.unit_ref_columns()
     answer = QuestionnaireResponse
     answered = exists().where(
@@ -541,25 +543,29 @@ def _candidates_statement() -> Select:
         col(answer.is_current).is_(True),
         or_(col(Questionnaire.response_unit) == ResponseUnit.unit,
             col(answer.respondent_key).like(bindparam("own_key"))))
-    return (sa_select(*[col(getattr(Questionnaire, name)) for name in _Candidate._fields], answered.label("answered"),
-                      *units.c)
-            .join(units, units.c[1] == Questionnaire.estate_id)
-            .where(col(Questionnaire.status) == QuestionnaireStatus.published,
-                   units.c[0].in_(bindparam("unit_ids", expanding=True)))
-            .order_by(col(Questionnaire.closes_at), col(Questionnaire.published_at), col(Questionnaire.id),
-                      units.c[3], units.c[5], units.c[6]))
+    statement = (sa_select(*[col(getattr(Questionnaire, name)) for name in _Candidate._fields], answered.label("answered"),
+                           *units.c)
+                 .join(units, units.c[1] == Questionnaire.estate_id)
+                 .where(col(Questionnaire.status) == QuestionnaireStatus.published,
+                        units.c[0].in_(bindparam("unit_ids", expanding=True))))
+    return statement, (col(Questionnaire.closes_at), col(Questionnaire.published_at), col(Questionnaire.id),
+                       units.c[3], units.c[5], units.c[6])
 
 
-_CANDIDATES = _candidates_statement()
+_CANDIDATES, _CANDIDATES_ORDER = _candidates_statement()
 
 
-async def open_for(session: AsyncSession, p: Principal) -> list[QuestionnaireTask]:
-    """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``), in one
-    statement. The keys are those ``_respondent`` gives the caller's own answers."""
+def open_query(p: Principal) -> TaskQuery | None:
+    """Open questionnaires that one of the caller's units may answer and has not (``/me/tasks``), read with
+    the other lists. The keys are those ``_respondent`` gives the caller's own answers."""
     if not p.unit_ids:
-        return []
+        return None
+    return TaskQuery(_CANDIDATES, _CANDIDATES_ORDER, {"unit_ids": sorted(p.unit_ids), "own_key": f"%:{p.id}"},
+                     functools.partial(_open_tasks, p))
+
+
+def _open_tasks(p: Principal, candidates: Sequence[tuple[Any, ...]]) -> list[QuestionnaireTask]:
     relations = p.unit_relations
-    candidates = await db.rows(session, _CANDIDATES, {"unit_ids": list(p.unit_ids), "own_key": f"%:{p.id}"})
     tasks = []
     width = len(_Candidate._fields)
     for row in candidates:

@@ -27,7 +27,7 @@ MANIFEST = Manifest(
         AttachmentKind(announcements.DELIVERY_KIND, announcements.can_read_delivery_files),
         AttachmentKind(corrections.CORRECTION_KIND, corrections.can_read_correction_files),
         AttachmentKind(objections.OBJECTION_KIND, objections.can_read_objection_files),
-        TaskSource("ballots", service.open_for),
+        TaskSource("ballots", query=service.open_query),
         PersonalData("votes", personal.export),
         Job("voting.open_due", timedelta(minutes=1), tasks.open_due),
         Job("voting.remind_due", timedelta(minutes=5), tasks.remind_due),

@@ -9,7 +9,7 @@ import hmac
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, delete, exists, func, insert, update
 from sqlalchemy import select as sa_select
@@ -33,7 +33,7 @@ from app.projects import reads as projects
 from app.projects.reads import ProjectRef
 from app.registry import reads as registry
 from app.residency import reads as residency
-from app.residency.todo import BallotTask
+from app.residency.todo import BallotTask, TaskQuery
 from app.voting import access, flows, procedure, rules
 from app.voting.errors import (
     ALREADY_VOTED,
@@ -659,27 +659,33 @@ async def can_read_evidence_files(session: AsyncSession, p: Principal, cast_id: 
 
 
 
-def _open_for_statement() -> Select:
-    """``open_for``'s statement, built once: the caller's persons and the time are bound when it runs."""
+def _open_statement() -> tuple[Select, tuple[Any, ...]]:
+    """``open_query``'s statement and its order (closing first), built once: the caller's persons and the
+    time are bound when it runs. A voter two of the caller's persons own is one row (grouped)."""
     cast = exists().where(col(BallotCast.ballot_id) == Ballot.id, col(BallotCast.voter_id) == BallotVoterPerson.voter_id,
                           col(BallotCast.is_current).is_(True))
-    return (sa_select(col(Ballot.id), col(Ballot.project_id), col(Ballot.title), col(BallotVoterPerson.voter_id),
-                      col(Ballot.closes_at)).distinct()
-            .join(BallotVoterPerson, col(BallotVoterPerson.ballot_id) == Ballot.id)
-            .where(col(Ballot.status) == BallotStatus.open, col(Ballot.closes_at) > bindparam("now"),
-                   col(BallotVoterPerson.person_id).in_(bindparam("persons", expanding=True)), ~cast)
-            .order_by(col(Ballot.closes_at), col(Ballot.id), col(BallotVoterPerson.voter_id)))
+    statement = (sa_select(col(Ballot.id), col(Ballot.project_id), col(Ballot.title), col(BallotVoterPerson.voter_id),
+                           col(Ballot.closes_at))
+                 .join(BallotVoterPerson, col(BallotVoterPerson.ballot_id) == Ballot.id)
+                 .where(col(Ballot.status) == BallotStatus.open, col(Ballot.closes_at) > bindparam("now"),
+                        col(BallotVoterPerson.person_id).in_(bindparam("persons", expanding=True)), ~cast)
+                 .group_by(col(Ballot.id), col(BallotVoterPerson.voter_id)))
+    return statement, (col(Ballot.closes_at), col(Ballot.id), col(BallotVoterPerson.voter_id))
 
 
-_OPEN_FOR = _open_for_statement()
+_OPEN, _OPEN_ORDER = _open_statement()
 
 
-async def open_for(session: AsyncSession, p: Principal) -> list[BallotTask]:
-    """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``)."""
-    persons = [person for person, relation in p.bound_persons.items()
-               if relation in residency.OWNER_RELATIONS]
+def open_query(p: Principal) -> TaskQuery | None:
+    """Open ballots in which a vote the caller may cast is not cast yet (``/me/tasks``), read with the other
+    lists."""
+    persons = sorted(person for person, relation in p.bound_persons.items()
+                     if relation in residency.OWNER_RELATIONS)
     if not persons:
-        return []
-    rows = await db.rows(session, _OPEN_FOR, {"persons": persons, "now": clock.now()})
+        return None
+    return TaskQuery(_OPEN, _OPEN_ORDER, {"persons": persons, "now": clock.now()}, _open_tasks)
+
+
+def _open_tasks(rows: Sequence[tuple[Any, ...]]) -> list[BallotTask]:
     return [BallotTask(ballot_id=ballot_id, project_id=project_id, title=title, voter_id=voter_id, closes_at=closes_at)
             for ballot_id, project_id, title, voter_id, closes_at in rows]
