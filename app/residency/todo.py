@@ -113,7 +113,7 @@ class TaskSource:
         if self.kind not in KINDS:
             raise ValueError(f"unknown task kind {self.kind!r}")
         if (self.source is None) == (self.query is None):
-            raise ValueError(f"the source of {self.kind!r} needs a query or a source function, not both")
+            raise ValueError(f"the source of {self.kind!r} needs exactly one of a query and a source function")
 
 
 _SOURCES: dict[str, TaskSource] = {}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import bindparam
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.auth.models import User
 from app.auth.principal import Binding, Principal
@@ -84,6 +84,18 @@ async def test_a_residents_tasks_come_each_in_its_lists_order(client, db, estate
     # A tenant with no owner's binding has units (questionnaires and plans asked) but no persons (no ballot).
     tenant = (await client.get(f"{API}/me/tasks", headers=estate.tenant)).json()
     assert tenant["ballots"] == [] and {t["plan_id"] for t in tenant["plans"]} == set(waiting["plans"])
+
+
+async def test_a_voter_two_of_the_callers_persons_own_is_one_task(client, db, estate, waiting):
+    """李 and 王 co-own 104 (one voter): a caller bound as both is asked for that vote once."""
+    li = (await db.exec(select(User).where(User.display_name == "li"))).one()
+    persons = {p.name: p.id for p in (await db.exec(select(Person).where(col(Person.name).in_(["李四", "王五"])))).all()}
+    unit = estate.units["104"]
+    p = Principal(user=li, unit_ids=frozenset([unit]), bindings=(
+        Binding(unit, persons["李四"], BindingRelation.owner, None),
+        Binding(unit, persons["王五"], BindingRelation.co_owner, None)))
+    tasks = (await todo.collect(db, p))["ballots"]
+    assert [(str(t.ballot_id), t.voter_id) for t in tasks] == [(waiting["ballots"][0], tasks[0].voter_id)]
 
 
 def test_a_source_is_a_query_or_a_function_not_both_nor_neither():
