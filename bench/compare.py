@@ -19,7 +19,9 @@
    the roster (50 units a page, against the floor's pages through as many rows), and the large estate's
    page on the public notice board, as HTML and as JSON, read by anyone (no login).
 3. Writes the table to ``bench/results.md`` (section ``floor``): throughput, p50/p95/p99, the ratio to the
-   floor and the target, and checks that every vote answered 201 is in the database.
+   floor and the target, the CPU a request of each side (its server's processes + PostgreSQL's, read from
+   Linux's /proc around each round: steadier than the rates on a host whose speed drifts), and checks
+   that every vote answered 201 is in the database.
 
 wrk runs on the same two cores as both servers: each side pays for it alike. Exits non-zero when a target
 is missed or a request failed.
@@ -49,7 +51,7 @@ os.environ.setdefault("APP_PUBLIC_RATE_PER_MINUTE", str(10**9))  # wrk is one ad
 
 from questionnaires import _recreate  # noqa: E402
 from report import write_section  # noqa: E402
-from serving import ROOT, serve, stop, wait_ready  # noqa: E402
+from serving import ROOT, cpu_used, serve, stop, wait_ready  # noqa: E402
 from voting import _ballot, _estate, _notice_served, _owners_with_accounts, _voters_and_tokens  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_district"
@@ -220,6 +222,13 @@ def wrk(port: int, requests: Path, seconds: float, connections: int) -> dict:
     return figures
 
 
+def wrk_with_cpu(server: subprocess.Popen, port: int, requests: Path, seconds: float, connections: int) -> dict:
+    """``wrk``'s figures with the CPU seconds the server and PostgreSQL used meanwhile (``cpu``)."""
+    with cpu_used(server) as cpu:
+        figures = wrk(port, requests, seconds, connections)
+    return figures | {"cpu": cpu}
+
+
 def serve_floor(url: str) -> subprocess.Popen:
     env = {**os.environ, "FLOOR_DATABASE_URL": url}
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "--factory", "floor:create_app",
@@ -257,16 +266,27 @@ def table(rows: list[dict], data: dict, seconds: float, connections: int, rounds
         f"ballot of {data['voters']:,} voters; grid of {data['grid_units']:,} units ({data['roster_pages']} pages). "
         f"Built in {data['built_s']} s." + (f" Casting: {data['casts_stored']} (the rest were on their way when "
                                             "wrk stopped counting)." if "casts_stored" in data else ""), "",
-        "| scenario | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p50 ms | ratio | target | met | rounds |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "The CPU columns: milliseconds of CPU a request, the server's processes + PostgreSQL's (read from /proc "
+        "before and after each round); steadier than the rates when the host's speed drifts.", "",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p50 ms | ratio | target | met | rounds "
+        "| CPU ms | floor CPU ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|",
     ]
     for row in rows:
         s, a, f = row["scenario"], row["service"], row["floor"]
         target = f">= {s.ratio}x floor {FLOORS[s.floor]}" + (f", p99 < {s.p99_ms:g} ms" if s.p99_ms else "")
         lines.append(f"| {s.label} | {a['rps']:,} | {_ms(a['p50'])} | {_ms(a['p95'])} | {_ms(a['p99'])} | "
                      f"{f['rps']:,} | {_ms(f['p50'])} | {row['ratio']}x | {target} | {'yes' if row['met'] else '**no**'} | "
-                     f"{', '.join(f'{r}x' for r in row['ratios'])} |")
+                     f"{', '.join(f'{r}x' for r in row['ratios'])} | {_cpu(a)} | {_cpu(f)} |")
     return "\n".join(lines)
+
+
+def _cpu(figures: dict) -> str:
+    """The server's and PostgreSQL's CPU a request, in milliseconds ("-" without /proc)."""
+    cpu = figures["cpu"]
+    if not cpu:
+        return "-"
+    return " + ".join(f"{cpu[group] * 1000 / figures['requests']:.2f}" for group in ("server", "postgres"))
 
 
 def _split(path: Path, parts: int) -> list[Path]:
@@ -288,6 +308,8 @@ def _rounds(pairs: list[tuple[dict, dict]]) -> tuple[dict, dict, list[float]]:
         out = {key: sum(r[key] for r in runs) for key in ("requests", "duration_us", "non2xx", "socket_errors")}
         out.update({q: statistics.median(r[q] for r in runs) for q in ("p50", "p95", "p99")})
         out["max"] = max(r["max"] for r in runs)
+        groups = set.intersection(*(set(r["cpu"]) for r in runs))
+        out["cpu"] = {group: sum(r["cpu"][group] for r in runs) for group in groups}
         out["rps"] = round(out["requests"] / (out["duration_us"] / 1e6), 1)
         return out
 
@@ -320,14 +342,14 @@ async def run(url: str, seconds: float, connections: int, rounds: int, only: set
                 files = [requests] * rounds
             # Rounds of the floor then the service, the ratio taken in each: on a shared host whose speed
             # drifts over minutes, the two runs of a round see about the same machine.
-            pairs = [(wrk(FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", seconds / rounds, connections),
-                      wrk(SERVICE_PORT, path, seconds / rounds, connections)) for path in files]
+            pairs = [(wrk_with_cpu(floor, FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", seconds / rounds, connections),
+                      wrk_with_cpu(service, SERVICE_PORT, path, seconds / rounds, connections)) for path in files]
             floor_figures, measured, ratios = _rounds(pairs)
             ratio = round(statistics.median(ratios), 2)
             met = ratio >= scenario.ratio and (scenario.p99_ms is None or measured["p99"] / 1000 < scenario.p99_ms)
             rows.append({"scenario": scenario, "service": measured, "floor": floor_figures, "ratio": ratio,
                          "ratios": ratios, "met": met})
-            print(scenario.name, measured, "floor", floor_figures["rps"], "ratios", ratios, flush=True)
+            print(scenario.name, measured, "floor", floor_figures["rps"], floor_figures["cpu"], "ratios", ratios, flush=True)
             if measured["non2xx"] or measured["socket_errors"]:
                 failed.append(f"{scenario.name}: {measured['non2xx']} non-2xx, {measured['socket_errors']} socket errors")
             if scenario.name == "cast":
