@@ -8,6 +8,7 @@ of the test database that is cut and restored, so that the shared server itself 
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi.responses import StreamingResponse
-from sqlalchemy import make_url, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi as adapted
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
@@ -466,6 +467,32 @@ async def test_each_connection_keeps_as_many_prepared_statements_as_set(postgres
 
     assert not await prepared_anew(10)
     assert await prepared_anew(2)
+
+
+async def test_a_busy_process_keeps_its_connections_up_to_the_pools_size(postgres_live_url):
+    """As many requests at once as the pool holds, twice: the second time takes the connections the first
+    gave back (none closed on its return and opened again - a forked backend, the driver's setup and its
+    prepared statements each time); the quietest use takes the one given back last; none past the size."""
+    engine = core_db.make_engine(postgres_live_url)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda *_: opened.append(None))
+
+    async def at_once(n: int) -> set[int]:
+        async with contextlib.AsyncExitStack() as stack:
+            conns = [await stack.enter_async_context(engine.connect()) for _ in range(n)]
+            return {await conn.scalar(text("SELECT pg_backend_pid()")) for conn in conns}
+
+    try:
+        first = await at_once(core_db.POOL_SIZE)
+        assert await at_once(core_db.POOL_SIZE) == first and len(opened) == core_db.POOL_SIZE
+        async with engine.connect() as conn:
+            last = await conn.scalar(text("SELECT pg_backend_pid()"))
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT pg_backend_pid()")) == last
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(at_once(core_db.POOL_SIZE + 1), timeout=1.0)
+    finally:
+        await engine.dispose()
 
 
 # ---- the settings ---------------------------------------------------------------------------------
