@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.db import POOL_SIZE
 from app.core.security import decode_access_token
 
 
@@ -71,7 +72,7 @@ def page_paths(page_rows: int, limit: int = 50) -> list[str]:
 
 def create_app() -> FastAPI:
     # The pool the service has (app.core.db.make_engine): 20 kept connections, none opened per request.
-    engine = create_async_engine(os.environ["FLOOR_DATABASE_URL"], pool_size=20, max_overflow=0, pool_use_lifo=True)
+    engine = create_async_engine(os.environ["FLOOR_DATABASE_URL"], pool_size=POOL_SIZE, max_overflow=0, pool_use_lifo=True)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     app = FastAPI()
 

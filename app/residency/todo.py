@@ -151,31 +151,29 @@ async def _read_together(session: AsyncSession, queries: dict[str, TaskQuery]) -
             if params.setdefault(name, value) != value:
                 raise ValueError(f"the task source {kind!r} binds {name!r} to another value than a source before it")
     parts = tuple(queries.values())
+    statement, spans = _together(tuple((q.statement, q.order_by) for q in parts))
     rows: list[list[tuple[Any, ...]]] = [[] for _ in parts]
-    spans = []
-    start = 2  # after the source's place and the row's number
-    for q in parts:
-        spans.append((start, start + len(q.statement.selected_columns)))
-        start = spans[-1][1]
-    for row in await db.rows(session, _together(tuple((q.statement, q.order_by) for q in parts)), params):
+    for row in await db.rows(session, statement, params):
         first, end = spans[row[0]]
         rows[row[0]].append(tuple(row[first:end]))
     return {kind: q.build(rows[i]) for i, (kind, q) in enumerate(queries.items())}
 
 
 @functools.cache
-def _together(parts: tuple[tuple[Select, tuple[Any, ...]], ...]) -> CompoundSelect:
+def _together(parts: tuple[tuple[Select, tuple[Any, ...]], ...]) -> tuple[CompoundSelect, list[tuple[int, int]]]:
     """``UNION ALL`` of the statements (built once per combination of sources), in order of source then
-    row. A source's columns are NULL in the other sources' parts, cast to the column's type (PostgreSQL
-    types a UNION's columns part by part, and the result's types are the first part's)."""
+    row, and where each source's columns are in its rows (after the source's place and the row's number).
+    A source's columns are NULL in the other sources' parts, cast to the column's type (PostgreSQL types a
+    UNION's columns part by part, and the result's types are the first part's)."""
     columns = [list(statement.selected_columns) for statement, _ in parts]
     typed_nulls = [cast(null(), c.type) for own in columns for c in own]
-    selects, start = [], 0
+    selects, spans, start = [], [], 0
     for i, ((statement, order_by), own) in enumerate(zip(parts, columns, strict=True)):
         cells: list[ColumnElement[Any]] = list(typed_nulls)
         cells[start:start + len(own)] = own
         selects.append(statement.order_by(None).with_only_columns(
             literal_column(str(i)).label("part"), func.row_number().over(order_by=order_by).label("n"),
             *(cell.label(f"c{j}") for j, cell in enumerate(cells)), maintain_column_froms=True))
+        spans.append((2 + start, 2 + start + len(own)))
         start += len(own)
-    return union_all(*selects).order_by(literal_column("part"), literal_column("n"))
+    return union_all(*selects).order_by(literal_column("part"), literal_column("n")), spans
