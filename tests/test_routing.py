@@ -1,7 +1,8 @@
 """How requests find their routes: no route of one router answers a path of another's (so the routers'
 order, ``app.main.BUSIEST`` first, decides only how soon a route is found, never which route answers it),
 no route dependency runs in FastAPI's thread pool (a plain function is run there, a hop of a thread and
-back on every request for what is usually a line of work), and no request waits for its route to be built."""
+back on every request for what is usually a line of work), no request waits for its route to be built, and a request is offered only to the routers that could answer
+it."""
 
 import gc
 import inspect
@@ -10,7 +11,7 @@ import re
 import fastapi.routing
 import httpx
 from fastapi.routing import APIRoute
-from starlette.routing import compile_path
+from starlette.routing import Match, compile_path
 
 import app.main
 from app.main import create_app
@@ -84,3 +85,33 @@ async def test_the_lifespan_builds_every_route_before_the_first_request(monkeypa
     async with started.router.lifespan_context(started):
         assert await _models_built_by_first_requests(started, monkeypatch) == 0
     assert await _models_built_by_first_requests(create_app(), monkeypatch) > 0  # what it saves
+
+
+def _first_full_match(application, path: str, method: str):
+    """The top-level route the application's router hands the request to, as its loop finds it."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "query_string": b"", "headers": []}
+    return next((top for top in application.router.routes if top.matches(scope)[0] == Match.FULL), None)
+
+
+def test_every_route_is_still_reached_through_its_routers_check():
+    """The check in front of each router (app.core.routing) refuses no path one of its routes matches."""
+    application = create_app()
+    checked = 0
+    for top in application.router.routes:
+        for path, route in _routes(top):
+            sample = re.sub(r"\{[^}]+\}", SAMPLE, path)
+            assert _first_full_match(application, sample, sorted(route.methods)[0]) is top, path
+            checked += 1
+    assert checked > 150
+
+
+def test_a_path_is_tried_only_by_the_routers_whose_routes_begin_like_it(monkeypatch):
+    application = create_app()
+    tried = []
+    for top in application.router.routes:
+        if hasattr(top, "_match"):  # an included router: counted when it walks its routes
+            monkeypatch.setattr(top, "_match", lambda scope, top=top, walk=top._match: tried.append(top) or walk(scope))
+    roster = f"/api/v1/grids/{SAMPLE}/roster"
+    found = _first_full_match(application, roster, "GET")
+    assert any(path.endswith("/roster") for path, _ in _routes(found))
+    assert tried == [found]  # the routers before it, /me's and the projects' among them, were passed over
