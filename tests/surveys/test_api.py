@@ -478,3 +478,38 @@ async def test_every_endpoint_answers_404_outside_the_scope(client, db, estate, 
                           json={"items": [{**body, "questionnaire_id": qid, "channel": "proxy"}]})
     assert r.json()["results"][0]["error"]["code"] == "not_found"
     assert (await client.get(f"{API}/me/tasks", headers=headers)).json()["questionnaires"] == []
+
+
+async def test_results_over_several_buildings_and_groups_by_hand(client, estate):
+    """The results are counted in one pass grouped by building, question and choice: a question's numbers
+    come from several groups (two buildings; a rating's values are choices too) and must add up as one.
+    101 and 102 in 1栋, 201 in 2栋:
+      101: parts roof+pipes, money 10.25, rating 5
+      102: parts pipes,      money 3,     rating 4
+      201: parts roof+pipes, money 0.5,   rating 4
+    (the lowest and the highest amount in different buildings, the rating's in different groups)
+    """
+    questions = [
+        {"id": "parts", "type": "multiple_choice", "title": "修什么", "max_choices": 2,
+         "options": [{"value": "roof", "label": "屋顶"}, {"value": "pipes", "label": "管道"}]},
+        {"id": "money", "type": "number", "title": "出资", "min": 0, "max": 1000, "decimals": 2},
+        {"id": "rating", "type": "rating", "title": "评价", "min": 1, "max": 5},
+    ]
+    q = await _published(client, estate, questions=questions)
+    for room, parts, money, rating in (("101", ["roof", "pipes"], 10.25, 5), ("102", ["pipes"], 3, 4),
+                                       ("201", ["roof", "pipes"], 0.5, 4)):
+        r = await _answer(client, estate.owners[room], q, estate.units[room], parts=parts, money=money, rating=rating)
+        assert r.status_code == 201, r.text
+    r = (await client.get(f"{API}/questionnaires/{q['id']}/results", headers=estate.staff)).json()
+    by_id = {x["question_id"]: x for x in r["questions"]}
+    assert by_id["parts"]["answered"] == 3  # three answers, five rows
+    assert [(o["value"], o["count"]) for o in by_id["parts"]["options"]] == [("roof", 2), ("pipes", 3)]
+    # 13.75 / 3 = 4.583...; 13 / 3 = 4.333...
+    assert by_id["money"]["numbers"] == {"count": 3, "min": "0.5", "max": "10.25", "average": "4.58"}
+    assert by_id["rating"]["numbers"] == {"count": 3, "min": "4", "max": "5", "average": "4.33"}
+    assert [(o["value"], o["count"]) for o in by_id["rating"]["options"]] == [("1", 0), ("2", 0), ("3", 0), ("4", 2),
+                                                                               ("5", 1)]
+    buildings = {b["building_name"]: {x["question_id"]: x for x in b["questions"]} for b in r["buildings"]}
+    assert buildings["1栋"]["parts"]["answered"] == 2 and buildings["2栋"]["parts"]["answered"] == 1
+    assert [(o["value"], o["count"]) for o in buildings["1栋"]["parts"]["options"]] == [("roof", 1), ("pipes", 2)]
+    assert [(o["value"], o["count"]) for o in buildings["2栋"]["rating"]["options"]][3:] == [("4", 1), ("5", 0)]
