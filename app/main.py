@@ -26,8 +26,8 @@ from app.public.cache import PublicBoard
 API_PREFIX = "/api/v1"
 # FastAPI tries the routers in order, route by route (2-3 us each): the domains residents call most come
 # first, /me and a cast found some 50 and 130 routes sooner. No route of one router matches another's
-# paths (tests/test_routing.py), so the order decides nothing but that. A router whose routes cannot match
-# the path is passed over at once since (app.core.routing): the order now counts within the first few.
+# paths (tests/test_routing.py), so the order decides nothing but that. Since a router none of whose routes
+# can match a path passes it over at once (app.core.routing), the order saves less than it did.
 BUSIEST = ("residency", "projects", "voting")
 
 
