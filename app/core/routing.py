@@ -18,10 +18,10 @@ from starlette._utils import get_route_path  # what Starlette's routes match aga
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-__all__ = ["guard_routers", "literal_beginnings"]
+__all__ = ["guard_routers"]
 
 
-def literal_beginnings(route: BaseRoute, prefix: str = "") -> set[str]:
+def _literal_beginnings(route: BaseRoute, prefix: str = "") -> set[str]:
     """The literal beginnings of the paths of every route under ``route`` (an included router or a route);
     an empty string, which every path starts with, for a route of another kind (it may match anything)."""
     if isinstance(route, APIRoute):
@@ -30,7 +30,7 @@ def literal_beginnings(route: BaseRoute, prefix: str = "") -> set[str]:
     if router is None:
         return {""}
     prefix += route.include_context.prefix  # type: ignore[attr-defined]  # FastAPI's included router
-    return {beginning for inner in router.routes for beginning in literal_beginnings(inner, prefix)}
+    return {beginning for inner in router.routes for beginning in _literal_beginnings(inner, prefix)}
 
 
 def _guarded(matches: Callable[[Scope], tuple[Match, Scope]], beginnings: tuple[str, ...]):
@@ -48,7 +48,7 @@ def guard_routers(app: FastAPI) -> None:
     for route in app.router.routes:
         if getattr(route, "original_router", None) is None:
             continue  # a route of the application's own (the docs, a mount): tried as before
-        beginnings = literal_beginnings(route)
+        beginnings = _literal_beginnings(route)
         if "" not in beginnings:
             included: Any = route
             included.matches = _guarded(route.matches, tuple(sorted(beginnings)))

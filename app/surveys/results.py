@@ -85,12 +85,12 @@ def _question_results(questions: list[Any], answered: dict[str, int], choices: d
     return out
 
 
-def _numbers(parts: list[tuple[int, Any, Any, Any]]) -> tuple[int, Decimal, Decimal, Fraction]:
-    """A question's numbers (count, lowest, highest, exact average) from its groups' counts, bounds and sums."""
+def _numbers(parts: list[tuple[int, Any, Any, Any]]) -> tuple[int, Any, Any, Fraction]:
+    """A question's numbers (count, lowest, highest, exact average) from its groups' counts, bounds and sums
+    (the bounds as the database gave them: ``_number`` formats them)."""
     count = sum(n for n, *_ in parts)
     total = sum((Fraction(Decimal(str(s))) for *_, s in parts), Fraction(0))
-    return (count, min(Decimal(str(low)) for _, low, _, _ in parts), max(Decimal(str(high)) for _, _, high, _ in parts),
-            total / count)
+    return count, min(low for _, low, _, _ in parts), max(high for _, _, high, _ in parts), total / count
 
 
 def _number(value: Any) -> str | None:
