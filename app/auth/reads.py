@@ -3,12 +3,11 @@
 - ``wechat_openids``: where a WeChat subscribe message for a user goes (notifications).
 - ``active_user_ids``, ``accounts_of``: who may be told anything; whose accounts are someone's own.
 - ``contacts``, ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
-- ``bound_unit_ids``, ``binding_summary``: which units have bound accounts (grid rosters), through the
-  port of ``app.auth.residence``. Who lives where in full is the residency domain's read API.
+Who lives where is the residency domain's read API (``app.auth.residence`` its port).
 """
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -17,10 +16,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import RoleAssignment, User
-from app.auth.residence import OWNER_RELATIONS, approved_bindings
+from app.auth.residence import approved_bindings
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "accounts_of", "active_user_ids", "actors", "binding_summary", "bound_unit_ids", "closed_at", "contacts", "display_names",
+__all__ = ["ActorPublic", "accounts_of", "active_user_ids", "actors", "closed_at", "contacts", "display_names",
            "wechat_openids"]
 
 
@@ -93,25 +92,6 @@ async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) ->
     order = list(Role)
     return {i: ActorPublic(id=i, display_name=names[i], role=min(held[i], key=order.index) if held[i] else None)
             for i in names}
-
-
-def bound_unit_ids() -> Select:
-    """Subquery of the units that have an approved binding."""
-    return select(approved_bindings().c.unit_id)
-
-
-async def binding_summary(session: AsyncSession, unit_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
-    """Per unit: how many accounts are bound to it (approved), and whether an owner or co-owner is."""
-    ids = list(unit_ids)
-    if not ids:
-        return {}
-    approved = approved_bindings()
-    rows = await session.exec(select(approved.c.unit_id, approved.c.relation).where(approved.c.unit_id.in_(ids)))
-    summary: dict[uuid.UUID, tuple[int, bool]] = {}
-    for unit_id, relation in rows.all():
-        count, owner = summary.get(unit_id, (0, False))
-        summary[unit_id] = (count + 1, owner or relation in OWNER_RELATIONS)
-    return summary
 
 
 async def closed_at(session: AsyncSession, user_id: uuid.UUID) -> datetime:
