@@ -10,7 +10,7 @@ can change a ledger row by accident, and the registry can change its tables with
   ``unit_in_scope``, ``units`` (the units of an estate or of some of its buildings or entrances).
 - People on record: ``owners`` (each owner with their units and areas in a scope: the electorate of a
   ballot), ``occupants`` (everyone on one unit's record), ``person_on_record`` (a phone on a unit's
-  record, for binding by phone match).
+  record, for binding by phone match), ``person_names`` (the names of given persons).
 - Organisations: ``organizations`` (names, kinds and streets).
 - ``format_area``: an area in 0.01 m² as residents read it (8650 -> "86.50"); ``mask_phone`` (131****6729).
 """
@@ -52,7 +52,7 @@ from app.registry.models import (
 __all__ = [
     "EstateRef", "Occupant", "OccupantRelation", "OrganizationKind", "OrganizationRef", "OwnedUnit", "OwnerRecord",
     "PersonKind", "PersonOnRecord", "UnitLabel", "UnitRef", "building_names", "estate", "estates", "format_area", "estate_ids", "estate_in", "estate_unit_ids", "occupants", "occupants_of_units", "organizations", "owners",
-    "mask_phone", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_ref_columns", "unit_refs", "units",
+    "mask_phone", "person_names", "person_on_record", "require_estate", "street_estate_ids", "streets_of_estates", "unit_ids", "unit_in_scope", "unit_labels", "unit_ref_columns", "unit_refs", "units",
     "units_in_scope",
 ]
 
@@ -425,6 +425,14 @@ async def occupants_of_units(session: AsyncSession, unit_ids: Iterable[uuid.UUID
     for unit_id, *occupant in rows.all():
         found[unit_id].append(Occupant(*occupant))
     return dict(found)
+
+
+async def person_names(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The name of each given person on record."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    return dict((await session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted)))).all())
 
 
 @dataclass(frozen=True)

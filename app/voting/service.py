@@ -601,8 +601,9 @@ async def electorate(session: AsyncSession, p: Principal, ballot: Ballot, params
                 table.ballot_id == ballot.id, col(table.voter_id).in_([v for v, _ in voters])))).all():
             into[voter_id].append(member)
     labels = await registry.unit_labels(session, [u for members in units.values() for u in members])
-    names = {o.person_id: o.name for o in await registry.owners(session, ballot.estate_id)}
-    await disclosures.record(session, p.id, persons={person for members in persons.values() for person in members})
+    shown = {person for members in persons.values() for person in members}
+    names = await registry.person_names(session, shown)
+    await disclosures.record(session, p.id, persons=shown)
     return [VoterPublic(id=v, owners=sorted(names.get(p, "") for p in persons[v]),
                         units=sorted(labels[u].label for u in units[v] if u in labels),
                         area=registry.format_area(area)) for v, area in voters], cursor

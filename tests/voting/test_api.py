@@ -6,9 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from pypdf import PdfReader
-from sqlmodel import select
+from sqlalchemy import delete
+from sqlmodel import col, select
 
 from app.core import clock
+from app.registry.models import Person, UnitOccupant
 from app.voting.models import BallotCast
 from tests import factories as f
 from tests.voting.conftest import API, to_voting
@@ -29,6 +31,11 @@ async def test_the_electorate_is_the_ledger_frozen_at_opening(client, db, estate
     await f.owner(db, late, name="新业主", phone="13800000009")
     again = (await client.get(f"{API}/ballots/{ballot['id']}", headers=estate.staff)).json()
     assert (again["total_area"], again["total_headcount"]) == ("593.50", 5)
+    # Nor does an owner leaving the ledger: the frozen electorate still names them.
+    zhao = (await db.exec(select(Person.id).where(Person.name == "赵六"))).one()
+    await db.exec(delete(UnitOccupant).where(col(UnitOccupant.person_id) == zhao))
+    voters = (await client.get(f"{API}/ballots/{ballot['id']}/electorate", headers=estate.staff)).json()["items"]
+    assert sorted(sorted(v["owners"]) for v in voters) == sorted([["张三"], ["李四", "王五"], ["市电力公司"], ["赵六"], ["黄军强"]])
     assert (await client.get(f"{API}/ballots/{ballot['id']}/electorate", headers=estate.owners["zhang"])).status_code == 403
 
 
