@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,7 +81,7 @@ async def run(url: str, responses: int) -> dict[str, float]:
     from app.registry.importer import import_ledger
     from app.registry.models import PropertyUnit
     from app.surveys import logic, results, service
-    from app.surveys.models import QuestionnaireAnswer, QuestionnaireResponse, ResponseUnit
+    from app.surveys.models import Channel, QuestionnaireAnswer, QuestionnaireResponse, ResponseUnit
     from app.surveys.schemas import QuestionnaireCreate
 
     domains.install()
@@ -137,7 +138,7 @@ async def run(url: str, responses: int) -> dict[str, float]:
         assert not problems
         response = QuestionnaireResponse(
             id=uuid.uuid4(), questionnaire_id=per_person.id, unit_id=unit_id, building_id=building_id,
-            respondent_key=f"{unit_id}:{i}", recorded_by=admin.id, channel="self", answers=normal,
+            respondent_key=f"{unit_id}:{i}", recorded_by=admin.id, channel=Channel.self, answers=normal,
             content_hash=logic.content_hash(unit_id, str(i), normal))
         rows.append(response.model_dump())
         answer_rows.extend(service._answer_rows(response, questions))
@@ -211,6 +212,8 @@ def main() -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--responses", type=int, default=100_000)
     args = parser.parse_args()
+    # A serializer's warning means a value of the wrong type on its way somewhere: a failure, not a line.
+    warnings.simplefilter("error", UserWarning)
     figures = asyncio.run(run(args.database_url, args.responses))
     missed = {k: figures[k] for k, target in TARGETS.items() if figures[k] > target}
     print({**figures, "targets": TARGETS, "missed": missed})
