@@ -116,7 +116,7 @@ class BallotVoterPerson(SQLModel, table=True):
     __tablename__ = "ballot_voter_person"
     ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
     person_id: uuid.UUID = Field(foreign_key="person.id", primary_key=True)
-    voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id")
+    voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id", index=True)  # a voter's owners, for each cast
 
 
 class BallotVoterUnit(SQLModel, table=True):
