@@ -102,7 +102,7 @@ class QuestionnaireResponse(SQLModel, table=True):
     unit_id: uuid.UUID = Field(foreign_key="property_unit.id", index=True)
     building_id: uuid.UUID = Field(foreign_key="building.id")
     respondent_key: str = Field(max_length=80)  # the unit, or unit:user for per-person questionnaires
-    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")  # the resident answering (self)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)  # the resident answering (self)
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")  # who sent it (the grid worker, for proxy); None once a resident who sent it themselves closed their account
     channel: Channel = enum_field(Channel)
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # normal form, question order

@@ -1,5 +1,6 @@
-"""the owners of a ballot's voter found by the voter (an index on ballot_voter_person.voter_id): a cast read
-them by scanning the owners of every ballot ever frozen, a table that only grows
+"""two lookups by a column no index led with, in tables that only grow: the owners of a ballot's voter (by
+ballot_voter_person.voter_id, read by every cast) and a resident's own answers to a per-person
+questionnaire (by questionnaire_response.user_id, read when they open it)
 
 Revision ID: 0022
 Revises: 0021
@@ -18,7 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index('ix_ballot_voter_person_voter_id', 'ballot_voter_person', ['voter_id'], unique=False)
+    op.create_index('ix_questionnaire_response_user_id', 'questionnaire_response', ['user_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_questionnaire_response_user_id', table_name='questionnaire_response')
     op.drop_index('ix_ballot_voter_person_voter_id', table_name='ballot_voter_person')
