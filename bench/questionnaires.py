@@ -16,7 +16,8 @@
    to ``done`` (the worker polls its jobs every second, so a real one starts up to a second later), how
    many different progress figures the polls saw, and the stored file's size.
 
-Prints the figures and exits non-zero when a target is missed. The database is dropped and re-created.
+Prints the figures and exits non-zero when a target is missed (a UserWarning, such as a serializer's
+about a value of the wrong type, fails the run). The database is dropped and re-created.
 """
 
 import argparse

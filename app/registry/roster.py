@@ -11,7 +11,7 @@ unit with nobody on record once - in page order; they are grouped here:
     SELECT ... FROM roster_page LEFT JOIN unit_occupant LEFT JOIN person LEFT JOIN roster_bound
     ORDER BY the page order, then relation, name, person id
 
-Plain joins, ``count`` and ``max``: the same on SQLite and PostgreSQL. The cursor is ``paginate``'s
+Plain joins, ``count`` and ``max``, and for the filters a count per unit: the same on SQLite and PostgreSQL. The cursor is ``paginate``'s
 (app.core.pagination): the same keys, encoding and checks, so a client pages exactly as before.
 """
 
@@ -55,18 +55,18 @@ def statement(*, building: bool, unbound: bool, q: bool, after: bool) -> Any:
     )
     if building:
         units = units.where(col(PropertyUnit.building_id) == bindparam("building_id"))
-    # Both filters count, for each unit the page walks, its approved bindings or the people on its record so
-    # named: as ``NOT IN``/``IN`` (or ``EXISTS``) PostgreSQL hashed every binding, or everyone so named, in the
-    # city and walked every unit of the city for the grid's. So a filtered page costs what the grid holds at
-    # most, and a page of common matches stops at its units.
+    # Both filters are a count per unit, correlated on purpose: as ``NOT IN`` / ``IN`` (or ``EXISTS``)
+    # PostgreSQL hashed every approved binding, or everyone whose name matched, in the city, and walked the
+    # city's units for the grid's. Counted per unit as the page walks them, a filtered page costs at most
+    # what the grid holds, and a page of common matches stops at its units.
     if unbound:
         units = units.where(sa_select(func.count()).select_from(approved).where(approved.c.unit_id == PropertyUnit.id)
-                            .scalar_subquery() == 0)
+                            .correlate(PropertyUnit).scalar_subquery() == 0)
     if q:
         text = bindparam("q", type_=String)
         named = (sa_select(func.count()).select_from(UnitOccupant).join(Person, col(Person.id) == UnitOccupant.person_id)
                  .where(col(UnitOccupant.unit_id) == PropertyUnit.id, col(Person.name).contains(text))
-                 .scalar_subquery())
+                 .correlate(PropertyUnit).scalar_subquery())
         units = units.where(or_(col(PropertyUnit.room_number).contains(text), named > 0))
     if after:
         keys = [bindparam(f"k{i}", type_=c.type) for i, c in enumerate(ORDER)]

@@ -604,7 +604,7 @@ async def electorate(session: AsyncSession, p: Principal, ballot: Ballot, params
     shown = {person for members in persons.values() for person in members}
     names = await registry.person_names(session, shown)
     await disclosures.record(session, p.id, persons=shown)
-    return [VoterPublic(id=v, owners=sorted(names.get(p, "") for p in persons[v]),
+    return [VoterPublic(id=v, owners=sorted(names.get(person, "") for person in persons[v]),
                         units=sorted(labels[u].label for u in units[v] if u in labels),
                         area=registry.format_area(area)) for v, area in voters], cursor
 

@@ -1,6 +1,7 @@
 """two lookups by a column no index led with, in tables that only grow: the owners of a ballot's voter (by
 ballot_voter_person.voter_id, read by every cast) and a resident's own answers to a per-person
-questionnaire (by questionnaire_response.user_id, read when they open it)
+questionnaire (by questionnaire_response.user_id, read when they open it). A plain CREATE INDEX holds
+writes to each table while it builds: upgrade a city's database at a quiet hour
 
 Revision ID: 0022
 Revises: 0021
