@@ -163,7 +163,8 @@ async def build(url: str, workdir: Path) -> dict:
                                    params={"e": big.estate_id})).scalar_one()
     built_s = round(time.perf_counter() - started, 1)
     await dispose_engine()
-    floor_ids = await prepare(url, 50_000, page_rows=len(grid_units))  # as many rows to page as the roster's units
+    # As many rows to page as the roster's units, as many voters as the ballot's.
+    floor_ids, floor_voters = await prepare(url, 50_000, page_rows=len(grid_units), voters=len(voters))
 
     rng = random.Random(3)
     homes = [create_access_token(user, login)[0] for user, login in rng.sample(residents, 2000)]
@@ -174,6 +175,10 @@ async def build(url: str, workdir: Path) -> dict:
         "floor_write": [_line("POST", "/floor/rows", t, {"title": "同意改造方案", "body": {"choice": "approve"}})
                         for t in homes],
         "floor_page": [_line("GET", path, worker_token) for path in page_paths(len(grid_units))],
+        "floor_cast": [_line("POST", "/floor/casts", create_access_token(user, uuid.uuid4())[0],
+                             {"voter_id": str(voter), "choices": [{"motion_id": str(m), "choice": "approve"} for m in motions]},
+                             uuid.uuid4().hex)
+                       for voter, user in floor_voters],
         "me": [_line("GET", f"{base}/me", t) for t in homes],
         "tasks": [_line("GET", f"{base}/me/tasks", t) for t in homes],
         "project": [_line("GET", f"{base}/projects/{big.id}", t) for t in homes],
@@ -237,15 +242,14 @@ def serve_floor(url: str) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def _casts_stored(url: str, ballot_id: str) -> int:
+async def _count(url: str, query: str, *args) -> int:
     import asyncpg
     from sqlalchemy import make_url
 
     u = make_url(url)
     conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database)
     try:
-        return await conn.fetchval("SELECT count(*) FROM ballot_cast WHERE ballot_id = $1 AND is_current",
-                                   uuid.UUID(ballot_id))
+        return await conn.fetchval(query, *args)
     finally:
         await conn.close()
 
@@ -278,6 +282,18 @@ def table(rows: list[dict], data: dict, seconds: float, connections: int, rounds
         lines.append(f"| {s.label} | {a['rps']:,} | {_ms(a['p50'])} | {_ms(a['p95'])} | {_ms(a['p99'])} | "
                      f"{f['rps']:,} | {_ms(f['p50'])} | {row['ratio']}x | {target} | {'yes' if row['met'] else '**no**'} | "
                      f"{', '.join(f'{r}x' for r in row['ratios'])} | {_cpu(a)} | {_cpu(f)} |")
+    for row in rows:
+        if "shaped" in row:
+            shaped, a = row["shaped"], row["service"]
+            b = shaped["floor"]
+            lines += ["", (
+                "Casting beside the least a vote costs when it is kept as the design keeps one (`POST /floor/casts` "
+                "in `bench/floor.py`: in one transaction the voter read with its ballot, the cast, its choices, an "
+                "audit entry and the Idempotency-Key's stored answer; a measure beside the target, not the target): "
+                f"{b['rps']:,} casts a second, p50 {_ms(b['p50'])} ms, p99 {_ms(b['p99'])} ms, CPU {_cpu(b)} ms a "
+                f"cast - {statistics.median(shaped['to_write'])}x the floor's write (rounds "
+                f"{', '.join(f'{r}x' for r in shaped['to_write'])}); the service's casting "
+                f"{statistics.median(shaped['ratios'])}x of it (rounds {', '.join(f'{r}x' for r in shaped['ratios'])}).")]
     return "\n".join(lines)
 
 
@@ -340,20 +356,38 @@ async def run(url: str, seconds: float, connections: int, rounds: int, only: set
             else:
                 wrk(SERVICE_PORT, requests, 3, connections)
                 files = [requests] * rounds
+            # Casting is also run beside the cast-shaped floor (bench/floor.py), each round its own voters.
+            shaped = _split(workdir / "floor_cast.tsv", rounds) if scenario.name == "cast" else []
             # Rounds of the floor then the service, the ratio taken in each: on a shared host whose speed
-            # drifts over minutes, the two runs of a round see about the same machine.
-            pairs = [(wrk_with_cpu(floor, FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", seconds / rounds, connections),
-                      wrk_with_cpu(service, SERVICE_PORT, path, seconds / rounds, connections)) for path in files]
+            # drifts over minutes, the runs of a round see about the same machine.
+            pairs, beside = [], []
+            for k, path in enumerate(files):
+                floor_run = wrk_with_cpu(floor, FLOOR_PORT, workdir / f"floor_{scenario.floor}.tsv", seconds / rounds, connections)
+                if shaped:
+                    beside.append(wrk_with_cpu(floor, FLOOR_PORT, shaped[k], seconds / rounds, connections))
+                pairs.append((floor_run, wrk_with_cpu(service, SERVICE_PORT, path, seconds / rounds, connections)))
             floor_figures, measured, ratios = _rounds(pairs)
             ratio = round(statistics.median(ratios), 2)
             met = ratio >= scenario.ratio and (scenario.p99_ms is None or measured["p99"] / 1000 < scenario.p99_ms)
             rows.append({"scenario": scenario, "service": measured, "floor": floor_figures, "ratio": ratio,
                          "ratios": ratios, "met": met})
+            if beside:
+                shaped_figures, _, shaped_ratios = _rounds([(b, s) for b, (_, s) in zip(beside, pairs, strict=True)])
+                rows[-1]["shaped"] = {"floor": shaped_figures, "ratios": shaped_ratios,
+                                      "to_write": [round(b["rps"] / f["rps"], 2) for b, (f, _) in zip(beside, pairs, strict=True)]}
+                answered = shaped_figures["requests"] - shaped_figures["non2xx"]
+                # Each cast with its voter's stored answer: the two commit together.
+                kept = await _count(url, "SELECT count(*) FROM floor_cast c JOIN floor_voter v ON v.id = c.voter_id "
+                                         "WHERE EXISTS (SELECT FROM floor_key k WHERE k.user_id = v.user_id)")
+                if shaped_figures["non2xx"] or shaped_figures["socket_errors"] or not answered <= kept <= answered + connections * rounds:
+                    failed.append(f"the cast-shaped floor: {shaped_figures['non2xx']} non-2xx, "
+                                  f"{shaped_figures['socket_errors']} socket errors, {kept} casts kept for {answered} answered")
             print(scenario.name, measured, "floor", floor_figures["rps"], floor_figures["cpu"], "ratios", ratios, flush=True)
             if measured["non2xx"] or measured["socket_errors"]:
                 failed.append(f"{scenario.name}: {measured['non2xx']} non-2xx, {measured['socket_errors']} socket errors")
             if scenario.name == "cast":
-                stored = await _casts_stored(url, data["ballot_id"])
+                stored = await _count(url, "SELECT count(*) FROM ballot_cast WHERE ballot_id = $1 AND is_current",
+                                      uuid.UUID(data["ballot_id"]))
                 if measured["requests"] > data["voters"]:
                     failed.append(f"cast: {measured['requests']} requests for {data['voters']} voters (recasts)")
                 # wrk stops counting at the deadline: up to one request per connection and round was still
