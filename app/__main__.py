@@ -1,4 +1,4 @@
-"""``python -m app``: serve, migrate, seed-demo, worker, audit-verify, export-openapi."""
+"""``python -m app``: serve, migrate, seed-demo, create-admin, worker, audit-verify, export-openapi."""
 
 import argparse
 import asyncio
@@ -56,6 +56,50 @@ async def audit_verify(anchor: tuple[str, int, str] | None = None):
         await dispose_engine()
 
 
+def read_password() -> str | None:
+    """The new account's password: typed twice at a terminal (never echoed), else the first line of standard
+    input - never an argument, which other users of the server see in its process list and shell history."""
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password (8 to 128 characters): ")
+        if getpass.getpass("the same password again: ") != password:
+            print("python -m app create-admin: the two passwords differ; nothing was created", file=sys.stderr)
+            return None
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def create_admin(name: str, phone: str, password: str) -> int:
+    """Create an administrator account; 0 and its id on standard output, or 1 and why on standard error."""
+    from pydantic import ValidationError
+
+    from app.auth.schemas import UserCreate
+    from app.auth.users import create_admin as create
+    from app.core import audit
+    from app.core.db import dispose_engine, get_sessionmaker
+    from app.core.errors import CATALOGUE, AppError
+
+    try:
+        body = UserCreate(display_name=name, phone=phone, password=password)
+    except ValidationError as exc:
+        for error in exc.errors():
+            print(f"python -m app create-admin: {error['loc'][0]}: {error['msg']}; nothing was created", file=sys.stderr)
+        return 1
+    try:
+        async with get_sessionmaker()() as session, session.begin():
+            user = await create(session, body)
+    except AppError as exc:
+        print(f"python -m app create-admin: {exc.code}: {CATALOGUE[exc.code].en}; nothing was created", file=sys.stderr)
+        return 1
+    finally:
+        await audit.drain()  # its entries linked into the chain before the process ends
+        await dispose_engine()
+    print(json.dumps({"id": str(user.id), "display_name": user.display_name, "phone": user.phone, "role": "admin"},
+                     ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
                             "from (default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)")
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("seed-demo", help="load the demo estate and one account per role (idempotent)")
+    admin = sub.add_parser("create-admin", help="create an administrator account (a deployment's first); the "
+                                                "password is typed at the prompt or read from standard input")
+    admin.add_argument("--phone", required=True, help="the mobile number the administrator logs in with")
+    admin.add_argument("--name", required=True, help="the name shown for the account")
     verify = sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
     verify.add_argument("--anchor", metavar="CHAIN:SEQ:HASH", help="an 'audit anchor' from the worker's logs to check too")
     sub.add_parser("worker", help="deliver notifications and run scheduled jobs until SIGTERM/SIGINT")
@@ -100,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = asyncio.run(seed_demo())
         print(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif args.command == "create-admin":
+        password = read_password()
+        return 1 if password is None else asyncio.run(create_admin(args.name, args.phone, password))
     elif args.command == "audit-verify":
         anchor = None
         if args.anchor:

@@ -173,6 +173,27 @@ async def create_user(session: AsyncSession, principal: Principal, body: UserCre
     return (await _users_public(session, principal, [user], []))[0]
 
 
+async def create_admin(session: AsyncSession, body: UserCreate) -> User:
+    """A deployment's first administrator (``python -m app create-admin``, docs/deployment.md): an account
+    with a password and the admin role, made at the server's console - whoever can run commands there
+    reaches the database anyway. Every later account and role is given through the API by someone who holds
+    one. Both changes are audited with no actor: the console."""
+    if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
+        raise PHONE_IN_USE()
+    password_hash = await pools.run_in(pools.PASSWORDS, hash_password, body.password)
+    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash)
+    session.add(user)
+    await session.flush()
+    assignment = RoleAssignment(user_id=user.id, role=Role.admin, scope_type=ROLE_SCOPE[Role.admin])
+    session.add(assignment)
+    await session.flush()
+    await audit.record(session, actor_id=None, action="user.create", entity_type="user", entity_id=user.id,
+                       after=audit.snapshot(user))
+    await audit.record(session, actor_id=None, action="role.assign", entity_type="role_assignment",
+                       entity_id=assignment.id, after=audit.snapshot(assignment))
+    return user
+
+
 # ---- role assignment --------------------------------------------------------------------------------
 
 
