@@ -34,7 +34,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Response
 from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -219,10 +219,12 @@ def create_app() -> FastAPI:
                                              "choice": c.choice, "area_centi": area} for c in data.choices])
         await conn.execute(_INSERT_AUDIT, {"actor_id": user, "action": "ballot.cast", "entity_id": str(FLOOR_BALLOT),
                                            "after": {"cast_id": str(cast_id), "channel": "self"}, "created_at": now})
-        out = CastOut(ballot_id=FLOOR_BALLOT, voter_id=data.voter_id, receipt=receipt, choices=data.choices, cast_at=now)
+        # Serialised once: the answer stored under the key is the answer sent.
+        body = CastOut(ballot_id=FLOOR_BALLOT, voter_id=data.voter_id, receipt=receipt, choices=data.choices,
+                       cast_at=now).model_dump_json().encode()
         await conn.execute(_INSERT_KEY, {"id": uuid.uuid4(), "user_id": user, "key": idempotency_key, "status": 201,
-                                         "body": out.model_dump_json().encode(), "created_at": now})
-        return out
+                                         "body": body, "created_at": now})
+        return Response(body, status_code=201, media_type="application/json")
 
     return app
 
