@@ -17,7 +17,9 @@
    ``/me/tasks``, the project, its items, each by 2,000 residents in turn), casting votes (each voter of
    the ballot once, with an Idempotency-Key as the mini-program sends it), the grid worker paging through
    the roster (50 units a page, against the floor's pages through as many rows), and the large estate's
-   page on the public notice board, as HTML and as JSON, read by anyone (no login).
+   page on the public notice board, as HTML and as JSON, read by anyone (no login). Each round of casting
+   also runs the floor's cast-shaped route (``POST /floor/casts``, its own voters) between the floor's
+   write and the service: what a vote costs with nothing of the service around it, beside the target.
 3. Writes the table to ``bench/results.md`` (section ``floor``): throughput, p50/p95/p99, the ratio to the
    floor and the target, the CPU a request of each side (its server's processes + PostgreSQL's, read from
    Linux's /proc around each round: steadier than the rates on a host whose speed drifts), and checks
@@ -284,7 +286,7 @@ def table(rows: list[dict], data: dict, seconds: float, connections: int, rounds
                      f"{', '.join(f'{r}x' for r in row['ratios'])} | {_cpu(a)} | {_cpu(f)} |")
     for row in rows:
         if "shaped" in row:
-            shaped, a = row["shaped"], row["service"]
+            shaped = row["shaped"]
             b = shaped["floor"]
             lines += ["", (
                 "Casting beside the least a vote costs when it is kept as the design keeps one (`POST /floor/casts` "
