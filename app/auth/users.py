@@ -160,16 +160,22 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
     return (await _users_public(session, principal, [user]))[0]
 
 
-async def create_user(session: AsyncSession, principal: Principal, body: UserCreate) -> UserPublic:
+async def _new_account(session: AsyncSession, actor_id: uuid.UUID | None, body: UserCreate) -> User:
+    """An account with a password, made by ``actor_id`` (None: the server's console) and audited."""
     if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
         raise PHONE_IN_USE()
     # argon2 is CPU work: in a thread, so that it does not stall the event loop.
     password_hash = await pools.run_in(pools.PASSWORDS, hash_password, body.password)
-    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash, created_by=principal.id)
+    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash, created_by=actor_id)
     session.add(user)
     await session.flush()
-    await audit.record(session, actor_id=principal.id, action="user.create", entity_type="user", entity_id=user.id,
+    await audit.record(session, actor_id=actor_id, action="user.create", entity_type="user", entity_id=user.id,
                        after=audit.snapshot(user))
+    return user
+
+
+async def create_user(session: AsyncSession, principal: Principal, body: UserCreate) -> UserPublic:
+    user = await _new_account(session, principal.id, body)
     return (await _users_public(session, principal, [user], []))[0]
 
 
@@ -178,19 +184,8 @@ async def create_admin(session: AsyncSession, body: UserCreate) -> User:
     with a password and the admin role, made at the server's console - whoever can run commands there
     reaches the database anyway. Every later account and role is given through the API by someone who holds
     one. Both changes are audited with no actor: the console."""
-    if (await session.exec(select(User.id).where(User.phone == body.phone))).first() is not None:
-        raise PHONE_IN_USE()
-    password_hash = await pools.run_in(pools.PASSWORDS, hash_password, body.password)
-    user = User(display_name=body.display_name, phone=body.phone, password_hash=password_hash)
-    session.add(user)
-    await session.flush()
-    assignment = RoleAssignment(user_id=user.id, role=Role.admin, scope_type=ROLE_SCOPE[Role.admin])
-    session.add(assignment)
-    await session.flush()
-    await audit.record(session, actor_id=None, action="user.create", entity_type="user", entity_id=user.id,
-                       after=audit.snapshot(user))
-    await audit.record(session, actor_id=None, action="role.assign", entity_type="role_assignment",
-                       entity_id=assignment.id, after=audit.snapshot(assignment))
+    user = await _new_account(session, None, body)
+    await _grant(session, None, user.id, Role.admin, ROLE_SCOPE[Role.admin], None)
     return user
 
 
@@ -277,13 +272,20 @@ async def assign_role(session: AsyncSession, principal: Principal, user_id: uuid
     ).first()
     if duplicate is not None:
         raise ROLE_EXISTS()
-    assignment = RoleAssignment(user_id=user_id, role=body.role, scope_type=scope_type, scope_id=body.scope_id,
-                                granted_by=principal.id)
+    assignment = await _grant(session, principal.id, user_id, body.role, scope_type, body.scope_id)
+    return (await _assignments_public(session, [assignment]))[0]
+
+
+async def _grant(session: AsyncSession, actor_id: uuid.UUID | None, user_id: uuid.UUID, role: Role,
+                 scope_type: ScopeType, scope_id: uuid.UUID | None) -> RoleAssignment:
+    """A role given by ``actor_id`` (None: the server's console), audited in its estate's chain."""
+    assignment = RoleAssignment(user_id=user_id, role=role, scope_type=scope_type, scope_id=scope_id,
+                                granted_by=actor_id)
     session.add(assignment)
     await session.flush()
-    await audit.record(session, actor_id=principal.id, action="role.assign", entity_type="role_assignment",
+    await audit.record(session, actor_id=actor_id, action="role.assign", entity_type="role_assignment",
                        entity_id=assignment.id, after=audit.snapshot(assignment), estate_id=_scope_estate(assignment))
-    return (await _assignments_public(session, [assignment]))[0]
+    return assignment
 
 
 async def revoke_role(session: AsyncSession, principal: Principal, user_id: uuid.UUID, assignment_id: uuid.UUID) -> None:
