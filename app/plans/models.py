@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import created_at_field, dt_field, enum_field, id_field
@@ -66,7 +66,13 @@ class OpinionChannel(StrEnum):
 
 class PlanOpinion(SQLModel, table=True):
     __tablename__ = "plan_opinion"
-    __table_args__ = (Index("ix_plan_opinion_plan_created", "plan_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_plan_opinion_plan_created", "plan_id", "created_at", "id"),
+        # A resident's own opinion names them as its author: who sent it is who wrote it (or, once they closed
+        # their account, no one). So a person's opinions are found by author_id alone, through its index.
+        CheckConstraint("channel <> 'self' OR recorded_by IS NULL OR (author_id IS NOT NULL AND recorded_by = author_id)",
+                        name="self_sent_by_author"),
+    )
     id: uuid.UUID = id_field()
     plan_id: uuid.UUID = Field(foreign_key="plan_version.id")
     project_id: uuid.UUID = Field(foreign_key="project.id", index=True)

@@ -4,16 +4,18 @@ to them: the opinions stay on the plan's record, without a link to anyone."""
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.plans.models import OpinionChannel, PlanOpinion
+from app.plans.models import PlanOpinion
 from app.privacy.holders import Subject
 
 
 def _sent_by(subject: Subject):
-    return or_(col(PlanOpinion.author_id) == subject.user_id,
-               (col(PlanOpinion.recorded_by) == subject.user_id) & (col(PlanOpinion.channel) == OpinionChannel.self))
+    """Opinions the user sent themselves (a proxy opinion is the grid worker's record of a resident's), by
+    their author alone, through its index: a self opinion's sender is its author (the table's
+    ``self_sent_by_author`` check)."""
+    return col(PlanOpinion.author_id) == subject.user_id
 
 
 async def export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
@@ -26,7 +28,4 @@ async def export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]
 
 
 async def close(session: AsyncSession, subject: Subject) -> None:
-    await session.exec(update(PlanOpinion).where(col(PlanOpinion.author_id) == subject.user_id).values(author_id=None))
-    await session.exec(update(PlanOpinion).where(col(PlanOpinion.recorded_by) == subject.user_id,
-                                                 col(PlanOpinion.channel) == OpinionChannel.self)
-                       .values(recorded_by=None))
+    await session.exec(update(PlanOpinion).where(_sent_by(subject)).values(author_id=None, recorded_by=None))

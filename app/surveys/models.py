@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Index, Numeric, text
+from sqlalchemy import JSON, CheckConstraint, Index, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import created_at_field, dt_field, enum_field, id_field
@@ -96,6 +96,10 @@ class QuestionnaireResponse(SQLModel, table=True):
     __table_args__ = (
         Index("uq_questionnaire_response_current", "questionnaire_id", "respondent_key", unique=True,
               postgresql_where=text(CURRENT), sqlite_where=text(CURRENT)),
+        # A resident's own answer names them as its user: who sent it is who answered (or, once they closed
+        # their account, no one). So a person's answers are found by user_id alone, through its index.
+        CheckConstraint("channel <> 'self' OR recorded_by IS NULL OR (user_id IS NOT NULL AND recorded_by = user_id)",
+                        name="self_sent_by_user"),
     )
     id: uuid.UUID = Field(primary_key=True)  # the client's response_id
     questionnaire_id: uuid.UUID = Field(foreign_key="questionnaire.id", index=True)

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import String, cast
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import retention
@@ -15,13 +15,15 @@ from app.files import service as files
 from app.files.storage import get_storage
 from app.privacy.holders import Subject
 from app.surveys import logic
-from app.surveys.models import Channel, Questionnaire, QuestionnaireResponse
+from app.surveys.models import Questionnaire, QuestionnaireResponse
 
 
 def _sent_by(user_id: uuid.UUID):
-    """Answers the user gave themselves (a proxy answer is the grid worker's record of the unit's)."""
-    return or_(col(QuestionnaireResponse.user_id) == user_id,
-               (col(QuestionnaireResponse.recorded_by) == user_id) & (col(QuestionnaireResponse.channel) == Channel.self))
+    """Answers the user gave themselves (a proxy answer is the grid worker's record of the unit's, not the
+    worker's personal information): by their user alone, through its index - a self answer's sender is its
+    user (the table's ``self_sent_by_user`` check), so this is every answer they sent, found among the
+    city's without reading them all."""
+    return col(QuestionnaireResponse.user_id) == user_id
 
 
 async def export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:

@@ -115,7 +115,8 @@ class BallotVoter(SQLModel, table=True):
 class BallotVoterPerson(SQLModel, table=True):
     __tablename__ = "ballot_voter_person"
     ballot_id: uuid.UUID = Field(foreign_key="ballot.id", primary_key=True)
-    person_id: uuid.UUID = Field(foreign_key="person.id", primary_key=True)
+    # A person's voters in every ballot (their data, GET /me/data), without reading every ballot's electorate.
+    person_id: uuid.UUID = Field(foreign_key="person.id", primary_key=True, index=True)
     voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id", index=True)  # a voter's owners, for each cast
 
 
@@ -140,7 +141,7 @@ class BallotCast(SQLModel, table=True):
     id: uuid.UUID = id_field()
     ballot_id: uuid.UUID = Field(foreign_key="ballot.id", index=True)
     voter_id: uuid.UUID = Field(foreign_key="ballot_voter.id", index=True)
-    cast_by: uuid.UUID = Field(foreign_key="app_user.id")
+    cast_by: uuid.UUID = Field(foreign_key="app_user.id", index=True)  # the casts a user made (their data)
     channel: CastChannel = enum_field(CastChannel)
     receipt: str = Field(max_length=32, unique=True)
     evidence: Evidence | None = enum_field(Evidence, default=None, nullable=True)  # proxy casts only
@@ -203,7 +204,7 @@ class ElectorateCorrection(SQLModel, table=True):
     kind: CorrectionKind = enum_field(CorrectionKind)
     note: str = Field(max_length=1000)
     file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
-    filed_by: uuid.UUID = Field(foreign_key="app_user.id")
+    filed_by: uuid.UUID = Field(foreign_key="app_user.id", index=True)  # what a user filed (their data)
     filed_at: datetime = created_at_field()
     accepted: bool | None = None
     reply: str | None = Field(default=None, max_length=1000)
@@ -226,7 +227,7 @@ class Objection(SQLModel, table=True):
     kind: ObjectionKind = enum_field(ObjectionKind)
     note: str = Field(max_length=1000)
     file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
-    filed_by: uuid.UUID = Field(foreign_key="app_user.id")
+    filed_by: uuid.UUID = Field(foreign_key="app_user.id", index=True)  # what a user filed (their data)
     filed_at: datetime = created_at_field()
     reply: str | None = Field(default=None, max_length=1000)
     answered_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
