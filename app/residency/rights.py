@@ -13,7 +13,7 @@ import uuid
 import zipfile
 from typing import IO, Any
 
-from fastapi.encoders import jsonable_encoder
+from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -64,7 +64,7 @@ async def subject_of(session: AsyncSession, user_id: uuid.UUID) -> Subject:
 async def my_data(session: AsyncSession, p: Principal) -> MyData:
     sections = await holders.export(session, await subject_of(session, p.id))
     return MyData(generated_at=clock.now(), notice_version=notice.current().version,
-                  sections=jsonable_encoder(sections))
+                  sections=to_jsonable_python(sections))  # pydantic's own encoding, as every response's
 
 
 async def my_data_zip(session: AsyncSession, storage: Storage, p: Principal) -> IO[bytes]:
@@ -74,7 +74,7 @@ async def my_data_zip(session: AsyncSession, storage: Storage, p: Principal) -> 
     data = await my_data(session, p)
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("data.json", json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2))
+        z.writestr("data.json", json.dumps(data.model_dump(mode="json"), ensure_ascii=False, indent=2))
         uploads = [f.id for f in await files.uploaded_by(session, p.id)]
         async for info, content in files.each_content(session, storage, uploads):
             z.writestr(f"files/{info.id}-{info.filename or 'file'}", content)
