@@ -31,7 +31,7 @@ class Acceptance(SQLModel, table=True):
     roles: list[str] = Field(default_factory=list, sa_type=JSON)  # SignatoryRole values that must approve
     representatives: list[str] = Field(default_factory=list, sa_type=JSON)  # user ids (resident_rep)
     remarks: str = Field(default="", max_length=2000)
-    content_hash: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64, index=True)  # the certificate's QR code finds it
     revision: int = 1  # +1 on every change of the content
     opened_by: uuid.UUID = Field(foreign_key="app_user.id")
     opened_at: datetime = created_at_field()

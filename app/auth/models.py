@@ -25,7 +25,7 @@ class User(SQLModel, table=True):
     is_active: bool = True
     # The staff member who created this account (POST /users): their accounts are theirs in the binding
     # rules, so that nobody makes a resident of a second account of their own.
-    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
     failed_logins: int = 0
     locked_until: datetime | None = dt_field()
     last_login_at: datetime | None = dt_field()

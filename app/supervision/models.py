@@ -63,9 +63,9 @@ class Rectification(SQLModel, table=True):
     priority: Priority = enum_field(Priority, default=Priority.normal)
     due_at: datetime = dt_field(nullable=False)
     status: OrderStatus = enum_field(OrderStatus, default=OrderStatus.open, index=True)
-    inspection_id: uuid.UUID | None = Field(default=None, foreign_key="inspection.id")
+    inspection_id: uuid.UUID | None = Field(default=None, foreign_key="inspection.id", index=True)
     checklist_index: int | None = None  # the failed item of the inspection
-    feedback_id: uuid.UUID | None = Field(default=None, foreign_key="feedback.id")
+    feedback_id: uuid.UUID | None = Field(default=None, foreign_key="feedback.id", index=True)
     file_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     created_by: uuid.UUID = Field(foreign_key="app_user.id")
     created_at: datetime = created_at_field()

@@ -1,0 +1,86 @@
+"""A person's data, closing their account, a page of complaints and the accounts a binding checks are found
+through indexes, not by reading tables that grow with the city (bench/results.md, "2026-12-07, later").
+Each statement these run is explained on PostgreSQL with sequential scans priced out (``enable_seqscan =
+off``): a plan that still reads one of the growing tables whole has no index to use. Plans are PostgreSQL's,
+so on SQLite there is nothing to explain."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.auth import reads as accounts
+from tests.privacy.activity import take_part
+from tests.voting.conftest import API
+
+# The tables that grow with residents and what they do; reference tables (streets, the item catalogue) may
+# be read whole.
+GROWING = {
+    "app_user", "auth_session", "unit_binding", "person", "unit_occupant", "property_unit",
+    "questionnaire_response", "questionnaire_answer", "plan_opinion", "plan_view", "ballot_cast", "ballot_choice",
+    "ballot_voter", "ballot_voter_person", "ballot_voter_unit", "ballot_correction", "ballot_objection", "feedback",
+    "rectification", "inspection", "notification_outbox", "inbox_message", "stored_file", "audit_entry",
+    "data_access", "privacy_consent", "correction_request", "identity_check", "refresh_token", "role_assignment",
+}
+
+
+@contextmanager
+def _statements(db) -> Iterator[list[tuple[str, object]]]:
+    """The reads, updates and deletes run on the test's connection inside the block."""
+    seen: list[tuple[str, object]] = []
+    engine = db.bind.sync_engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not executemany and statement.lstrip()[:6].upper() in ("SELECT", "UPDATE", "DELETE"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def _whole_reads(db, seen: list[tuple[str, object]]) -> dict[str, list[str]]:
+    """Each statement that would read a growing table whole, with those tables."""
+    conn = await db.connection()
+    await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    found = {}
+    for statement, parameters in seen:
+        plan = [row[0] for row in (await conn.exec_driver_sql("EXPLAIN " + statement, parameters)).all()]
+        tables = sorted({t for line in plan if "Seq Scan on " in line
+                         for t in [line.split("Seq Scan on ")[1].split()[0]] if t in GROWING})
+        if tables:
+            found[" ".join(statement.split())[:300]] = tables
+    return found
+
+
+@pytest.fixture
+def on_postgresql(db):
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("query plans are PostgreSQL's: this suite runs on SQLite")
+
+
+async def test_a_persons_data_and_closing_their_account_read_through_indexes(client, db, estate, on_postgresql):
+    done = await take_part(client, db, estate)
+    with _statements(db) as seen:
+        r = await client.get(f"{API}/me/data", headers=done.wang)
+        assert r.status_code == 200, r.text
+        assert r.json()["sections"]["votes"]["votes"] and r.json()["sections"]["plan_opinions"]
+        r = await client.post(f"{API}/me/deletion", headers=done.wang)
+        assert r.status_code == 200, r.text
+    assert len(seen) > 20  # every section's reads, and the closing's
+    assert await _whole_reads(db, seen) == {}
+
+
+async def test_a_page_of_complaints_and_the_accounts_a_binding_checks_read_through_indexes(client, db, estate,
+                                                                                          on_postgresql):
+    done = await take_part(client, db, estate)
+    with _statements(db) as seen:
+        r = await client.get(f"{API}/projects/{estate.side.project_id}/feedback", headers=estate.staff)
+        assert r.status_code == 200 and [f["id"] for f in r.json()["items"]] == [done.feedback_id]
+        assert await accounts.accounts_of(db, [done.wang_id, uuid.uuid4()])
+    assert any("rectification" in s for s, _ in seen) and any("created_by" in s for s, _ in seen)
+    assert await _whole_reads(db, seen) == {}
