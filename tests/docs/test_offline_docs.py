@@ -57,7 +57,7 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_swagger_ui_renders_every_operation_with_no_network(served):
-    operations = sum(len(ops) for ops in httpx.get(f"{served}/openapi.json").json()["paths"].values())
+    operations = sum(len(ops) for ops in httpx.get(f"{served}/openapi.json", timeout=60).json()["paths"].values())
     dom = _chromium("--dump-dom", f"{served}/docs").stdout
     rendered = re.findall(r'class="opblock opblock-(get|post|put|patch|delete)', dom)
     assert len(rendered) == operations, (len(rendered), operations)

@@ -6,13 +6,13 @@ import random
 import uuid
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.auth.roles import Role
 from app.core import clock
 from app.privacy import disclosures
 from app.privacy.models import DataAccess, SubjectKind
-from app.registry.models import Person
+from app.registry.models import Person, UnitOccupant
 from tests import factories as f
 from tests.voting.conftest import API
 
@@ -23,7 +23,9 @@ async def _reads(db, subject_id) -> list[DataAccess]:
 
 
 async def _owner(db, world) -> Person:
-    return (await db.exec(select(Person).where(Person.name == "黄军强", Person.phone == "13184986729"))).first()
+    """World A's owner of record (world B has one of the same name and phone)."""
+    return (await db.exec(select(Person).join(UnitOccupant, col(UnitOccupant.person_id) == Person.id).where(
+        UnitOccupant.unit_id == world.a.unit.id, Person.name == "黄军强"))).one()
 
 
 async def test_a_grid_workers_reads_are_shown_to_the_resident(client, db, world):

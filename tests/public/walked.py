@@ -70,7 +70,8 @@ def walked(tmp_path_factory) -> Iterator[Walked]:
             worker.terminate()
             worker.wait(10)
         assert walk.returncode == 0, f"the README walk failed:\n{walk.stdout[-3000:]}\n{walk.stderr[-3000:]}"
-        token = httpx.post(f"{base}/api/v1/auth/login", json={"phone": STAFF_PHONE, "password": PASSWORD}).json()
+        token = httpx.post(f"{base}/api/v1/auth/login", json={"phone": STAFF_PHONE, "password": PASSWORD},
+                           timeout=30).json()
         staff = {"Authorization": f"Bearer {token['access_token']}"}
-        [estate] = httpx.get(f"{base}/api/v1/estates", headers=staff).json()["items"]
+        [estate] = httpx.get(f"{base}/api/v1/estates", headers=staff, timeout=30).json()["items"]
         yield Walked(base=base, estate_id=estate["id"], code=estate["short_code"], staff=staff, output=walk.stdout)
