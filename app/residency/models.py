@@ -83,7 +83,7 @@ class IdentityCheck(SQLModel, table=True):
     binding_id: uuid.UUID = Field(foreign_key="unit_binding.id", index=True, ondelete="CASCADE")
     assurance: Assurance = enum_field(Assurance)
     document: IdentityDocument | None = enum_field(IdentityDocument, default=None, nullable=True)
-    file_id: uuid.UUID | None = Field(default=None, foreign_key="stored_file.id")
+    file_id: uuid.UUID | None = Field(default=None, foreign_key="stored_file.id", index=True)
     checked_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")  # None: the provider
     checked_at: datetime = created_at_field()
 
