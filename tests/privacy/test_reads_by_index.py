@@ -80,8 +80,7 @@ async def test_a_persons_data_and_closing_their_account_read_through_indexes(cli
     assert await _whole_reads(db, seen) == {}
 
 
-async def test_a_page_of_complaints_and_the_accounts_a_binding_checks_read_through_indexes(client, db, estate,
-):
+async def test_a_page_of_complaints_and_the_accounts_a_binding_checks_read_through_indexes(client, db, estate):
     done = await take_part(client, db, estate)
     with _statements(db) as seen:
         r = await client.get(f"{API}/projects/{estate.side.project_id}/feedback", headers=estate.staff)
