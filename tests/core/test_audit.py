@@ -3,7 +3,7 @@
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import func, text
+from sqlalchemy import event, func, text
 from sqlmodel import select
 
 from app.__main__ import audit_verify
@@ -290,3 +290,47 @@ async def test_verify_under_live_writes_walks_on_to_the_new_entries(live_app):
     # PostgreSQL reads each statement afresh and walks on to the two new entries; SQLite's transaction is
     # one snapshot, in which neither the new entries nor the head's move are seen.
     assert result.checked == before + (2 if postgres else 0)
+
+
+async def test_a_chainers_pass_reads_only_the_entries_still_to_link(db):
+    """The worker's pass each second finds the chains with unlinked entries, links them, and verify counts
+    what is pending: all of it through the partial index of unlinked entries or by key, never by reading the
+    log whole (on SQLite the unique index on (chain, seq) holds every entry: its planner, without
+    statistics, would scan it)."""
+    await _append(db, 5)
+    await audit.record(db, actor_id=None, action="test.wait", entity_type="thing", entity_id=1)
+    seen: list[tuple[str, object]] = []
+
+    def statement(conn, cursor, text_, parameters, context, executemany):
+        if not executemany and text_.lstrip()[:6].upper() in ("SELECT", "UPDATE"):
+            seen.append((text_, parameters))
+
+    engine = db.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        assert await audit.chain(db) == []
+        assert (await audit.verify(db)).pending == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    conn = await db.connection()
+    postgresql = conn.dialect.name == "postgresql"
+    read_whole = []
+    for sql, parameters in seen:
+        if "audit_entry" not in sql or "seq IS NOT NULL" in sql or "seq >=" in sql:
+            continue  # verify's walk of the linked entries reads them all, by design
+        if postgresql:
+            plan = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, parameters)).scalar_one()
+            nodes, reads = [plan[0]["Plan"]], []
+            while nodes:
+                node = nodes.pop()
+                nodes += node.get("Plans", [])
+                if node.get("Relation Name") == "audit_entry" and node["Node Type"].endswith("Scan"):
+                    reads.append(node.get("Index Name") == "ix_audit_entry_unchained" or "Index Cond" in node)
+        else:
+            plan = [row[-1] for row in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)).all()]
+            reads = [line.startswith("SEARCH") or "ix_audit_entry_unchained" in line
+                     for line in plan if "audit_entry" in line]
+        assert reads, sql
+        if not all(reads):
+            read_whole.append(" ".join(sql.split()))
+    assert len(seen) >= 4 and read_whole == []
