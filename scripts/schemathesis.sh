@@ -16,7 +16,9 @@ fi
 .venv/bin/python -m app serve --port "$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+# Up to a minute: CI starts several services at once on two cores.
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the service did not start:"; cat "$work/server.log"; exit 1; }
 
 access_token() { .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'; }
 staff_token() {
