@@ -147,18 +147,18 @@ class _Linked(NamedTuple):
 # under load a pass links hundreds, which the ORM's objects and flush would cost more than the hashing).
 _PENDING = (select(AuditEntry.id, *(getattr(AuditEntry, name) for name in _Linked._fields[1:]))
             .where(AuditEntry.chain == bindparam("key"), col(AuditEntry.seq).is_(None)).order_by(col(AuditEntry.id)))
-# Reads of the unlinked entries alone, through their partial index. SQLite's planner, without statistics,
-# takes the unique index on (chain, seq) instead, which holds every entry ever recorded: the worker's pass
-# each second would read the whole log (80 ms at a million entries). ``INDEXED BY`` names the index there
-# (and fails if it is gone); PostgreSQL chooses it by itself.
+_LINK = (update(AuditEntry).where(col(AuditEntry.id) == bindparam("entry_id"))
+         .values(seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"), hash=bindparam("new_hash")))
+
+
 def _unlinked(dialect: str, what: str) -> TextClause:
+    """A read of the unlinked entries alone, through their partial index. SQLite's planner, without
+    statistics, takes the unique index on (chain, seq) instead, which holds every entry ever recorded: the
+    worker's pass each second read the whole log (76-107 ms at a million entries, bench/results.md).
+    ``INDEXED BY`` names the index there (and fails if it is gone); PostgreSQL chooses it by itself."""
     if dialect == "sqlite":
         return text(f"SELECT {what} FROM audit_entry INDEXED BY ix_audit_entry_unchained WHERE seq IS NULL")
     return text(f"SELECT {what} FROM audit_entry WHERE seq IS NULL")
-
-
-_LINK = (update(AuditEntry).where(col(AuditEntry.id) == bindparam("entry_id"))
-         .values(seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"), hash=bindparam("new_hash")))
 
 
 async def chain(session: AsyncSession, chains: Iterable[str] | None = None) -> list[str]:
