@@ -54,7 +54,7 @@ class AcceptanceSignature(SQLModel, table=True):
     comment: str = Field(default="", max_length=2000)
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)  # a rejection's, one order each
     rectification_ids: list[str] = Field(default_factory=list, sa_type=JSON)
-    signature_file_id: uuid.UUID = Field(foreign_key="stored_file.id")
+    signature_file_id: uuid.UUID = Field(foreign_key="stored_file.id", index=True)
     content_hash: str = Field(max_length=64)  # the record's hash the signer saw
     revision: int
     signed_at: datetime = created_at_field()

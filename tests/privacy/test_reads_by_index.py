@@ -22,6 +22,7 @@ GROWING = {
     "ballot_voter", "ballot_voter_person", "ballot_voter_unit", "ballot_correction", "ballot_objection", "feedback",
     "rectification", "inspection", "notification_outbox", "inbox_message", "stored_file", "audit_entry",
     "data_access", "privacy_consent", "correction_request", "identity_check", "refresh_token", "role_assignment",
+    "acceptance_signature",
 }
 
 
