@@ -1,7 +1,7 @@
 """Auth's read API: what other domains may know of accounts, as plain values.
 
 - ``wechat_openids``: where a WeChat subscribe message for a user goes (notifications).
-- ``active_user_ids``, ``accounts_of``: who may be told anything; whose accounts are someone's own.
+- ``is_active_account``, ``accounts_of``: who may be told anything; whose accounts are someone's own.
 - ``contacts``, ``display_names``, ``actors``: the "who did it" of timelines and lists (name and role).
 Who lives where is the residency domain's read API (``app.auth.residence`` its port).
 """
@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Select, or_
+from sqlalchemy import ColumnElement, exists, or_
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +20,7 @@ from app.auth.models import RoleAssignment, User
 from app.auth.residence import approved_bindings
 from app.auth.roles import Role
 
-__all__ = ["ActorPublic", "accounts_of", "active_user_ids", "actors", "closed_at", "contacts", "display_names",
+__all__ = ["ActorPublic", "accounts_of", "actors", "closed_at", "contacts", "display_names", "is_active_account",
            "wechat_openids"]
 
 
@@ -36,9 +37,11 @@ async def wechat_openids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -
     return {user_id: openid for user_id, openid in rows.all() if openid is not None}
 
 
-def active_user_ids() -> Select:
-    """Subquery of the accounts that are not disabled."""
-    return select(User.id).where(col(User.is_active).is_(True))
+def is_active_account(user_id: Mapped[uuid.UUID]) -> ColumnElement[bool]:
+    """Condition that the account ``user_id`` (a column of the caller's query) is not disabled: looked up
+    by its key for each row. (As ``IN (SELECT id FROM app_user WHERE is_active)`` SQLite read every account
+    in the city to build the list, for each notice sent to an estate's residents or a ballot's owners.)"""
+    return exists().where(col(User.id) == user_id, col(User.is_active).is_(True))
 
 
 async def accounts_of(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> list[tuple[uuid.UUID, str | None]]:

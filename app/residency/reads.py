@@ -40,7 +40,7 @@ async def residents(
     stmt = (
         select(UnitBinding.user_id)
         .where(col(UnitBinding.unit_id).in_(ids), UnitBinding.status == BindingStatus.approved,
-               col(UnitBinding.user_id).in_(accounts.active_user_ids()))
+               accounts.is_active_account(col(UnitBinding.user_id)))
     )
     if relations is not None:
         stmt = stmt.where(col(UnitBinding.relation).in_(list(relations)))
@@ -56,7 +56,7 @@ async def bound_as(
     stmt = (
         select(UnitBinding.user_id)
         .where(col(UnitBinding.person_id).in_(ids), col(UnitBinding.relation).in_(list(relations)),
-               UnitBinding.status == BindingStatus.approved, col(UnitBinding.user_id).in_(accounts.active_user_ids()))
+               UnitBinding.status == BindingStatus.approved, accounts.is_active_account(col(UnitBinding.user_id)))
     )
     return sorted(set((await session.exec(stmt)).all()))
 
