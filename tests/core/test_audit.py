@@ -3,7 +3,7 @@
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import event, func, text
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from app.__main__ import audit_verify
@@ -11,6 +11,7 @@ from app.auth.roles import Role
 from app.core import audit, clock
 from app.core.models import AuditEntry
 from tests import factories
+from tests.explain import statements
 
 
 async def _entry(session, entry_id: int) -> AuditEntry:
@@ -299,19 +300,9 @@ async def test_a_chainers_pass_reads_only_the_entries_still_to_link(db):
     statistics, would scan it)."""
     await _append(db, 5)
     await audit.record(db, actor_id=None, action="test.wait", entity_type="thing", entity_id=1)
-    seen: list[tuple[str, object]] = []
-
-    def statement(conn, cursor, text_, parameters, context, executemany):
-        if not executemany and text_.lstrip()[:6].upper() in ("SELECT", "UPDATE"):
-            seen.append((text_, parameters))
-
-    engine = db.bind.sync_engine
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
+    with statements(db) as seen:
         assert await audit.chain(db) == []
         assert (await audit.verify(db)).pending == 0
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
     conn = await db.connection()
     postgresql = conn.dialect.name == "postgresql"
     read_whole = []

@@ -5,10 +5,7 @@ off``), where a plan that still reads one of the growing tables whole has no ind
 plans also show the foreign keys a delete checks, where such a read is a ``SCAN`` of the table."""
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from app.auth import reads as accounts
@@ -16,6 +13,7 @@ from app.auth.models import User
 from app.auth.residence import OWNER_RELATIONS
 from app.registry.models import PropertyUnit, UnitOccupant
 from app.residency import reads as residency
+from tests.explain import statements
 from tests.privacy.activity import take_part
 from tests.voting.conftest import API
 
@@ -29,23 +27,6 @@ GROWING = {
     "data_access", "privacy_consent", "correction_request", "identity_check", "refresh_token", "role_assignment",
     "acceptance_signature",
 }
-
-
-@contextmanager
-def _statements(db) -> Iterator[list[tuple[str, object]]]:
-    """The reads, updates and deletes run on the test's connection inside the block."""
-    seen: list[tuple[str, object]] = []
-    engine = db.bind.sync_engine
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not executemany and statement.lstrip()[:6].upper() in ("SELECT", "UPDATE", "DELETE"):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _whole_read(line: str, postgresql: bool) -> str | None:
@@ -81,7 +62,7 @@ async def _whole_reads(db, seen: list[tuple[str, object]]) -> dict[str, list[str
 
 async def test_a_persons_data_and_closing_their_account_read_through_indexes(client, db, estate):
     done = await take_part(client, db, estate)
-    with _statements(db) as seen:
+    with statements(db) as seen:
         r = await client.get(f"{API}/me/data", headers=done.wang)
         assert r.status_code == 200, r.text
         assert r.json()["sections"]["votes"]["votes"] and r.json()["sections"]["plan_opinions"]
@@ -93,7 +74,7 @@ async def test_a_persons_data_and_closing_their_account_read_through_indexes(cli
 
 async def test_a_page_of_complaints_and_the_accounts_a_binding_checks_read_through_indexes(client, db, estate):
     done = await take_part(client, db, estate)
-    with _statements(db) as seen:
+    with statements(db) as seen:
         r = await client.get(f"{API}/projects/{estate.side.project_id}/feedback", headers=estate.staff)
         assert r.status_code == 200 and [f["id"] for f in r.json()["items"]] == [done.feedback_id]
         assert await accounts.accounts_of(db, [done.wang_id, uuid.uuid4()])
@@ -108,7 +89,7 @@ async def test_the_accounts_told_of_an_estates_news_or_of_a_ballot_are_found_thr
     databases an owner's bindings were found among every approved binding in the city."""
     units = select(PropertyUnit.id).where(PropertyUnit.estate_id == estate.side.estate_id)
     persons = select(UnitOccupant.person_id).where(col(UnitOccupant.unit_id).in_(list(estate.units.values())))
-    with _statements(db) as seen:
+    with statements(db) as seen:
         told = await residency.residents(db, units)
         owners = await residency.bound_as(db, persons, OWNER_RELATIONS)
     names = {u.id: u.display_name for u in (await db.exec(select(User).where(col(User.id).in_(told)))).all()}
