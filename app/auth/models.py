@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.auth.roles import Role, ScopeType
@@ -14,6 +14,12 @@ class User(SQLModel, table=True):
     """Anyone who logs in: residents through WeChat, staff by phone and password."""
 
     __tablename__ = "app_user"
+    # Staff log in with a password, residents through WeChat: the few accounts holding one, in the order
+    # the list of staff pages them (``app.auth.users``), so that listing staff reads no resident's account.
+    __table_args__ = (
+        Index("ix_app_user_password_holders", "created_at", "id", postgresql_where=text("password_hash IS NOT NULL"),
+              sqlite_where=text("password_hash IS NOT NULL")),
+    )
     id: uuid.UUID = id_field()
     display_name: str = Field(default="", max_length=100)
     phone: str | None = Field(default=None, max_length=20, unique=True)

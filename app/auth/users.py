@@ -111,11 +111,13 @@ def _visible_assignments(principal: Principal):
 def _visible_users(principal: Principal):
     """Condition on ``User``: admins see every staff-like account (a password or a role); street and
     community staff see the holders of roles scoped inside what they manage (contractor accounts of their
-    streets' organisations included)."""
+    streets' organisations included). Said as the accounts' ids, found from the few holding a password (an
+    index of their own) or a role: as a condition on each account, listing staff read every resident's
+    account in the city."""
     if principal.is_admin:
-        has_role = exists().where(col(RoleAssignment.user_id) == User.id)
-        return or_(col(User.password_hash).is_not(None), has_role)
-    return exists().where(col(RoleAssignment.user_id) == User.id, _visible_assignments(principal))
+        return col(User.id).in_(select(User.id).where(col(User.password_hash).is_not(None))
+                                .union(select(RoleAssignment.user_id)))
+    return col(User.id).in_(select(RoleAssignment.user_id).where(_visible_assignments(principal)))
 
 
 async def _users_public(

@@ -7,6 +7,7 @@ import pytest
 from app.auth.roles import Role
 from tests import factories as f
 from tests.auth.conftest import API, staff_headers
+from tests.explain import statements, whole_reads
 
 
 async def _assign(client, h, user_id, role, scope_id):
@@ -160,6 +161,27 @@ async def test_user_visibility(client, db, tree):
     assert (await client.get(f"{API}/users/{ids['far']}", headers=admin_h)).status_code == 200
     gw_h = await staff_headers(db, (Role.grid_worker, tree.grid.id))
     assert (await client.get(f"{API}/users", headers=gw_h)).status_code == 403
+
+
+async def test_lists_of_staff_read_no_residents_account(client, db, tree):
+    """An admin's list (every account with a password or a role) and a community's (the holders of its
+    roles) are found from the staff's accounts and roles, through indexes: they read every account in the
+    city, residents' included, to find them (migration 0026)."""
+    admin_h = await staff_headers(db, (Role.admin, None))
+    comm_h = await staff_headers(db, (Role.community_staff, tree.community.id))
+    worker = await f.user(db, (Role.grid_worker, tree.grid.id))  # a role, no password
+    for _ in range(3):
+        await f.user(db)  # residents: neither
+    await db.commit()
+    hired = await _new_user(client, admin_h, "13500000009")  # a password, no role yet
+    with statements(db) as seen:
+        admin_sees = (await client.get(f"{API}/users", params={"limit": 100}, headers=admin_h)).json()["items"]
+        comm_sees = (await client.get(f"{API}/users", params={"limit": 100}, headers=comm_h)).json()["items"]
+    assert {str(worker.id), hired["id"]} <= {u["id"] for u in admin_sees}
+    assert all(u["has_password"] or u["roles"] for u in admin_sees)
+    assert str(worker.id) in {u["id"] for u in comm_sees} and hired["id"] not in {u["id"] for u in comm_sees}
+    assert any("app_user" in s for s, _ in seen)
+    assert await whole_reads(db, seen) == {}
 
 
 async def test_scope_outside_the_assigners_view_answers_as_missing(client, db, tree):
