@@ -112,8 +112,8 @@ def _visible_users(principal: Principal):
     """Condition on ``User``: admins see every staff-like account (a password or a role); street and
     community staff see the holders of roles scoped inside what they manage (contractor accounts of their
     streets' organisations included). Said as the accounts' ids, found from the few holding a password (an
-    index of their own) or a role: as a condition on each account, listing staff read every resident's
-    account in the city."""
+    index of their own) or a role: said as a condition on each account, it had the database read every
+    resident's account in the city to list the staff."""
     if principal.is_admin:
         return col(User.id).in_(select(User.id).where(col(User.password_hash).is_not(None))
                                 .union(select(RoleAssignment.user_id)))

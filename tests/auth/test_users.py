@@ -165,8 +165,8 @@ async def test_user_visibility(client, db, tree):
 
 async def test_lists_of_staff_read_no_residents_account(client, db, tree):
     """An admin's list (every account with a password or a role) and a community's (the holders of its
-    roles) are found from the staff's accounts and roles, through indexes: they read every account in the
-    city, residents' included, to find them (migration 0026)."""
+    roles) are found from the staff's accounts and roles, through indexes: before migration 0026 they read
+    every account in the city, residents' included, to find them."""
     admin_h = await staff_headers(db, (Role.admin, None))
     comm_h = await staff_headers(db, (Role.community_staff, tree.community.id))
     worker = await f.user(db, (Role.grid_worker, tree.grid.id))  # a role, no password
