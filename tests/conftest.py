@@ -126,37 +126,38 @@ def app(db: AsyncSession, monkeypatch):
 
     monkeypatch.setattr(idempotency, "session_scope", _idempotency_scope)
     monkeypatch.setattr(idempotency, "statement_scope", _idempotency_scope)
-    monkeypatch.setattr(throttle, "session_scope", _idempotency_scope)
 
     async def _guard(on: bool) -> None:  # what ``core_db.reading`` sets on its connection
         await (await db.connection()).execution_options(**{core_db.READS_ONLY_OPTION: on})
 
     @asynccontextmanager
     async def _own_write_scope() -> AsyncIterator[AsyncSession]:
-        # A write of its own from a route declared to only read: a savepoint of the test's transaction,
-        # the guard lifted for it as the real one is on its own connection.
+        # A write of its own from a request that only reads: a savepoint of the test's transaction, the
+        # guard lifted for it as the real one is on its own connection.
+        guarded = core_db.on_reading_connection(await db.connection())
         await _guard(False)
         try:
             async with db.begin_nested():
                 yield db
         finally:
-            await _guard(True)
+            await _guard(guarded)
 
     monkeypatch.setattr(disclosures, "statement_scope", _own_write_scope)
+    monkeypatch.setattr(throttle, "session_scope", _own_write_scope)
 
     async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         # Each request is a SAVEPOINT inside the test's transaction: a failed request rolls back its own
-        # writes only, and the test's setup stays. A route declared to only read may not write here either.
-        async with db.begin_nested():
-            reads_only = core_db.declared_reads_only(request)
-            if reads_only:
-                await _guard(True)
-            try:
+        # writes only, and the test's setup stays. A request that only reads (a GET) may not write here either.
+        reads_only = core_db.reads_only(request)
+        if reads_only:
+            await _guard(True)
+        try:
+            async with db.begin_nested():
                 yield db
-            finally:
-                if reads_only:
-                    await _guard(False)
-            await audit.chain(db)  # where the request's commit would have its audit entries chained
+        finally:  # once the savepoint has ended (a refused write rolls it back), the next request may write
+            if reads_only:
+                await _guard(False)
+        await audit.chain(db)  # where the request's commit would have its audit entries chained
 
     application.dependency_overrides[get_session] = _session
     return application

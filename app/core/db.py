@@ -230,32 +230,24 @@ SHARED_SESSION_STATE = "idempotent_session"
 SHARED_SESSION_FAILED = "idempotent_session_failed"
 
 
-# A route that only reads says so (``dependencies=[READS_ONLY]``): its session runs each statement on its
-# own on PostgreSQL (``reading``), and a write in it fails.
-_READS_ONLY_SCOPE = "app_route_reads_only"
+# A request by a safe method (GET, HEAD, OPTIONS) only reads (HTTP semantics, kept by every route): its
+# session runs each statement on its own on PostgreSQL (``reading``), and a write in it fails.
 READS_ONLY_OPTION = "app_reads_only"
 
 
-async def _declare_reads_only(request: Request) -> None:  # async: a sync dependency is run in a thread
-    request.scope[_READS_ONLY_SCOPE] = True
-
-
-# A route's dependencies are solved before its parameters', so this is seen before the session is opened.
-READS_ONLY = Depends(_declare_reads_only)
-
-
-def declared_reads_only(request: Request) -> bool:
-    return bool(request.scope.get(_READS_ONLY_SCOPE))
+def reads_only(request: Request) -> bool:
+    return request.method in _SAFE_METHODS
 
 
 def on_reading_connection(connection: AsyncConnection) -> bool:
-    """Whether ``connection`` is the session's of a route declared to only read (``reading``)."""
+    """Whether ``connection`` is the session's of a request that only reads (``reading``)."""
     sync = connection.sync_connection
     return sync is not None and bool(sync.get_execution_options().get(READS_ONLY_OPTION))
 
 
 class ReadOnlyRouteWrote(RuntimeError):
-    """A route declared to only read (``READS_ONLY``) sent a write: a programming error, found by its tests."""
+    """A request by a safe method (GET) sent a write in its session: a programming error, found by its tests.
+    What a read records as it answers (who looked, a lookup's count) commits on a connection of its own."""
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
@@ -263,15 +255,15 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
 
 def _refuse_writes(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
     if conn.get_execution_options().get(READS_ONLY_OPTION) and statement.lstrip()[:6].upper().startswith(_WRITES):
-        raise ReadOnlyRouteWrote(f"a route declared to only read wrote: {statement[:60]!r}")
+        raise ReadOnlyRouteWrote(f"a request that only reads wrote: {statement[:60]!r}")
 
 
 @asynccontextmanager
 async def reading() -> AsyncIterator[AsyncSession]:
-    """The session of a route that only reads. On PostgreSQL each statement runs on its own, with no BEGIN
-    and COMMIT around them (two round trips of a three-round-trip read): under READ COMMITTED each
+    """The session of a request that only reads (a GET). On PostgreSQL each statement runs on its own, with
+    no BEGIN and COMMIT around them (two round trips of a three-round-trip read): under READ COMMITTED each
     statement of a transaction takes its own snapshot anyway, so the route sees what it would have seen.
-    SQLite reads in a deferred transaction, as every safe request does. A write fails either way."""
+    SQLite reads in a deferred transaction, beside its one writer. A write fails either way."""
     engine = get_engine()
     options: dict[str, Any] = {READ_ONLY_OPTION: True, READS_ONLY_OPTION: True}
     if engine.dialect.name == "postgresql":
@@ -299,15 +291,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             state[SHARED_SESSION_FAILED] = True
             raise
         return
-    if declared_reads_only(request):
+    if reads_only(request):
         async with reading() as session:
             yield session
         return
-    async with get_sessionmaker()() as session:
-        async with session.begin():
-            if request.method in _SAFE_METHODS:  # they never write (HTTP semantics, kept by every route)
-                await session.connection(execution_options={READ_ONLY_OPTION: True})
-            yield session
+    async with get_sessionmaker()() as session, session.begin():
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,11 +1,11 @@
 """Who looked (docs/personal-information.md, PIPL art. 44): every answer that shows staff a resident's full phone or unmasked
 name records the read - viewer, subject, route, day - one row per viewer, subject and day.
 
-``record`` adds one ``INSERT ... ON CONFLICT DO NOTHING`` to the request's transaction - on PostgreSQL
-one statement over two arrays, however many people the page shows - so the record commits exactly when
-the answer does. A route declared to only read (``core.db.READS_ONLY``) has no transaction to add it to:
-there the statement commits on its own (``statement_scope``) before the answer is sent, so a read is never
-shown unrecorded (one whose answer then fails stays recorded). What this process has already seen committed
+``record`` adds one ``INSERT ... ON CONFLICT DO NOTHING`` - on PostgreSQL one statement over two arrays,
+however many people the page shows - to the request's transaction, so that a write's record commits
+exactly when the answer does. A read (a GET: ``core.db.reading``) has no transaction to add it to: there
+the statement commits on its own (``statement_scope``) before the answer is sent, so a read is never shown
+unrecorded (one whose answer then fails stays recorded). What this process has already seen committed
 today is remembered (bounded), so a page read again the same day costs no statement at all.
 """
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, Response, status
 from pydantic import Field
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
-from app.core.db import READS_ONLY, SessionDep
+from app.core.db import SessionDep
 from app.core.errors import responses, wants_english
 from app.core.pagination import Page, PageDep, page_of
 from app.files.errors import FILE_NOT_USABLE
@@ -75,7 +75,7 @@ async def create_project(data: ProjectCreate, session: SessionDep, principal: Cu
     return service.project_public(await service.create_project(session, principal, data))
 
 
-@router.get("/projects/{project_id}", response_model=ProjectPublic, responses=READ, dependencies=[READS_ONLY])
+@router.get("/projects/{project_id}", response_model=ProjectPublic, responses=READ)
 async def get_project(project: ProjectForRead):
     return service.project_public(project)
 
@@ -147,8 +147,7 @@ async def list_renovation_items(session: SessionDep, _principal: CurrentPrincipa
     return page_of(RenovationItemPublic, *await service.list_renovation_items(session, page, category))
 
 
-@router.get("/projects/{project_id}/items", response_model=ProjectItems, responses=READ,
-            dependencies=[READS_ONLY])
+@router.get("/projects/{project_id}/items", response_model=ProjectItems, responses=READ)
 async def list_project_items(project_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep):
     return await service.readable_project_items(session, principal, project_id)
 

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.core.config import get_settings
-from app.core.db import READS_ONLY, SessionDep
+from app.core.db import SessionDep
 from app.core.errors import PAYLOAD_TOO_LARGE, responses
 from app.core.pagination import Page, PageDep, bounded, page_of
 from app.core.spreadsheets import MEDIA, SPREADSHEET_RESPONSE, attachment
@@ -303,7 +303,7 @@ async def create_grid(data: GridCreate, session: SessionDep, principal: CurrentP
     return await service.create_grid(session, data, actor_id=principal.id)
 
 
-@router.get("/grids/{grid_id}/roster", response_model=Page[RosterUnit], responses=READ, dependencies=[READS_ONLY])
+@router.get("/grids/{grid_id}/roster", response_model=Page[RosterUnit], responses=READ)
 async def get_grid_roster(
     grid: GridForContact, session: SessionDep, page: PageDep, principal: CurrentPrincipal,
     building_id: uuid.UUID | None = None,

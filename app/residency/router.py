@@ -12,7 +12,7 @@ from app.auth import users
 from app.auth.deps import AUTHENTICATED, CurrentPrincipal
 from app.auth.errors import PHONE_IN_USE, PHONE_IN_USE_STAFF, PHONE_UNSUPPORTED, WECHAT_NOT_LOGGED_IN
 from app.auth.schemas import PhoneBind
-from app.core.db import READS_ONLY, SessionDep
+from app.core.db import SessionDep
 from app.core.errors import AppError, error_json, responses
 from app.core.pagination import Page, PageDep, bounded
 from app.files.errors import FILE_NOT_USABLE
@@ -65,7 +65,7 @@ router = APIRouter(tags=["auth"])
 # ---- me ---------------------------------------------------------------------------------------------
 
 
-@router.get("/me", response_model=MePublic, responses=responses(*AUTHENTICATED, 403), dependencies=[READS_ONLY])
+@router.get("/me", response_model=MePublic, responses=responses(*AUTHENTICATED, 403))
 async def get_me(principal: CurrentPrincipal, session: SessionDep) -> MePublic:
     return await me.me(session, principal)
 
@@ -81,8 +81,7 @@ async def bind_my_phone(body: PhoneBind, principal: CurrentPrincipal, session: S
     return await me.me(session, replace(principal, user=user))
 
 
-@router.get("/me/tasks", response_model=TasksPublic, responses=responses(*AUTHENTICATED, 403),
-            dependencies=[READS_ONLY])
+@router.get("/me/tasks", response_model=TasksPublic, responses=responses(*AUTHENTICATED, 403))
 async def get_my_tasks(principal: CurrentPrincipal, session: SessionDep) -> TasksPublic:
     """What waits for the caller, as typed lists: open questionnaires a unit of theirs has not answered,
     published plans it has not opened, ballots with a vote of theirs not cast, acceptances to sign,
