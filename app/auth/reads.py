@@ -6,12 +6,13 @@
 Who lives where is the residency domain's read API (``app.auth.residence`` its port).
 """
 
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, exists, or_
+from sqlalchemy import ColumnElement, bindparam, exists, or_
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,20 +79,34 @@ class ActorPublic(BaseModel):
     role: Role | None
 
 
+@functools.cache
+def _actors_statement():
+    """Each given user (``ids``) with a row per role they hold (None: no role) and whether an approved
+    binding makes them a resident: one round trip. Built at the first call, once the residency domain
+    provides its bindings (``app.auth.residence``), the ids bound when it runs."""
+    approved = approved_bindings()
+    resident = exists().where(approved.c.user_id == User.id)
+    return (
+        select(User.id, User.display_name, RoleAssignment.role, resident.label("resident"))
+        .outerjoin(RoleAssignment, col(RoleAssignment.user_id) == User.id)
+        .where(col(User.id).in_(bindparam("ids", expanding=True)))
+    )
+
+
 async def actors(session: AsyncSession, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, ActorPublic]:
-    """Each user's name and highest role (admin first, resident last), in two queries."""
+    """Each user's name and highest role (admin first, resident last), in one query."""
     ids = list({i for i in user_ids if i is not None})
     if not ids:
         return {}
-    names = await display_names(session, ids)
-    held: dict[uuid.UUID, set[Role]] = {i: set() for i in names}
-    for user_id, role in (await session.exec(
-            select(RoleAssignment.user_id, col(RoleAssignment.role)).where(col(RoleAssignment.user_id).in_(ids)))).all():
-        held[user_id].add(role)
-    approved = approved_bindings()
-    bound = await session.exec(select(approved.c.user_id).where(approved.c.user_id.in_(ids)).distinct())
-    for user_id in bound.all():
-        held[user_id].add(Role.resident)
+    names: dict[uuid.UUID, str] = {}
+    held: dict[uuid.UUID, set[Role]] = {}
+    for user_id, name, role, resident in (await session.exec(_actors_statement(), params={"ids": ids})).all():
+        names[user_id] = name
+        roles = held.setdefault(user_id, set())
+        if role is not None:
+            roles.add(Role(role))
+        if resident:
+            roles.add(Role.resident)
     order = list(Role)
     return {i: ActorPublic(id=i, display_name=names[i], role=min(held[i], key=order.index) if held[i] else None)
             for i in names}
